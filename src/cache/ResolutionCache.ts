@@ -1,0 +1,141 @@
+import { LRUCache } from 'lru-cache'
+import type { Clock } from '../clock.js'
+import type { RegistryOutcome } from '../errors/resolve.js'
+import type { ResolveResult } from '../resolve/types.js'
+import type { VerifiedRecord } from '../trust/RecordVerifier.js'
+
+export interface CacheOptions {
+  /** Most names held. @default 10000 */
+  max?: number
+  /** Cap on a record's own `ttlSeconds`. @default 3600 */
+  maxTtlSeconds?: number
+  /** How long a "not found" is remembered. @default 30 */
+  negativeTtlSeconds?: number
+  /** How long past its TTL a record may still be served when every registry fails. @default 3600 */
+  staleIfErrorSeconds?: number
+}
+
+export const DEFAULT_CACHE_OPTIONS: Required<CacheOptions> = {
+  max: 10_000,
+  maxTtlSeconds: 3_600,
+  negativeTtlSeconds: 30,
+  staleIfErrorSeconds: 3_600,
+}
+
+export interface FoundEntry {
+  readonly kind: 'found'
+  readonly verified: VerifiedRecord
+  readonly registry: string
+  readonly location: string | undefined
+  /** Each registry's part in the lookup that filled this entry. */
+  readonly report: readonly RegistryOutcome[]
+  readonly storedAt: number
+  readonly freshUntil: number
+  readonly staleUntil: number
+  /** Results already computed from this record, by selector text: the warm path. */
+  readonly results: Map<string, ResolveResult>
+}
+
+export interface MissingEntry {
+  readonly kind: 'missing'
+  readonly storedAt: number
+  readonly freshUntil: number
+}
+
+export type CacheEntry = FoundEntry | MissingEntry
+
+/**
+ * The TTL cache between the marketplace and the registries. lru-cache bounds it and drops entries
+ * once they are past any use (fresh TTL plus the stale-if-error window), on the mesh's clock;
+ * freshness is decided here. Keys are `namespace/path`.
+ */
+export class ResolutionCache {
+  readonly options: Required<CacheOptions>
+  private readonly clock: Clock
+  private readonly lru: LRUCache<string, CacheEntry>
+
+  constructor(clock: Clock, options: CacheOptions = {}) {
+    this.options = { ...DEFAULT_CACHE_OPTIONS, ...options }
+    this.clock = clock
+    this.lru = new LRUCache<string, CacheEntry>({
+      max: this.options.max,
+      ttl: 1,
+      ttlAutopurge: false,
+      ttlResolution: 0,
+      perf: clock,
+    })
+  }
+
+  /** The entry for `name` while still of any use, fresh or stale. */
+  peek(name: string): CacheEntry | undefined {
+    return this.lru.get(name)
+  }
+
+  /** Whether an entry is within its TTL at `now`. */
+  isFresh(entry: CacheEntry, now = this.clock.now()): boolean {
+    return now < entry.freshUntil
+  }
+
+  setFound(
+    name: string,
+    verified: VerifiedRecord,
+    registry: string,
+    location?: string,
+    report: readonly RegistryOutcome[] = [],
+  ): FoundEntry {
+    const now = this.clock.now()
+    const { ttlSeconds, expiresAt } = verified.record
+    const expires = Date.parse(expiresAt)
+    const freshUntil = Math.min(now + Math.min(ttlSeconds, this.options.maxTtlSeconds) * 1000, expires)
+    const staleUntil = Math.min(freshUntil + this.options.staleIfErrorSeconds * 1000, expires)
+    const entry: FoundEntry = {
+      kind: 'found',
+      verified,
+      registry,
+      location,
+      report,
+      storedAt: now,
+      freshUntil,
+      staleUntil,
+      results: new Map(),
+    }
+    this.store(name, entry, staleUntil - now)
+    return entry
+  }
+
+  setMissing(name: string): void {
+    const now = this.clock.now()
+    const ttl = this.options.negativeTtlSeconds * 1000
+    this.store(name, { kind: 'missing', storedAt: now, freshUntil: now + ttl }, ttl)
+  }
+
+  invalidate(name: string): boolean {
+    return this.lru.delete(name)
+  }
+
+  /** Drops every name in `namespace`; returns how many. */
+  invalidateNamespace(namespace: string): number {
+    const prefix = `${namespace.toLowerCase()}/`
+    let count = 0
+    for (const key of [...this.lru.keys()]) {
+      if (key.startsWith(prefix) && this.lru.delete(key)) count++
+    }
+    return count
+  }
+
+  clear(): void {
+    this.lru.clear()
+  }
+
+  get size(): number {
+    return this.lru.size
+  }
+
+  private store(name: string, entry: CacheEntry, ttlMs: number): void {
+    if (ttlMs <= 0) {
+      this.lru.delete(name)
+      return
+    }
+    this.lru.set(name, entry, { ttl: ttlMs })
+  }
+}

@@ -1,0 +1,71 @@
+import { MeshError } from './base.js'
+
+/** A registry failed to carry out an operation. */
+export class RegistryError extends MeshError {
+  override name = 'RegistryError'
+  constructor(registry: string, operation: string, reason: string, cause?: unknown) {
+    super('E_REGISTRY', `Registry ${registry} failed to ${operation}: ${reason}`, {
+      details: { registry, operation },
+      hint: 'Check that the registry is reachable and configured correctly.',
+      cause,
+    })
+  }
+}
+
+/** `publish` named a registry the mesh does not have. */
+export class RegistryUnknownError extends MeshError {
+  override name = 'RegistryUnknownError'
+  constructor(registry: string, known: readonly string[]) {
+    super('E_REGISTRY_UNKNOWN', `No registry named ${registry}`, {
+      details: { registry, known },
+      hint: 'Use one of the registry ids listed above.',
+    })
+  }
+}
+
+/** A publish was refused because the registry already holds this name at an equal or higher seq. */
+export class PublishConflictError extends MeshError {
+  override name = 'PublishConflictError'
+  constructor(registry: string, name: string, seq: number, storedSeq: number) {
+    super(
+      'E_PUBLISH_CONFLICT',
+      `Registry ${registry} already holds ${name} at seq ${storedSeq} (publishing ${seq})`,
+      {
+        details: { registry, name, seq, storedSeq },
+        hint: 'Publish with a seq above the stored one (omit seq and the mesh picks the next one).',
+      },
+    )
+  }
+}
+
+/** Configuration given to a factory is invalid. */
+export class ConfigError extends MeshError {
+  override name = 'ConfigError'
+  constructor(path: string, rule: string) {
+    super('E_CONFIG_INVALID', `Invalid configuration at ${path || '(root)'}: ${rule}`, {
+      details: { path: path || '(root)', rule },
+      hint: 'Fix the option named above; see the README for the configuration reference.',
+    })
+  }
+}
+
+/** A publish reached some target registries but not all. `details` lists both. */
+export class PublishIncompleteError extends MeshError {
+  override name = 'PublishIncompleteError'
+  constructor(
+    name: string,
+    stored: readonly string[],
+    failed: readonly { registry: string; code: string }[],
+    cause?: unknown,
+  ) {
+    super(
+      'E_PUBLISH_INCOMPLETE',
+      `Publishing ${name} failed on ${failed.map((f) => f.registry).join(', ')}`,
+      {
+        details: { name, stored, failed: failed.map((f) => `${f.registry}: ${f.code}`) },
+        hint: 'Fix the failing registries and publish the same record again: registries that have it accept it as a no-op.',
+        cause,
+      },
+    )
+  }
+}

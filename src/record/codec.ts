@@ -1,0 +1,108 @@
+import canonicalize from 'canonicalize'
+import { CID } from 'multiformats/cid'
+import * as json from 'multiformats/codecs/json'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { RecordLimitError, RecordMalformedError, RecordTooLargeError } from '../errors/record.js'
+import { MAX_VERSIONS } from './schema.js'
+
+/** Largest accepted encoded record, checked before parsing. @default 65536 */
+export const MAX_RECORD_BYTES = 64 * 1024
+
+/** Prefixed to what a record signature covers, so a record signature can never pass for another kind. */
+export const RECORD_SIGNING_DOMAIN = 'function-mesh/record/v1\n'
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+const domainBytes = encoder.encode(RECORD_SIGNING_DOMAIN)
+
+/**
+ * RFC 8785 (JCS) canonical JSON bytes of a value.
+ *
+ * @example
+ * ```ts
+ * new TextDecoder().decode(canonicalBytes({ b: 1, a: [true, 'x'] })) // '{"a":[true,"x"],"b":1}'
+ * ```
+ */
+export function canonicalBytes(value: unknown, origin?: string): Uint8Array {
+  let text: string | undefined
+  try {
+    text = canonicalize(value)
+  } catch (err) {
+    throw new RecordMalformedError(
+      err instanceof RangeError ? 'nested too deeply' : (err as Error).message,
+      origin === undefined ? {} : { origin },
+      err,
+    )
+  }
+  if (text === undefined)
+    throw new RecordMalformedError('value has no JSON form', origin === undefined ? {} : { origin })
+  return encoder.encode(text)
+}
+
+/**
+ * The record id: a CIDv1 (json codec, sha2-256) of the record's canonical bytes, so the same record
+ * has the same id in every registry and on the wire.
+ *
+ * @example
+ * ```ts
+ * recordId(canonicalBytes(record)) // 'bagaaiera...'
+ * ```
+ */
+export function recordId(bytes: Uint8Array): string {
+  const digest = sha256.digest(bytes)
+  if (digest instanceof Promise) throw new Error('sha256 must be synchronous on Node')
+  return CID.createV1(json.code, digest).toString()
+}
+
+/** The bytes a record signature covers: the domain prefix, then the canonical record without `signatures`. */
+export function signingPayload(raw: Record<string, unknown>, origin?: string): Uint8Array {
+  const { signatures: _omitted, ...unsigned } = raw
+  const body = canonicalBytes(unsigned, origin)
+  const out = new Uint8Array(domainBytes.length + body.length)
+  out.set(domainBytes, 0)
+  out.set(body, domainBytes.length)
+  return out
+}
+
+export interface ParseOptions {
+  /** @default MAX_RECORD_BYTES */
+  maxBytes?: number
+  /** Where the bytes came from, for error messages (registry id, peer, file). */
+  origin?: string
+}
+
+/**
+ * Parses untrusted record bytes into a plain JSON object: size first, then UTF-8, then JSON, then the
+ * cheap count limits that must hold before a schema walks the value.
+ */
+export function parseRecordJson(bytes: Uint8Array, options: ParseOptions = {}): Record<string, unknown> {
+  const where = options.origin === undefined ? {} : { origin: options.origin }
+  const maxBytes = options.maxBytes ?? MAX_RECORD_BYTES
+  if (!(bytes instanceof Uint8Array)) throw new RecordMalformedError('expected bytes', where)
+  if (bytes.byteLength > maxBytes) throw new RecordTooLargeError(bytes.byteLength, maxBytes, where)
+  let text: string
+  try {
+    text = decoder.decode(bytes)
+  } catch (err) {
+    throw new RecordMalformedError('not UTF-8', where, err)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw new RecordMalformedError(
+      err instanceof RangeError ? 'nested too deeply' : (err as Error).message,
+      where,
+      err,
+    )
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new RecordMalformedError('the top level must be a JSON object', where)
+  }
+  const versions = (value as { versions?: unknown }).versions
+  if (versions !== null && typeof versions === 'object') {
+    const count = Object.keys(versions).length
+    if (count > MAX_VERSIONS) throw new RecordLimitError('versions', count, MAX_VERSIONS, where)
+  }
+  return value as Record<string, unknown>
+}

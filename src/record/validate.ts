@@ -1,0 +1,80 @@
+import type { z } from 'zod'
+import { RecordSchemaError } from '../errors/record.js'
+import { normalizeRecordName, parseFunctionName } from '../name.js'
+import { type FunctionRecord, FunctionRecordSchema } from './schema.js'
+
+/**
+ * Checks a parsed JSON value against the record schema and the rules that span fields. Every failure
+ * is a {@link RecordSchemaError} naming the field and the rule.
+ */
+export function validateRecord(raw: unknown, origin?: string): FunctionRecord {
+  const where = origin === undefined ? {} : { origin }
+  const result = FunctionRecordSchema.safeParse(raw)
+  if (!result.success) {
+    const issue = result.error.issues[0]!
+    throw new RecordSchemaError(issuePath(issue), issueRule(issue), where)
+  }
+  const record = result.data
+  let name: string
+  try {
+    name = normalizeRecordName(record.name)
+  } catch (err) {
+    throw new RecordSchemaError('name', (err as Error).message.split('\n')[0]!, where)
+  }
+  if (name !== record.name) throw new RecordSchemaError('name', `must be normalized (${name})`, where)
+  const { namespace } = parseFunctionName(name)
+  if (record.namespace !== namespace) {
+    throw new RecordSchemaError(
+      'namespace',
+      `must be ${JSON.stringify(namespace)}, the namespace of the name`,
+      where,
+    )
+  }
+  if (record.latestVersion !== undefined && !(record.latestVersion in record.versions)) {
+    throw new RecordSchemaError('latestVersion', `${record.latestVersion} is not one of versions`, where)
+  }
+  if (Date.parse(record.expiresAt) <= Date.parse(record.issuedAt)) {
+    throw new RecordSchemaError('expiresAt', 'must be later than issuedAt', where)
+  }
+  for (const [version, entry] of Object.entries(record.versions)) {
+    const seen = new Set<string>()
+    entry.providers.forEach((provider, i) => {
+      if (seen.has(provider.id)) {
+        throw new RecordSchemaError(
+          `versions["${version}"].providers[${i}].id`,
+          `duplicate provider id ${provider.id}`,
+          where,
+        )
+      }
+      seen.add(provider.id)
+    })
+  }
+  const keys = new Set<string>()
+  record.signatures.forEach((signature, i) => {
+    if (keys.has(signature.keyId))
+      throw new RecordSchemaError(`signatures[${i}].keyId`, 'duplicate key id', where)
+    keys.add(signature.keyId)
+  })
+  return record
+}
+
+function issuePath(issue: z.core.$ZodIssue): string {
+  let path = ''
+  for (const part of issue.path) {
+    if (typeof part === 'number') path += `[${part}]`
+    else if (typeof part === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(part))
+      path += path ? `.${part}` : part
+    else path += `[${JSON.stringify(String(part))}]`
+  }
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? ''
+    path += path ? `.${key}` : key
+  }
+  return path
+}
+
+function issueRule(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return 'unknown field (put extra data under "extensions")'
+  if (issue.code === 'invalid_type') return `expected ${issue.expected}`
+  return issue.message
+}

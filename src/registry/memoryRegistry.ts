@@ -1,0 +1,89 @@
+import { raceSignal, throwIfAborted } from '../_abort.js'
+import { PublishConflictError } from '../errors/registry.js'
+import type { EncodedRecord } from '../record/signRecord.js'
+import { compileNamePattern } from './namePattern.js'
+import type { AbortOptions, PublishReceipt, Registry, RegistryChange, RegistryEntry } from './types.js'
+
+export interface MemoryRegistryInit {
+  /** @default 'memory' */
+  id?: string
+}
+
+interface Stored {
+  bytes: Uint8Array
+  seq: number
+  id: string
+}
+
+/**
+ * The reference registry: records in a Map, in this process. The conformance suite's baseline, the
+ * fastest registry for tests, and a scratch registry for local development.
+ *
+ * @example
+ * ```ts
+ * const mesh = await createMesh({ registries: [memoryRegistry()], trust: { owners: { 'acme.com': [signer.id] } } })
+ * ```
+ */
+export function memoryRegistry(init: MemoryRegistryInit = {}): Registry {
+  return new MemoryRegistry(init.id ?? 'memory')
+}
+
+class MemoryRegistry implements Registry {
+  private readonly records = new Map<string, Stored>()
+  private readonly watchers = new Set<(change: RegistryChange) => void>()
+
+  constructor(readonly id: string) {}
+
+  async lookup(name: string, options: AbortOptions = {}): Promise<RegistryEntry | undefined> {
+    throwIfAborted(options.signal, `${this.id} lookup`)
+    const stored = this.records.get(name)
+    return stored === undefined ? undefined : { bytes: stored.bytes, location: `memory:${stored.id}` }
+  }
+
+  async *list(pattern: string, options: AbortOptions = {}): AsyncIterable<string> {
+    const match = compileNamePattern(pattern)
+    throwIfAborted(options.signal, `${this.id} list`)
+    for (const name of [...this.records.keys()]) {
+      throwIfAborted(options.signal, `${this.id} list`)
+      if (match(name)) yield name
+    }
+  }
+
+  async publish(encoded: EncodedRecord, options: AbortOptions = {}): Promise<PublishReceipt> {
+    throwIfAborted(options.signal, `${this.id} publish`)
+    const { record, bytes, id } = encoded
+    const stored = this.records.get(record.name)
+    if (stored !== undefined && stored.id === id) return { registry: this.id, location: `memory:${id}` }
+    if (stored !== undefined && record.seq <= stored.seq) {
+      throw new PublishConflictError(this.id, record.name, record.seq, stored.seq)
+    }
+    this.records.set(record.name, { bytes: new Uint8Array(bytes), seq: record.seq, id })
+    for (const notify of this.watchers) notify({ names: [record.name], reason: 'publish' })
+    return { registry: this.id, location: `memory:${id}` }
+  }
+
+  async *watch(options: AbortOptions = {}): AsyncIterable<RegistryChange> {
+    const queue: RegistryChange[] = []
+    let wake: (() => void) | undefined
+    const notify = (change: RegistryChange) => {
+      queue.push(change)
+      wake?.()
+    }
+    this.watchers.add(notify)
+    try {
+      while (!options.signal?.aborted) {
+        const next = queue.shift()
+        if (next !== undefined) {
+          yield next
+          continue
+        }
+        const { promise, resolve } = Promise.withResolvers<void>()
+        wake = resolve
+        await raceSignal(promise, options.signal, `${this.id} watch`).catch(() => undefined)
+        wake = undefined
+      }
+    } finally {
+      this.watchers.delete(notify)
+    }
+  }
+}

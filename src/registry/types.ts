@@ -1,0 +1,48 @@
+import type { EncodedRecord } from '../record/signRecord.js'
+import type { AbortOptions } from '../trust/types.js'
+
+export type { EncodedRecord } from '../record/signRecord.js'
+export type { AbortOptions } from '../trust/types.js'
+
+/** What a registry holds for a name: untrusted bytes the mesh verifies. */
+export interface RegistryEntry {
+  readonly bytes: Uint8Array
+  /** Where in the registry it was found (a commit and path, a CID, a block number). */
+  readonly location?: string
+}
+
+/** What a registry says after it stored a record. */
+export interface PublishReceipt {
+  readonly registry: string
+  readonly location?: string
+}
+
+/** Names a registry saw change (a sync, a chain event, a peer announcement). */
+export interface RegistryChange {
+  readonly names: readonly string[]
+  readonly reason?: string
+}
+
+/**
+ * A store of signed function records. Registries are storage: they hand back bytes, and the mesh
+ * verifies every record it reads (signature, owner, seq, size), whatever registry it came from.
+ * Every call takes an `AbortSignal` and must reject with `AbortedError` soon after it fires.
+ * Implementations: `memoryRegistry()` here; Git, IPFS, chain and peer under `registries/`.
+ */
+export interface Registry {
+  /** Names this registry in results, reports and `publish({ to })`. */
+  readonly id: string
+  /** The stored record for `name` (`namespace/path`), or `undefined` when there is none. */
+  lookup(name: string, options?: AbortOptions): Promise<RegistryEntry | undefined>
+  /** Names matching a glob (`*` within a segment, `**` across), in no set order. */
+  list(pattern: string, options?: AbortOptions): AsyncIterable<string>
+  /**
+   * Stores a signed record. Refuses (`PublishConflictError`) a record whose seq is not above the one
+   * stored for the name, unless it is the very same record (then it is a no-op).
+   */
+  publish(record: EncodedRecord, options?: AbortOptions): Promise<PublishReceipt>
+  /** Yields the names that change, until the signal aborts. */
+  watch?(options?: AbortOptions): AsyncIterable<RegistryChange>
+  start?(): Promise<void>
+  stop?(): Promise<void>
+}

@@ -1,0 +1,20 @@
+/**
+ * The highest `seq` accepted per name, so a source can never roll a name back to an older record.
+ * The default lives in memory; a durable one can back it with the ledger database.
+ */
+export interface SeqLedger {
+  highest(name: string): number | undefined
+  accept(name: string, seq: number): void
+}
+
+/** An in-memory {@link SeqLedger}. */
+export function memorySeqLedger(): SeqLedger {
+  const seqs = new Map<string, number>()
+  return {
+    highest: (name) => seqs.get(name),
+    accept(name, seq) {
+      const current = seqs.get(name)
+      if (current === undefined || seq > current) seqs.set(name, seq)
+    },
+  }
+}

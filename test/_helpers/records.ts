@@ -1,0 +1,62 @@
+import type { RecordDraft } from '../../src/record/schema.js'
+
+/** A complete, realistic record draft for `name`, with versions 1.0.0 (deprecated), 1.2.0, 1.4.1 and 2.0.0-beta.1. */
+export function sampleDraft(
+  name = 'acme.com/image/sharpen',
+  overrides: Partial<RecordDraft> = {},
+): RecordDraft {
+  const descriptor = {
+    inputSchema: { type: 'object', required: ['image'], properties: { image: { type: 'string' } } },
+    outputSchema: { type: 'object', required: ['image'] },
+    maxRisk: 'read-only' as const,
+    idempotency: 'idempotent' as const,
+    allowedByDefault: false,
+    maxDurationMs: 5000,
+    triggerEvents: [],
+  }
+  const provider = (id: string, baseUnits: string, ms: number) => ({
+    id,
+    endpoint: `https://${id}.example/sharpen`,
+    capabilityRef: `marketplace://offer/${id}`,
+    slaTier: 'premium',
+    cost: { unit: 'USDC', baseUnits },
+    avgResponseTimeMs: ms,
+  })
+  return {
+    name,
+    description: 'Sharpen images',
+    latestVersion: '1.4.1',
+    versions: {
+      '1.0.0': {
+        deprecated: true,
+        yanked: false,
+        descriptor,
+        providers: [provider('provider-old', '5000', 400)],
+      },
+      '1.2.0': {
+        deprecated: false,
+        yanked: false,
+        descriptor,
+        providers: [provider('provider-123', '10000', 150)],
+      },
+      '1.4.1': {
+        deprecated: false,
+        yanked: false,
+        descriptor,
+        providers: [provider('provider-123', '10000', 150), provider('provider-456', '5000', 300)],
+      },
+      '2.0.0-beta.1': {
+        deprecated: false,
+        yanked: false,
+        descriptor,
+        providers: [provider('provider-789', '1', 50)],
+      },
+    },
+    securityRequirements: {
+      minSecurityLevel: 'controlled',
+      requiredPermissions: ['image.read'],
+      trustedProviders: ['provider-123'],
+    },
+    ...overrides,
+  }
+}
