@@ -67,7 +67,18 @@ export function checkMeshInit(init: MeshInit): { trust: TrustSource[] } {
 
 function toTrustSources(trust: TrustInit | undefined): TrustSource[] {
   if (trust === undefined) return []
-  if (Array.isArray(trust)) return [...(trust as readonly TrustSource[])]
+  if (trust === null || typeof trust !== 'object') {
+    throw new ConfigError('trust', 'must be { owners: { namespace: [keyId] } } or trust sources')
+  }
+  if (Array.isArray(trust)) {
+    const sources = [...(trust as readonly TrustSource[])]
+    sources.forEach((source, i) => {
+      if (source === null || typeof source !== 'object' || typeof source.publishersOf !== 'function') {
+        throw new ConfigError(`trust[${i}]`, 'is not a trust source (no publishersOf method)')
+      }
+    })
+    return sources
+  }
   if ('owners' in trust) {
     if (trust.owners === null || typeof trust.owners !== 'object')
       throw new ConfigError('trust.owners', 'must be an object')

@@ -60,11 +60,15 @@ export function validateRecord(raw: unknown, origin?: string): FunctionRecord {
 
 function issuePath(issue: z.core.$ZodIssue): string {
   let path = ''
+  let previous: PropertyKey | undefined
   for (const part of issue.path) {
+    // Keys of map-like fields (versions, extensions) are data: always shown in brackets.
+    const isMapKey = previous === 'versions' || previous === 'extensions'
     if (typeof part === 'number') path += `[${part}]`
-    else if (typeof part === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(part))
+    else if (!isMapKey && typeof part === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(part)) {
       path += path ? `.${part}` : part
-    else path += `[${JSON.stringify(String(part))}]`
+    } else path += `[${JSON.stringify(String(part))}]`
+    previous = part
   }
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? ''
