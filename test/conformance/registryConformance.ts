@@ -4,8 +4,8 @@ import { createMesh } from '../../src/mesh.js'
 import type { RecordDraft } from '../../src/record/schema.js'
 import { type EncodedRecord, signRecord } from '../../src/record/signRecord.js'
 import type { Registry } from '../../src/registry/types.js'
-import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
+import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { sampleDraft } from '../_helpers/records.js'
 
@@ -18,7 +18,12 @@ export interface RegistryConformanceInit {
 }
 
 /** Signs a sample record with the given envelope. */
-export async function signed(signer: LocalSigner, name: string, seq: number, extra: Partial<RecordDraft> = {}): Promise<EncodedRecord> {
+export async function signed(
+  signer: LocalSigner,
+  name: string,
+  seq: number,
+  extra: Partial<RecordDraft> = {},
+): Promise<EncodedRecord> {
   const issuedAt = new Date(Date.now() - 60_000).toISOString()
   return signRecord(
     {
@@ -62,7 +67,9 @@ export function runRegistryConformance(init: RegistryConformanceInit): void {
     beforeAll(async () => {
       signer = await generateSigner()
       verifier = new RecordVerifier({
-        trust: [pinnedTrust({ 'acme.com': [signer.id], 'beta.org': [signer.id], 'image-processing': [signer.id] })],
+        trust: [
+          pinnedTrust({ 'acme.com': [signer.id], 'beta.org': [signer.id], 'image-processing': [signer.id] }),
+        ],
       })
       registry = await init.setup()
     })
@@ -140,7 +147,9 @@ export function runRegistryConformance(init: RegistryConformanceInit): void {
       expect(await collect(registry.list('acme.com/**'))).toContain('acme.com/text/nlp/sentiment')
       expect(await collect(registry.list('acme.com/*'))).toEqual([])
       expect(await collect(registry.list('*/sharpen'))).toEqual(['image-processing/sharpen'])
-      expect(await collect(registry.list('{acme.com,image-processing}/*/sharpen'))).toEqual(['acme.com/image/sharpen'])
+      expect(await collect(registry.list('{acme.com,image-processing}/*/sharpen'))).toEqual([
+        'acme.com/image/sharpen',
+      ])
       expect(await collect(registry.list('nobody.net/**'))).toEqual([])
     })
 
@@ -151,7 +160,10 @@ export function runRegistryConformance(init: RegistryConformanceInit): void {
     it('error: rejects with E_ABORTED when the signal has fired', async () => {
       const signal = AbortSignal.abort()
       await expectCode(registry.lookup('acme.com/image/sharpen', { signal }), 'E_ABORTED')
-      await expectCode(registry.publish(await signed(signer, 'acme.com/image/aborted', 1), { signal }), 'E_ABORTED')
+      await expectCode(
+        registry.publish(await signed(signer, 'acme.com/image/aborted', 1), { signal }),
+        'E_ABORTED',
+      )
       await expectCode(collect(registry.list('acme.com/**', { signal })), 'E_ABORTED')
       expect(await registry.lookup('acme.com/image/aborted')).toBeUndefined()
     })
@@ -176,7 +188,10 @@ export function runRegistryConformance(init: RegistryConformanceInit): void {
     })
 
     it('serves a mesh: resolve ^1.2 through this registry', async () => {
-      const mesh = await createMesh({ registries: [registry], trust: { owners: { 'acme.com': [signer.id] } } })
+      const mesh = await createMesh({
+        registries: [registry],
+        trust: { owners: { 'acme.com': [signer.id] } },
+      })
       const result = await mesh.resolve('acme.com/image/sharpen@^1.2')
       expect(result.version).toBe('1.4.1')
       expect(result.source).toMatchObject({ kind: 'registry', registry: registry.id })
