@@ -13,7 +13,6 @@ export const RECORD_SIGNING_DOMAIN = 'function-mesh/record/v1\n'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
-const domainBytes = encoder.encode(RECORD_SIGNING_DOMAIN)
 
 /**
  * RFC 8785 (JCS) canonical JSON bytes of a value.
@@ -24,19 +23,7 @@ const domainBytes = encoder.encode(RECORD_SIGNING_DOMAIN)
  * ```
  */
 export function canonicalBytes(value: unknown, origin?: string): Uint8Array {
-  let text: string | undefined
-  try {
-    text = canonicalize(value)
-  } catch (err) {
-    throw new RecordMalformedError(
-      err instanceof RangeError ? 'nested too deeply' : (err as Error).message,
-      origin === undefined ? {} : { origin },
-      err,
-    )
-  }
-  if (text === undefined)
-    throw new RecordMalformedError('value has no JSON form', origin === undefined ? {} : { origin })
-  return encoder.encode(text)
+  return encoder.encode(canonicalText(value, origin))
 }
 
 /**
@@ -56,12 +43,51 @@ export function recordId(bytes: Uint8Array): string {
 
 /** The bytes a record signature covers: the domain prefix, then the canonical record without `signatures`. */
 export function signingPayload(raw: Record<string, unknown>, origin?: string): Uint8Array {
-  const { signatures: _omitted, ...unsigned } = raw
-  const body = canonicalBytes(unsigned, origin)
-  const out = new Uint8Array(domainBytes.length + body.length)
-  out.set(domainBytes, 0)
-  out.set(body, domainBytes.length)
-  return out
+  return recordForms(raw, origin).payload
+}
+
+/**
+ * Both byte forms of a record from one canonicalization pass: `payload` (what signatures cover) and
+ * `canonical` (the whole record, what the id covers). RFC 8785 sorts keys by UTF-16 code units, as
+ * `Array.prototype.sort` does, so the top level is assembled here from canonical members and the
+ * record body is canonicalized once instead of twice (the hot path of every sync).
+ */
+export function recordForms(
+  raw: Record<string, unknown>,
+  origin?: string,
+): { payload: Uint8Array; canonical: Uint8Array } {
+  const all: string[] = []
+  const unsigned: string[] = []
+  for (const key of Object.keys(raw).sort()) {
+    const value = raw[key]
+    if (value === undefined) continue
+    const member = `${canonicalText(key, origin)}:${canonicalText(value, origin)}`
+    all.push(member)
+    if (key !== 'signatures') unsigned.push(member)
+  }
+  const body = `{${unsigned.join(',')}}`
+  const payload = encoder.encode(RECORD_SIGNING_DOMAIN + body)
+  return {
+    payload,
+    canonical: all.length === unsigned.length ? encoder.encode(body) : encoder.encode(`{${all.join(',')}}`),
+  }
+}
+
+function canonicalText(value: unknown, origin?: string): string {
+  let text: string | undefined
+  try {
+    text = canonicalize(value)
+  } catch (err) {
+    throw new RecordMalformedError(
+      err instanceof RangeError ? 'nested too deeply' : (err as Error).message,
+      origin === undefined ? {} : { origin },
+      err,
+    )
+  }
+  if (text === undefined) {
+    throw new RecordMalformedError('value has no JSON form', origin === undefined ? {} : { origin })
+  }
+  return text
 }
 
 export interface ParseOptions {

@@ -1,4 +1,4 @@
-import { type KeyObject, verify as verifySignature } from 'node:crypto'
+import { createHash, type KeyObject, verify as verifySignature } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { type Clock, systemClock } from '../clock.js'
 import { RecordSchemaError } from '../errors/record.js'
@@ -10,7 +10,7 @@ import {
   SignatureInvalidError,
   SignerNotOwnerError,
 } from '../errors/trust.js'
-import { canonicalBytes, parseRecordJson, recordId, signingPayload } from '../record/codec.js'
+import { parseRecordJson, recordForms, recordId } from '../record/codec.js'
 import type { FunctionRecord } from '../record/schema.js'
 import { validateRecord } from '../record/validate.js'
 import { publicKeyObject } from './signer.js'
@@ -45,6 +45,18 @@ export interface RecordVerifierInit {
   maxBytes?: number
   /** How far in the future `issuedAt` may lie. @default 300000 (5 minutes) */
   maxClockSkewMs?: number
+  /**
+   * Records whose bytes were verified before, remembered by their sha-256, so the same record
+   * fetched again (after a TTL, on a re-sync, from another peer) skips parsing and signature
+   * checks. Time and ownership are checked again on every hit. 0 turns it off. @default 10000
+   */
+  seenCacheSize?: number
+}
+
+interface Seen {
+  readonly verified: Omit<VerifiedRecord, 'keyId' | 'trustSource'>
+  /** The keys whose signatures over these bytes verified. */
+  readonly goodKeys: ReadonlySet<string>
 }
 
 /** Clock skew tolerated on `issuedAt`. @default 300000 */
@@ -67,26 +79,72 @@ export class RecordVerifier {
   private readonly maxBytes: number | undefined
   private readonly maxSkew: number
   private readonly keys = new LRUCache<string, KeyObject | false>({ max: 4096 })
+  private readonly seen: LRUCache<string, Seen> | undefined
 
   constructor(init: RecordVerifierInit) {
     this.trust = init.trust
     this.clock = init.clock ?? systemClock
     this.maxBytes = init.maxBytes
     this.maxSkew = init.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS
+    const seenSize = init.seenCacheSize ?? 10_000
+    this.seen = seenSize > 0 ? new LRUCache({ max: seenSize }) : undefined
   }
 
-  async verify(bytes: Uint8Array, options: VerifyOptions = {}): Promise<VerifiedRecord> {
+  /**
+   * Verifies one record. The signature is checked on this thread: the lowest latency for a single
+   * lookup. For many records at once use {@link RecordVerifier.verifyMany}.
+   */
+  verify(bytes: Uint8Array, options: VerifyOptions = {}): Promise<VerifiedRecord> {
+    return this.check(bytes, options, false)
+  }
+
+  /**
+   * Verifies many records (a sync, a peer's batch), checking signatures on libuv's thread pool while
+   * this thread parses the next records. Results are settled in input order: one bad record never
+   * hides the others.
+   */
+  async verifyMany(
+    items: readonly { bytes: Uint8Array; options?: VerifyOptions }[],
+    concurrency = 32,
+  ): Promise<PromiseSettledResult<VerifiedRecord>[]> {
+    const results: PromiseSettledResult<VerifiedRecord>[] = new Array(items.length)
+    let next = 0
+    const lane = async () => {
+      while (next < items.length) {
+        const i = next++
+        const item = items[i]!
+        try {
+          results[i] = { status: 'fulfilled', value: await this.check(item.bytes, item.options ?? {}, true) }
+        } catch (reason) {
+          results[i] = { status: 'rejected', reason }
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane))
+    return results
+  }
+
+  private async check(
+    bytes: Uint8Array,
+    options: VerifyOptions,
+    offThread: boolean,
+  ): Promise<VerifiedRecord> {
     const origin = options.origin
-    const raw = parseRecordJson(bytes, {
-      ...(this.maxBytes === undefined ? {} : { maxBytes: this.maxBytes }),
-      ...(origin === undefined ? {} : { origin }),
-    })
-    const record = validateRecord(raw, origin)
+    const where = origin === undefined ? {} : { origin }
+    const digest = this.seen !== undefined && bytes instanceof Uint8Array ? sha256Key(bytes) : undefined
+    const seen = digest === undefined ? undefined : this.seen!.get(digest)
+    let raw: Record<string, unknown> | undefined
+    let record: FunctionRecord
+    if (seen !== undefined) record = seen.verified.record
+    else {
+      raw = this.parse(bytes, origin)
+      record = validateRecord(raw, origin)
+    }
     if (options.expectName !== undefined && record.name !== options.expectName) {
       throw new RecordSchemaError(
         'name',
         `expected ${options.expectName}, the name that was looked up`,
-        origin === undefined ? {} : { origin },
+        where,
       )
     }
     const ref = { name: record.name, origin }
@@ -106,22 +164,35 @@ export class RecordVerifier {
         record.signatures.map((s) => s.keyId),
       )
     }
-    const payload = signingPayload(raw, origin)
+    const keyId = ownerSignatures[0]!.keyId
+    if (seen !== undefined && ownerSignatures.every((s) => seen.goodKeys.has(s.keyId))) {
+      return { ...seen.verified, keyId, trustSource: source }
+    }
+    // Not seen, or ownership changed to a key whose signature was not checked: check everything.
+    raw ??= this.parse(bytes, origin)
+    const { payload, canonical } = recordForms(raw, origin)
+    const goodKeys = new Set<string>()
     for (const signature of ownerSignatures) {
       const key = this.keyObject(signature.keyId)
       if (key === undefined)
         throw new SignatureInvalidError(ref, signature.keyId, 'the key id is not an ed25519 did:key')
       const sig = Buffer.from(signature.sig, 'base64url')
-      if (!verifySignature(null, payload, key, sig)) throw new SignatureInvalidError(ref, signature.keyId)
+      const ok = offThread
+        ? await verifyOffThread(payload, key, sig)
+        : verifySignature(null, payload, key, sig)
+      if (!ok) throw new SignatureInvalidError(ref, signature.keyId)
+      goodKeys.add(signature.keyId)
     }
-    const canonical = canonicalBytes(raw, origin)
-    return {
-      record,
-      id: recordId(canonical),
-      bytes: canonical,
-      keyId: ownerSignatures[0]!.keyId,
-      trustSource: source,
-    }
+    const verified = { record, id: recordId(canonical), bytes: canonical }
+    if (digest !== undefined) this.seen!.set(digest, { verified, goodKeys })
+    return { ...verified, keyId, trustSource: source }
+  }
+
+  private parse(bytes: Uint8Array, origin: string | undefined): Record<string, unknown> {
+    return parseRecordJson(bytes, {
+      ...(this.maxBytes === undefined ? {} : { maxBytes: this.maxBytes }),
+      ...(origin === undefined ? {} : { origin }),
+    })
   }
 
   /** The publisher keys of a namespace from the first trust source that knows it. */
@@ -145,4 +216,18 @@ export class RecordVerifier {
     }
     return key === false ? undefined : key
   }
+}
+
+function sha256Key(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64')
+}
+
+/**
+ * ed25519 verification on libuv's thread pool (Node's callback form of `crypto.verify`), so the
+ * main thread parses and checks the next record while this one's signature is checked.
+ */
+function verifyOffThread(payload: Uint8Array, key: KeyObject, sig: Uint8Array): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    verifySignature(null, payload, key, sig, (err, ok) => (err ? reject(err) : resolve(ok)))
+  })
 }

@@ -339,3 +339,57 @@ describe('signing and verification', () => {
     `)
   })
 })
+
+describe('the seen cache of the verifier', () => {
+  it('re-checks time and ownership on a hit: an owner removed later is refused', async () => {
+    const owner = await generateSigner()
+    const owners: Record<string, string[]> = { 'acme.com': [owner.id] }
+    const clock = fakeClock(NOW)
+    const verifier = new RecordVerifier({
+      trust: [{ id: 'mutable', publishersOf: (ns) => owners[ns] }],
+      clock,
+    })
+    const good = await signRecord({ ...sampleDraft(), ...envelope() }, owner)
+    expect((await verifier.verify(good.bytes)).id).toBe(good.id)
+    expect((await verifier.verify(good.bytes)).id).toBe(good.id)
+    owners['acme.com'] = []
+    expect((await rejection(verifier.verify(good.bytes))).code).toBe('E_SIGNER_NOT_OWNER')
+    owners['acme.com'] = [owner.id]
+    clock.advance(2 * 86_400_000)
+    expect((await rejection(verifier.verify(good.bytes))).code).toBe('E_RECORD_EXPIRED')
+  })
+
+  it('checks a signature it skipped before when its key becomes an owner', async () => {
+    const owner = await generateSigner()
+    const other = await generateSigner()
+    const owners: Record<string, string[]> = { 'acme.com': [owner.id] }
+    const verifier = new RecordVerifier({
+      trust: [{ id: 'mutable', publishersOf: (ns) => owners[ns] }],
+      clock: fakeClock(NOW),
+    })
+    const signedByOwner = await signRecord({ ...sampleDraft(), ...envelope() }, owner)
+    // A co-signature by `other` that is garbage: ignored while `other` is not an owner.
+    const raw = JSON.parse(dec.decode(signedByOwner.bytes)) as { signatures: unknown[] }
+    raw.signatures.push({ keyId: other.id, alg: 'ed25519', sig: 'A'.repeat(86) })
+    const bytes = enc.encode(JSON.stringify(raw))
+    expect((await verifier.verify(bytes)).keyId).toBe(owner.id)
+    owners['acme.com'] = [owner.id, other.id]
+    expect((await rejection(verifier.verify(bytes))).code).toBe('E_SIGNATURE_INVALID')
+  })
+
+  it('verifyMany settles each record on its own, in input order', async () => {
+    const owner = await generateSigner()
+    const verifier = new RecordVerifier({
+      trust: [pinnedTrust({ 'acme.com': [owner.id] })],
+      clock: fakeClock(NOW),
+    })
+    const good = await signRecord({ ...sampleDraft(), ...envelope() }, owner)
+    const results = await verifier.verifyMany([
+      { bytes: good.bytes },
+      { bytes: enc.encode('nope') },
+      { bytes: good.bytes },
+    ])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'E_RECORD_MALFORMED' })
+  })
+})

@@ -1,0 +1,127 @@
+import { LRUCache } from 'lru-cache'
+import { createMesh } from '../../src/mesh.js'
+import { signRecord } from '../../src/record/signRecord.js'
+import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
+import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
+import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
+import { generateSigner } from '../../src/trust/signer.js'
+import { sampleDraft } from '../_helpers/records.js'
+import { measure, ratio, report, target } from './_harness.js'
+
+const NAMES = 1_000
+
+export default async function bench(): Promise<void> {
+  const signer = await generateSigner()
+  const registry = memoryRegistry()
+  const now = Date.now()
+  const envelope = (seq: number) => ({
+    namespace: 'acme.com',
+    seq,
+    issuedAt: new Date(now - 60_000).toISOString(),
+    ttlSeconds: 3600,
+    expiresAt: new Date(now + 86_400_000).toISOString(),
+    signatures: [],
+  })
+  const names = Array.from({ length: NAMES }, (_, i) => `acme.com/bench/fn-${i}`)
+  const encoded = await Promise.all(
+    names.map((n) => signRecord({ ...sampleDraft(n), ...envelope(1) }, signer)),
+  )
+  for (const e of encoded) await registry.publish(e)
+  const trust = { owners: { 'acme.com': [signer.id] } }
+
+  // Warm resolve: every name already cached; a rotating set of 1,000 names and three selectors.
+  const mesh = await createMesh({ registries: [registry], trust })
+  const queries = names.flatMap((n) => [`${n}@^1.2`, n, `${n}@1.2.0`])
+  for (const q of queries) await mesh.resolve(q)
+  const keys = names.map((n) => n)
+  const map = new Map(keys.map((k) => [k, { k }]))
+  const lru = new LRUCache<string, object>({ max: 10_000, ttl: 3_600_000 })
+  for (const k of keys) lru.set(k, { k })
+
+  const mapGet = await measure('baseline Map.get', (i) => map.get(keys[i % NAMES]!), { batch: 10_000 })
+  const lruGet = await measure('baseline lru-cache get (ttl on)', (i) => lru.get(keys[i % NAMES]!), {
+    batch: 10_000,
+  })
+  const warm = await measure(
+    'warm mesh.resolve (cached, 3 selectors)',
+    (i) => mesh.resolve(queries[i % queries.length]!),
+    {
+      batch: 10_000,
+    },
+  )
+  report(mapGet)
+  report(lruGet)
+  report(warm)
+  ratio('warm resolve / Map.get', warm, mapGet)
+  ratio('warm resolve / lru-cache get', warm, lruGet)
+  target('warm resolve', warm.opsPerSec, 1_000_000, 'ops/s')
+
+  // Verification: bytes to a verified record (size, JSON, schema, trust, ed25519).
+  // seenCacheSize 0: every call parses, canonicalizes and checks the signature (first sight of a record).
+  const verifier = new RecordVerifier({ trust: [pinnedTrust(trust.owners)], seenCacheSize: 0 })
+  const remembering = new RecordVerifier({ trust: [pinnedTrust(trust.owners)] })
+  const verify = await measure(
+    'record verification (64 KiB limit, ed25519)',
+    (i) => verifier.verify(encoded[i % NAMES]!.bytes),
+    {
+      batch: 200,
+    },
+  )
+  const parseOnly = await measure(
+    'baseline JSON.parse of the same bytes',
+    (i) => JSON.parse(new TextDecoder().decode(encoded[i % NAMES]!.bytes)),
+    {
+      batch: 200,
+    },
+  )
+  const batches = Array.from({ length: NAMES / 100 }, (_, b) =>
+    encoded.slice(b * 100, b * 100 + 100).map((e) => ({ bytes: e.bytes })),
+  )
+  const verifyMany = await measure(
+    'verifyMany, 100 records a call (as a sync does)',
+    (i) => verifier.verifyMany(batches[i % batches.length]!),
+    {
+      batch: 5,
+    },
+  )
+  const concurrent = {
+    ...verifyMany,
+    name: 'record verification in verifyMany batches',
+    opsPerSec: verifyMany.opsPerSec * 100,
+    medianUs: verifyMany.medianUs / 100,
+  }
+  const again = await measure(
+    're-verification of bytes seen before (seen cache)',
+    (i) => remembering.verify(encoded[i % NAMES]!.bytes),
+    {
+      batch: 1000,
+    },
+  )
+  report(verify)
+  report(concurrent)
+  report(again)
+  report(parseOnly)
+  ratio('verification / JSON.parse', verify, parseOnly)
+  ratio('re-verification / first verification', again, verify)
+  target('verification, one at a time', verify.opsPerSec, 5_000, 'records/s')
+  target('verification in verifyMany batches', concurrent.opsPerSec, 5_000, 'records/s')
+
+  // Cold resolve: a fresh mesh per batch, so every resolve goes to the memory registry and verifies.
+  let cold = await createMesh({ registries: [registry], trust })
+  let coldIndex = 0
+  const coldResolve = await measure(
+    'cold mesh.resolve via memoryRegistry',
+    async () => {
+      if (coldIndex === NAMES) {
+        cold = await createMesh({ registries: [registry], trust })
+        coldIndex = 0
+      }
+      return cold.resolve(names[coldIndex++]!)
+    },
+    { batch: 100 },
+  )
+  report(coldResolve)
+  ratio('cold resolve / verification alone', coldResolve, verify)
+  ratio('warm resolve / cold resolve', warm, coldResolve)
+  await mesh.close()
+}
