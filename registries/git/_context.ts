@@ -1,0 +1,13 @@
+import * as fs from 'node:fs'
+
+/** What every isomorphic-git call needs: the file system, the bare repository, and a shared pack cache. */
+export interface GitContext {
+  readonly fs: typeof fs
+  readonly gitdir: string
+  /** isomorphic-git's object cache: keeps pack indexes loaded across calls. */
+  readonly cache: object
+}
+
+export function gitContext(gitdir: string): GitContext {
+  return { fs, gitdir, cache: {} }
+}

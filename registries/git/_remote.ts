@@ -1,0 +1,98 @@
+import git from 'isomorphic-git'
+import { AbortedError } from '../../src/errors/resolve.js'
+import type { GitConfig } from './_checkInit.js'
+import type { GitContext } from './_context.js'
+import { boundHttpClient } from './_http.js'
+import { GitAuthError, GitRemoteError } from './errors.js'
+
+/** A push the remote refused because its branch moved: fetch, rebuild, retry. */
+export const PUSH_REJECTED = 'rejected' as const
+
+function common(cfg: GitConfig, ctx: GitContext, signal: AbortSignal | undefined) {
+  return {
+    fs: ctx.fs,
+    gitdir: ctx.gitdir,
+    cache: ctx.cache,
+    http: boundHttpClient(signal, cfg.requestTimeoutMs),
+    url: cfg.url!,
+    headers: cfg.headers,
+    ...(cfg.onAuth === undefined ? {} : { onAuth: cfg.onAuth }),
+  }
+}
+
+/**
+ * Fetches the remote branch into `refs/remotes/origin/<branch>`; returns its commit, or `undefined`
+ * when the remote has no such branch yet (an empty repository).
+ */
+export async function fetchBranch(
+  cfg: GitConfig,
+  ctx: GitContext,
+  depth: number,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
+  try {
+    const result = await git.fetch({
+      ...common(cfg, ctx, signal),
+      ref: cfg.branch,
+      remoteRef: cfg.branch,
+      remote: 'origin',
+      singleBranch: true,
+      tags: false,
+      ...(depth > 0 ? { depth } : {}),
+    })
+    return result.fetchHead ?? undefined
+  } catch (err) {
+    if ((err as { code?: string }).code === 'NotFoundError' && /remote|ref/i.test((err as Error).message)) {
+      return undefined
+    }
+    throw remoteFailure(cfg, 'fetch from', err, signal)
+  }
+}
+
+/** Pushes `localRef` to the remote branch, never forcing. Resolves `PUSH_REJECTED` when the remote moved. */
+export async function pushBranch(
+  cfg: GitConfig,
+  ctx: GitContext,
+  localRef: string,
+  signal: AbortSignal | undefined,
+): Promise<'pushed' | typeof PUSH_REJECTED> {
+  try {
+    const result = await git.push({
+      ...common(cfg, ctx, signal),
+      ref: localRef,
+      remoteRef: `refs/heads/${cfg.branch}`,
+      force: false,
+      ...(signal === undefined ? {} : { signal }),
+    })
+    if (result.ok && result.refs[`refs/heads/${cfg.branch}`]?.ok !== false) return 'pushed'
+    return PUSH_REJECTED
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (code === 'PushRejectedError' || code === 'GitPushError') return PUSH_REJECTED
+    // The remote tip is not in this repository: it moved since the last fetch.
+    if (code === 'NotFoundError') return PUSH_REJECTED
+    throw remoteFailure(cfg, 'push to', err, signal)
+  }
+}
+
+/** Turns what isomorphic-git or Node threw into a MeshError that says what failed and where. */
+export function remoteFailure(
+  cfg: GitConfig,
+  operation: string,
+  err: unknown,
+  signal: AbortSignal | undefined,
+): Error {
+  if (signal?.aborted) return new AbortedError(`${cfg.id} ${operation.split(' ')[0]}`, signal.reason)
+  const url = cfg.url ?? '(none)'
+  const e = err as { code?: string; name?: string; message?: string; data?: { statusCode?: number } }
+  const status = e.data?.statusCode
+  if (e.code === 'HttpError' && (status === 401 || status === 403))
+    return new GitAuthError(cfg.id, url, status, err)
+  if (e.code === 'HttpError') return new GitRemoteError(cfg.id, url, operation, `HTTP ${status}`, err)
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+    return new GitRemoteError(cfg.id, url, operation, `no answer within ${cfg.requestTimeoutMs} ms`, err)
+  }
+  const reason =
+    e.code !== undefined && /^E[A-Z]+$/.test(e.code) ? `${e.code} (${e.message})` : (e.message ?? String(err))
+  return new GitRemoteError(cfg.id, url, operation, reason, err)
+}

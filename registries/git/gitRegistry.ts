@@ -1,0 +1,373 @@
+import git from 'isomorphic-git'
+import { raceSignal, throwIfAborted } from '../../src/_abort.js'
+import { logger } from '../../src/_logger.js'
+import { isMeshError } from '../../src/errors/base.js'
+import { RecordSchemaError } from '../../src/errors/record.js'
+import { PublishConflictError, RegistryError } from '../../src/errors/registry.js'
+import type { EncodedRecord } from '../../src/record/signRecord.js'
+import { compileNamePattern } from '../../src/registry/namePattern.js'
+import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from '../../src/registry/types.js'
+import { checkInit, type GitConfig } from './_checkInit.js'
+import { type GitContext, gitContext } from './_context.js'
+import { REPOSITORY_README, recordPath } from './_layout.js'
+import { type RecordCheck, recordCheck } from './_recordCheck.js'
+import { RecordIndex } from './_recordIndex.js'
+import { fetchBranch, PUSH_REJECTED, pushBranch } from './_remote.js'
+import { openRepository, resolveRef, setRef, treeOf, walkNewCommits, writeCommit } from './_repository.js'
+import { diffRecordTrees, listRecordFiles, putBlobAtPath, recordsTreeOf, type TreeDiff } from './_trees.js'
+import { watchQueue } from './_watchQueue.js'
+import { GitPushConflictError } from './errors.js'
+import type { GitRegistry, GitRegistryInit, GitRegistryStatus, SyncReport } from './types.js'
+
+/** Where a commit being pushed waits, so the local branch only moves once the remote took it. */
+const OUTGOING_REF = 'refs/fmesh/outgoing'
+
+/**
+ * A registry of function records in a Git repository: one canonical JSON file per record at
+ * `records/<namespace>/<path>.json`, in a bare repository in `dir`, optionally synced with an
+ * http(s) remote (fetched on an interval and on demand, pushed on publish).
+ *
+ * @example
+ * ```ts
+ * const registry = gitRegistry({ dir: '.fmesh/registry', url: 'https://git.example/records.git', signer })
+ * const mesh = await createMesh({ registries: [registry], trust: { owners: { 'acme.com': [signer.id] } } })
+ * const report = await registry.sync() // { changed, removed, skipped, commit, ... }
+ * ```
+ */
+export function gitRegistry(init: GitRegistryInit): GitRegistry {
+  return new GitRegistryNode(checkInit(init))
+}
+
+class GitRegistryNode implements GitRegistry {
+  readonly id: string
+  private readonly cfg: GitConfig
+  private readonly ctx: GitContext
+  private readonly check: RecordCheck
+  private readonly index = new RecordIndex()
+  private readonly localRef: string
+  private readonly log
+  private readonly watchers = watchQueue()
+  private commit: string | undefined
+  private opening: Promise<void> | undefined
+  private started = false
+  private timer: NodeJS.Timeout | undefined
+  private lifetime = new AbortController()
+  private tail: Promise<unknown> = Promise.resolve()
+  private lastSync: GitRegistryStatus['lastSync']
+  private lastError: GitRegistryStatus['lastError']
+
+  constructor(cfg: GitConfig) {
+    this.cfg = cfg
+    this.id = cfg.id
+    this.ctx = gitContext(cfg.dir)
+    this.check = recordCheck(cfg.verifier, cfg.maxRecordBytes)
+    this.localRef = `refs/heads/${cfg.branch}`
+    this.log = logger(`registry:git:${cfg.id}`)
+  }
+
+  async start(): Promise<void> {
+    await this.ready()
+    if (this.started) return
+    this.started = true
+    this.lifetime = new AbortController()
+    this.schedule()
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.lifetime.abort()
+    await this.tail.catch(() => undefined)
+  }
+
+  status(): GitRegistryStatus {
+    return {
+      id: this.id,
+      dir: this.cfg.dir,
+      ...(this.cfg.url === undefined ? {} : { url: this.cfg.url }),
+      branch: this.cfg.branch,
+      started: this.started,
+      ...(this.commit === undefined ? {} : { commit: this.commit }),
+      names: this.index.entries.size,
+      ...(this.lastSync === undefined ? {} : { lastSync: this.lastSync }),
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    }
+  }
+
+  async lookup(name: string, options: AbortOptions = {}): Promise<RegistryEntry | undefined> {
+    throwIfAborted(options.signal, `${this.id} lookup`)
+    if (this.commit === undefined) await raceSignal(this.ready(), options.signal, `${this.id} lookup`)
+    const entry = this.index.entries.get(String(name).toLowerCase())
+    if (entry === undefined) return undefined
+    try {
+      const { blob } = await git.readBlob({
+        fs: this.ctx.fs,
+        gitdir: this.ctx.gitdir,
+        oid: entry.oid,
+        cache: this.ctx.cache,
+      })
+      return { bytes: blob, location: `git:${entry.commit}:${entry.path}` }
+    } catch (err) {
+      throw new RegistryError(this.id, `read ${entry.path}`, (err as Error).message, err)
+    }
+  }
+
+  async *list(pattern: string, options: AbortOptions = {}): AsyncIterable<string> {
+    const match = compileNamePattern(pattern)
+    throwIfAborted(options.signal, `${this.id} list`)
+    if (this.commit === undefined) await raceSignal(this.ready(), options.signal, `${this.id} list`)
+    for (const name of [...this.index.entries.keys()]) {
+      throwIfAborted(options.signal, `${this.id} list`)
+      if (match(name)) yield name
+    }
+  }
+
+  watch(options: AbortOptions = {}): AsyncIterable<RegistryChange> {
+    return this.watchers.follow(options.signal, `${this.id} watch`)
+  }
+
+  async sync(options: AbortOptions = {}): Promise<SyncReport> {
+    throwIfAborted(options.signal, `${this.id} sync`)
+    await raceSignal(this.ready(), options.signal, `${this.id} sync`)
+    return this.exclusive(() => this.syncRecorded(options.signal))
+  }
+
+  async publish(encoded: EncodedRecord, options: AbortOptions = {}): Promise<PublishReceipt> {
+    const signal = options.signal
+    throwIfAborted(signal, `${this.id} publish`)
+    if (encoded === null || typeof encoded !== 'object' || !(encoded.bytes instanceof Uint8Array)) {
+      throw new RecordSchemaError(
+        '',
+        'publish takes an EncodedRecord ({ record, bytes, id }) from signRecord',
+        {
+          origin: this.id,
+        },
+      )
+    }
+    const name = String(encoded.record?.name ?? '').toLowerCase()
+    const path = recordPath(name)
+    const { record, id } = await this.check(encoded.bytes, {
+      origin: `${this.id} publish`,
+      expectName: name,
+      ...(signal === undefined ? {} : { signal }),
+    })
+    await raceSignal(this.ready(), signal, `${this.id} publish`)
+    return this.exclusive(async () => {
+      for (let attempt = 1; attempt <= this.cfg.maxPushAttempts; attempt++) {
+        throwIfAborted(signal, `${this.id} publish`)
+        const refusal = this.index.refusal(name, { seq: record.seq, id }, `${this.id} publish`)
+        if (refusal === 'same') {
+          const held = this.index.entries.get(name)!
+          return { registry: this.id, location: `git:${held.commit}:${held.path}` }
+        }
+        if (refusal !== undefined) {
+          throw new PublishConflictError(this.id, name, record.seq, this.index.highest.get(name) ?? -1)
+        }
+        const parent = this.commit!
+        const blob = await git.writeBlob({ fs: this.ctx.fs, gitdir: this.ctx.gitdir, blob: encoded.bytes })
+        const tree = await putBlobAtPath(this.ctx, await treeOf(this.ctx, parent), path, blob)
+        const commit = await this.writeCommit(
+          tree,
+          [parent],
+          publishMessage(name, record.seq, id, record.signatures),
+        )
+        if (!(await this.land(commit, parent, signal))) {
+          this.log('publish %s: branch moved (attempt %d), syncing and retrying', name, attempt)
+          await this.syncRecorded(signal)
+          continue
+        }
+        this.index.accept(name, { oid: blob, seq: record.seq, id, path, commit })
+        this.commit = commit
+        this.watchers.notify({ names: [name], reason: 'publish' })
+        return { registry: this.id, location: `git:${commit}:${path}` }
+      }
+      throw new GitPushConflictError(this.id, name, this.cfg.maxPushAttempts)
+    })
+  }
+
+  /** Moves the branch to `commit` (pushing it first when there is a remote); false if it moved meanwhile. */
+  private async land(commit: string, parent: string, signal: AbortSignal | undefined): Promise<boolean> {
+    if (this.cfg.url === undefined) {
+      if ((await resolveRef(this.ctx, this.localRef)) !== parent) return false
+      await setRef(this.ctx, this.localRef, commit)
+      return true
+    }
+    await setRef(this.ctx, OUTGOING_REF, commit)
+    if ((await pushBranch(this.cfg, this.ctx, OUTGOING_REF, signal)) === PUSH_REJECTED) return false
+    await setRef(this.ctx, this.localRef, commit)
+    await setRef(this.ctx, `refs/remotes/origin/${this.cfg.branch}`, commit)
+    return true
+  }
+
+  /** Opens the repository and builds the index once; later calls wait for the same work. */
+  private ready(): Promise<void> {
+    if (this.opening === undefined) {
+      this.opening = this.open().catch((err: unknown) => {
+        this.opening = undefined
+        throw err
+      })
+    }
+    return this.opening
+  }
+
+  private async open(): Promise<void> {
+    await openRepository(this.ctx, this.id, this.cfg.branch)
+    await this.exclusive(async () => {
+      const local = await resolveRef(this.ctx, this.localRef)
+      if (local !== undefined && this.commit === undefined) await this.advance(local)
+      try {
+        await this.syncRecorded(undefined)
+      } catch (err) {
+        if (this.commit === undefined) throw err
+        this.log.error('serving the local copy at %s: %s', this.commit, (err as Error).message)
+      }
+    })
+  }
+
+  private schedule(): void {
+    if (!this.started || this.cfg.syncIntervalMs === 0) return
+    this.timer = setTimeout(() => {
+      const signal = this.lifetime.signal
+      this.exclusive(() => this.syncRecorded(signal))
+        .catch(() => undefined)
+        .finally(() => this.schedule())
+    }, this.cfg.syncIntervalMs)
+    this.timer.unref()
+  }
+
+  /** Runs `work` after every earlier sync or publish has finished. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work, work)
+    this.tail = run.catch(() => undefined)
+    return run
+  }
+
+  /** One sync, with its outcome kept for `status()`. Callers hold the lock. */
+  private async syncRecorded(signal: AbortSignal | undefined): Promise<SyncReport> {
+    try {
+      const tip = await this.fetchTip(signal)
+      const report = await this.advance(tip, signal)
+      this.lastSync = { at: this.cfg.clock.now(), report }
+      this.lastError = undefined
+      return report
+    } catch (err) {
+      const error = isMeshError(err) ? err : new RegistryError(this.id, 'sync', (err as Error).message, err)
+      this.lastError = { at: this.cfg.clock.now(), code: error.code, message: error.shortMessage }
+      throw error
+    }
+  }
+
+  /** The commit the branch should be at: the remote's, or the local branch's without a remote. */
+  private async fetchTip(signal: AbortSignal | undefined): Promise<string> {
+    throwIfAborted(signal, `${this.id} sync`)
+    if (this.cfg.url === undefined) {
+      return (await resolveRef(this.ctx, this.localRef)) ?? (await this.initialCommit())
+    }
+    const local = await resolveRef(this.ctx, this.localRef)
+    const remote = await fetchBranch(
+      this.cfg,
+      this.ctx,
+      local === undefined ? this.cfg.cloneDepth : 0,
+      signal,
+    )
+    if (remote !== undefined) {
+      await setRef(this.ctx, this.localRef, remote)
+      return remote
+    }
+    // An empty remote: give it this repository's branch (a first commit holding the README if new).
+    const tip = local ?? (await this.initialCommit())
+    await setRef(this.ctx, OUTGOING_REF, tip)
+    if ((await pushBranch(this.cfg, this.ctx, OUTGOING_REF, signal)) === PUSH_REJECTED) {
+      const raced = await fetchBranch(this.cfg, this.ctx, 0, signal)
+      if (raced !== undefined) {
+        await setRef(this.ctx, this.localRef, raced)
+        return raced
+      }
+    }
+    return tip
+  }
+
+  /** Brings the index from the commit it reflects to `tip`, checking every record that changed. */
+  private async advance(tip: string, signal?: AbortSignal): Promise<SyncReport> {
+    const startedAt = performance.now()
+    const previous = this.commit
+    if (tip === previous) {
+      return {
+        commit: tip,
+        previous,
+        changed: [],
+        removed: [],
+        skipped: [],
+        rewritten: false,
+        commits: [],
+        durationMs: 0,
+      }
+    }
+    const walk = await walkNewCommits(this.ctx, tip, previous, this.cfg.maxCommitsChecked)
+    const after = await recordsTreeOf(this.ctx, tip)
+    const diff: TreeDiff =
+      previous === undefined
+        ? { upserts: await listRecordFiles(this.ctx, after), deletes: new Set() }
+        : await diffRecordTrees(this.ctx, await recordsTreeOf(this.ctx, previous), after)
+    const applied = await this.index.apply(this.ctx, diff, tip, this.check, signal)
+    this.commit = tip
+    const report: SyncReport = {
+      commit: tip,
+      ...(previous === undefined ? {} : { previous }),
+      ...applied,
+      rewritten: !walk.reached,
+      commits: walk.commits,
+      durationMs: performance.now() - startedAt,
+    }
+    for (const skipped of applied.skipped)
+      this.log('skipped %s (%s): %s', skipped.path, skipped.code, skipped.message)
+    const names = [...applied.changed, ...applied.removed]
+    if (names.length > 0) this.watchers.notify({ names, reason: 'sync' })
+    this.log(
+      'synced %s: %d changed, %d removed, %d skipped',
+      tip,
+      applied.changed.length,
+      applied.removed.length,
+      applied.skipped.length,
+    )
+    return report
+  }
+
+  /** The first commit of a new registry: the README that explains the layout. */
+  private async initialCommit(): Promise<string> {
+    const readme = await git.writeBlob({
+      fs: this.ctx.fs,
+      gitdir: this.ctx.gitdir,
+      blob: new TextEncoder().encode(REPOSITORY_README),
+    })
+    const tree = await git.writeTree({
+      fs: this.ctx.fs,
+      gitdir: this.ctx.gitdir,
+      tree: [{ mode: '100644', path: 'README.md', oid: readme, type: 'blob' }],
+    })
+    const commit = await this.writeCommit(
+      tree,
+      [],
+      'Start a function-mesh registry\n\nSee README.md for the layout.\n',
+    )
+    await setRef(this.ctx, this.localRef, commit)
+    return commit
+  }
+
+  private writeCommit(tree: string, parents: string[], message: string): Promise<string> {
+    const who = { ...this.cfg.author, timestamp: Math.floor(this.cfg.clock.now() / 1000) }
+    return writeCommit(this.ctx, { tree, parents, author: who, committer: who, message }, this.cfg.signer)
+  }
+}
+
+function publishMessage(
+  name: string,
+  seq: number,
+  id: string,
+  signatures: readonly { keyId: string }[],
+): string {
+  const signers = signatures.map((s) => `Record-Signed-By: ${s.keyId}`).join('\n')
+  return `Publish ${name} seq ${seq}\n\nRecord-Id: ${id}\n${signers}\n`
+}
