@@ -209,7 +209,7 @@ class MeshNode implements Mesh {
     if (best !== undefined) {
       return this.store.setFound(name, best.verified, best.registry, best.location, report)
     }
-    const invalid = report.findIndex((r) => r.status === 'invalid')
+    const invalid = report.findIndex((r) => r.status === 'invalid' || r.status === 'outdated')
     const failed = report.filter((r) => r.status === 'error' || r.status === 'timeout').length
     if (invalid !== -1) throw new NoValidRecordError(name, report, failures[invalid])
     if (failed === report.length && report.length > 0) throw new RegistriesUnavailableError(name, report)

@@ -135,7 +135,7 @@ function pickTargets(
   })
 }
 
-/** One above the highest seq this mesh accepted or the targets hold (valid records only). */
+/** One above the highest seq this mesh accepted or the targets hold (valid records only); 1 for a new name. */
 async function nextSeq(
   name: string,
   targets: readonly Registry[],
@@ -148,7 +148,7 @@ async function nextSeq(
     ...(ctx.lookupTimeoutMs === undefined ? {} : { timeoutMs: ctx.lookupTimeoutMs }),
     ...(signal === undefined ? {} : { signal }),
   })
-  const held = answer.best?.verified.record.seq ?? -1
-  const seen = ctx.seqLedger.highest(name) ?? -1
+  const held = answer.best?.verified.record.seq ?? 0
+  const seen = ctx.seqLedger.highest(name) ?? 0
   return Math.max(held, seen) + 1
 }

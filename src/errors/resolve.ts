@@ -3,7 +3,11 @@ import { MeshError } from './base.js'
 /** One registry's part in a federated lookup, as reported in errors and results. */
 export interface RegistryOutcome {
   registry: string
-  status: 'found' | 'not-found' | 'invalid' | 'error' | 'timeout' | 'skipped'
+  /**
+   * `outdated`: a valid record older (lower seq) than one already accepted for the name: a lagging
+   * mirror, or a rollback attempt; never served.
+   */
+  status: 'found' | 'not-found' | 'invalid' | 'outdated' | 'error' | 'timeout' | 'skipped'
   error?: { code: string; message: string }
   seq?: number
   recordId?: string

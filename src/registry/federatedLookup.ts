@@ -133,7 +133,7 @@ async function askOne(
     return done(
       {
         registry: registry.id,
-        status: 'invalid',
+        status: code === 'E_SEQ_ROLLBACK' ? 'outdated' : 'invalid',
         error: { code, message: (err as Error)?.message ?? String(err) },
       },
       { failure: err },

@@ -32,7 +32,7 @@ describe('mesh.publish', () => {
     const result = await mesh.publish(sampleDraft(), { signer })
     expect(result).toMatchObject({
       name: 'acme.com/image/sharpen',
-      seq: 0,
+      seq: 1,
       receipts: [{ registry: 'a' }, { registry: 'b' }],
     })
     expect(result.record.namespace).toBe('acme.com')
@@ -47,15 +47,15 @@ describe('mesh.publish', () => {
     await mesh.publish(sampleDraft(), { signer, to: 'b' })
     await mesh.publish(sampleDraft(), { signer, to: 'b' })
     const other = await createMesh({ registries: [a, b], trust: { owners: { 'acme.com': [signer.id] } } })
-    expect((await other.publish(sampleDraft(), { signer })).seq).toBe(2)
+    expect((await other.publish(sampleDraft(), { signer })).seq).toBe(3)
   })
 
   it('drops the published name from the cache', async () => {
     await mesh.publish(sampleDraft(), { signer })
-    expect((await mesh.resolve('acme.com/image/sharpen')).record.seq).toBe(0)
+    expect((await mesh.resolve('acme.com/image/sharpen')).record.seq).toBe(1)
     await mesh.publish({ ...sampleDraft(), description: 'v2' }, { signer })
     const r = await mesh.resolve('acme.com/image/sharpen')
-    expect(r).toMatchObject({ source: { kind: 'registry' }, record: { seq: 1, description: 'v2' } })
+    expect(r).toMatchObject({ source: { kind: 'registry' }, record: { seq: 2, description: 'v2' } })
   })
 
   it('normalizes the name and lowercases it', async () => {

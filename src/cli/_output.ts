@@ -1,0 +1,48 @@
+import { MeshError } from '../errors/base.js'
+
+/** Where a command writes: human text, or one JSON document with `--json`. */
+export interface Output {
+  readonly json: boolean
+  /** A line for people (suppressed with --json). */
+  line(text?: string): void
+  /** The command's result: printed as JSON with --json, else by `human`. */
+  result(value: unknown, human?: (value: unknown) => void): void
+}
+
+export function output(
+  json: boolean,
+  write: (text: string) => void = (t) => process.stdout.write(t),
+): Output {
+  return {
+    json,
+    line(text = '') {
+      if (!json) write(`${text}\n`)
+    },
+    result(value, human) {
+      if (json) write(`${JSON.stringify(value, jsonReplacer, 2)}\n`)
+      else if (human !== undefined) human(value)
+    },
+  }
+}
+
+/** bigint as decimal strings, bytes as their length, errors as their JSON form. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString()
+  if (value instanceof Uint8Array) return { bytes: value.byteLength }
+  if (value instanceof MeshError) return value.toJSON()
+  return value
+}
+
+/** Prints an error for people or as JSON on stderr. */
+export function printError(err: unknown, json: boolean): void {
+  if (json) {
+    const body =
+      err instanceof MeshError
+        ? err.toJSON()
+        : { name: 'Error', code: 'E_INTERNAL', message: String((err as Error)?.message ?? err) }
+    process.stderr.write(`${JSON.stringify({ error: body }, jsonReplacer, 2)}\n`)
+    return
+  }
+  if (err instanceof MeshError) process.stderr.write(`error ${err.code}: ${err.message}\n`)
+  else process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`)
+}

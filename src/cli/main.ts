@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+import '../_polyfill.js'
+import { readFileSync } from 'node:fs'
+import { defineCommand, renderUsage, runCommand } from 'citty'
+import { printError } from './_output.js'
+import { demoCommand } from './demo.js'
+import { keysCommand } from './keys.js'
+
+/** The package version, from the package.json above this file (src/cli or dist/src/cli). */
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
+        name?: string
+        version?: string
+      }
+      if (pkg.name === 'function-mesh' && pkg.version) return pkg.version
+    } catch {}
+  }
+  return '0.0.0'
+}
+
+const version = packageVersion()
+
+const main = defineCommand({
+  meta: { name: 'fmesh', version, description: 'function-mesh: DNS for functions' },
+  subCommands: { demo: demoCommand, keys: keysCommand },
+})
+
+const rawArgs = process.argv.slice(2)
+const json = rawArgs.includes('--json')
+if (rawArgs.length === 0 || rawArgs[0] === '--help' || rawArgs[0] === '-h') {
+  process.stdout.write(`${await renderUsage(main)}\n`)
+} else if (rawArgs[0] === '--version' || rawArgs[0] === '-v') {
+  process.stdout.write(`${version}\n`)
+} else {
+  try {
+    await runCommand(main, { rawArgs })
+  } catch (err) {
+    printError(err, json)
+    process.exitCode = (err as { name?: string })?.name === 'CLIError' ? 2 : 1
+  }
+}
