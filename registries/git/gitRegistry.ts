@@ -214,6 +214,15 @@ class GitRegistryNode implements GitRegistry {
 
   private async open(): Promise<void> {
     await openRepository(this.ctx, this.id, this.cfg.branch)
+    if (this.cfg.url !== undefined) {
+      await git.addRemote({
+        fs: this.ctx.fs,
+        gitdir: this.ctx.gitdir,
+        remote: 'origin',
+        url: this.cfg.url,
+        force: true,
+      })
+    }
     await this.exclusive(async () => {
       const local = await resolveRef(this.ctx, this.localRef)
       if (local !== undefined && this.commit === undefined) await this.advance(local)
