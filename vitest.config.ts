@@ -1,6 +1,16 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+
 export default defineConfig({
+  resolve: {
+    // README examples import the package by name, as users do.
+    alias: [
+      { find: /^function-mesh\/registries\/git$/, replacement: here('./registries/git/index.ts') },
+      { find: /^function-mesh$/, replacement: here('./src/index.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['./test/setup.ts'],

@@ -39,10 +39,18 @@ export function printError(err: unknown, json: boolean): void {
     const body =
       err instanceof MeshError
         ? err.toJSON()
-        : { name: 'Error', code: 'E_INTERNAL', message: String((err as Error)?.message ?? err) }
+        : {
+            name: 'Error',
+            code: (err as Error)?.name === 'CLIError' ? 'E_USAGE' : 'E_INTERNAL',
+            message: String((err as Error)?.message ?? err),
+          }
     process.stderr.write(`${JSON.stringify({ error: body }, jsonReplacer, 2)}\n`)
     return
   }
   if (err instanceof MeshError) process.stderr.write(`error ${err.code}: ${err.message}\n`)
-  else process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`)
+  else if ((err as Error)?.name === 'CLIError') {
+    process.stderr.write(
+      `error: ${(err as Error).message}\nRun \`fmesh --help\` for the commands and their flags.\n`,
+    )
+  } else process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`)
 }

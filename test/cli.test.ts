@@ -1,0 +1,73 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, describe, expect, it } from 'vitest'
+import { importSigner } from '../src/trust/signer.js'
+
+const run = promisify(execFile)
+const cli = (args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: new URL('..', import.meta.url).pathname,
+  }).then(
+    (r) => ({ ...r, code: 0 }),
+    (e: { stdout: string; stderr: string; code: number }) => e,
+  )
+
+describe('fmesh CLI', () => {
+  const dirs: string[] = []
+  afterAll(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true })
+  })
+
+  it('demo --json resolves ranges from the embedded registries and refuses the forgery', async () => {
+    const { stdout, code } = await cli(['demo', '--json'])
+    expect(code).toBe(0)
+    const { steps } = JSON.parse(stdout) as {
+      steps: {
+        query: string
+        ok: boolean
+        version?: string
+        source?: string
+        report?: string[]
+        error?: { code: string }
+      }[]
+    }
+    const byQuery = (q: string) => steps.filter((s) => s.query === q)
+    expect(byQuery('acme.com/image/sharpen@^1.2').map((s) => [s.version, s.source?.split(' ')[0]])).toEqual([
+      ['1.4.1', 'registry'],
+      ['1.4.1', 'cache'],
+    ])
+    expect(byQuery('acme.com/image/sharpen@~1.0')[0]?.error?.code).toBe('E_NO_MATCHING_VERSION')
+    expect(byQuery('acme.com/image/sharpen@1.0.0')[0]?.version).toBe('1.0.0')
+    expect(
+      byQuery('acme.com/image/blur@>=0.9 <2')[0]?.report?.some((r) => r.includes('E_SIGNER_NOT_OWNER')),
+    ).toBe(true)
+    expect(byQuery('acme.com/text/upper@^1')[0]?.source).toBe('marketplace (in-process)')
+    expect(byQuery('acme.com/image/missing')[0]?.error?.code).toBe('E_FUNCTION_NOT_FOUND')
+  })
+
+  it('keys new --out writes a private JWK that loads, with mode 0600, and refuses to overwrite', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fmesh-keys-'))
+    dirs.push(dir)
+    const file = join(dir, 'publisher.jwk')
+    const { stdout, code } = await cli(['keys', 'new', '--out', file, '--json'])
+    expect(code).toBe(0)
+    const { id } = JSON.parse(stdout) as { id: string }
+    expect((await importSigner(JSON.parse(await readFile(file, 'utf8')))).id).toBe(id)
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+    const again = await cli(['keys', 'new', '--out', file, '--json'])
+    expect(again.code).toBe(1)
+    expect(JSON.parse(again.stderr)).toMatchObject({
+      error: { code: 'E_FILE_WRITE', details: { path: file } },
+    })
+  })
+
+  it('error: an unknown command exits 2 with a message, not a stack', async () => {
+    const { code, stderr } = await cli(['nope'])
+    expect(code).toBe(2)
+    expect(stderr).not.toMatch(/\n\s+at /)
+    expect(stderr.length).toBeGreaterThan(0)
+  })
+})

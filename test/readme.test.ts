@@ -1,0 +1,29 @@
+import { readFile } from 'node:fs/promises'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+
+const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
+
+/** README code blocks preceded by `<!-- example: FILE -->` must be FILE under test/examples, verbatim. */
+const blocks = [...readme.matchAll(/<!-- example: ([\w.-]+) -->\s*```ts\n([\s\S]*?)```/g)].map((m) => ({
+  file: m[1]!,
+  code: m[2]!,
+}))
+
+describe('README examples', () => {
+  afterEach(() => vi.restoreAllMocks())
+
+  it('has examples to check', () => {
+    expect(blocks.length).toBeGreaterThan(0)
+  })
+
+  it.each(blocks)('$file in the README is the tested file, verbatim', async ({ file, code }) => {
+    expect(code).toBe(await readFile(new URL(`./examples/${file}`, import.meta.url), 'utf8'))
+  })
+
+  it('resolve.ts prints what its comments say', async () => {
+    const lines: string[] = []
+    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')))
+    await import('./examples/resolve.js')
+    expect(lines).toEqual(['1.2.0 p1 registry signature', 'cache'])
+  })
+})
