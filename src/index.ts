@@ -3,11 +3,26 @@ import './_polyfill.js'
 export { type CacheOptions, DEFAULT_CACHE_OPTIONS } from './cache/ResolutionCache.js'
 export { type Clock, systemClock } from './clock.js'
 export { type ErrorDetails, isMeshError, MeshError, type MeshErrorJSON } from './errors/base.js'
+export * from './errors/health.js'
 export * from './errors/name.js'
 export * from './errors/record.js'
 export * from './errors/registry.js'
 export * from './errors/resolve.js'
+export * from './errors/security.js'
+export * from './errors/select.js'
 export * from './errors/trust.js'
+export {
+  type CallOutcome,
+  FAILURE_KINDS,
+  type FailureKind,
+  type HealthChange,
+  type HealthSnapshot,
+  HealthTracker,
+  type HealthTrackerInit,
+  providerKey,
+} from './health/HealthTracker.js'
+export { checkHealthOptions, DEFAULT_HEALTH_OPTIONS, type HealthOptions } from './health/healthOptions.js'
+export type { CircuitStateName, ProviderStats, ProviderStatsView } from './health/ProviderStats.js'
 export {
   type LocalCallContext,
   type LocalFunction,
@@ -64,6 +79,55 @@ export type {
   ResolveSource,
   Verification,
 } from './resolve/types.js'
+export {
+  type FilterResult,
+  type FilterSubject,
+  filterProviders,
+  type RemovedProvider,
+  type ScopedContext,
+  type Violation,
+} from './security/filterProviders.js'
+export { RULE_FIXES, SECURITY_RULES, type SecurityRule } from './security/rules.js'
+export {
+  MAX_ALLOW_LIST,
+  SecurityContext,
+  type SecurityContextInit,
+  securityContext,
+} from './security/SecurityContext.js'
+export { type Rate, type RatesInit, RateTable, rateTable } from './select/RateTable.js'
+export { DEFAULT_SECURITY_CONTEXT, Selector, type SelectorInit } from './select/Selector.js'
+export { seededRandom } from './select/seededRandom.js'
+export { type StaticStatsInit, staticStats } from './select/staticStats.js'
+export { fastest } from './select/strategies/fastest.js'
+export {
+  DEFAULT_SLA_TIERS,
+  type HighestAvailabilityOptions,
+  highestAvailability,
+} from './select/strategies/highestAvailability.js'
+export {
+  DEFAULT_NEW_PROVIDER_PROBES,
+  type LoadBalanceOptions,
+  loadBalance,
+} from './select/strategies/loadBalance.js'
+export { lowestCost } from './select/strategies/lowestCost.js'
+export { resolveStrategy } from './select/strategies/resolveStrategy.js'
+export { type WeightedOptions, weighted } from './select/strategies/weighted.js'
+export {
+  type Candidate,
+  type EjectionDecision,
+  type Removal,
+  type RemovalRule,
+  type RemovedCandidate,
+  type SelectionInit,
+  type SelectOptions,
+  type SelectResult,
+  STRATEGY_NAMES,
+  type Strategy,
+  type StrategyChoice,
+  type StrategyInput,
+  type StrategyName,
+  type StrategySpec,
+} from './select/types.js'
 export { pinnedTrust } from './trust/pinnedTrust.js'
 export {
   DEFAULT_MAX_CLOCK_SKEW_MS,

@@ -3,6 +3,7 @@ import { type FoundEntry, ResolutionCache } from './cache/ResolutionCache.js'
 import { type Clock, systemClock } from './clock.js'
 import { isMeshError } from './errors/base.js'
 import { FunctionNotFoundError, NoValidRecordError, RegistriesUnavailableError } from './errors/resolve.js'
+import { HealthTracker } from './health/HealthTracker.js'
 import { Marketplace, selectorKey } from './marketplace/Marketplace.js'
 import { checkMeshInit, type MeshInit } from './meshOptions.js'
 import { type FunctionName, parseFunctionName } from './name.js'
@@ -13,6 +14,9 @@ import type { Registry } from './registry/types.js'
 import { SingleFlight } from './resolve/SingleFlight.js'
 import { selectVersion } from './resolve/selectVersion.js'
 import type { ResolveOptions, ResolveResult, ResolveSource } from './resolve/types.js'
+import type { SecurityContext, SecurityContextInit } from './security/SecurityContext.js'
+import { Selector } from './select/Selector.js'
+import type { SelectOptions, SelectResult } from './select/types.js'
 import { RecordVerifier } from './trust/RecordVerifier.js'
 import { memorySeqLedger, type SeqLedger } from './trust/SeqLedger.js'
 
@@ -37,7 +41,15 @@ export interface Mesh {
   readonly registries: readonly Registry[]
   readonly verifier: RecordVerifier
   readonly cache: MeshCache
+  /** Provider health shared by every strategy; the invocation layer reports each call to it. */
+  readonly health: HealthTracker
   resolve(name: string, options?: ResolveOptions): Promise<ResolveResult>
+  /** Resolves, filters by security context and health, and picks a provider with the strategy. */
+  select(
+    name: string,
+    context?: SecurityContext | SecurityContextInit,
+    options?: SelectOptions,
+  ): Promise<SelectResult>
   publish(record: RecordDraft, options: PublishOptions): Promise<PublishResult>
   close(): Promise<void>
 }
@@ -65,6 +77,8 @@ class MeshNode implements Mesh {
   readonly registries: readonly Registry[]
   readonly verifier: RecordVerifier
   readonly cache: MeshCache
+  readonly health: HealthTracker
+  private readonly selector: Selector
   private readonly store: ResolutionCache
   private readonly clock: Clock
   private readonly seqLedger: SeqLedger
@@ -86,6 +100,11 @@ class MeshNode implements Mesh {
       ...(init.maxRecordBytes === undefined ? {} : { maxBytes: init.maxRecordBytes }),
     })
     this.store = new ResolutionCache(this.clock, init.cache)
+    this.health =
+      init.health instanceof HealthTracker
+        ? init.health
+        : new HealthTracker({ ...init.health, clock: this.clock })
+    this.selector = new Selector({ ...init, health: this.health, clock: this.clock })
     const store = this.store
     this.cache = {
       invalidate: (name) => store.invalidate(name.toLowerCase()),
@@ -142,6 +161,15 @@ class MeshNode implements Mesh {
       }
     }
     return this.resolveFromRegistries(name, entry?.kind === 'found' ? entry : undefined, options)
+  }
+
+  async select(
+    input: string,
+    context?: SecurityContext | SecurityContextInit,
+    options: SelectOptions = {},
+  ): Promise<SelectResult> {
+    const resolved = await this.resolve(input, options)
+    return this.selector.select(resolved, context, options)
   }
 
   publish(record: RecordDraft, options: PublishOptions): Promise<PublishResult> {

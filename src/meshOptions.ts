@@ -2,13 +2,19 @@ import { z } from 'zod'
 import type { CacheOptions } from './cache/ResolutionCache.js'
 import type { Clock } from './clock.js'
 import { ConfigError } from './errors/registry.js'
+import type { HealthTracker } from './health/HealthTracker.js'
+import type { HealthOptions } from './health/healthOptions.js'
 import type { Registry } from './registry/types.js'
+import type { SelectionInit } from './select/types.js'
 import { pinnedTrust } from './trust/pinnedTrust.js'
 import type { SeqLedger } from './trust/SeqLedger.js'
 import type { TrustInit, TrustSource } from './trust/types.js'
 
-/** What `createMesh` takes. Every field is optional; the defaults run on this machine alone. */
-export interface MeshInit {
+/**
+ * What `createMesh` takes. Every field is optional; the defaults run on this machine alone.
+ * Selection fields (`strategy`, `securityContext`, `rates`, `random`) come from {@link SelectionInit}.
+ */
+export interface MeshInit extends SelectionInit {
   /** Registries in priority order (earlier wins a tie). @default [] */
   registries?: readonly Registry[]
   /** Who may publish for which namespace: pinned owners, or trust sources in order. */
@@ -24,6 +30,8 @@ export interface MeshInit {
   defaultRecordTtlSeconds?: number
   seqLedger?: SeqLedger
   clock?: Clock
+  /** Provider health tuning, or a tracker to share between meshes. */
+  health?: HealthOptions | HealthTracker
 }
 
 const positiveInt = z.number().int().positive()

@@ -1,0 +1,418 @@
+import { logger } from '../_logger.js'
+import type { Clock } from '../clock.js'
+import { MeshError } from '../errors/base.js'
+import { NoHealthyProviderError } from '../errors/health.js'
+import { NoAllowedProviderError } from '../errors/security.js'
+import {
+  CurrencyMismatchError,
+  NoProvidersError,
+  OverBudgetError,
+  SelectOptionsInvalidError,
+  StrategyInvalidError,
+} from '../errors/select.js'
+import { type HealthTracker, providerKey } from '../health/HealthTracker.js'
+import type { ProviderStats } from '../health/ProviderStats.js'
+import type { Cost } from '../record/schema.js'
+import type { ResolveResult } from '../resolve/types.js'
+import { filterProviders, type ScopedContext } from '../security/filterProviders.js'
+import { RULE_FIXES } from '../security/rules.js'
+import { SecurityContext, type SecurityContextInit } from '../security/SecurityContext.js'
+import { BUILT_IN, compareCost } from './_read.js'
+import { type RateTable, rateTable } from './RateTable.js'
+import { resolveStrategy, strategyName } from './strategies/resolveStrategy.js'
+import type {
+  Candidate,
+  EjectionDecision,
+  RemovedCandidate,
+  SelectionInit,
+  SelectOptions,
+  SelectResult,
+  Strategy,
+  StrategyChoice,
+  StrategyInput,
+} from './types.js'
+
+const log = logger('select')
+
+/** The mesh's context when none is configured: only the record's own requirements apply. */
+export const DEFAULT_SECURITY_CONTEXT: SecurityContext = SecurityContext.from({ level: 'full' })
+
+/** The filtered candidates of one (resolution, context) pair. */
+interface Memo {
+  readonly allowed: readonly Candidate[]
+  /** The live stats of `allowed`, same order. */
+  readonly live: readonly ProviderStats[]
+  readonly removed: readonly RemovedCandidate[]
+  readonly context: SecurityContext
+  readonly generation: number
+  readonly error: MeshError | undefined
+}
+
+interface Slot {
+  none: Memo | undefined
+  readonly byContext: WeakMap<SecurityContext, Memo>
+}
+
+export interface SelectorInit extends SelectionInit {
+  health: HealthTracker
+  clock: Clock
+}
+
+/**
+ * Filters a resolution's providers and picks one. The security filter is memoized per (resolution,
+ * context) object pair, so a warm `select` costs two WeakMap lookups, one pass over the candidates'
+ * circuits only when some circuit is not closed, and the strategy. Health is read live on every call:
+ * a circuit change takes effect on the next select of every name that lists the provider, so no
+ * cached selection can outlive a health change.
+ */
+export class Selector {
+  readonly health: HealthTracker
+  readonly context: SecurityContext
+  readonly strategy: Strategy
+  readonly rates: RateTable | undefined
+  private readonly clock: Clock
+  private readonly random: () => number
+  private readonly memos = new WeakMap<ResolveResult, Slot>()
+
+  constructor(init: SelectorInit) {
+    this.health = init.health
+    this.clock = init.clock
+    this.context =
+      init.securityContext === undefined
+        ? DEFAULT_SECURITY_CONTEXT
+        : SecurityContext.from(init.securityContext)
+    this.strategy = resolveStrategy(init.strategy ?? 'load-balance')
+    this.rates = init.rates === undefined ? undefined : rateTable(init.rates)
+    const random = init.random ?? Math.random
+    if (typeof random !== 'function')
+      throw new SelectOptionsInvalidError('random', 'must be a function returning a number in [0, 1)')
+    this.random = random
+  }
+
+  /**
+   * Picks a provider of a resolved version for a caller.
+   *
+   * @example
+   * ```ts
+   * const selection = selector.select(await mesh.resolve('acme.com/image/sharpen'), ctx)
+   * ```
+   */
+  select(
+    resolved: ResolveResult,
+    context?: SecurityContext | SecurityContextInit,
+    options: SelectOptions = {},
+  ): SelectResult {
+    const call =
+      context === undefined
+        ? undefined
+        : context instanceof SecurityContext
+          ? context
+          : SecurityContext.from(context)
+    const memo = this.memo(resolved, call)
+    if (memo.error !== undefined) throw memo.error
+    let candidates = memo.allowed
+    let removed = memo.removed
+    let ejection: EjectionDecision | undefined
+    const now = this.clock.now()
+    if (this.health.unhealthy > 0) {
+      const pass = this.healthPass(resolved, memo, now)
+      if (pass !== undefined) {
+        candidates = pass.candidates
+        removed = [...removed, ...pass.removed]
+        ejection = pass.ejection
+      }
+    }
+    if (options.maxCost !== undefined) {
+      const pass = this.budgetPass(resolved.name, candidates, options.maxCost)
+      candidates = pass.candidates
+      if (pass.removed.length > 0) removed = [...removed, ...pass.removed]
+    }
+    const strategy = options.strategy === undefined ? this.strategy : resolveStrategy(options.strategy)
+    const random = options.random ?? this.random
+    const input: StrategyInput = {
+      name: resolved.name,
+      version: resolved.version,
+      descriptor: resolved.descriptor,
+      candidates,
+      context: memo.context,
+      now,
+      random,
+      rates: this.rates,
+    }
+    const choice = (strategy as { [BUILT_IN]?: true })[BUILT_IN]
+      ? strategy(input)
+      : runCustom(strategy, input)
+    return new Selection(resolved, choice, candidates, removed, strategyName(strategy), ejection)
+  }
+
+  private memo(resolved: ResolveResult, call: SecurityContext | undefined): Memo {
+    let slot = this.memos.get(resolved)
+    if (slot === undefined) {
+      slot = { none: undefined, byContext: new WeakMap() }
+      this.memos.set(resolved, slot)
+    }
+    let memo = call === undefined ? slot.none : slot.byContext.get(call)
+    if (memo === undefined || memo.generation !== this.health.generation) {
+      memo = this.build(resolved, call)
+      if (call === undefined) slot.none = memo
+      else slot.byContext.set(call, memo)
+    }
+    return memo
+  }
+
+  private build(resolved: ResolveResult, call: SecurityContext | undefined): Memo {
+    const contexts: ScopedContext[] = [{ context: this.context, scope: 'mesh' }]
+    if (call !== undefined) contexts.push({ context: call, scope: 'call' })
+    const generation = this.health.generation
+    const context = call ?? this.context
+    if (resolved.providers.length === 0) {
+      const error = new NoProvidersError(resolved.name, resolved.version)
+      return { allowed: [], live: [], removed: [], context, generation, error }
+    }
+    const { allowed, removed } = filterProviders(contexts, resolved)
+    const live = allowed.map((p) => this.health.get(providerKey(p)))
+    const candidates = allowed.map<Candidate>((provider, i) =>
+      Object.freeze({
+        provider,
+        key: live[i]!.key,
+        stats: live[i]!,
+        cost: provider.cost === undefined ? 0n : BigInt(provider.cost.baseUnits),
+        unit: provider.cost?.unit,
+      }),
+    )
+    let error: MeshError | undefined
+    if (candidates.length === 0) {
+      const rules = new Set(removed.flatMap((r) => r.violations.map((v) => v.rule)))
+      error = new NoAllowedProviderError(
+        resolved.name,
+        resolved.version,
+        removed.map((r) => ({ provider: r.provider.id, violations: r.violations })),
+        [...rules].map((rule) => RULE_FIXES[rule]),
+      )
+      log('%s@%s: no provider allowed (%s)', resolved.name, resolved.version, [...rules].join(', '))
+    }
+    return Object.freeze({
+      allowed: Object.freeze(candidates),
+      live: Object.freeze(live),
+      removed: Object.freeze(removed),
+      context,
+      generation,
+      error,
+    })
+  }
+
+  /** Removes providers whose circuit will not admit a call, within the ejection cap. */
+  private healthPass(
+    resolved: ResolveResult,
+    memo: Memo,
+    now: number,
+  ):
+    | { candidates: Candidate[]; removed: RemovedCandidate[]; ejection: EjectionDecision | undefined }
+    | undefined {
+    let out: number[] | undefined
+    for (let i = 0; i < memo.live.length; i++) {
+      if (memo.live[i]!.admits(now)) continue
+      out ??= []
+      out.push(i)
+    }
+    if (out === undefined) return undefined
+    const n = memo.allowed.length
+    const share = this.health.options.maxEjectionShare
+    const limit = Math.floor(n * share)
+    let ejection: EjectionDecision | undefined
+    let ejected = out
+    if (out.length > limit) {
+      // Keep the providers closest to probing again: the ones whose open time ends first.
+      const order = [...out].sort((a, b) => memo.live[a]!.reopenAt - memo.live[b]!.reopenAt || a - b)
+      const kept = order.slice(0, out.length - limit)
+      ejected = order.slice(out.length - limit).sort((a, b) => a - b)
+      if (kept.length > 0) {
+        ejection = {
+          ejected: ejected.map((i) => memo.allowed[i]!.provider.id),
+          kept: kept.map((i) => memo.allowed[i]!.provider.id),
+          limit,
+          allowed: n,
+        }
+        log(
+          '%s: ejection capped: %d of %d providers have open circuits, maxEjectionShare %d allows %d; kept %s',
+          resolved.name,
+          out.length,
+          n,
+          share,
+          limit,
+          ejection.kept.join(', '),
+        )
+      }
+    }
+    if (ejected.length === n) {
+      throw new NoHealthyProviderError(
+        resolved.name,
+        memo.allowed.map((c) => c.provider.id),
+      )
+    }
+    const skip = new Set(ejected)
+    const candidates: Candidate[] = []
+    const removed: RemovedCandidate[] = []
+    for (let i = 0; i < n; i++) {
+      const c = memo.allowed[i]!
+      if (!skip.has(i)) {
+        candidates.push(c)
+        continue
+      }
+      const s = memo.live[i]!
+      removed.push({
+        provider: c.provider,
+        violations: [
+          {
+            rule: 'health.circuitOpen',
+            scope: 'health',
+            message:
+              s.circuitState(now) === 'open'
+                ? `circuit open until ${new Date(s.reopenAt).toISOString()}`
+                : `circuit half-open with ${s.probes} probes in flight`,
+          },
+        ],
+      })
+    }
+    return { candidates, removed, ejection }
+  }
+
+  /** Removes providers costing more than the call's budget. */
+  private budgetPass(
+    name: string,
+    candidates: readonly Candidate[],
+    maxCost: Cost,
+  ): { candidates: readonly Candidate[]; removed: RemovedCandidate[] } {
+    const budget = checkBudget(maxCost)
+    const budgetRate = this.rates?.rate(maxCost.unit)
+    const kept: Candidate[] = []
+    const removed: RemovedCandidate[] = []
+    for (const c of candidates) {
+      let within: boolean
+      if (c.cost === 0n || c.unit === undefined) within = true
+      else if (c.unit === maxCost.unit) within = c.cost <= budget
+      else {
+        const rate = this.rates?.rate(c.unit)
+        if (rate === undefined || budgetRate === undefined) {
+          const missing = [c.unit, maxCost.unit].filter((u) => this.rates?.rate(u) === undefined)
+          throw new CurrencyMismatchError([c.unit, maxCost.unit], missing, [
+            `${c.provider.id}: ${c.cost} ${c.unit}`,
+          ])
+        }
+        within = compareCost(c.cost, rate, budget, budgetRate) <= 0
+      }
+      if (within) kept.push(c)
+      else
+        removed.push({
+          provider: c.provider,
+          violations: [
+            {
+              rule: 'budget.maxCost',
+              scope: 'budget',
+              message: `costs ${c.cost} ${c.unit}, above maxCost ${maxCost.baseUnits} ${maxCost.unit}`,
+            },
+          ],
+        })
+    }
+    if (kept.length === 0)
+      throw new OverBudgetError(
+        name,
+        `${maxCost.baseUnits} ${maxCost.unit}`,
+        candidates.map((c) => `${c.provider.id}: ${c.cost} ${c.unit}`),
+      )
+    return { candidates: removed.length === 0 ? candidates : kept, removed }
+  }
+}
+
+function checkBudget(maxCost: Cost): bigint {
+  if (maxCost === null || typeof maxCost !== 'object')
+    throw new SelectOptionsInvalidError('maxCost', 'must be { unit, baseUnits }')
+  if (typeof maxCost.unit !== 'string' || !/^[A-Za-z0-9._-]{1,16}$/.test(maxCost.unit))
+    throw new SelectOptionsInvalidError('maxCost.unit', 'must be a currency unit', maxCost.unit)
+  if (typeof maxCost.baseUnits !== 'string' || !/^(0|[1-9][0-9]{0,77})$/.test(maxCost.baseUnits))
+    throw new SelectOptionsInvalidError(
+      'maxCost.baseUnits',
+      'must be a non-negative integer as a decimal string',
+      maxCost.baseUnits,
+    )
+  return BigInt(maxCost.baseUnits)
+}
+
+function runCustom(strategy: Strategy, input: StrategyInput): StrategyChoice {
+  const name = strategyName(strategy)
+  let choice: StrategyChoice
+  try {
+    choice = strategy(input)
+  } catch (err) {
+    if (err instanceof MeshError) throw err
+    throw new StrategyInvalidError(name, `threw ${(err as Error)?.message ?? String(err)}`, err)
+  }
+  if (choice === null || typeof choice !== 'object' || !input.candidates.includes(choice.candidate))
+    throw new StrategyInvalidError(name, 'returned something that is not one of input.candidates')
+  if (typeof choice.reason !== 'string' && typeof choice.reason !== 'function')
+    throw new StrategyInvalidError(name, 'returned no reason (a string or a function returning one)')
+  return choice
+}
+
+/** The select result; the reason string is built on first read. */
+class Selection implements SelectResult {
+  readonly provider
+  readonly providerKey
+  readonly name
+  readonly version
+  readonly record
+  readonly descriptor
+  readonly candidates
+  readonly removed
+  readonly strategy
+  readonly ejection?: EjectionDecision
+  private readonly why: string | (() => string)
+  private text: string | undefined
+
+  constructor(
+    resolved: ResolveResult,
+    choice: StrategyChoice,
+    candidates: readonly Candidate[],
+    removed: readonly RemovedCandidate[],
+    strategy: string,
+    ejection: EjectionDecision | undefined,
+  ) {
+    this.provider = choice.candidate.provider
+    this.providerKey = choice.candidate.key
+    this.name = resolved.name
+    this.version = resolved.version
+    this.record = resolved.record
+    this.descriptor = resolved.descriptor
+    this.candidates = candidates
+    this.removed = removed
+    this.strategy = strategy
+    if (ejection !== undefined) this.ejection = ejection
+    this.why = choice.reason
+  }
+
+  get reason(): string {
+    if (this.text === undefined) {
+      let text = typeof this.why === 'string' ? this.why : String(this.why())
+      const e = this.ejection
+      if (e !== undefined) {
+        text += `; ejection capped: circuits open on ${[...e.ejected, ...e.kept].join(', ')}, but at most ${e.limit} of ${e.allowed} providers may be ejected (maxEjectionShare), so ${e.kept.join(', ')} stayed in`
+      }
+      this.text = text
+    }
+    return this.text
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      version: this.version,
+      provider: this.provider,
+      providerKey: this.providerKey,
+      strategy: this.strategy,
+      reason: this.reason,
+      candidates: this.candidates.map((c) => c.provider.id),
+      removed: this.removed.map((r) => ({ provider: r.provider.id, violations: r.violations })),
+      ...(this.ejection === undefined ? {} : { ejection: this.ejection }),
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { providerKey } from '../../src/health/HealthTracker.js'
+import { createMesh, type Mesh } from '../../src/mesh.js'
+import type { MeshInit } from '../../src/meshOptions.js'
+import type { Provider, RecordDraft } from '../../src/record/schema.js'
+import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
+import { type StaticStatsInit, staticStats } from '../../src/select/staticStats.js'
+import type { Candidate } from '../../src/select/types.js'
+import { generateSigner } from '../../src/trust/signer.js'
+import { fakeClock } from './clock.js'
+
+/** A provider with an https endpoint, priced in `unit`. */
+export function provider(
+  id: string,
+  baseUnits?: string,
+  ms?: number,
+  extra: Partial<Provider> = {},
+): Provider {
+  return {
+    id,
+    endpoint: `https://${id}.example/fn`,
+    ...(baseUnits === undefined ? {} : { cost: { unit: 'USDC', baseUnits } }),
+    ...(ms === undefined ? {} : { avgResponseTimeMs: ms }),
+    ...extra,
+  }
+}
+
+export interface DraftInit {
+  providers?: Provider[]
+  maxRisk?: 'read-only' | 'mutation' | 'sensitive-mutation' | 'irreversible'
+  allowedByDefault?: boolean
+  descriptorPermissions?: string[]
+  securityRequirements?: RecordDraft['securityRequirements']
+}
+
+/** A one-version (1.0.0) record draft. */
+export function draft(name: string, init: DraftInit = {}): RecordDraft {
+  return {
+    name,
+    versions: {
+      '1.0.0': {
+        descriptor: {
+          maxRisk: init.maxRisk ?? 'read-only',
+          idempotency: 'idempotent',
+          allowedByDefault: init.allowedByDefault ?? false,
+          ...(init.descriptorPermissions === undefined
+            ? {}
+            : { requiredPermissions: init.descriptorPermissions }),
+        },
+        providers: init.providers ?? [
+          provider('p1', '100', 50),
+          provider('p2', '200', 20),
+          provider('p3', '300', 10),
+        ],
+      },
+    },
+    ...(init.securityRequirements === undefined ? {} : { securityRequirements: init.securityRequirements }),
+  }
+}
+
+/** A mesh over a memory registry with the drafts published, on a fake clock. */
+export async function meshWith(drafts: RecordDraft[], init: MeshInit = {}): Promise<Mesh> {
+  const signer = await generateSigner()
+  const namespaces = [...new Set(drafts.map((d) => d.name.split('/')[0]!))]
+  const mesh = await createMesh({
+    registries: [memoryRegistry()],
+    trust: { owners: Object.fromEntries(namespaces.map((ns) => [ns, [signer.id]])) },
+    clock: fakeClock(),
+    ...init,
+  })
+  for (const d of drafts) await mesh.publish(d, { signer })
+  return mesh
+}
+
+/** A crafted candidate with fixed stats. */
+export function candidate(p: Provider, stats: StaticStatsInit = {}): Candidate {
+  return {
+    provider: p,
+    key: providerKey(p),
+    stats: staticStats(stats),
+    cost: p.cost === undefined ? 0n : BigInt(p.cost.baseUnits),
+    unit: p.cost?.unit,
+  }
+}
