@@ -22,7 +22,11 @@ export interface MeasureOptions {
  * Runs `op` in batches until `minMs` has passed and reports throughput and the median per-op time
  * across batches. `op` may be sync or async; async ops in a batch run one after another.
  */
-export async function measure(name: string, op: (i: number) => unknown, options: MeasureOptions = {}): Promise<Measurement> {
+export async function measure(
+  name: string,
+  op: (i: number) => unknown,
+  options: MeasureOptions = {},
+): Promise<Measurement> {
   const batch = options.batch ?? 1000
   const minMs = options.minMs ?? 1000
   const warmupMs = options.warmupMs ?? 200
@@ -61,17 +65,29 @@ const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })
 
 /** Prints a figure as `name  N ops/s  (median X us)`. */
 export function report(m: Measurement): void {
-  console.log(`  ${m.name.padEnd(52)} ${fmt.format(m.opsPerSec).padStart(13)} ops/s  (median ${m.medianUs.toFixed(3)} us/op)`)
+  console.log(
+    `  ${m.name.padEnd(52)} ${fmt.format(m.opsPerSec).padStart(13)} ops/s  (median ${m.medianUs.toFixed(3)} us/op)`,
+  )
 }
 
 /** Prints `what: A / B = ratio` for a figure against a baseline measured in the same run. */
 export function ratio(label: string, subject: Measurement, baseline: Measurement): void {
   const r = subject.opsPerSec / baseline.opsPerSec
-  console.log(`  ratio ${label.padEnd(46)} ${r.toFixed(3)}x  (${fmt.format(subject.opsPerSec)} vs ${fmt.format(baseline.opsPerSec)} ops/s)`)
+  console.log(
+    `  ratio ${label.padEnd(46)} ${r.toFixed(3)}x  (${fmt.format(subject.opsPerSec)} vs ${fmt.format(baseline.opsPerSec)} ops/s)`,
+  )
 }
 
 /** Prints a target check line; benchmarks report, they never fail the build. */
-export function target(label: string, value: number, goal: number, unit: string, higherIsBetter = true): void {
+export function target(
+  label: string,
+  value: number,
+  goal: number,
+  unit: string,
+  higherIsBetter = true,
+): void {
   const met = higherIsBetter ? value >= goal : value <= goal
-  console.log(`  target ${label}: ${fmt.format(value)} ${unit} (goal ${higherIsBetter ? '>=' : '<='} ${fmt.format(goal)}) ${met ? 'MET' : 'NOT MET'}`)
+  console.log(
+    `  target ${label}: ${fmt.format(value)} ${unit} (goal ${higherIsBetter ? '>=' : '<='} ${fmt.format(goal)}) ${met ? 'MET' : 'NOT MET'}`,
+  )
 }
