@@ -52,10 +52,9 @@ const list = (item: z.ZodType<string>) =>
 const permissionGrant = z
   .string()
   .regex(
-    /^(\*|[A-Za-z0-9][A-Za-z0-9._:/-]{0,127})$/,
-    'a permission (letters, digits, . _ : / -), a prefix ending in .* or *',
+    /^(\*|[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}(\.\*)?)$/,
+    'a permission (letters, digits, . _ : / -), a prefix ending in .*, or *',
   )
-  .refine((g) => g === '*' || !g.slice(0, -2).includes('*'), 'only a trailing .* may be a wildcard')
 const providerPattern = z
   .string()
   .min(1, 'must not be empty')
