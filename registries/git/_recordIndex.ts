@@ -1,4 +1,3 @@
-import git from 'isomorphic-git'
 import { throwIfAborted } from '../../src/_abort.js'
 import { isMeshError } from '../../src/errors/base.js'
 import { SeqRollbackError } from '../../src/errors/trust.js'
@@ -126,7 +125,7 @@ export class RecordIndex {
     let name = path
     try {
       name = nameFromPath(path)
-      const { blob } = await git.readBlob({ fs: ctx.fs, gitdir: ctx.gitdir, oid, cache: ctx.cache })
+      const blob = await ctx.objects.readBlob(oid)
       const origin = `git:${commit.slice(0, 12)}:${path}`
       const { record, id } = await check(blob, { origin, expectName: name, ...(signal ? { signal } : {}) })
       return { name, entry: { oid, seq: record.seq, id, path, commit } }

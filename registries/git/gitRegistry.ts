@@ -102,13 +102,8 @@ class GitRegistryNode implements GitRegistry {
     const entry = this.index.entries.get(String(name).toLowerCase())
     if (entry === undefined) return undefined
     try {
-      const { blob } = await git.readBlob({
-        fs: this.ctx.fs,
-        gitdir: this.ctx.gitdir,
-        oid: entry.oid,
-        cache: this.ctx.cache,
-      })
-      return { bytes: blob, location: `git:${entry.commit}:${entry.path}` }
+      const bytes = await this.ctx.objects.readBlob(entry.oid)
+      return { bytes, location: `git:${entry.commit}:${entry.path}` }
     } catch (err) {
       throw new RegistryError(this.id, `read ${entry.path}`, (err as Error).message, err)
     }

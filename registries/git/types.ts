@@ -1,6 +1,6 @@
 import type { AuthCallback } from 'isomorphic-git'
 import type { Clock } from '../../src/clock.js'
-import type { AbortOptions, Registry } from '../../src/registry/types.js'
+import type { AbortOptions, Registry, RegistryChange } from '../../src/registry/types.js'
 import type { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import type { Signer } from '../../src/trust/signer.js'
 import type { TrustInit } from '../../src/trust/types.js'
@@ -102,6 +102,8 @@ export interface GitRegistry extends Registry {
   /** Fetches (or re-reads the local repository), checks what changed and updates the index. */
   sync(options?: AbortOptions): Promise<SyncReport>
   status(): GitRegistryStatus
+  /** Yields the names each sync or publish changed, until the signal aborts. */
+  watch(options?: AbortOptions): AsyncIterable<RegistryChange>
   start(): Promise<void>
   stop(): Promise<void>
 }

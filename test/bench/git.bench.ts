@@ -1,0 +1,123 @@
+import '../../src/_polyfill.js'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gitRegistry } from '../../registries/git/index.js'
+import type { EncodedRecord } from '../../src/record/signRecord.js'
+import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
+import { startGitHttpServer } from '../_helpers/gitHttpServer.js'
+import { commitFiles } from '../_helpers/seedRepo.js'
+import { systemGit } from '../_helpers/systemGit.js'
+import { signed } from '../conformance/registryConformance.js'
+import { type Measurement, measure, ratio, report, target, time } from './_harness.js'
+
+const RECORDS = 10_000
+const CHANGED = 100
+
+function nameOf(i: number): string {
+  return `ns${i % 10}.example/group-${Math.floor(i / 100) % 100}/fn-${i}`
+}
+
+async function signAll(key: LocalSigner, count: number, seq: number, offset = 0): Promise<EncodedRecord[]> {
+  const out: EncodedRecord[] = []
+  for (let i = offset; i < offset + count; i++) out.push(await signed(key, nameOf(i), seq))
+  return out
+}
+
+function files(records: readonly EncodedRecord[]) {
+  return records.map((r) => ({ path: `records/${r.record.name}.json`, bytes: r.bytes }))
+}
+
+function once(name: string, ms: number): Measurement {
+  return { name, opsPerSec: 1000 / ms, medianUs: ms * 1000, ops: 1 }
+}
+
+function line(label: string, ms: number, baseline: number, baselineLabel: string): void {
+  console.log(
+    `  ratio ${label.padEnd(46)} ${(ms / baseline).toFixed(2)}x ${baselineLabel} (${ms.toFixed(0)} ms vs ${baseline.toFixed(0)} ms)`,
+  )
+}
+
+/**
+ * Git registry: initial sync of a 10,000-record repository (with verification), incremental sync of
+ * 100 changed records, and cold lookups from the index, each beside system git doing the same
+ * transfer from the same loopback http-backend server in the same run.
+ */
+export default async function gitBench(): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'fmesh-git-bench-'))
+  const server = await startGitHttpServer({ root: join(root, 'srv') })
+  try {
+    const key = await generateSigner()
+    const owners: Record<string, string[]> = {}
+    for (let n = 0; n < 10; n++) owners[`ns${n}.example`] = [key.id]
+    const signStart = performance.now()
+    const records = await signAll(key, RECORDS, 1)
+    console.log(`  (signed ${RECORDS} records in ${(performance.now() - signStart).toFixed(0)} ms)`)
+    const bare = join(server.root, 'records.git')
+    await commitFiles(bare, [
+      { path: 'README.md', bytes: new TextEncoder().encode('# bench\n') },
+      ...files(records),
+    ])
+    await systemGit(['repack', '-adq'], bare)
+    const url = server.url('records.git')
+
+    const cloneMs = await time(() => systemGit(['clone', '--quiet', url, join(root, 'sys-clone')]))
+    const bareCloneMs = await time(() =>
+      systemGit(['clone', '--quiet', '--bare', url, join(root, 'sys-bare')]),
+    )
+    report(once('system git clone (with checkout)', cloneMs))
+    report(once('system git clone --bare', bareCloneMs))
+
+    const registry = gitRegistry({ dir: join(root, 'registry'), url, syncIntervalMs: 0, trust: { owners } })
+    const syncMs = await time(() => registry.start())
+    report(once(`gitRegistry initial sync (${RECORDS} records, verified)`, syncMs))
+    if (registry.status().names !== RECORDS)
+      throw new Error(`indexed ${registry.status().names} names, expected ${RECORDS}`)
+    line('initial sync / git clone', syncMs, cloneMs, 'git clone')
+    line('initial sync / git clone --bare', syncMs, bareCloneMs, 'git clone --bare')
+    target('initial sync vs git clone (x, lower is better)', syncMs / cloneMs, 3, 'x', false)
+
+    const changed = await signAll(key, CHANGED, 2, 0)
+    await commitFiles(bare, files(changed), {
+      message: `Change ${CHANGED} records`,
+      timestamp: 1_700_000_100,
+    })
+    const fetchMs = await time(() => systemGit(['fetch', '--quiet', 'origin'], join(root, 'sys-clone')))
+    let changedNames = 0
+    const incMs = await time(async () => {
+      changedNames = (await registry.sync()).changed.length
+    })
+    if (changedNames !== CHANGED)
+      throw new Error(`incremental sync changed ${changedNames} names, expected ${CHANGED}`)
+    report(once(`system git fetch (${CHANGED} changed records)`, fetchMs))
+    report(once(`gitRegistry incremental sync (${CHANGED} changed, verified)`, incMs))
+    line('incremental sync / git fetch', incMs, fetchMs, 'git fetch')
+
+    const names = records.map((r) => r.record.name)
+    // Cold: every lookup reads a name not read before (the registry keeps no record bytes, only blob ids).
+    const lookup = await measure(
+      'gitRegistry cold lookup from the index',
+      (i) => registry.lookup(names[i % names.length]!),
+      {
+        batch: 500,
+        minMs: 1000,
+        warmupMs: 0,
+      },
+    )
+    // Baseline: reading the same record file from system git's checked-out clone.
+    const checkout = join(root, 'sys-clone', 'records')
+    const fileRead = await measure(
+      'readFile of the record from the git checkout',
+      (i) => readFile(join(checkout, `${names[i % names.length]!}.json`)),
+      { batch: 500, minMs: 1000, warmupMs: 0 },
+    )
+    report(lookup)
+    report(fileRead)
+    ratio('cold lookup / readFile of the checkout', lookup, fileRead)
+    target('cold lookup median', lookup.medianUs, 1000, 'us', false)
+    await registry.stop()
+  } finally {
+    await server.stop()
+    await rm(root, { recursive: true, force: true })
+  }
+}
