@@ -125,7 +125,10 @@ class GitRegistryNode implements GitRegistry {
 
   async sync(options: AbortOptions = {}): Promise<SyncReport> {
     throwIfAborted(options.signal, `${this.id} sync`)
+    const opening = this.commit === undefined
     await raceSignal(this.ready(), options.signal, `${this.id} sync`)
+    // The first use just synced (clone and full index): that is this call's report.
+    if (opening && this.lastSync !== undefined && this.lastError === undefined) return this.lastSync.report
     return this.exclusive(() => this.syncRecorded(options.signal))
   }
 

@@ -1,7 +1,24 @@
 import { spawn } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
+import { importSigner, type LocalSigner, type PrivateKeyJwk } from '../../src/trust/signer.js'
 import { systemGit } from './systemGit.js'
+
+const fixtures = join(import.meta.dirname, '../../fixtures')
+
+/** The test-only publisher keys of the seed's namespaces (fixtures/keys), and `trust.owners` for them. */
+export async function seedKeys(): Promise<{
+  signers: Record<string, LocalSigner>
+  owners: Record<string, string[]>
+}> {
+  const signers: Record<string, LocalSigner> = {}
+  for (const namespace of ['acme.com', 'beta.org']) {
+    const jwk = JSON.parse(await readFile(join(fixtures, 'keys', `${namespace}.publisher.jwk.json`), 'utf8'))
+    signers[namespace] = await importSigner(jwk as PrivateKeyJwk)
+  }
+  const owners = Object.fromEntries(Object.entries(signers).map(([ns, s]) => [ns, [s.id]]))
+  return { signers, owners }
+}
 
 /** One file to write into a commit. */
 export interface SeedFile {
@@ -106,9 +123,6 @@ export async function readSeedFiles(dir: string): Promise<SeedFile[]> {
  * const registry = gitRegistry({ dir, url: server.url('seed.git'), trust: { owners: seedOwners } })
  * ```
  */
-export async function seedRepo(
-  gitdir: string,
-  seedDir = join(import.meta.dirname, '../../fixtures/git-seed'),
-): Promise<string> {
+export async function seedRepo(gitdir: string, seedDir = join(fixtures, 'git-seed')): Promise<string> {
   return commitFiles(gitdir, await readSeedFiles(seedDir), { message: 'Seed function-mesh example records' })
 }
