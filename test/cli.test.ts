@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -62,6 +62,67 @@ describe('fmesh CLI', () => {
     expect(JSON.parse(again.stderr)).toMatchObject({
       error: { code: 'E_FILE_WRITE', details: { path: file } },
     })
+  })
+
+  it('a publisher makes a key, publishes a record draft to the embedded Git registry, and resolves it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fmesh-pub-'))
+    dirs.push(dir)
+    const key = join(dir, 'me.jwk')
+    const { id } = JSON.parse((await cli(['keys', 'new', '--out', key, '--json'])).stdout) as { id: string }
+    const config = join(dir, 'fmesh.json')
+    await writeFile(config, JSON.stringify({ trust: { owners: { 'acme.com': [id] } } }))
+    const draft = join(dir, 'sharpen.json')
+    const descriptor = { maxRisk: 'read-only', idempotency: 'idempotent' }
+    await writeFile(
+      draft,
+      JSON.stringify({
+        name: 'acme.com/image/sharpen',
+        versions: {
+          '1.2.0': { descriptor, providers: [{ id: 'p1', endpoint: 'https://p1.example/sharpen' }] },
+          '1.3.0': { descriptor, providers: [{ id: 'p2', endpoint: 'https://p2.example/sharpen' }] },
+        },
+      }),
+    )
+    const published = await cli(['publish', draft, '--key', key, '--config', config, '--json'])
+    expect(published.code).toBe(0)
+    expect(JSON.parse(published.stdout)).toMatchObject({
+      name: 'acme.com/image/sharpen',
+      seq: 1,
+      receipts: [{ registry: 'git' }],
+    })
+    const resolved = await cli(['resolve', 'acme.com/image/sharpen@~1.2', '--config', config, '--json'])
+    expect(JSON.parse(resolved.stdout)).toMatchObject({
+      version: '1.2.0',
+      source: { kind: 'registry', registry: 'git' },
+      verified: { method: 'signature', keyId: id, seq: 1 },
+    })
+    const listed = await cli(['ls', 'acme.com/**', '--config', config, '--json'])
+    expect(JSON.parse(listed.stdout)).toEqual({
+      names: [{ name: 'acme.com/image/sharpen', registries: ['git'] }],
+    })
+    // A second publish of the same draft gets the next seq from the repository.
+    expect(
+      JSON.parse((await cli(['publish', draft, '--key', key, '--config', config, '--json'])).stdout).seq,
+    ).toBe(2)
+  })
+
+  it('error: a config with an unknown field, a missing key file, and an unowned namespace each say what is wrong', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fmesh-bad-'))
+    dirs.push(dir)
+    const config = join(dir, 'fmesh.json')
+    await writeFile(config, JSON.stringify({ registries: [{ type: 'git', dri: 'x' }] }))
+    const bad = await cli(['resolve', 'acme.com/x', '--config', config, '--json'])
+    expect(bad.code).toBe(1)
+    expect(JSON.parse(bad.stderr).error.code).toBe('E_CONFIG_INVALID')
+    const noKey = await cli(['publish', join(dir, 'nope.json'), '--key', join(dir, 'nope.jwk'), '--json'])
+    expect(JSON.parse(noKey.stderr).error).toMatchObject({ code: 'E_FILE_READ' })
+    await writeFile(config, JSON.stringify({}))
+    const key = join(dir, 'me.jwk')
+    await cli(['keys', 'new', '--out', key])
+    const draft = join(dir, 'd.json')
+    await writeFile(draft, JSON.stringify({ name: 'acme.com/x', versions: {} }))
+    const unowned = await cli(['publish', draft, '--key', key, '--config', config, '--json'])
+    expect(JSON.parse(unowned.stderr).error.code).toBe('E_NAMESPACE_UNOWNED')
   })
 
   it('error: an unknown command exits 2 with a message, not a stack', async () => {

@@ -8,7 +8,7 @@ import type { ResolveResult } from '../resolve/types.js'
 import { generateSigner } from '../trust/signer.js'
 import { commonArgs, context } from './_context.js'
 import type { Output } from './_output.js'
-import { embeddedRegistries } from './embedded.js'
+import { demoRegistries } from './embedded.js'
 
 /** One resolve the demo made, as printed and as returned with --json. */
 export interface DemoStep {
@@ -79,12 +79,10 @@ function draft(
 export async function runDemo(out: Output, options: { dir?: string } = {}): Promise<DemoStep[]> {
   const publisher = await generateSigner()
   const mallory = await generateSigner()
-  const embedded = await embeddedRegistries(options)
+  const trust = { owners: { 'acme.com': [publisher.id], 'image-processing': [publisher.id] } }
+  const embedded = await demoRegistries({ ...options, signer: publisher, trust })
   const registries: Registry[] = embedded.registries
-  const mesh = await createMesh({
-    registries,
-    trust: { owners: { 'acme.com': [publisher.id], 'image-processing': [publisher.id] } },
-  })
+  const mesh = await createMesh({ registries, trust })
   try {
     out.line(
       'function-mesh demo: publish signed records, then resolve them and show where each answer came from',

@@ -5,6 +5,9 @@ import { defineCommand, renderUsage, runCommand } from 'citty'
 import { printError } from './_output.js'
 import { demoCommand } from './demo.js'
 import { keysCommand } from './keys.js'
+import { listCommand } from './listCommand.js'
+import { publishCommand } from './publishCommand.js'
+import { resolveCommand } from './resolveCommand.js'
 
 /** The package version, from the package.json above this file (src/cli or dist/src/cli). */
 function packageVersion(): string {
@@ -24,7 +27,13 @@ const version = packageVersion()
 
 const main = defineCommand({
   meta: { name: 'fmesh', version, description: 'function-mesh: DNS for functions' },
-  subCommands: { demo: demoCommand, keys: keysCommand },
+  subCommands: {
+    resolve: resolveCommand,
+    publish: publishCommand,
+    ls: listCommand,
+    keys: keysCommand,
+    demo: demoCommand,
+  },
 })
 
 const rawArgs = process.argv.slice(2)
