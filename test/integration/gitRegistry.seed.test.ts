@@ -62,7 +62,7 @@ describe('gitRegistry over the fixtures/git-seed repository', () => {
       trust: { owners: { 'acme.com': [signers['beta.org']!.id], 'beta.org': [signers['beta.org']!.id] } },
     })
     const report = await wrong.sync()
-    expect(report.changed.sort()).toEqual(['beta.org/data/csv-to-json', 'beta.org/ledger/append'])
+    expect([...report.changed].sort()).toEqual(['beta.org/data/csv-to-json', 'beta.org/ledger/append'])
     expect(new Set(report.skipped.map((s) => s.code))).toEqual(new Set(['E_SIGNER_NOT_OWNER']))
     expect(report.skipped).toHaveLength(3)
   })
