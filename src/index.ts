@@ -128,6 +128,7 @@ export {
   type StrategyName,
   type StrategySpec,
 } from './select/types.js'
+export { fileSeqLedger } from './trust/fileSeqLedger.js'
 export { pinnedTrust } from './trust/pinnedTrust.js'
 export {
   DEFAULT_MAX_CLOCK_SKEW_MS,

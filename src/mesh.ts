@@ -24,6 +24,8 @@ const log = logger('mesh')
 
 /** Parsed names remembered, so the warm path does not parse again. @default 10000 */
 const NAME_MEMO_MAX = 10_000
+/** Distinct selectors remembered per cached name (callers use a few; this bounds a hostile many). */
+const MAX_SELECTIONS_PER_NAME = 64
 
 /** The mesh's explicit cache controls. */
 export interface MeshCache {
@@ -128,6 +130,7 @@ class MeshNode implements Mesh {
     this.started = false
     this.lifetime.abort()
     for (const registry of [...this.registries].reverse()) await registry.stop?.()
+    await this.seqLedger.flush?.()
   }
 
   resolve(input: string, options: ResolveOptions = {}): Promise<ResolveResult> {
@@ -154,6 +157,7 @@ class MeshNode implements Mesh {
           registry: entry.registry,
           stale: false,
         })
+        if (entry.results.size >= MAX_SELECTIONS_PER_NAME) entry.results.clear()
         entry.results.set(key, result)
         return Promise.resolve(result)
       } catch (err) {

@@ -1,4 +1,6 @@
+import { join } from 'node:path'
 import { createMesh, type Mesh } from '../mesh.js'
+import { fileSeqLedger } from '../trust/fileSeqLedger.js'
 import type { Signer } from '../trust/signer.js'
 import { type LoadedConfig, loadConfig } from './config.js'
 import { buildRegistries } from './embedded.js'
@@ -18,6 +20,7 @@ export async function openMesh(
   const mesh = await createMesh({
     registries: built.registries,
     trust,
+    seqLedger: fileSeqLedger(join(config.dataDir, 'seq.json')),
     ...(config.lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs: config.lookupTimeoutMs }),
     ...(config.cache === undefined ? {} : { cache: definedOnly(config.cache) }),
   })

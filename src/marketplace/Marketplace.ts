@@ -136,6 +136,7 @@ export class Marketplace {
       source: { kind: 'marketplace' },
       verified: { method: 'local' },
     })
+    if (entry.results.size >= 64) entry.results.clear()
     entry.results.set(key, result)
     return result
   }

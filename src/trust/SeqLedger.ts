@@ -5,6 +5,8 @@
 export interface SeqLedger {
   highest(name: string): number | undefined
   accept(name: string, seq: number): void
+  /** Makes accepted seqs durable; the mesh calls it on close. */
+  flush?(): Promise<void>
 }
 
 /** An in-memory {@link SeqLedger}. */
