@@ -73,14 +73,3 @@ export class SeqReusedError extends MeshError {
     })
   }
 }
-
-/** A commit carries a function-mesh signature that does not verify over the commit. */
-export class CommitSignatureError extends MeshError {
-  override name = 'CommitSignatureError'
-  constructor(commit: string, reason: string) {
-    super('E_GIT_COMMIT_SIGNATURE', `Commit ${commit} has an invalid function-mesh signature: ${reason}`, {
-      details: { commit, reason },
-      hint: 'The commit was altered after signing or signed with another key; do not trust its author line.',
-    })
-  }
-}

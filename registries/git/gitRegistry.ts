@@ -9,6 +9,7 @@ import { compileNamePattern } from '../../src/registry/namePattern.js'
 import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from '../../src/registry/types.js'
 import { checkInit, type GitConfig } from './_checkInit.js'
 import { type GitContext, gitContext } from './_context.js'
+import { loadIndexState, saveIndexState } from './_indexState.js'
 import { REPOSITORY_README, recordPath } from './_layout.js'
 import { type RecordCheck, recordCheck } from './_recordCheck.js'
 import { RecordIndex } from './_recordIndex.js'
@@ -178,6 +179,7 @@ class GitRegistryNode implements GitRegistry {
         }
         this.index.accept(name, { oid: blob, seq: record.seq, id, path, commit })
         this.commit = commit
+        await this.save()
         this.watchers.notify({ names: [name], reason: 'publish' })
         return { registry: this.id, location: `git:${commit}:${path}` }
       }
@@ -222,10 +224,21 @@ class GitRegistryNode implements GitRegistry {
       })
     }
     await this.exclusive(async () => {
+      const saved = await loadIndexState(this.ctx.gitdir, this.index)
+      if (saved !== undefined && this.commit === undefined) {
+        if (await treeOf(this.ctx, saved).catch(() => undefined)) this.commit = saved
+        else {
+          this.index.entries.clear()
+          this.index.highest.clear()
+        }
+      }
       const local = await resolveRef(this.ctx, this.localRef)
-      if (local !== undefined && this.commit === undefined) await this.advance(local)
+      // Index what this repository already holds first, so a dead remote still leaves it served.
+      const held = local === undefined ? undefined : await this.advance(local)
       try {
-        await this.syncRecorded(undefined)
+        const report = await this.syncRecorded(undefined)
+        if (held !== undefined && report.commit === held.commit)
+          this.lastSync = { at: this.cfg.clock.now(), report: held }
       } catch (err) {
         if (this.commit === undefined) throw err
         this.log.error('serving the local copy at %s: %s', this.commit, (err as Error).message)
@@ -330,6 +343,7 @@ class GitRegistryNode implements GitRegistry {
     }
     for (const skipped of applied.skipped)
       this.log('skipped %s (%s): %s', skipped.path, skipped.code, skipped.message)
+    await this.save()
     const names = [...applied.changed, ...applied.removed]
     if (names.length > 0) this.watchers.notify({ names, reason: 'sync' })
     this.log(
@@ -340,6 +354,14 @@ class GitRegistryNode implements GitRegistry {
       applied.skipped.length,
     )
     return report
+  }
+
+  /** Keeps the index for the next start; a failure only costs a full re-index then. */
+  private async save(): Promise<void> {
+    if (this.commit === undefined) return
+    await saveIndexState(this.ctx.gitdir, this.commit, this.index).catch((err: unknown) => {
+      this.log.error('could not save the index: %s', (err as Error).message)
+    })
   }
 
   /** The first commit of a new registry: the README that explains the layout. */

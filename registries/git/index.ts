@@ -18,7 +18,6 @@ export {
   verifyCommitText,
 } from './commitSignature.js'
 export {
-  CommitSignatureError,
   GitAuthError,
   GitPushConflictError,
   GitRecordPathError,

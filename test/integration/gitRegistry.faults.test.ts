@@ -197,6 +197,27 @@ describe('gitRegistry with a local repository only', () => {
     await second.stop()
   })
 
+  it('still refuses a rolled-back record after a restart (the index and highest seqs are saved)', async () => {
+    const dir = join(root, 'rollback')
+    const first = gitRegistry({ dir, syncIntervalMs: 0 })
+    await first.start()
+    await first.publish(await signed(key, 'acme.com/local/undo', 1))
+    const old = (await systemGit(['rev-parse', 'main'], dir)).trim()
+    const newer = await signed(key, 'acme.com/local/undo', 2)
+    await first.publish(newer)
+    await first.stop()
+    await systemGit(['update-ref', 'refs/heads/main', old], dir)
+
+    const second = gitRegistry({ dir, syncIntervalMs: 0 })
+    const report = await second.sync()
+    expect(report.skipped).toEqual([
+      expect.objectContaining({ name: 'acme.com/local/undo', code: 'E_SEQ_ROLLBACK' }),
+    ])
+    expect(report.rewritten).toBe(true)
+    expect((await second.lookup('acme.com/local/undo'))?.bytes).toEqual(newer.bytes)
+    await second.stop()
+  })
+
   it('syncs on its interval and reports the names through watch', async () => {
     const dir = join(root, 'interval')
     const registry = gitRegistry({ dir, syncIntervalMs: 20 })
