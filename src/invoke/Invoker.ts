@@ -1,0 +1,541 @@
+import { randomUUID } from 'node:crypto'
+import { type Clock, systemClock } from '../clock.js'
+import { MeshError } from '../errors/base.js'
+import {
+  DeadlineExceededError,
+  IdempotencyConflictError,
+  IdempotencyKeyRequiredError,
+  IdempotencyOutcomeUnknownError,
+  InputInvalidError,
+  InvocationFailedError,
+  NoProviderError,
+  ProviderCallError,
+  ProviderResponseError,
+  ProviderTimeoutError,
+} from '../errors/invoke.js'
+import { AbortedError } from '../errors/resolve.js'
+import type { Reservation } from '../ledger/LeaseBook.js'
+import type { KeyRecord, Ledger } from '../ledger/Ledger.js'
+import { canonicalBytes, recordId } from '../record/codec.js'
+import type { Provider } from '../record/schema.js'
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/httpTransport.js'
+import type { Transport } from '../transport/types.js'
+import { checkCallOptions } from './_callOptions.js'
+import { RetryBudget } from './RetryBudget.js'
+import { SchemaCache } from './SchemaCache.js'
+import { childTraceparent, traceOf } from './traceparent.js'
+import type { CallOptions, CallResult, Choice, InvokerDeps } from './types.js'
+
+/** Deadline of a call when neither the call nor the descriptor sets one. @default 30000 */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000
+/** Attempts per call (first try, retries and failovers). @default 3 */
+export const DEFAULT_MAX_ATTEMPTS = 3
+/** Backoff before retry n is about BACKOFF_BASE_MS x 2^(n-1), jittered, at most BACKOFF_MAX_MS. @default 10 */
+export const BACKOFF_BASE_MS = 10
+/** @default 250 */
+export const BACKOFF_MAX_MS = 250
+
+/** Governed invocation: `call` and `dispatch` as the mesh exposes them. */
+export interface Invoker {
+  call<O = unknown>(name: string, input: unknown, options?: CallOptions): Promise<CallResult<O>>
+}
+
+/**
+ * Builds the governed invoker the mesh delegates `call` to: input checked against the inputSchema, a
+ * deadline over all attempts, budget reserved from a lease, FUNCTION_INVOKED committed before the
+ * provider is asked, output checked against the outputSchema, FUNCTION_COMPLETED and its charge
+ * committed together, and retries or failover only where the idempotency class allows.
+ *
+ * @example
+ * ```ts
+ * const invoker = createInvoker({ ledger: () => ledgerPromise, choose, transports: [localTransport(marketplace)] })
+ * const { output, charge } = await invoker.call('acme.com/text/upper@^1', { text: 'hi' })
+ * ```
+ */
+export function createInvoker(deps: InvokerDeps): Invoker {
+  return new GovernedInvoker(deps)
+}
+
+interface Flight {
+  readonly function: string
+  readonly inputCid: string
+  readonly promise: Promise<CallResult>
+}
+
+const CALLER = Symbol('caller aborted')
+const DEADLINE = Symbol('deadline')
+
+class GovernedInvoker implements Invoker {
+  private readonly schemas = new SchemaCache()
+  private readonly clock: Clock
+  private readonly random: () => number
+  private readonly budget: RetryBudget
+  private readonly flights = new Map<string, Flight>()
+  private readonly principal: string
+  private readonly maxResponseBytes: number
+  private readonly defaultTimeoutMs: number
+
+  constructor(private readonly deps: InvokerDeps) {
+    this.clock = deps.clock ?? systemClock
+    this.random = deps.random ?? Math.random
+    this.budget = new RetryBudget(this.clock, deps.retryBudget)
+    this.principal = deps.principal ?? 'local'
+    this.maxResponseBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+    this.defaultTimeoutMs = deps.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS
+  }
+
+  async call<O>(name: string, input: unknown, options: CallOptions = {}): Promise<CallResult<O>> {
+    checkCallOptions(options)
+    const started = Date.now()
+    if (options.signal?.aborted) throw new AbortedError(`call ${name}`, options.signal.reason)
+    const choice = await this.deps.choose(name, options)
+    const { descriptor } = choice
+    const key = options.idempotencyKey
+    if (descriptor.idempotency === 'exactly-once' && key === undefined)
+      throw new IdempotencyKeyRequiredError(choice.name)
+    this.schemas.checkInput(choice.name, choice.version, descriptor.inputSchema, input)
+    let inputBytes: Uint8Array
+    try {
+      inputBytes = canonicalBytes(input)
+    } catch (err) {
+      throw new InputInvalidError(
+        choice.name,
+        choice.version,
+        '(root)',
+        `is not JSON (${(err as Error).message})`,
+      )
+    }
+    const inputCid = recordId(inputBytes)
+    const ledger = await this.deps.ledger()
+    const principal = options.principal ?? this.principal
+    if (key === undefined)
+      return this.execute(
+        ledger,
+        choice,
+        input,
+        inputBytes,
+        inputCid,
+        principal,
+        options,
+        started,
+      ) as Promise<CallResult<O>>
+    const flightKey = `${principal}\u0000${key}`
+    const flight = this.flights.get(flightKey)
+    if (flight !== undefined) {
+      this.checkSameCall(key, principal, flight, choice.name, inputCid)
+      return flight.promise as Promise<CallResult<O>>
+    }
+    const stored = ledger.lookupKey(principal, key)
+    if (stored !== undefined) {
+      this.checkSameCall(key, principal, stored, choice.name, inputCid)
+      if (stored.state === 'completed') return this.replay(ledger, stored) as Promise<CallResult<O>>
+      const idempotency = descriptor.idempotency
+      if (
+        idempotency === 'exactly-once' ||
+        (idempotency === 'at-least-once' && options.retryUnsafe !== true)
+      ) {
+        const error =
+          stored.state === 'failed' ? stored.error : { code: 'E_INTERRUPTED', message: 'still pending' }
+        throw new IdempotencyOutcomeUnknownError(key, choice.name, idempotency, {
+          ...error,
+          invocation: stored.invocation,
+        })
+      }
+    }
+    const promise = this.execute(ledger, choice, input, inputBytes, inputCid, principal, options, started)
+    this.flights.set(flightKey, { function: choice.name, inputCid, promise })
+    const clear = () => this.flights.delete(flightKey)
+    promise.then(clear, clear)
+    return promise as Promise<CallResult<O>>
+  }
+
+  private checkSameCall(
+    key: string,
+    principal: string,
+    stored: Pick<KeyRecord, 'function' | 'inputCid'>,
+    name: string,
+    inputCid: string,
+  ): void {
+    if (stored.function !== name)
+      throw new IdempotencyConflictError(key, principal, 'function', stored.function, name)
+    if (stored.inputCid !== inputCid)
+      throw new IdempotencyConflictError(key, principal, 'input', stored.inputCid, inputCid)
+  }
+
+  private async replay(
+    ledger: Ledger,
+    stored: Extract<KeyRecord, { state: 'completed' }>,
+  ): Promise<CallResult> {
+    const entries = await ledger.lineage(stored.invocation)
+    const completed = entries.find((e) => e.id === stored.completed)
+    const invoked = entries.find(
+      (e) => e.id === (completed?.entry as { invoked?: string } | undefined)?.invoked,
+    )
+    const charge = ledger.chargeOf(stored.completed)
+    if (completed === undefined || invoked === undefined || charge === undefined)
+      throw new MeshError(
+        'E_LEDGER_INCONSISTENT',
+        `The stored result of invocation ${stored.invocation} lacks its lineage`,
+        {
+          details: { invocation: stored.invocation, completed: stored.completed },
+          hint: 'Run `fmesh lineage verify`: the ledger file may have been altered.',
+        },
+      )
+    const e = invoked.entry as { provider: string; endpoint: string; version: string; attempt: number }
+    return {
+      output: JSON.parse(stored.output) as unknown,
+      provider: { id: e.provider, endpoint: e.endpoint },
+      version: e.version,
+      invocationId: stored.invocation,
+      lineage: { invoked: invoked.id, completed: completed.id, entries: entries.map((x) => x.id) },
+      charge,
+      attempts: e.attempt,
+      replayed: true,
+    }
+  }
+
+  private async execute(
+    ledger: Ledger,
+    choice: Choice,
+    input: unknown,
+    inputBytes: Uint8Array,
+    inputCid: string,
+    principal: string,
+    options: CallOptions,
+    started: number,
+  ): Promise<CallResult> {
+    const { name, version, descriptor } = choice
+    const plan = this.plan(choice)
+    const key = options.idempotencyKey
+    const maxQuantity = options.maxQuantity ?? 1n
+    const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
+    const trace = traceOf(options.traceparent)
+    const invocation = `inv_${randomUUID()}`
+    const { budgetMs, source } = deadlineOf(
+      options.timeoutMs,
+      descriptor.maxDurationMs,
+      this.defaultTimeoutMs,
+    )
+    const deadline = started + budgetMs
+    // One controller per call: fires on the deadline or when the caller aborts.
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(DEADLINE), Math.max(0, deadline - Date.now()))
+    const callerSignal = options.signal
+    const onCallerAbort = () => controller.abort(CALLER)
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true })
+    if (callerSignal?.aborted) controller.abort(CALLER)
+    this.budget.recordCall()
+    const summary: string[] = []
+    const entries: string[] = []
+    let claimed = false
+    let sentAny = false
+    const keyFinal = () =>
+      key === undefined || !claimed ? undefined : { principal, key, release: !sentAny, sent: sentAny }
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const provider = plan[(attempt - 1) % plan.length]!
+        const { transport } = provider
+        if (controller.signal.aborted) throw this.stopError(controller, name, budgetMs, summary, source)
+        const currency = provider.provider.cost?.unit ?? null
+        const cost = provider.cost
+        let reservation: Reservation | undefined
+        if (options.lease !== undefined) {
+          try {
+            reservation = ledger.leaseBook.reserve(options.lease, name, currency, cost * maxQuantity)
+          } catch (err) {
+            // Refused before this attempt started: nothing was sent for it.
+            if (attempt === 1) throw err
+            summary.push(`${provider.provider.id}: ${(err as MeshError).code} (not attempted)`)
+            if (key !== undefined && claimed) await ledger.finishKey(keyFinal()!, errorFacts(err))
+            throw new InvocationFailedError(
+              name,
+              invocation,
+              summary,
+              'the lease cannot cover the next provider',
+              err as MeshError,
+            )
+          }
+        }
+        const traceparent = childTraceparent(trace)
+        const invoked = await ledger.invoked(
+          {
+            invocation,
+            attempt,
+            function: name,
+            version,
+            provider: provider.provider.id,
+            principal,
+            endpoint: provider.provider.endpoint,
+            recordId: choice.recordId,
+            reason:
+              attempt === 1 ? choice.reason : `failover after ${summary[summary.length - 1] ?? 'a failure'}`,
+            inputCid,
+            idempotencyClass: descriptor.idempotency,
+            ...(key === undefined ? {} : { idempotencyKey: key }),
+            traceparent,
+            ...(options.lease === undefined ? {} : { lease: options.lease }),
+            ...(options.trigger === undefined ? {} : { trigger: options.trigger }),
+          },
+          key !== undefined && !claimed
+            ? { principal, key, function: name, inputCid, invocation }
+            : undefined,
+        )
+        claimed = claimed || key !== undefined
+        entries.push(invoked.id)
+        const health = this.deps.health?.begin(provider.provider)
+        const t0 = performance.now()
+        let attemptController: AbortController | undefined
+        let attemptTimer: NodeJS.Timeout | undefined
+        let signal = controller.signal
+        if (options.attemptTimeoutMs !== undefined) {
+          const ac = new AbortController()
+          attemptController = ac
+          signal = AbortSignal.any([controller.signal, ac.signal])
+          attemptTimer = setTimeout(() => ac.abort(), options.attemptTimeoutMs)
+        }
+        let failure: MeshError
+        try {
+          const response = await transport.call({
+            name,
+            version,
+            provider: provider.provider,
+            input,
+            inputBytes,
+            invocationId: invocation,
+            attempt,
+            ...(key === undefined ? {} : { idempotencyKey: key }),
+            traceparent,
+            principal,
+            deadline,
+            signal,
+            maxResponseBytes: this.maxResponseBytes,
+          })
+          if (attemptTimer !== undefined) clearTimeout(attemptTimer)
+          if (controller.signal.aborted) throw controller.signal.reason
+          this.schemas.checkOutput(
+            name,
+            version,
+            provider.provider.id,
+            descriptor.outputSchema,
+            response.output,
+          )
+          let outputBytes: Uint8Array
+          try {
+            outputBytes = canonicalBytes(response.output)
+          } catch (err) {
+            throw new ProviderResponseError(
+              provider.provider.id,
+              provider.provider.endpoint,
+              'the output is not JSON',
+              {},
+              err,
+            )
+          }
+          const quantity = response.quantity ?? 1n
+          if (reservation !== undefined && quantity > maxQuantity)
+            throw new ProviderResponseError(
+              provider.provider.id,
+              provider.provider.endpoint,
+              `it reported ${quantity} units but the call reserved ${maxQuantity}`,
+              { quantity: quantity.toString(), maxQuantity: maxQuantity.toString() },
+            )
+          const durationMs = Math.round((performance.now() - t0) * 1000) / 1000
+          const { entry, charge } = await ledger.completed(
+            invoked,
+            {
+              invocation,
+              attempt,
+              function: name,
+              version,
+              provider: provider.provider.id,
+              principal,
+              outputCid: recordId(outputBytes),
+              durationMs,
+              quantity: quantity.toString(),
+            },
+            {
+              currency,
+              amount: cost * quantity,
+              quantity,
+              ...(reservation === undefined ? {} : { reservation }),
+            },
+            key === undefined ? undefined : { principal, key, output: outputBytes },
+          )
+          health?.success(durationMs)
+          entries.push(entry.id)
+          return {
+            output: response.output,
+            provider: provider.provider,
+            version,
+            invocationId: invocation,
+            lineage: { invoked: invoked.id, completed: entry.id, entries },
+            charge,
+            attempts: attempt,
+            replayed: false,
+          }
+        } catch (err) {
+          if (attemptTimer !== undefined) clearTimeout(attemptTimer)
+          if (isLedgerFailure(err)) throw err
+          failure = this.classify(
+            err,
+            controller,
+            attemptController,
+            provider.provider,
+            options,
+            name,
+            budgetMs,
+            summary,
+            source,
+          )
+        }
+        const latency = performance.now() - t0
+        const sent = failure instanceof ProviderCallError ? failure.sent : true
+        sentAny ||= sent
+        if (health !== undefined) {
+          if (controller.signal.reason === CALLER) health.cancel()
+          else if (failure instanceof ProviderCallError) health.failure(latency, failure.failure)
+          else health.failure(latency, 'timeout')
+        }
+        summary.push(`${provider.provider.id}: ${failure.code}${sent ? '' : ' (not delivered)'}`)
+        const stop = this.stopReason(failure, attempt, maxAttempts, descriptor.idempotency, options, deadline)
+        const failedEntry = await ledger.failed(
+          invoked,
+          {
+            invocation,
+            attempt,
+            function: name,
+            version,
+            provider: provider.provider.id,
+            principal,
+            error: errorFacts(failure),
+            sent,
+            durationMs: Math.round(latency * 1000) / 1000,
+          },
+          reservation,
+          stop === undefined ? undefined : keyFinal(),
+        )
+        entries.push(failedEntry.id)
+        if (stop !== undefined) {
+          if (!(failure instanceof ProviderCallError)) throw failure
+          throw new InvocationFailedError(name, invocation, summary, stop, failure)
+        }
+        await this.backoff(attempt, controller.signal, deadline)
+      }
+    } finally {
+      clearTimeout(timer)
+      callerSignal?.removeEventListener('abort', onCallerAbort)
+    }
+  }
+
+  /** The providers this mesh can reach, each with its transport and cost, in the chosen order. */
+  private plan(choice: Choice): { provider: Provider; transport: Transport; cost: bigint }[] {
+    const plan: { provider: Provider; transport: Transport; cost: bigint }[] = []
+    for (const provider of choice.providers) {
+      const transport = this.deps.transports.find((t) => t.handles(provider.endpoint))
+      if (transport !== undefined)
+        plan.push({
+          provider,
+          transport,
+          cost: provider.cost === undefined ? 0n : BigInt(provider.cost.baseUnits),
+        })
+    }
+    if (plan.length === 0)
+      throw new NoProviderError(
+        choice.name,
+        choice.version,
+        choice.providers.map((p) => p.endpoint),
+      )
+    return plan
+  }
+
+  private classify(
+    err: unknown,
+    controller: AbortController,
+    attempt: AbortController | undefined,
+    provider: Provider,
+    options: CallOptions,
+    name: string,
+    budgetMs: number,
+    summary: string[],
+    source: string,
+  ): MeshError {
+    if (controller.signal.aborted) return this.stopError(controller, name, budgetMs, summary, source)
+    if (attempt?.signal.aborted)
+      return new ProviderTimeoutError(provider.id, provider.endpoint, options.attemptTimeoutMs!)
+    if (err instanceof MeshError) return err
+    return new ProviderResponseError(
+      provider.id,
+      provider.endpoint,
+      (err as Error)?.message ?? String(err),
+      {},
+      err,
+    )
+  }
+
+  private stopError(
+    controller: AbortController,
+    name: string,
+    budgetMs: number,
+    summary: string[],
+    source: string,
+  ): MeshError {
+    if (controller.signal.reason === CALLER) return new AbortedError(`call ${name}`)
+    return new DeadlineExceededError(name, budgetMs, [...summary], source)
+  }
+
+  /** Why the call stops after this failure; `undefined` to try again. */
+  private stopReason(
+    failure: MeshError,
+    attempt: number,
+    maxAttempts: number,
+    idempotency: string,
+    options: CallOptions,
+    deadline: number,
+  ): string | undefined {
+    if (!(failure instanceof ProviderCallError)) return failure.code
+    if (!failure.retryable) return 'the provider refused the call (not retryable)'
+    if (attempt >= maxAttempts) return `maxAttempts (${maxAttempts}) reached`
+    if (failure.sent) {
+      if (idempotency === 'exactly-once') return 'exactly-once: the request may have reached the provider'
+      if (idempotency === 'at-least-once' && options.retryUnsafe !== true)
+        return 'at-least-once: the request may have reached the provider (pass retryUnsafe to allow a retry)'
+    }
+    if (Date.now() >= deadline) return 'the deadline passed'
+    if (!this.budget.tryRetry()) return 'the retry budget is spent (too many retries across the mesh)'
+    return undefined
+  }
+
+  private backoff(attempt: number, signal: AbortSignal, deadline: number): Promise<void> {
+    const ms = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)) * (0.5 + this.random() / 2)
+    const wait = Math.max(0, Math.min(ms, deadline - Date.now()))
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      const t = setTimeout(done, wait)
+      signal.addEventListener('abort', done, { once: true })
+    })
+  }
+}
+
+function deadlineOf(
+  timeoutMs: number | undefined,
+  maxDurationMs: number | undefined,
+  fallback: number,
+): { budgetMs: number; source: string } {
+  if (timeoutMs !== undefined && (maxDurationMs === undefined || timeoutMs <= maxDurationMs))
+    return { budgetMs: timeoutMs, source: 'timeoutMs' }
+  if (maxDurationMs !== undefined) return { budgetMs: maxDurationMs, source: 'descriptor maxDurationMs' }
+  return { budgetMs: fallback, source: 'default timeout' }
+}
+
+function errorFacts(err: unknown): { code: string; message: string } {
+  if (err instanceof MeshError) return { code: err.code, message: err.shortMessage }
+  return { code: 'E_UNKNOWN', message: err instanceof Error ? err.message : String(err) }
+}
+
+function isLedgerFailure(err: unknown): boolean {
+  return err instanceof MeshError && (err.code === 'E_LEDGER_WRITE' || err.code === 'E_LEDGER_CLOSED')
+}

@@ -1,0 +1,61 @@
+import { Ajv, type ValidateFunction } from 'ajv'
+import { InputInvalidError, OutputInvalidError, SchemaInvalidError } from '../errors/invoke.js'
+
+type Check = ValidateFunction | null
+
+/**
+ * JSON Schema validators, compiled once per schema object (a version's descriptor is one object for
+ * as long as its record is cached) and reused for every call.
+ */
+export class SchemaCache {
+  private readonly ajv = new Ajv({ strict: false, allErrors: false, logger: false, validateFormats: false })
+  private readonly compiled = new WeakMap<object, Check>()
+
+  /** Throws `InputInvalidError` unless `input` matches `schema` (no schema: anything goes). */
+  checkInput(name: string, version: string, schema: object | undefined, input: unknown): void {
+    if (schema === undefined) return
+    const validate = this.get(schema, name, version, 'inputSchema')
+    if (validate === null || validate(input)) return
+    const e = validate.errors?.[0]
+    throw new InputInvalidError(
+      name,
+      version,
+      e?.instancePath || '(root)',
+      e?.message ?? 'does not match the schema',
+    )
+  }
+
+  /** Throws `OutputInvalidError` unless `output` matches `schema`. */
+  checkOutput(
+    name: string,
+    version: string,
+    provider: string,
+    schema: object | undefined,
+    output: unknown,
+  ): void {
+    if (schema === undefined) return
+    const validate = this.get(schema, name, version, 'outputSchema')
+    if (validate === null || validate(output)) return
+    const e = validate.errors?.[0]
+    throw new OutputInvalidError(
+      name,
+      version,
+      provider,
+      e?.instancePath || '(root)',
+      e?.message ?? 'does not match the schema',
+    )
+  }
+
+  private get(schema: object, name: string, version: string, which: 'inputSchema' | 'outputSchema'): Check {
+    let validate = this.compiled.get(schema)
+    if (validate === undefined) {
+      try {
+        validate = Object.keys(schema).length === 0 ? null : this.ajv.compile(schema)
+      } catch (err) {
+        throw new SchemaInvalidError(name, version, which, (err as Error).message)
+      }
+      this.compiled.set(schema, validate)
+    }
+    return validate
+  }
+}
