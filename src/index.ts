@@ -4,6 +4,8 @@ export { type CacheOptions, DEFAULT_CACHE_OPTIONS } from './cache/ResolutionCach
 export { type Clock, systemClock } from './clock.js'
 export { type ErrorDetails, isMeshError, MeshError, type MeshErrorJSON } from './errors/base.js'
 export * from './errors/health.js'
+export * from './errors/invoke.js'
+export * from './errors/ledger.js'
 export * from './errors/name.js'
 export * from './errors/record.js'
 export * from './errors/registry.js'
@@ -23,6 +25,55 @@ export {
 } from './health/HealthTracker.js'
 export { checkHealthOptions, DEFAULT_HEALTH_OPTIONS, type HealthOptions } from './health/healthOptions.js'
 export type { CircuitStateName, ProviderStats, ProviderStatsView } from './health/ProviderStats.js'
+export { dispatchEvent } from './invoke/dispatch.js'
+export { defineFunction, type GovernedFunction, governedFunction } from './invoke/governedFunction.js'
+export {
+  BACKOFF_BASE_MS,
+  BACKOFF_MAX_MS,
+  createInvoker,
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_MAX_ATTEMPTS,
+  type Invoker,
+} from './invoke/Invoker.js'
+export {
+  choiceOf,
+  defaultDataDir,
+  type InvokeOptions,
+  type LedgerOptions,
+  type MeshBilling,
+  type MeshLeases,
+  type MeshLineage,
+} from './invoke/MeshInvocation.js'
+export { DEFAULT_RETRY_BUDGET, RetryBudget, type RetryBudgetOptions } from './invoke/RetryBudget.js'
+export type {
+  CallLineage,
+  CallOptions,
+  CallResult,
+  Choice,
+  DispatchResult,
+  HealthHook,
+  InvokerDeps,
+} from './invoke/types.js'
+export {
+  CHECKPOINT_SIGNING_DOMAIN,
+  type Checkpoint,
+  type InclusionProof,
+  verifyCheckpoint,
+  verifyInclusion,
+} from './ledger/checkpoint.js'
+export { contentId, type EntryType, type LineageEntry } from './ledger/entry.js'
+export type { LeaseBalance, LeaseGrant, LeaseInfo } from './ledger/LeaseBook.js'
+export {
+  type Charge,
+  DEFAULT_CHECKPOINT_EVERY,
+  type KeyRecord,
+  Ledger,
+  type LedgerInit,
+  openLedger,
+} from './ledger/Ledger.js'
+export { leafHash, nodeHash, verifyInclusionPath } from './ledger/merkle.js'
+export type { UsageOptions, UsageRow } from './ledger/usage.js'
+export type { VerifyReport } from './ledger/verifyLedger.js'
 export {
   type LocalCallContext,
   type LocalFunction,
@@ -128,6 +179,13 @@ export {
   type StrategyName,
   type StrategySpec,
 } from './select/types.js'
+export {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  type HttpTransportInit,
+  httpTransport,
+} from './transport/httpTransport.js'
+export { type GovernedCallContext, localTransport } from './transport/localTransport.js'
+export type { Transport, TransportRequest, TransportResponse } from './transport/types.js'
 export { fileSeqLedger } from './trust/fileSeqLedger.js'
 export { pinnedTrust } from './trust/pinnedTrust.js'
 export {

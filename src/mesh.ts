@@ -4,6 +4,13 @@ import { type Clock, systemClock } from './clock.js'
 import { isMeshError } from './errors/base.js'
 import { FunctionNotFoundError, NoValidRecordError, RegistriesUnavailableError } from './errors/resolve.js'
 import { HealthTracker } from './health/HealthTracker.js'
+import {
+  type MeshBilling,
+  MeshInvocation,
+  type MeshLeases,
+  type MeshLineage,
+} from './invoke/MeshInvocation.js'
+import type { CallOptions, CallResult, DispatchResult } from './invoke/types.js'
 import { Marketplace, selectorKey } from './marketplace/Marketplace.js'
 import { checkMeshInit, type MeshInit } from './meshOptions.js'
 import { type FunctionName, parseFunctionName } from './name.js'
@@ -53,6 +60,19 @@ export interface Mesh {
     options?: SelectOptions,
   ): Promise<SelectResult>
   publish(record: RecordDraft, options: PublishOptions): Promise<PublishResult>
+  /**
+   * Calls a function under governance: resolve, select, validate, reserve budget, invoke with a
+   * deadline and safe retries, and leave lineage and a charge in the ledger.
+   */
+  call<O = unknown>(name: string, input: unknown, options?: CallOptions): Promise<CallResult<O>>
+  /** Calls every local function whose `triggerEvents` include `kind`, each with its own lineage. */
+  dispatch(kind: string, event: unknown, options?: Omit<CallOptions, 'trigger'>): Promise<DispatchResult[]>
+  /** Lineage proofs and verification. */
+  readonly lineage: MeshLineage
+  /** Usage from the charges in the ledger. */
+  readonly billing: MeshBilling
+  /** Leases: capabilities and per-currency budgets for calls. */
+  readonly leases: MeshLeases
   close(): Promise<void>
 }
 
@@ -81,6 +101,7 @@ class MeshNode implements Mesh {
   readonly cache: MeshCache
   readonly health: HealthTracker
   private readonly selector: Selector
+  private readonly invocation: MeshInvocation
   private readonly store: ResolutionCache
   private readonly clock: Clock
   private readonly seqLedger: SeqLedger
@@ -107,6 +128,20 @@ class MeshNode implements Mesh {
         ? init.health
         : new HealthTracker({ ...init.health, clock: this.clock })
     this.selector = new Selector({ ...init, health: this.health, clock: this.clock })
+    this.invocation = new MeshInvocation({
+      marketplace: this.marketplace,
+      select: async (name, o) => {
+        const resolved = await this.resolve(name, { ...o.select, ...(o.signal ? { signal: o.signal } : {}) })
+        const context = o.context as SecurityContext | SecurityContextInit | undefined
+        return { resolved, selection: this.selector.select(resolved, context, o.select ?? {}) }
+      },
+      health: this.health,
+      clock: this.clock,
+      ledger: init.ledger,
+      dataDir: init.dataDir,
+      transports: init.transports,
+      invoke: init.invoke,
+    })
     const store = this.store
     this.cache = {
       invalidate: (name) => store.invalidate(name.toLowerCase()),
@@ -129,6 +164,7 @@ class MeshNode implements Mesh {
     if (!this.started) return
     this.started = false
     this.lifetime.abort()
+    await this.invocation.close()
     for (const registry of [...this.registries].reverse()) await registry.stop?.()
     await this.seqLedger.flush?.()
   }
@@ -174,6 +210,26 @@ class MeshNode implements Mesh {
   ): Promise<SelectResult> {
     const resolved = await this.resolve(input, options)
     return this.selector.select(resolved, context, options)
+  }
+
+  call<O = unknown>(name: string, input: unknown, options?: CallOptions): Promise<CallResult<O>> {
+    return this.invocation.call<O>(name, input, options)
+  }
+
+  dispatch(kind: string, event: unknown, options?: Omit<CallOptions, 'trigger'>): Promise<DispatchResult[]> {
+    return this.invocation.dispatch(kind, event, options)
+  }
+
+  get lineage(): MeshLineage {
+    return this.invocation.lineage
+  }
+
+  get billing(): MeshBilling {
+    return this.invocation.billing
+  }
+
+  get leases(): MeshLeases {
+    return this.invocation.leases
   }
 
   publish(record: RecordDraft, options: PublishOptions): Promise<PublishResult> {

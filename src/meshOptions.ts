@@ -4,8 +4,10 @@ import type { Clock } from './clock.js'
 import { ConfigError } from './errors/registry.js'
 import type { HealthTracker } from './health/HealthTracker.js'
 import type { HealthOptions } from './health/healthOptions.js'
+import type { InvokeOptions, LedgerOptions } from './invoke/MeshInvocation.js'
 import type { Registry } from './registry/types.js'
 import type { SelectionInit } from './select/types.js'
+import type { Transport } from './transport/types.js'
 import { pinnedTrust } from './trust/pinnedTrust.js'
 import type { SeqLedger } from './trust/SeqLedger.js'
 import type { TrustInit, TrustSource } from './trust/types.js'
@@ -32,6 +34,14 @@ export interface MeshInit extends SelectionInit {
   clock?: Clock
   /** Provider health tuning, or a tracker to share between meshes. */
   health?: HealthOptions | HealthTracker
+  /** Where the mesh keeps local state (the ledger). @default $FMESH_DATA_DIR, else .fmesh in the working directory */
+  dataDir?: string
+  /** The durable ledger (lineage, charges, idempotency keys, leases), opened on the first call. @default { path: `<dataDir>/ledger.sqlite` } */
+  ledger?: LedgerOptions
+  /** Transports besides the built-in local: and http(s):// ones (the libp2p peer transport). */
+  transports?: readonly Transport[]
+  /** Invocation tuning: default principal, retry budget, response size limit, default deadline. */
+  invoke?: InvokeOptions
 }
 
 const positiveInt = z.number().int().positive()

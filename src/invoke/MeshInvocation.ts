@@ -1,0 +1,191 @@
+import { join, resolve as resolvePath } from 'node:path'
+import type { Clock } from '../clock.js'
+import { ConfigError } from '../errors/registry.js'
+import type { Checkpoint, InclusionProof } from '../ledger/checkpoint.js'
+import type { LineageEntry } from '../ledger/entry.js'
+import type { LeaseGrant, LeaseInfo } from '../ledger/LeaseBook.js'
+import { type Ledger, type LedgerInit, openLedger } from '../ledger/Ledger.js'
+import type { UsageOptions, UsageRow } from '../ledger/usage.js'
+import type { VerifyReport } from '../ledger/verifyLedger.js'
+import type { Marketplace } from '../marketplace/Marketplace.js'
+import type { ResolveResult } from '../resolve/types.js'
+import type { SelectResult } from '../select/types.js'
+import { httpTransport } from '../transport/httpTransport.js'
+import { localTransport } from '../transport/localTransport.js'
+import type { Transport } from '../transport/types.js'
+import { dispatchEvent } from './dispatch.js'
+import { createInvoker, type Invoker } from './Invoker.js'
+import type { RetryBudgetOptions } from './RetryBudget.js'
+import type { CallOptions, CallResult, Choice, DispatchResult, HealthHook } from './types.js'
+
+/** The ledger part of `createMesh` options. */
+export type LedgerOptions = Omit<LedgerInit, 'path' | 'clock'> & {
+  /** The SQLite file. @default `<dataDir>/ledger.sqlite` */
+  path?: string
+}
+
+/** Invocation tuning in `createMesh` options. */
+export interface InvokeOptions {
+  /** The principal of calls that do not name one. @default 'local' */
+  principal?: string
+  retryBudget?: RetryBudgetOptions
+  /** Largest provider response read. @default 1048576 */
+  maxResponseBytes?: number
+  /** Deadline of calls when neither the call nor the descriptor sets one. @default 30000 */
+  defaultTimeoutMs?: number
+}
+
+/** Lineage audit: `mesh.lineage`. */
+export interface MeshLineage {
+  /** An inclusion proof for an entry, against a signed checkpoint; check it with `verifyInclusion`. */
+  proof(entryId: string): Promise<InclusionProof>
+  /** Re-checks the whole log and reports the first bad entry. */
+  verify(): Promise<VerifyReport>
+  /** Every entry of one call (all attempts), in log order. */
+  entries(invocationId: string): Promise<{ id: string; entry: LineageEntry }[]>
+  /** Signs a checkpoint of the log as it is now. */
+  checkpoint(): Promise<Checkpoint>
+  /** The ledger key (`did:key`) that signs checkpoints. */
+  keyId(): Promise<string>
+}
+
+/** Billing: `mesh.billing`. */
+export interface MeshBilling {
+  usage(options: UsageOptions): Promise<UsageRow[]>
+}
+
+/** Leases: `mesh.leases`. */
+export interface MeshLeases {
+  grant(grant: LeaseGrant): Promise<LeaseInfo>
+  get(id: string): Promise<LeaseInfo>
+  revoke(id: string): Promise<void>
+}
+
+export interface MeshInvocationInit {
+  marketplace: Marketplace
+  /** Resolves the name and selects a provider (the mesh's resolve + selector). */
+  select(name: string, options: CallOptions): Promise<{ resolved: ResolveResult; selection: SelectResult }>
+  health?: HealthHook | undefined
+  clock: Clock
+  ledger?: LedgerOptions | undefined
+  dataDir?: string | undefined
+  transports?: readonly Transport[] | undefined
+  invoke?: InvokeOptions | undefined
+}
+
+/** The data directory when nothing says otherwise: `$FMESH_DATA_DIR`, else `.fmesh` in the working directory. */
+export function defaultDataDir(): string {
+  return resolvePath(process.env.FMESH_DATA_DIR ?? '.fmesh')
+}
+
+/** Turns a selection into the invoker's plan: the chosen provider first, then the other candidates. */
+export function choiceOf(resolved: ResolveResult, selection: SelectResult): Choice {
+  const providers = [selection.provider]
+  for (const c of selection.candidates) if (c.provider !== selection.provider) providers.push(c.provider)
+  return {
+    name: selection.name,
+    version: selection.version,
+    descriptor: selection.descriptor,
+    recordId: resolved.recordId,
+    providers,
+    reason: selection.reason,
+  }
+}
+
+/**
+ * Everything `mesh.call` needs, kept out of `mesh.ts`: the transports, the invoker, and the ledger,
+ * opened on first use so a mesh that never calls never touches the disk.
+ */
+export class MeshInvocation {
+  readonly lineage: MeshLineage
+  readonly billing: MeshBilling
+  readonly leases: MeshLeases
+  private readonly invoker: Invoker
+  private readonly transports: readonly Transport[]
+  private readonly ledgerInit: LedgerInit
+  private opening: Promise<Ledger> | undefined
+  private closed = false
+
+  constructor(private readonly init: MeshInvocationInit) {
+    const options = init.ledger ?? {}
+    if (options === null || typeof options !== 'object') throw new ConfigError('ledger', 'must be an object')
+    if (options.path !== undefined && (typeof options.path !== 'string' || options.path === ''))
+      throw new ConfigError('ledger.path', 'must be a file path')
+    if (init.dataDir !== undefined && (typeof init.dataDir !== 'string' || init.dataDir === ''))
+      throw new ConfigError('dataDir', 'must be a directory path')
+    if (init.transports !== undefined && !Array.isArray(init.transports))
+      throw new ConfigError('transports', 'must be an array of transports')
+    init.transports?.forEach((t, i) => {
+      if (
+        t === null ||
+        typeof t !== 'object' ||
+        typeof t.handles !== 'function' ||
+        typeof t.call !== 'function'
+      )
+        throw new ConfigError(`transports[${i}]`, 'is not a transport (needs handles and call)')
+    })
+    this.ledgerInit = {
+      ...options,
+      path: options.path ?? join(init.dataDir ?? defaultDataDir(), 'ledger.sqlite'),
+      clock: init.clock,
+    }
+    this.transports = [...(init.transports ?? []), localTransport(init.marketplace), httpTransport()]
+    this.invoker = createInvoker({
+      ledger: () => this.ledger(),
+      choose: async (name, callOptions) => {
+        const { resolved, selection } = await init.select(name, callOptions)
+        return choiceOf(resolved, selection)
+      },
+      transports: this.transports,
+      health: init.health,
+      clock: init.clock,
+      principal: init.invoke?.principal,
+      retryBudget: init.invoke?.retryBudget,
+      maxResponseBytes: init.invoke?.maxResponseBytes,
+      defaultTimeoutMs: init.invoke?.defaultTimeoutMs,
+    })
+    this.lineage = {
+      proof: async (entryId) => (await this.ledger()).proof(entryId),
+      verify: async () => (await this.ledger()).verify(),
+      entries: async (invocationId) =>
+        (await (await this.ledger()).lineage(invocationId)).map((e) => ({ id: e.id, entry: e.entry })),
+      checkpoint: async () => (await this.ledger()).checkpoint(),
+      keyId: async () => (await this.ledger()).keyId,
+    }
+    this.billing = { usage: async (o) => (await this.ledger()).usage(o) }
+    this.leases = {
+      grant: async (grant) => (await this.ledger()).leases.grant(grant),
+      get: async (id) => (await this.ledger()).leases.get(id),
+      revoke: async (id) => (await this.ledger()).leases.revoke(id),
+    }
+  }
+
+  call<O = unknown>(name: string, input: unknown, options?: CallOptions): Promise<CallResult<O>> {
+    return this.invoker.call<O>(name, input, options)
+  }
+
+  dispatch(kind: string, event: unknown, options?: Omit<CallOptions, 'trigger'>): Promise<DispatchResult[]> {
+    return dispatchEvent(this.invoker, this.init.marketplace, kind, event, options)
+  }
+
+  /** The ledger, opened (with crash recovery) on first use. */
+  ledger(): Promise<Ledger> {
+    if (this.closed) return Promise.reject(new ConfigError('ledger', 'the mesh is closed'))
+    if (this.opening === undefined) {
+      this.opening = openLedger(this.ledgerInit)
+      this.opening.catch(() => {
+        this.opening = undefined
+      })
+    }
+    return this.opening
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    const opening = this.opening
+    this.opening = undefined
+    for (const t of this.transports) await t.stop?.()
+    if (opening !== undefined) await (await opening.catch(() => undefined))?.close()
+  }
+}
