@@ -67,6 +67,11 @@ export class HealthTracker implements StatsOwner {
   unhealthy = 0
   /** Bumped whenever tracked providers are forgotten, so holders of stats objects re-fetch them. */
   generation = 0
+  /**
+   * Bumped on every change of who may be selected: a circuit transition, a half-open probe slot taken
+   * or freed, a provider forgotten. Selections cached against an older epoch are stale.
+   */
+  epoch = 0
   private readonly stats = new Map<string, ProviderStats>()
   private readonly listeners = new Set<(change: HealthChange) => void>()
 
@@ -137,10 +142,17 @@ export class HealthTracker implements StatsOwner {
       this.stats.delete(s.key)
     }
     this.generation++
+    this.epoch++
+  }
+
+  /** @internal Called by ProviderStats when a half-open probe slot is taken or freed. */
+  touched(): void {
+    this.epoch++
   }
 
   /** @internal Called by ProviderStats on every circuit change. */
   transition(stats: ProviderStats, from: CircuitState, to: CircuitState, now: number, why: string): void {
+    this.epoch++
     if (from === CircuitState.Closed) this.unhealthy++
     else if (to === CircuitState.Closed) this.unhealthy--
     const change: HealthChange = {
@@ -168,6 +180,7 @@ export class HealthTracker implements StatsOwner {
     const drop = idle.slice(0, Math.max(1, Math.floor(this.stats.size / 10)))
     for (const s of drop) this.stats.delete(s.key)
     this.generation++
+    this.epoch++
     log('forgot %d idle providers', drop.length)
   }
 }

@@ -38,6 +38,8 @@ export interface ProviderStatsView {
 /** Hooks the tracker gives each stats object. */
 export interface StatsOwner {
   readonly options: Readonly<Required<HealthOptions>>
+  /** Admission changed without a state change (a half-open probe slot was taken or freed). */
+  touched(): void
   transition(stats: ProviderStats, from: CircuitState, to: CircuitState, now: number, why: string): void
 }
 
@@ -153,6 +155,7 @@ export class ProviderStats implements ProviderStatsView {
     if (this.circuit === CircuitState.Open && now >= this.reopenAt) this.halfOpen(now)
     if (this.circuit === CircuitState.HalfOpen && this.probes < this.owner.options.halfOpenProbes) {
       this.probes++
+      this.owner.touched()
       return true
     }
     return false
@@ -168,7 +171,10 @@ export class ProviderStats implements ProviderStatsView {
     this.observe(now, observed)
     this.count(now, ok)
     const probe = probeEpoch === this.epoch && probeEpoch >= 0 && this.circuit === CircuitState.HalfOpen
-    if (probe) this.probes--
+    if (probe) {
+      this.probes--
+      this.owner.touched()
+    }
     if (ok) {
       if (probe) {
         this.probeSuccesses++
@@ -203,7 +209,10 @@ export class ProviderStats implements ProviderStatsView {
   release(now: number, probeEpoch: number): void {
     this.inFlight--
     this.lastUsed = now
-    if (probeEpoch === this.epoch && probeEpoch >= 0 && this.circuit === CircuitState.HalfOpen) this.probes--
+    if (probeEpoch === this.epoch && probeEpoch >= 0 && this.circuit === CircuitState.HalfOpen) {
+      this.probes--
+      this.owner.touched()
+    }
   }
 
   private observe(now: number, rtt: number): void {

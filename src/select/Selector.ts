@@ -46,6 +46,14 @@ interface Memo {
   readonly context: SecurityContext
   readonly generation: number
   readonly error: MeshError | undefined
+  /** The last health pass over `allowed`, reused while the health epoch holds and no open time ends. */
+  readonly healthCache: { pass: HealthPass | undefined; epoch: number; validUntil: number }
+}
+
+interface HealthPass {
+  readonly candidates: readonly Candidate[]
+  readonly removed: readonly RemovedCandidate[]
+  readonly ejection: EjectionDecision | undefined
 }
 
 interface Slot {
@@ -115,10 +123,17 @@ export class Selector {
     let ejection: EjectionDecision | undefined
     const now = this.clock.now()
     if (this.health.unhealthy > 0) {
-      const pass = this.healthPass(resolved, memo, now)
+      const cache = memo.healthCache
+      if (cache.epoch !== this.health.epoch || now >= cache.validUntil) {
+        cache.pass = this.healthPass(resolved, memo, now)
+        // admits() may itself half-open a circuit (bumping the epoch): read the epoch after the pass.
+        cache.epoch = this.health.epoch
+        cache.validUntil = nextReopen(memo.live, now)
+      }
+      const pass = cache.pass
       if (pass !== undefined) {
         candidates = pass.candidates
-        removed = [...removed, ...pass.removed]
+        removed = pass.removed
         ejection = pass.ejection
       }
     }
@@ -167,7 +182,15 @@ export class Selector {
     const context = call ?? this.context
     if (resolved.providers.length === 0) {
       const error = new NoProvidersError(resolved.name, resolved.version)
-      return { allowed: [], live: [], removed: [], context, generation, error }
+      return {
+        allowed: [],
+        live: [],
+        removed: [],
+        context,
+        generation,
+        error,
+        healthCache: { pass: undefined, epoch: -1, validUntil: 0 },
+      }
     }
     const { allowed, removed } = filterProviders(contexts, resolved)
     const live = allowed.map((p) => this.health.get(providerKey(p)))
@@ -198,17 +221,12 @@ export class Selector {
       context,
       generation,
       error,
+      healthCache: { pass: undefined, epoch: -1, validUntil: 0 },
     })
   }
 
   /** Removes providers whose circuit will not admit a call, within the ejection cap. */
-  private healthPass(
-    resolved: ResolveResult,
-    memo: Memo,
-    now: number,
-  ):
-    | { candidates: Candidate[]; removed: RemovedCandidate[]; ejection: EjectionDecision | undefined }
-    | undefined {
+  private healthPass(resolved: ResolveResult, memo: Memo, now: number): HealthPass | undefined {
     let out: number[] | undefined
     for (let i = 0; i < memo.live.length; i++) {
       if (memo.live[i]!.admits(now)) continue
@@ -274,7 +292,11 @@ export class Selector {
         ],
       })
     }
-    return { candidates, removed, ejection }
+    return Object.freeze({
+      candidates: Object.freeze(candidates),
+      removed: Object.freeze([...memo.removed, ...removed]),
+      ejection,
+    })
   }
 
   /** Removes providers costing more than the call's budget. */
@@ -322,6 +344,13 @@ export class Selector {
       )
     return { candidates: removed.length === 0 ? candidates : kept, removed }
   }
+}
+
+/** The earliest time an open circuit among `live` may half-open (admission changes then). */
+function nextReopen(live: readonly ProviderStats[], now: number): number {
+  let next = Number.POSITIVE_INFINITY
+  for (const s of live) if (s.circuitState(now) === 'open' && s.reopenAt < next) next = s.reopenAt
+  return next
 }
 
 function checkBudget(maxCost: Cost): bigint {

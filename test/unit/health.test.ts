@@ -159,6 +159,24 @@ describe('health in select', () => {
     ])
     await mesh.close()
   })
+  it('a cached health pass follows every change: open time ending, probe slots, closing', async () => {
+    const clock = fakeClock()
+    const mesh = await meshWith([draft(name)], { strategy: 'lowest-cost', clock })
+    trip(mesh, 'p1')
+    expect((await mesh.select(name)).provider.id).toBe('p2')
+    expect((await mesh.select(name)).provider.id).toBe('p2')
+    clock.advance(5_000)
+    expect((await mesh.select(name)).provider.id).toBe('p1') // half-open: admitted as a probe
+    const probes = [mesh.health.begin(provider('p1')), mesh.health.begin(provider('p1'))]
+    expect((await mesh.select(name)).provider.id).toBe('p2') // both probe slots taken
+    probes[0]!.success(10)
+    expect((await mesh.select(name)).provider.id).toBe('p1') // a slot is free again
+    probes[1]!.success(10)
+    const closed = await mesh.select(name)
+    expect([closed.provider.id, closed.removed]).toEqual(['p1', []])
+    expect(mesh.health.snapshot(providerKey(provider('p1')))?.circuit).toBe('closed')
+    await mesh.close()
+  })
   it('never ejects more than maxEjectionShare of a function, and says so in the reason', async () => {
     const mesh = await meshWith([draft(name)], { strategy: 'lowest-cost' })
     trip(mesh, 'p1')

@@ -65,7 +65,7 @@ interface Scenario {
 
 const scenario: fc.Arbitrary<Scenario> = fc.record({
   providers: fc.subarray(IDS, { minLength: 1 }),
-  trusted: fc.oneof(fc.constant([]), ids),
+  trusted: fc.oneof(fc.constant<string[]>([]), ids),
   recordPermissions: perms,
   descriptorPermissions: perms,
   maxRisk: risk,
