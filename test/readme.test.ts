@@ -26,4 +26,11 @@ describe('README examples', () => {
     await import('./examples/resolve.js')
     expect(lines).toEqual(['1.2.0 p1 registry signature', 'cache'])
   })
+
+  it('gitRegistry.ts prints what its comments say', async () => {
+    const lines: string[] = []
+    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')))
+    await import('./examples/gitRegistry.js')
+    expect(lines).toEqual(['git:COMMIT:records/acme.com/image/sharpen.json', '0 1'])
+  })
 })
