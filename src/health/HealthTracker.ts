@@ -37,7 +37,14 @@ export interface HealthTrackerInit extends HealthOptions {
   clock?: Clock
 }
 
-/** The stats key of a provider: its id and endpoint (the same id at two endpoints is two providers). */
+/**
+ * The stats key of a provider: its id and endpoint (the same id at two endpoints is two providers).
+ *
+ * @example
+ * ```ts
+ * providerKey({ id: 'p1', endpoint: 'https://p1.example/fn' }) // 'p1 https://p1.example/fn'
+ * ```
+ */
 export function providerKey(provider: Pick<Provider, 'id' | 'endpoint'>): string {
   return `${provider.id} ${provider.endpoint}`
 }

@@ -144,6 +144,8 @@ export class Selector {
     }
     const strategy = options.strategy === undefined ? this.strategy : resolveStrategy(options.strategy)
     const random = options.random ?? this.random
+    if (typeof random !== 'function')
+      throw new SelectOptionsInvalidError('random', 'must be a function returning a number in [0, 1)')
     const input: StrategyInput = {
       name: resolved.name,
       version: resolved.version,

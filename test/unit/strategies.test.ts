@@ -296,6 +296,37 @@ describe('strategies through mesh.select', () => {
     ).rejects.toMatchObject({ code: 'E_CURRENCY_MISMATCH' })
     await mesh.close()
   })
+  it('error: a per-call random that is not a function is E_SELECT_OPTIONS_INVALID', async () => {
+    const mesh = await meshWith([draft('acme.com/x/y')])
+    await expect(mesh.select('acme.com/x/y', undefined, { random: 0.5 as never })).rejects.toMatchObject({
+      code: 'E_SELECT_OPTIONS_INVALID',
+    })
+    await expect(mesh.select('acme.com/x/y', null as never)).rejects.toMatchObject({
+      code: 'E_SECURITY_CONTEXT_INVALID',
+    })
+    await mesh.close()
+  })
+  it('error: createMesh refuses bad rates and a non-function random', async () => {
+    await expect(
+      meshWith([], { rates: { reference: 'USDC', rates: { EURC: 'lots' } } }),
+    ).rejects.toMatchObject({
+      code: 'E_SELECT_OPTIONS_INVALID',
+    })
+    await expect(meshWith([], { random: 4 as never })).rejects.toMatchObject({
+      code: 'E_SELECT_OPTIONS_INVALID',
+    })
+  })
+  it('select results serialize with their reason', async () => {
+    const mesh = await meshWith([draft('acme.com/x/y')], { strategy: 'lowest-cost' })
+    const json = JSON.parse(JSON.stringify(await mesh.select('acme.com/x/y')))
+    expect(json).toMatchObject({
+      provider: { id: 'p1' },
+      strategy: 'lowest-cost',
+      candidates: ['p1', 'p2', 'p3'],
+    })
+    expect(json.reason).toContain('cheapest of 3')
+    await mesh.close()
+  })
   it('error: a version without providers is E_NO_PROVIDERS', async () => {
     const mesh = await meshWith([draft('acme.com/x/y', { providers: [] })])
     await expect(mesh.select('acme.com/x/y')).rejects.toMatchObject({ code: 'E_NO_PROVIDERS' })

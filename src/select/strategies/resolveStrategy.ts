@@ -17,6 +17,11 @@ const BY_NAME: Readonly<Record<string, Strategy>> = Object.freeze({
 /**
  * Turns a strategy name or function into a strategy. An unknown name is a `StrategyUnknownError`,
  * anything else that is not a function a `StrategyInvalidError`.
+ *
+ * @example
+ * ```ts
+ * const strategy = resolveStrategy('load-balance') // the same function createMesh({ strategy }) uses
+ * ```
  */
 export function resolveStrategy(spec: StrategySpec): Strategy {
   if (typeof spec === 'function') return spec
