@@ -3,21 +3,16 @@ import type { Clock } from '../clock.js'
 import { MeshError } from '../errors/base.js'
 import { NoHealthyProviderError } from '../errors/health.js'
 import { NoAllowedProviderError } from '../errors/security.js'
-import {
-  CurrencyMismatchError,
-  NoProvidersError,
-  OverBudgetError,
-  SelectOptionsInvalidError,
-  StrategyInvalidError,
-} from '../errors/select.js'
+import { NoProvidersError, SelectOptionsInvalidError, StrategyInvalidError } from '../errors/select.js'
 import { type HealthTracker, providerKey } from '../health/HealthTracker.js'
 import type { ProviderStats } from '../health/ProviderStats.js'
-import type { Cost } from '../record/schema.js'
 import type { ResolveResult } from '../resolve/types.js'
 import { filterProviders, type ScopedContext } from '../security/filterProviders.js'
 import { RULE_FIXES } from '../security/rules.js'
 import { SecurityContext, type SecurityContextInit } from '../security/SecurityContext.js'
-import { BUILT_IN, compareCost } from './_read.js'
+import { budgetPass } from './_budget.js'
+import { BUILT_IN } from './_read.js'
+import { Selection } from './_Selection.js'
 import { type RateTable, rateTable } from './RateTable.js'
 import { resolveStrategy, strategyName } from './strategies/resolveStrategy.js'
 import type {
@@ -138,7 +133,7 @@ export class Selector {
       }
     }
     if (options.maxCost !== undefined) {
-      const pass = this.budgetPass(resolved.name, candidates, options.maxCost)
+      const pass = budgetPass(resolved.name, candidates, options.maxCost, this.rates)
       candidates = pass.candidates
       if (pass.removed.length > 0) removed = [...removed, ...pass.removed]
     }
@@ -300,52 +295,6 @@ export class Selector {
       ejection,
     })
   }
-
-  /** Removes providers costing more than the call's budget. */
-  private budgetPass(
-    name: string,
-    candidates: readonly Candidate[],
-    maxCost: Cost,
-  ): { candidates: readonly Candidate[]; removed: RemovedCandidate[] } {
-    const budget = checkBudget(maxCost)
-    const budgetRate = this.rates?.rate(maxCost.unit)
-    const kept: Candidate[] = []
-    const removed: RemovedCandidate[] = []
-    for (const c of candidates) {
-      let within: boolean
-      if (c.cost === 0n || c.unit === undefined) within = true
-      else if (c.unit === maxCost.unit) within = c.cost <= budget
-      else {
-        const rate = this.rates?.rate(c.unit)
-        if (rate === undefined || budgetRate === undefined) {
-          const missing = [c.unit, maxCost.unit].filter((u) => this.rates?.rate(u) === undefined)
-          throw new CurrencyMismatchError([c.unit, maxCost.unit], missing, [
-            `${c.provider.id}: ${c.cost} ${c.unit}`,
-          ])
-        }
-        within = compareCost(c.cost, rate, budget, budgetRate) <= 0
-      }
-      if (within) kept.push(c)
-      else
-        removed.push({
-          provider: c.provider,
-          violations: [
-            {
-              rule: 'budget.maxCost',
-              scope: 'budget',
-              message: `costs ${c.cost} ${c.unit}, above maxCost ${maxCost.baseUnits} ${maxCost.unit}`,
-            },
-          ],
-        })
-    }
-    if (kept.length === 0)
-      throw new OverBudgetError(
-        name,
-        `${maxCost.baseUnits} ${maxCost.unit}`,
-        candidates.map((c) => `${c.provider.id}: ${c.cost} ${c.unit}`),
-      )
-    return { candidates: removed.length === 0 ? candidates : kept, removed }
-  }
 }
 
 /** The earliest time an open circuit among `live` may half-open (admission changes then). */
@@ -353,20 +302,6 @@ function nextReopen(live: readonly ProviderStats[], now: number): number {
   let next = Number.POSITIVE_INFINITY
   for (const s of live) if (s.circuitState(now) === 'open' && s.reopenAt < next) next = s.reopenAt
   return next
-}
-
-function checkBudget(maxCost: Cost): bigint {
-  if (maxCost === null || typeof maxCost !== 'object')
-    throw new SelectOptionsInvalidError('maxCost', 'must be { unit, baseUnits }')
-  if (typeof maxCost.unit !== 'string' || !/^[A-Za-z0-9._-]{1,16}$/.test(maxCost.unit))
-    throw new SelectOptionsInvalidError('maxCost.unit', 'must be a currency unit', maxCost.unit)
-  if (typeof maxCost.baseUnits !== 'string' || !/^(0|[1-9][0-9]{0,77})$/.test(maxCost.baseUnits))
-    throw new SelectOptionsInvalidError(
-      'maxCost.baseUnits',
-      'must be a non-negative integer as a decimal string',
-      maxCost.baseUnits,
-    )
-  return BigInt(maxCost.baseUnits)
 }
 
 function runCustom(strategy: Strategy, input: StrategyInput): StrategyChoice {
@@ -383,67 +318,4 @@ function runCustom(strategy: Strategy, input: StrategyInput): StrategyChoice {
   if (typeof choice.reason !== 'string' && typeof choice.reason !== 'function')
     throw new StrategyInvalidError(name, 'returned no reason (a string or a function returning one)')
   return choice
-}
-
-/** The select result; the reason string is built on first read. */
-class Selection implements SelectResult {
-  readonly provider
-  readonly providerKey
-  readonly name
-  readonly version
-  readonly record
-  readonly descriptor
-  readonly candidates
-  readonly removed
-  readonly strategy
-  readonly ejection?: EjectionDecision
-  private readonly why: string | (() => string)
-  private text: string | undefined
-
-  constructor(
-    resolved: ResolveResult,
-    choice: StrategyChoice,
-    candidates: readonly Candidate[],
-    removed: readonly RemovedCandidate[],
-    strategy: string,
-    ejection: EjectionDecision | undefined,
-  ) {
-    this.provider = choice.candidate.provider
-    this.providerKey = choice.candidate.key
-    this.name = resolved.name
-    this.version = resolved.version
-    this.record = resolved.record
-    this.descriptor = resolved.descriptor
-    this.candidates = candidates
-    this.removed = removed
-    this.strategy = strategy
-    if (ejection !== undefined) this.ejection = ejection
-    this.why = choice.reason
-  }
-
-  get reason(): string {
-    if (this.text === undefined) {
-      let text = typeof this.why === 'string' ? this.why : String(this.why())
-      const e = this.ejection
-      if (e !== undefined) {
-        text += `; ejection capped: circuits open on ${[...e.ejected, ...e.kept].join(', ')}, but at most ${e.limit} of ${e.allowed} providers may be ejected (maxEjectionShare), so ${e.kept.join(', ')} stayed in`
-      }
-      this.text = text
-    }
-    return this.text
-  }
-
-  toJSON(): Record<string, unknown> {
-    return {
-      name: this.name,
-      version: this.version,
-      provider: this.provider,
-      providerKey: this.providerKey,
-      strategy: this.strategy,
-      reason: this.reason,
-      candidates: this.candidates.map((c) => c.provider.id),
-      removed: this.removed.map((r) => ({ provider: r.provider.id, violations: r.violations })),
-      ...(this.ejection === undefined ? {} : { ejection: this.ejection }),
-    }
-  }
 }
