@@ -167,6 +167,7 @@ class MeshNode implements Mesh {
     await this.invocation.close()
     for (const registry of [...this.registries].reverse()) await registry.stop?.()
     await this.seqLedger.flush?.()
+    await this.verifier.close()
   }
 
   resolve(input: string, options: ResolveOptions = {}): Promise<ResolveResult> {

@@ -20,7 +20,13 @@ export interface CheckOptions {
 }
 
 /** Checks untrusted record bytes read from Git; throws the MeshError that says why they are refused. */
-export type RecordCheck = (bytes: Uint8Array, options: CheckOptions) => Promise<CheckedRecord>
+export interface RecordCheck {
+  (bytes: Uint8Array, options: CheckOptions): Promise<CheckedRecord>
+  /** Checks a batch (a sync's changed records), each settled on its own, in input order. */
+  many(
+    items: readonly { bytes: Uint8Array; options: CheckOptions }[],
+  ): Promise<PromiseSettledResult<CheckedRecord>[]>
+}
 
 /**
  * With a verifier (trust configured): the mesh's full verification (size, schema, name, owner
@@ -30,17 +36,27 @@ export type RecordCheck = (bytes: Uint8Array, options: CheckOptions) => Promise<
  */
 export function recordCheck(verifier: RecordVerifier | undefined, maxBytes: number | undefined): RecordCheck {
   if (verifier !== undefined) {
-    return async (bytes, { origin, expectName, signal }) => {
-      const verified = await verifier.verify(bytes, {
-        origin,
-        expectName,
-        allowExpired: true,
-        ...(signal === undefined ? {} : { signal }),
-      })
-      return { record: verified.record, id: verified.id }
-    }
+    const verifyOptions = ({ origin, expectName, signal }: CheckOptions) => ({
+      origin,
+      expectName,
+      allowExpired: true,
+      ...(signal === undefined ? {} : { signal }),
+    })
+    const checked = ({ record, id }: CheckedRecord): CheckedRecord => ({ record, id })
+    return Object.assign(
+      async (bytes: Uint8Array, options: CheckOptions) =>
+        checked(await verifier.verify(bytes, verifyOptions(options))),
+      {
+        async many(items: readonly { bytes: Uint8Array; options: CheckOptions }[]) {
+          const settled = await verifier.verifyMany(
+            items.map(({ bytes, options }) => ({ bytes, options: verifyOptions(options) })),
+          )
+          return settled.map((s) => (s.status === 'fulfilled' ? { ...s, value: checked(s.value) } : s))
+        },
+      },
+    )
   }
-  return async (bytes, { origin, expectName }) => {
+  const one = async (bytes: Uint8Array, { origin, expectName }: CheckOptions): Promise<CheckedRecord> => {
     const raw = parseRecordJson(bytes, { origin, ...(maxBytes === undefined ? {} : { maxBytes }) })
     const record = validateRecord(raw, origin)
     if (record.name !== expectName) {
@@ -59,4 +75,8 @@ export function recordCheck(verifier: RecordVerifier | undefined, maxBytes: numb
     }
     return { record, id: recordId(canonicalBytes(raw, origin)) }
   }
+  return Object.assign(one, {
+    many: (items: readonly { bytes: Uint8Array; options: CheckOptions }[]) =>
+      Promise.allSettled(items.map(({ bytes, options }) => one(bytes, options))),
+  })
 }

@@ -33,8 +33,10 @@ export interface ApplyResult {
   readonly skipped: SkippedRecord[]
 }
 
-/** Blobs read and checked at once during a sync. @default 16 */
+/** Blobs read at once during a sync. @default 16 */
 const READ_CONCURRENCY = 16
+/** Blobs read before they are checked together (`RecordCheck.many`) while reading goes on. @default 256 */
+const CHECK_BATCH = 256
 
 /**
  * Names to the blob of the record accepted for each, plus the highest seq ever accepted per name
@@ -56,16 +58,26 @@ export class RecordIndex {
     const removed: string[] = []
     const skipped: SkippedRecord[] = []
     const upserts = [...diff.upserts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    const outcomes = new Array<{ name: string; entry?: IndexEntry; error?: unknown }>(upserts.length)
+    const outcomes = new Array<Outcome>(upserts.length)
+    const read: Read[] = []
+    const checks: Promise<void>[] = []
+    const flush = () => checks.push(this.checkBatch(read.splice(0), outcomes, commit, check, signal))
     let next = 0
     const worker = async () => {
       while (next < upserts.length) {
         const i = next++
         const [path, oid] = upserts[i]!
-        outcomes[i] = await this.read(ctx, path, oid, commit, check, signal)
+        const blob = await this.read(ctx, path, oid)
+        if ('error' in blob) outcomes[i] = blob
+        else {
+          read.push({ i, path, oid, ...blob })
+          if (read.length >= CHECK_BATCH) flush()
+        }
       }
     }
     await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, upserts.length) }, worker))
+    if (read.length > 0) flush()
+    await Promise.all(checks)
     throwIfAborted(signal, 'git sync')
     outcomes.forEach((outcome, i) => {
       const path = upserts[i]![0]
@@ -118,21 +130,54 @@ export class RecordIndex {
     ctx: GitContext,
     path: string,
     oid: string,
-    commit: string,
-    check: RecordCheck,
-    signal: AbortSignal | undefined,
-  ): Promise<{ name: string; entry?: IndexEntry; error?: unknown }> {
+  ): Promise<{ name: string; bytes: Uint8Array } | { name: string; error: unknown }> {
     let name = path
     try {
       name = nameFromPath(path)
-      const blob = await ctx.objects.readBlob(oid)
-      const origin = `git:${commit.slice(0, 12)}:${path}`
-      const { record, id } = await check(blob, { origin, expectName: name, ...(signal ? { signal } : {}) })
-      return { name, entry: { oid, seq: record.seq, id, path, commit } }
+      return { name, bytes: await ctx.objects.readBlob(oid) }
     } catch (error) {
       return { name, error }
     }
   }
+
+  /** Checks a batch of blobs read, filling in their outcomes. */
+  private async checkBatch(
+    batch: readonly Read[],
+    outcomes: Outcome[],
+    commit: string,
+    check: RecordCheck,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const settled = await check.many(
+      batch.map(({ path, name, bytes }) => ({
+        bytes,
+        options: {
+          origin: `git:${commit.slice(0, 12)}:${path}`,
+          expectName: name,
+          ...(signal ? { signal } : {}),
+        },
+      })),
+    )
+    batch.forEach(({ i, path, oid, name }, k) => {
+      const result = settled[k]!
+      if (result.status === 'rejected') outcomes[i] = { name, error: result.reason }
+      else {
+        const { record, id } = result.value
+        outcomes[i] = { name, entry: { oid, seq: record.seq, id, path, commit } }
+      }
+    })
+  }
+}
+
+type Outcome = { name: string; entry?: IndexEntry; error?: unknown }
+
+/** A record file's blob, read and waiting to be checked. */
+interface Read {
+  readonly i: number
+  readonly path: string
+  readonly oid: string
+  readonly name: string
+  readonly bytes: Uint8Array
 }
 
 function skip(name: string, path: string, error: unknown): SkippedRecord {

@@ -1,5 +1,7 @@
 import { createHash, type KeyObject, verify as verifySignature } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { LRUCache } from 'lru-cache'
+import { raceSignal, throwIfAborted } from '../_abort.js'
 import { type Clock, systemClock } from '../clock.js'
 import { RecordSchemaError } from '../errors/record.js'
 import {
@@ -10,9 +12,11 @@ import {
   SignatureInvalidError,
   SignerNotOwnerError,
 } from '../errors/trust.js'
-import { parseRecordJson, recordForms, recordId } from '../record/codec.js'
+import { MAX_RECORD_BYTES, parseRecordJson, recordForms, recordId } from '../record/codec.js'
 import type { FunctionRecord } from '../record/schema.js'
 import { validateRecord } from '../record/validate.js'
+import type { Integrity } from './_integrity.js'
+import { IntegrityPool } from './_integrityPool.js'
 import { publicKeyObject } from './signer.js'
 import type { AbortOptions, TrustSource } from './types.js'
 
@@ -51,6 +55,22 @@ export interface RecordVerifierInit {
    * checks. Time and ownership are checked again on every hit. 0 turns it off. @default 10000
    */
   seenCacheSize?: number
+  /**
+   * Worker threads that check the integrity of records in {@link RecordVerifier.verifyMany} (JSON,
+   * canonical forms, id, ed25519), while this thread checks schema, time and ownership. Started on
+   * the first batch of at least `workerMinBatch` records; 0 keeps every check on this thread.
+   * @default DEFAULT_VERIFY_WORKERS
+   */
+  workers?: number
+  /** Smallest `verifyMany` batch sent to the workers; smaller ones are checked here. @default 32 */
+  workerMinBatch?: number
+}
+
+/** What {@link RecordVerifier.verifyMany} worked out for a record before checking it. */
+interface Pre {
+  readonly digest: string | undefined
+  /** The workers' integrity check, when the record was sent to them. */
+  readonly integrity: Promise<Integrity> | undefined
 }
 
 interface Seen {
@@ -61,6 +81,12 @@ interface Seen {
 
 /** Clock skew tolerated on `issuedAt`. @default 300000 */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 300_000
+
+/** Verification workers: one per core but this thread's, at most 4. @default min(4, cores - 1), at least 1 */
+export const DEFAULT_VERIFY_WORKERS = Math.min(4, Math.max(1, availableParallelism() - 1))
+
+/** Smallest `verifyMany` batch worth sending to the workers (measured crossover). @default 32 */
+export const DEFAULT_WORKER_MIN_BATCH = 32
 
 /**
  * Verifies untrusted record bytes: size, JSON, schema, name, time window, and a signature by a key
@@ -80,6 +106,9 @@ export class RecordVerifier {
   private readonly maxSkew: number
   private readonly keys = new LRUCache<string, KeyObject | false>({ max: 4096 })
   private readonly seen: LRUCache<string, Seen> | undefined
+  private readonly workers: number
+  private readonly workerMinBatch: number
+  private pool: IntegrityPool | undefined
 
   constructor(init: RecordVerifierInit) {
     this.trust = init.trust
@@ -88,6 +117,8 @@ export class RecordVerifier {
     this.maxSkew = init.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS
     const seenSize = init.seenCacheSize ?? 10_000
     this.seen = seenSize > 0 ? new LRUCache({ max: seenSize }) : undefined
+    this.workers = Math.max(0, Math.floor(init.workers ?? DEFAULT_VERIFY_WORKERS))
+    this.workerMinBatch = Math.max(1, init.workerMinBatch ?? DEFAULT_WORKER_MIN_BATCH)
   }
 
   /**
@@ -99,22 +130,28 @@ export class RecordVerifier {
   }
 
   /**
-   * Verifies many records (a sync, a peer's batch), checking signatures on libuv's thread pool while
-   * this thread parses the next records. Results are settled in input order: one bad record never
-   * hides the others.
+   * Verifies many records (a sync, a peer's batch). With workers (see
+   * {@link RecordVerifierInit.workers}) and at least `workerMinBatch` records, worker threads check
+   * each record's integrity (JSON, canonical forms, id, signatures) while this thread checks schema,
+   * time and ownership; otherwise signatures are checked on libuv's thread pool while this thread
+   * parses the next records. Results are settled in input order: one bad record never hides the others.
    */
   async verifyMany(
     items: readonly { bytes: Uint8Array; options?: VerifyOptions }[],
     concurrency = 32,
   ): Promise<PromiseSettledResult<VerifiedRecord>[]> {
     const results: PromiseSettledResult<VerifiedRecord>[] = new Array(items.length)
+    const pre = this.dispatch(items)
     let next = 0
     const lane = async () => {
       while (next < items.length) {
         const i = next++
         const item = items[i]!
         try {
-          results[i] = { status: 'fulfilled', value: await this.check(item.bytes, item.options ?? {}, true) }
+          results[i] = {
+            status: 'fulfilled',
+            value: await this.check(item.bytes, item.options ?? {}, true, pre?.[i]),
+          }
         } catch (reason) {
           results[i] = { status: 'rejected', reason }
         }
@@ -124,14 +161,64 @@ export class RecordVerifier {
     return results
   }
 
+  /**
+   * Stops the verification workers. Idempotent; the verifier stays usable (a later large
+   * `verifyMany` starts them again), and records in flight are finished on this thread.
+   */
+  async close(): Promise<void> {
+    const pool = this.pool
+    this.pool = undefined
+    await pool?.close()
+  }
+
+  /** Hands the records not already in the seen cache to the workers, when the batch is worth it. */
+  private dispatch(items: readonly { bytes: Uint8Array; options?: VerifyOptions }[]): Pre[] | undefined {
+    if (this.workers === 0 || items.length < this.workerMinBatch) return undefined
+    const maxBytes = this.maxBytes ?? MAX_RECORD_BYTES
+    const pre: Pre[] = new Array(items.length)
+    const sent: number[] = []
+    items.forEach(({ bytes, options }, i) => {
+      const valid = bytes instanceof Uint8Array
+      const digest = this.seen !== undefined && valid ? sha256Key(bytes) : undefined
+      pre[i] = { digest, integrity: undefined }
+      if (!valid || bytes.byteLength > maxBytes || options?.signal?.aborted === true) return
+      if (digest !== undefined && this.seen!.has(digest)) return
+      sent.push(i)
+    })
+    if (sent.length === 0) return pre
+    this.pool ??= new IntegrityPool({
+      size: this.workers,
+      maxBytes,
+      keyObject: (keyId) => this.keyObject(keyId),
+    })
+    const checks = this.pool.check(
+      sent.map((i) => ({
+        bytes: items[i]!.bytes,
+        origin: items[i]!.options?.origin,
+        signal: items[i]!.options?.signal,
+      })),
+    )
+    sent.forEach((i, k) => {
+      pre[i] = { digest: pre[i]!.digest, integrity: checks[k]! }
+    })
+    return pre
+  }
+
   private async check(
     bytes: Uint8Array,
     options: VerifyOptions,
     offThread: boolean,
+    pre?: Pre,
   ): Promise<VerifiedRecord> {
+    throwIfAborted(options.signal, 'record verification')
     const origin = options.origin
     const where = origin === undefined ? {} : { origin }
-    const digest = this.seen !== undefined && bytes instanceof Uint8Array ? sha256Key(bytes) : undefined
+    const digest =
+      pre !== undefined
+        ? pre.digest
+        : this.seen !== undefined && bytes instanceof Uint8Array
+          ? sha256Key(bytes)
+          : undefined
     const seen = digest === undefined ? undefined : this.seen!.get(digest)
     let raw: Record<string, unknown> | undefined
     let record: FunctionRecord
@@ -168,22 +255,38 @@ export class RecordVerifier {
     if (seen !== undefined && ownerSignatures.every((s) => seen.goodKeys.has(s.keyId))) {
       return { ...seen.verified, keyId, trustSource: source }
     }
-    // Not seen, or ownership changed to a key whose signature was not checked: check everything.
-    raw ??= this.parse(bytes, origin)
-    const { payload, canonical } = recordForms(raw, origin)
-    const goodKeys = new Set<string>()
-    for (const signature of ownerSignatures) {
-      const key = this.keyObject(signature.keyId)
-      if (key === undefined)
-        throw new SignatureInvalidError(ref, signature.keyId, 'the key id is not an ed25519 did:key')
-      const sig = Buffer.from(signature.sig, 'base64url')
-      const ok = offThread
-        ? await verifyOffThread(payload, key, sig)
-        : verifySignature(null, payload, key, sig)
-      if (!ok) throw new SignatureInvalidError(ref, signature.keyId)
-      goodKeys.add(signature.keyId)
+    let verified: Seen['verified']
+    let goodKeys: ReadonlySet<string>
+    if (pre?.integrity !== undefined) {
+      // A worker checked the bytes; apply the same rules to what it found, in the same order.
+      const integrity = await raceSignal(pre.integrity, options.signal, 'record verification')
+      if ('error' in integrity) throw integrity.error
+      for (const signature of ownerSignatures) {
+        if (this.keyObject(signature.keyId) === undefined)
+          throw new SignatureInvalidError(ref, signature.keyId, 'the key id is not an ed25519 did:key')
+        if (!integrity.good.has(signature.keyId)) throw new SignatureInvalidError(ref, signature.keyId)
+      }
+      verified = { record, id: integrity.id, bytes: integrity.canonical }
+      goodKeys = integrity.good
+    } else {
+      // Not seen, or ownership changed to a key whose signature was not checked: check everything.
+      raw ??= this.parse(bytes, origin)
+      const { payload, canonical } = recordForms(raw, origin)
+      const good = new Set<string>()
+      for (const signature of ownerSignatures) {
+        const key = this.keyObject(signature.keyId)
+        if (key === undefined)
+          throw new SignatureInvalidError(ref, signature.keyId, 'the key id is not an ed25519 did:key')
+        const sig = Buffer.from(signature.sig, 'base64url')
+        const ok = offThread
+          ? await verifyOffThread(payload, key, sig)
+          : verifySignature(null, payload, key, sig)
+        if (!ok) throw new SignatureInvalidError(ref, signature.keyId)
+        good.add(signature.keyId)
+      }
+      verified = { record, id: recordId(canonical), bytes: canonical }
+      goodKeys = good
     }
-    const verified = { record, id: recordId(canonical), bytes: canonical }
     if (digest !== undefined) this.seen!.set(digest, { verified, goodKeys })
     return { ...verified, keyId, trustSource: source }
   }
