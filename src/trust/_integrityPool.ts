@@ -8,6 +8,8 @@ import { INTEGRITY_WORKER_SOURCE } from './_integrityWorkerSource.js'
 
 /** Records per message to a worker: enough to amortize messaging, small enough to spread the work. */
 const CHUNK = 32
+/** Fewest records per message. */
+const MIN_CHUNK = 4
 /** Records the main thread takes at a time when it checks queued records itself. */
 const STEAL = 8
 /** Batches posted to a worker before it answers, so it never waits on the main thread. */
@@ -119,9 +121,14 @@ export class IntegrityPool {
 
   /** Sends queued chunks from the head to workers with room, then lets the main thread take the tail. */
   private pump(): void {
+    // Chunks shrink for small queues, so this thread keeps a share to take from the tail.
+    const chunk = Math.min(
+      CHUNK,
+      Math.max(MIN_CHUNK, Math.ceil(this.queue.length / (IN_FLIGHT * (this.slots.length + 1)))),
+    )
     for (const slot of this.slots) {
       while (!slot.dead && slot.inFlight.size < IN_FLIGHT && this.queue.length > 0) {
-        this.post(slot, this.take(this.queue.splice(0, CHUNK)))
+        this.post(slot, this.take(this.queue.splice(0, chunk)))
       }
     }
     if (this.queue.length === 0 || this.stealing) return

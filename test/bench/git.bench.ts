@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gitRegistry } from '../../registries/git/index.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
+import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
+import { DEFAULT_VERIFY_WORKERS, RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { startGitHttpServer } from '../_helpers/gitHttpServer.js'
 import { commitFiles } from '../_helpers/seedRepo.js'
@@ -70,7 +72,20 @@ export default async function gitBench(): Promise<void> {
 
     const registry = gitRegistry({ dir: join(root, 'registry'), url, syncIntervalMs: 0, trust: { owners } })
     const syncMs = await time(() => registry.start())
-    report(once(`gitRegistry initial sync (${RECORDS} records, verified)`, syncMs))
+    // Same-run baseline for the verification workers: the same sync with every check on the main
+    // thread (measured second, so it has the warmer JIT: the ratio is conservative).
+    const inThread = new RecordVerifier({ trust: [pinnedTrust(owners)], workers: 0 })
+    const plain = gitRegistry({ dir: join(root, 'registry-0'), url, syncIntervalMs: 0, verifier: inThread })
+    const plainMs = await time(() => plain.start())
+    await plain.stop()
+    report(once(`gitRegistry initial sync, verification in-thread (workers 0)`, plainMs))
+    report(
+      once(
+        `gitRegistry initial sync (${RECORDS} records, verified, ${DEFAULT_VERIFY_WORKERS} workers)`,
+        syncMs,
+      ),
+    )
+    line('initial sync: workers / in-thread', syncMs, plainMs, 'in-thread')
     if (registry.status().names !== RECORDS)
       throw new Error(`indexed ${registry.status().names} names, expected ${RECORDS}`)
     line('initial sync / git clone', syncMs, cloneMs, 'git clone')

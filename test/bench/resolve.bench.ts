@@ -3,10 +3,14 @@ import { createMesh } from '../../src/mesh.js'
 import { signRecord } from '../../src/record/signRecord.js'
 import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
 import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
-import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
+import { DEFAULT_VERIFY_WORKERS, RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import { generateSigner } from '../../src/trust/signer.js'
 import { sampleDraft } from '../_helpers/records.js'
-import { measure, ratio, report, target } from './_harness.js'
+import { type Measurement, measure, ratio, report, target } from './_harness.js'
+
+function perRecord(m: Measurement, name: string, records: number): Measurement {
+  return { ...m, name, opsPerSec: m.opsPerSec * records, medianUs: m.medianUs / records }
+}
 
 const NAMES = 1_000
 
@@ -58,7 +62,9 @@ export default async function bench(): Promise<void> {
 
   // Verification: bytes to a verified record (size, JSON, schema, trust, ed25519).
   // seenCacheSize 0: every call parses, canonicalizes and checks the signature (first sight of a record).
-  const verifier = new RecordVerifier({ trust: [pinnedTrust(trust.owners)], seenCacheSize: 0 })
+  // workers 0: the in-thread path (signatures on libuv's pool); `pooled` sends batches to worker threads.
+  const verifier = new RecordVerifier({ trust: [pinnedTrust(trust.owners)], seenCacheSize: 0, workers: 0 })
+  const pooled = new RecordVerifier({ trust: [pinnedTrust(trust.owners)], seenCacheSize: 0 })
   const remembering = new RecordVerifier({ trust: [pinnedTrust(trust.owners)] })
   const verify = await measure(
     'record verification (64 KiB limit, ed25519)',
@@ -84,12 +90,17 @@ export default async function bench(): Promise<void> {
       batch: 5,
     },
   )
-  const concurrent = {
-    ...verifyMany,
-    name: 'record verification in verifyMany batches',
-    opsPerSec: verifyMany.opsPerSec * 100,
-    medianUs: verifyMany.medianUs / 100,
-  }
+  const concurrent = perRecord(verifyMany, 'record verification in verifyMany batches (in-thread)', 100)
+  const pooledMany = await measure(
+    'verifyMany with the worker pool, 100 records a call',
+    (i) => pooled.verifyMany(batches[i % batches.length]!),
+    { batch: 5 },
+  )
+  const pool = perRecord(
+    pooledMany,
+    `record verification, verifyMany with the worker pool (${DEFAULT_VERIFY_WORKERS} workers)`,
+    100,
+  )
   const again = await measure(
     're-verification of bytes seen before (seen cache)',
     (i) => remembering.verify(encoded[i % NAMES]!.bytes),
@@ -99,12 +110,42 @@ export default async function bench(): Promise<void> {
   )
   report(verify)
   report(concurrent)
+  report(pool)
   report(again)
   report(parseOnly)
   ratio('verification / JSON.parse', verify, parseOnly)
+  ratio('in-thread verifyMany / one at a time', concurrent, verify)
+  ratio('worker-pool verifyMany / one at a time', pool, verify)
+  ratio('worker-pool verifyMany / in-thread verifyMany', pool, concurrent)
   ratio('re-verification / first verification', again, verify)
   target('verification, one at a time', verify.opsPerSec, 5_000, 'records/s')
   target('verification in verifyMany batches', concurrent.opsPerSec, 5_000, 'records/s')
+  target('verification with the worker pool', pool.opsPerSec, 5_000, 'records/s')
+
+  // Crossover: small batches through the pool (workerMinBatch 1) against the in-thread path.
+  const eager = new RecordVerifier({
+    trust: [pinnedTrust(trust.owners)],
+    seenCacheSize: 0,
+    workerMinBatch: 1,
+  })
+  for (const size of [4, 8, 16, 32, 64]) {
+    const small = Array.from({ length: NAMES / size }, (_, b) =>
+      encoded.slice(b * size, b * size + size).map((e) => ({ bytes: e.bytes })),
+    )
+    const inThread = await measure(
+      `verifyMany ${size} records in-thread`,
+      (i) => verifier.verifyMany(small[i % small.length]!),
+      { batch: 10, minMs: 500 },
+    )
+    const inPool = await measure(
+      `verifyMany ${size} records, worker pool`,
+      (i) => eager.verifyMany(small[i % small.length]!),
+      { batch: 10, minMs: 500 },
+    )
+    ratio(`pool / in-thread, batches of ${size}`, inPool, inThread)
+  }
+  await eager.close()
+  await pooled.close()
 
   // Cold resolve: a fresh mesh per batch, so every resolve goes to the memory registry and verifies.
   let cold = await createMesh({ registries: [registry], trust })
