@@ -14,9 +14,10 @@ import {
   ProviderTimeoutError,
 } from '../errors/invoke.js'
 import { AbortedError } from '../errors/resolve.js'
+import { fastCid } from '../ledger/_cid.js'
 import type { Reservation } from '../ledger/LeaseBook.js'
 import type { KeyRecord, Ledger } from '../ledger/Ledger.js'
-import { canonicalBytes, recordId } from '../record/codec.js'
+import { canonicalBytes } from '../record/codec.js'
 import type { Provider } from '../record/schema.js'
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/httpTransport.js'
 import type { Transport } from '../transport/types.js'
@@ -105,7 +106,7 @@ class GovernedInvoker implements Invoker {
         `is not JSON (${(err as Error).message})`,
       )
     }
-    const inputCid = recordId(inputBytes)
+    const inputCid = fastCid(inputBytes)
     const ledger = await this.deps.ledger()
     const principal = options.principal ?? this.principal
     if (key === undefined)
@@ -210,7 +211,8 @@ class GovernedInvoker implements Invoker {
     const maxQuantity = options.maxQuantity ?? 1n
     const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
     const trace = traceOf(options.traceparent)
-    const invocation = `inv_${randomUUID()}`
+    // Time-ordered, so the ledger's invocation index grows at its end instead of at random pages.
+    const invocation = `inv_${Date.now().toString(16).padStart(12, '0')}${randomUUID().replaceAll('-', '').slice(0, 20)}`
     const { budgetMs, source } = deadlineOf(
       options.timeoutMs,
       descriptor.maxDurationMs,
@@ -257,29 +259,34 @@ class GovernedInvoker implements Invoker {
           }
         }
         const traceparent = childTraceparent(trace)
-        const invoked = await ledger.invoked(
-          {
-            invocation,
-            attempt,
-            function: name,
-            version,
-            provider: provider.provider.id,
-            principal,
-            endpoint: provider.provider.endpoint,
-            recordId: choice.recordId,
-            reason:
-              attempt === 1 ? choice.reason : `failover after ${summary[summary.length - 1] ?? 'a failure'}`,
-            inputCid,
-            idempotencyClass: descriptor.idempotency,
-            ...(key === undefined ? {} : { idempotencyKey: key }),
-            traceparent,
-            ...(options.lease === undefined ? {} : { lease: options.lease }),
-            ...(options.trigger === undefined ? {} : { trigger: options.trigger }),
-          },
-          key !== undefined && !claimed
-            ? { principal, key, function: name, inputCid, invocation }
-            : undefined,
-        )
+        // FUNCTION_INVOKED is on disk before the provider is asked, except for an idempotent in-process
+        // call without a key: a crash kills the handler with the caller, no result was returned, and
+        // re-running it is safe by its class; its entries then commit together (one commit per call).
+        const deferred =
+          key === undefined && descriptor.idempotency === 'idempotent' && transport.name === 'local'
+        const invokedFields = {
+          invocation,
+          attempt,
+          function: name,
+          version,
+          provider: provider.provider.id,
+          principal,
+          endpoint: provider.provider.endpoint,
+          recordId: choice.recordId,
+          reason:
+            attempt === 1 ? choice.reason : `failover after ${summary[summary.length - 1] ?? 'a failure'}`,
+          inputCid,
+          idempotencyClass: descriptor.idempotency,
+          ...(key === undefined ? {} : { idempotencyKey: key }),
+          traceparent,
+          ...(options.lease === undefined ? {} : { lease: options.lease }),
+          ...(options.trigger === undefined ? {} : { trigger: options.trigger }),
+        }
+        const claim =
+          key !== undefined && !claimed ? { principal, key, function: name, inputCid, invocation } : undefined
+        const invoked = deferred
+          ? ledger.invokedDeferred(invokedFields, claim)
+          : await ledger.invoked(invokedFields, claim)
         claimed = claimed || key !== undefined
         entries.push(invoked.id)
         const health = this.deps.health?.begin(provider.provider)
@@ -294,6 +301,7 @@ class GovernedInvoker implements Invoker {
           attemptTimer = setTimeout(() => ac.abort(), options.attemptTimeoutMs)
         }
         let failure: MeshError
+        let terminal = false
         try {
           const response = await transport.call({
             name,
@@ -340,6 +348,8 @@ class GovernedInvoker implements Invoker {
               { quantity: quantity.toString(), maxQuantity: maxQuantity.toString() },
             )
           const durationMs = Math.round((performance.now() - t0) * 1000) / 1000
+          // From here on this attempt has its terminal entry: it can never get a second one.
+          terminal = true
           const { entry, charge } = await ledger.completed(
             invoked,
             {
@@ -349,7 +359,7 @@ class GovernedInvoker implements Invoker {
               version,
               provider: provider.provider.id,
               principal,
-              outputCid: recordId(outputBytes),
+              outputCid: fastCid(outputBytes),
               durationMs,
               quantity: quantity.toString(),
             },
@@ -375,7 +385,7 @@ class GovernedInvoker implements Invoker {
           }
         } catch (err) {
           if (attemptTimer !== undefined) clearTimeout(attemptTimer)
-          if (isLedgerFailure(err)) throw err
+          if (terminal || isLedgerFailure(err)) throw err
           failure = this.classify(
             err,
             controller,

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto'
 import { CallOptionsError } from '../errors/invoke.js'
+import { randomHex } from '../ledger/_cid.js'
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 
@@ -11,7 +11,7 @@ export interface Trace {
 
 /** Parses a W3C `traceparent` (version 00), or starts a new sampled trace when none is given. */
 export function traceOf(traceparent: string | undefined): Trace {
-  if (traceparent === undefined) return { traceId: randomBytes(16).toString('hex'), flags: '01' }
+  if (traceparent === undefined) return { traceId: randomHex(16), flags: '01' }
   const m = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null
   if (m === null || /^0+$/.test(m[1]!) || /^0+$/.test(m[2]!))
     throw new CallOptionsError(
@@ -24,5 +24,5 @@ export function traceOf(traceparent: string | undefined): Trace {
 
 /** A `traceparent` for one attempt: the trace's id with a new span id. */
 export function childTraceparent(trace: Trace): string {
-  return `00-${trace.traceId}-${randomBytes(8).toString('hex')}-${trace.flags}`
+  return `00-${trace.traceId}-${randomHex(8)}-${trace.flags}`
 }

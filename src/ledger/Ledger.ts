@@ -11,8 +11,9 @@ import {
   LedgerWriteError,
   LineageEntryNotFoundError,
 } from '../errors/ledger.js'
-import { canonicalBytes, recordId } from '../record/codec.js'
+import { canonicalBytes } from '../record/codec.js'
 import { generateSigner, importSigner, type PrivateKeyJwk, type Signer } from '../trust/signer.js'
+import { fastCid } from './_cid.js'
 import { DDL, SCHEMA_VERSION } from './_sql.js'
 import { type Checkpoint, checkpointPayload, type InclusionProof } from './checkpoint.js'
 import type { CompletedEntry, FailedEntry, InvokedEntry, LineageEntry, SealedEntry } from './entry.js'
@@ -93,6 +94,9 @@ export interface KeyClaim {
 type Fields<T extends LineageEntry> = Omit<T, 'v' | 'type' | 'seq' | 'prev' | 'at'>
 type Unseal<E> = E extends LineageEntry ? Omit<E, 'v' | 'seq' | 'prev' | 'at'> : never
 type Unsealed = Unseal<LineageEntry>
+
+/** A FUNCTION_INVOKED entry while its attempt runs: `closed` once its terminal entry is queued, `open` once its open_attempts row is written. */
+type Attempt = SealedEntry & { closed?: boolean; open?: boolean }
 
 interface QueuedWrite {
   write: () => void
@@ -176,6 +180,7 @@ export class Ledger {
       this.db.pragma('locking_mode = EXCLUSIVE')
       this.db.pragma('journal_mode = WAL')
       this.db.pragma(`synchronous = ${init.durability === 'full' ? 'FULL' : 'NORMAL'}`)
+      this.db.pragma('cache_size = -65536')
       this.db.exec('BEGIN IMMEDIATE; COMMIT')
     } catch (err) {
       this.db.close()
@@ -270,12 +275,32 @@ export class Ledger {
 
   /** Appends FUNCTION_INVOKED (and claims the idempotency key); resolves once committed. */
   async invoked(fields: Fields<InvokedEntry>, claim?: KeyClaim): Promise<SealedEntry> {
+    const sealed = this.invokedDeferred(fields, claim, false)
+    await sealed.committed
+    return sealed
+  }
+
+  /**
+   * Appends FUNCTION_INVOKED without waiting for it to commit. Its write is queued in log order, so
+   * it always commits before (or with) the attempt's terminal entry: used where running the provider
+   * before the entry is on disk is safe (an idempotent in-process call without a key, whose caller
+   * gets no result unless both entries committed).
+   */
+  invokedDeferred(
+    fields: Fields<InvokedEntry>,
+    claim?: KeyClaim,
+    lazy = true,
+  ): SealedEntry & { committed: Promise<void> } {
     this.assertOpen()
-    const sealed = this.seal({ ...fields, type: 'FUNCTION_INVOKED' })
+    const sealed = this.seal({ ...fields, type: 'FUNCTION_INVOKED' }) as Attempt
     const now = sealed.entry.at
-    await this.enqueue(() => {
+    const committed = this.enqueue(() => {
       this.insert(sealed)
-      this.st.openAttempt.run(sealed.id, sealed.seq)
+      // An attempt whose terminal entry commits in the same batch never needs recovery.
+      if (!sealed.closed) {
+        this.st.openAttempt.run(sealed.id, sealed.seq)
+        sealed.open = true
+      }
       if (claim !== undefined)
         this.st.claimKey.run(
           claim.principal,
@@ -285,8 +310,9 @@ export class Ledger {
           claim.invocation,
           now,
         )
-    })
-    return sealed
+    }, lazy)
+    committed.catch(() => {})
+    return Object.assign(sealed, { committed })
   }
 
   /**
@@ -300,6 +326,7 @@ export class Ledger {
     key?: { principal: string; key: string; output: Uint8Array },
   ): Promise<{ entry: SealedEntry; charge: Charge }> {
     this.assertOpen()
+    ;(invoked as Attempt).closed = true
     const sealed = this.seal({
       ...fields,
       type: 'FUNCTION_COMPLETED',
@@ -312,7 +339,7 @@ export class Ledger {
     const e = sealed.entry
     await this.enqueue(() => {
       this.insert(sealed)
-      this.st.closeAttempt.run(invoked.id)
+      if ((invoked as Attempt).open === true) this.st.closeAttempt.run(invoked.id)
       this.st.insertCharge.run(
         sealed.id,
         e.invocation,
@@ -353,11 +380,12 @@ export class Ledger {
     key?: { principal: string; key: string; release: boolean; sent: boolean },
   ): Promise<SealedEntry> {
     this.assertOpen()
+    ;(invoked as Attempt).closed = true
     const sealed = this.seal({ ...fields, type: 'FUNCTION_FAILED', invoked: invoked.id })
     if (reservation !== undefined) this.leaseBook.release(reservation)
     await this.enqueue(() => {
       this.insert(sealed)
-      this.st.closeAttempt.run(invoked.id)
+      if ((invoked as Attempt).open === true) this.st.closeAttempt.run(invoked.id)
       if (key !== undefined) this.writeKeyFailure(key, fields.error)
     })
     return sealed
@@ -511,7 +539,7 @@ export class Ledger {
       at: this.clock.now(),
     }) as LineageEntry
     const bytes = canonicalBytes(entry)
-    const id = recordId(bytes)
+    const id = fastCid(bytes)
     const leaf = leafHash(bytes)
     this.tree.append(leaf)
     this.lastId = id
@@ -584,12 +612,13 @@ export class Ledger {
     return run
   }
 
-  private enqueue(write: () => void): Promise<void> {
+  /** Queues a write for the next batch; a `lazy` write waits for the next write that schedules a flush. */
+  private enqueue(write: () => void, lazy = false): Promise<void> {
     if (this.broken !== undefined) return Promise.reject(this.broken)
     if (this.closed) return Promise.reject(new LedgerClosedError(this.path))
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ write, resolve, reject })
-      if (!this.scheduled) {
+      if (!this.scheduled && !lazy) {
         this.scheduled = true
         queueMicrotask(this.flush)
       }
@@ -618,7 +647,7 @@ export class Ledger {
     const open = this.st.openAttempts.all() as { invoked: string; seq: number; body: Buffer }[]
     const writes: Promise<unknown>[] = []
     for (const row of open) {
-      const invoked = sealedFromRow(row.invoked, row.seq, row.body)
+      const invoked: Attempt = Object.assign(sealedFromRow(row.invoked, row.seq, row.body), { open: true })
       const e = invoked.entry as InvokedEntry
       writes.push(
         this.failed(invoked, {

@@ -86,3 +86,27 @@ describe('RFC 9162 Merkle tree', () => {
     )
   })
 })
+
+describe('fast content ids', () => {
+  it('fastCid equals recordId (multiformats) for any bytes', async () => {
+    const { fastCid } = await import('../../src/ledger/_cid.js')
+    const { recordId } = await import('../../src/record/codec.js')
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        expect(fastCid(bytes)).toBe(recordId(bytes))
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('randomHex gives fresh lowercase hex of the asked length', async () => {
+    const { randomHex } = await import('../../src/ledger/_cid.js')
+    const seen = new Set<string>()
+    for (let i = 0; i < 2000; i++) {
+      const h = randomHex(8)
+      expect(h).toMatch(/^[0-9a-f]{16}$/)
+      seen.add(h)
+    }
+    expect(seen.size).toBe(2000)
+  })
+})

@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest'
+import { runCrashSoak } from '../_helpers/crashSoak.js'
+
+// The long version: `npx tsx test/_helpers/crash-soak.ts 200`.
+describe('crash safety', () => {
+  it('survives 20 SIGKILLs at random points: verifies, one charge per COMPLETED, no key runs twice', async () => {
+    const report = await runCrashSoak({ kills: 20 })
+    expect(report.problems).toEqual([])
+    expect(report.kills).toBe(20)
+    expect(report.completed).toBeGreaterThan(0)
+    expect(report.charges).toBe(report.completed)
+  }, 80_000)
+})
