@@ -103,7 +103,12 @@ export class IntegrityPool {
 
   private fill(): void {
     if (this.crashes >= MAX_CRASHES) return
-    while (this.slots.length < this.init.size) this.slots.push(this.spawn())
+    try {
+      while (this.slots.length < this.init.size) this.slots.push(this.spawn())
+    } catch {
+      // No worker can start here (no import.meta.resolve, no threads): every record is checked in-thread.
+      this.crashes = MAX_CRASHES
+    }
   }
 
   private spawn(): Slot {
