@@ -49,15 +49,16 @@ export class ObjectReader {
   }
 
   async read(oid: string): Promise<GitObject> {
-    const loose = await this.readLoose(oid)
-    if (loose !== undefined) return loose
+    // Packs first: after a clone or fetch nearly every record blob is packed, and a failed open of
+    // the loose path per blob costs more than the index search.
     if (this.packs === undefined) this.packs = await this.loadPacks()
     let found = this.fromPacks(oid, this.packs)
-    if (found === undefined) {
-      // A fetch may have added a pack since the last scan.
-      this.packs = await this.loadPacks()
-      found = this.fromPacks(oid, this.packs)
-    }
+    if (found !== undefined) return found
+    const loose = await this.readLoose(oid)
+    if (loose !== undefined) return loose
+    // A fetch may have added a pack since the last scan.
+    this.packs = await this.loadPacks()
+    found = this.fromPacks(oid, this.packs)
     if (found === undefined) throw new Error(`object ${oid} is not in the repository`)
     return found
   }
