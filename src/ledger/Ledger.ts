@@ -11,9 +11,8 @@ import {
   LedgerWriteError,
   LineageEntryNotFoundError,
 } from '../errors/ledger.js'
-import { canonicalBytes } from '../record/codec.js'
 import { generateSigner, importSigner, type PrivateKeyJwk, type Signer } from '../trust/signer.js'
-import { fastCid } from './_cid.js'
+import { canonicalJson, fastCid } from './_cid.js'
 import { DDL, SCHEMA_VERSION } from './_sql.js'
 import { type Checkpoint, checkpointPayload, type InclusionProof } from './checkpoint.js'
 import type { CompletedEntry, FailedEntry, InvokedEntry, LineageEntry, SealedEntry } from './entry.js'
@@ -538,7 +537,7 @@ export class Ledger {
       prev: this.lastId,
       at: this.clock.now(),
     }) as LineageEntry
-    const bytes = canonicalBytes(entry)
+    const bytes = Buffer.from(canonicalJson(entry))
     const id = fastCid(bytes)
     const leaf = leafHash(bytes)
     this.tree.append(leaf)

@@ -39,3 +39,38 @@ export function randomHex(n: number): string {
   offset += n
   return hex
 }
+
+/**
+ * RFC 8785 canonical JSON text of a plain JSON value (objects, arrays, strings, finite numbers,
+ * booleans, null), as `canonicalize` produces it, without its generality: keys sorted by UTF-16 code
+ * units, primitives as `JSON.stringify` writes them (which is what RFC 8785 specifies). Ledger
+ * entries are built by the ledger itself, so they are always plain; `verify()` re-checks every stored
+ * entry against the reference implementation.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('non-finite number in JSON')
+    return JSON.stringify(value)
+  }
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i]
+      out +=
+        (i === 0 ? '' : ',') +
+        (item === undefined || typeof item === 'function' ? 'null' : canonicalJson(item))
+    }
+    return `${out}]`
+  }
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record).sort()
+  let out = '{'
+  let first = true
+  for (const key of keys) {
+    const item = record[key]
+    if (item === undefined || typeof item === 'function') continue
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(item)}`
+    first = false
+  }
+  return `${out}}`
+}

@@ -110,3 +110,17 @@ describe('fast content ids', () => {
     expect(seen.size).toBe(2000)
   })
 })
+
+describe('fast canonical JSON', () => {
+  it('canonicalJson equals the reference RFC 8785 implementation for any JSON value', async () => {
+    const { canonicalJson } = await import('../../src/ledger/_cid.js')
+    const { default: canonicalize } = await import('canonicalize')
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(canonicalize(value))
+      }),
+      { numRuns: 500 },
+    )
+    expect(() => canonicalJson({ a: Number.NaN })).toThrow(TypeError)
+  })
+})
