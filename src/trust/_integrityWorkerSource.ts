@@ -1,3 +1,5 @@
+import { stringifiesCanonically } from '../record/codec.js'
+
 /**
  * The integrity worker, as source text started with `new Worker(source, { eval: true })`, so it loads
  * the same way under vitest, tsx and the compiled `dist/` (a worker thread has none of those loaders).
@@ -69,10 +71,12 @@ function parse(bytes, maxBytes) {
   return value
 }
 
+${stringifiesCanonically.toString()}
+
 function canonicalText(value) {
   let text
   try {
-    text = lib.canonicalize(value)
+    text = stringifiesCanonically(value) ? JSON.stringify(value) : lib.canonicalize(value)
   } catch (err) {
     throw new Refusal('E_RECORD_MALFORMED', [err instanceof RangeError ? 'nested too deeply' : err.message, causeOf(err)])
   }

@@ -1,7 +1,8 @@
+import canonicalize from 'canonicalize'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { MeshError } from '../../src/errors/base.js'
-import { canonicalBytes, MAX_RECORD_BYTES, recordId } from '../../src/record/codec.js'
+import { canonicalBytes, MAX_RECORD_BYTES, recordId, stringifiesCanonically } from '../../src/record/codec.js'
 import { type EncodedRecord, signRecord } from '../../src/record/signRecord.js'
 import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
 import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
@@ -391,5 +392,36 @@ describe('the seen cache of the verifier', () => {
     ])
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
     expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'E_RECORD_MALFORMED' })
+  })
+})
+
+describe('canonical fast path', () => {
+  const sortDeep = (v: unknown): unknown => JSON.parse(new TextDecoder().decode(canonicalBytes(v)))
+  const lib = (v: unknown) => canonicalize(v)
+
+  it('gives the library bytes for any JSON value, sorted or not (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 5 }), (value) => {
+        expect(dec.decode(canonicalBytes(value))).toBe(lib(value))
+        const sorted = sortDeep(value)
+        expect(dec.decode(canonicalBytes(sorted))).toBe(lib(sorted))
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('takes the fast path only when stringify is canonical', () => {
+    expect(stringifiesCanonically({ a: 1, b: [true, null, 'x', { c: 0.5 }] })).toBe(true)
+    expect(stringifiesCanonically({ b: 1, a: 2 })).toBe(false)
+    expect(stringifiesCanonically({ '10': 1, '2': 2 })).toBe(false) // V8 enumerates integer keys first
+    expect(stringifiesCanonically({ s: '\ud800' })).toBe(false)
+    expect(stringifiesCanonically({ s: '\ud83d\ude00' })).toBe(true)
+    expect(stringifiesCanonically({ n: Number.POSITIVE_INFINITY })).toBe(false)
+    expect(stringifiesCanonically({ d: new Date(0) })).toBe(false)
+    expect(stringifiesCanonically({ u: undefined })).toBe(false)
+    expect(stringifiesCanonically([1, , 2])).toBe(false)
+    expect(dec.decode(canonicalBytes({ e: 1e21, z: -0, '\u20ac': 1, A: 'é' }))).toBe(
+      lib({ e: 1e21, z: -0, '\u20ac': 1, A: 'é' }),
+    )
   })
 })
