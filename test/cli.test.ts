@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { importSigner } from '../src/trust/signer.js'
+import { startHttpProvider } from './_helpers/httpProvider.js'
 
 const run = promisify(execFile)
 const cli = (args: string[]) =>
@@ -104,6 +105,73 @@ describe('fmesh CLI', () => {
     expect(
       JSON.parse((await cli(['publish', draft, '--key', key, '--config', config, '--json'])).stdout).seq,
     ).toBe(2)
+  })
+
+  it('calls a published HTTP provider, then shows usage and verifies the lineage', async () => {
+    const provider = await startHttpProvider()
+    const dir = await mkdtemp(join(tmpdir(), 'fmesh-call-'))
+    dirs.push(dir)
+    try {
+      const key = join(dir, 'me.jwk')
+      const { id } = JSON.parse((await cli(['keys', 'new', '--out', key, '--json'])).stdout) as { id: string }
+      const config = join(dir, 'fmesh.json')
+      await writeFile(config, JSON.stringify({ trust: { owners: { 'acme.com': [id] } } }))
+      const draft = join(dir, 'sharpen.json')
+      await writeFile(
+        draft,
+        JSON.stringify({
+          name: 'acme.com/image/sharpen',
+          versions: {
+            '1.0.0': {
+              descriptor: {
+                maxRisk: 'read-only',
+                idempotency: 'idempotent',
+                inputSchema: { type: 'object', required: ['image'] },
+              },
+              providers: [
+                { id: 'p1', endpoint: provider.url('/ok'), cost: { unit: 'USDC', baseUnits: '2500' } },
+              ],
+            },
+          },
+        }),
+      )
+      expect((await cli(['publish', draft, '--key', key, '--config', config])).code).toBe(0)
+      const called = await cli([
+        'call',
+        'acme.com/image/sharpen@^1',
+        '--input',
+        '{"image":"cat"}',
+        '--config',
+        config,
+        '--json',
+      ])
+      expect(called.code).toBe(0)
+      expect(JSON.parse(called.stdout)).toMatchObject({
+        output: { image: 'cat!' },
+        provider: { id: 'p1' },
+        attempts: 1,
+      })
+      const refused = await cli([
+        'call',
+        'acme.com/image/sharpen',
+        '--input',
+        '{"picture":1}',
+        '--config',
+        config,
+        '--json',
+      ])
+      expect(refused.code).toBe(1)
+      expect(JSON.parse(refused.stderr).error.code).toMatch(/^E_/)
+      const usage = JSON.parse(
+        (await cli(['usage', '--by', 'provider', '--config', config, '--json'])).stdout,
+      )
+      expect(usage.rows).toEqual([{ key: 'p1', currency: 'USDC', amount: '2500', calls: 1 }])
+      const verified = JSON.parse((await cli(['lineage', 'verify', '--config', config, '--json'])).stdout)
+      expect(verified).toMatchObject({ ok: true, completed: 1, charges: 1 })
+      expect(provider.executions('/ok')).toBe(1)
+    } finally {
+      await provider.close()
+    }
   })
 
   it('error: a config with an unknown field, a missing key file, and an unowned namespace each say what is wrong', async () => {

@@ -20,6 +20,7 @@ export async function openMesh(
   const mesh = await createMesh({
     registries: built.registries,
     trust,
+    dataDir: config.dataDir,
     seqLedger: fileSeqLedger(join(config.dataDir, 'seq.json')),
     ...(config.lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs: config.lookupTimeoutMs }),
     ...(config.cache === undefined ? {} : { cache: definedOnly(config.cache) }),

@@ -3,6 +3,7 @@ import '../_polyfill.js'
 import { readFileSync } from 'node:fs'
 import { defineCommand, renderUsage, runCommand } from 'citty'
 import { printError } from './_output.js'
+import { callCommand, lineageCommand, usageCommand } from './callCommand.js'
 import { demoCommand } from './demo.js'
 import { keysCommand } from './keys.js'
 import { listCommand } from './listCommand.js'
@@ -29,7 +30,10 @@ const main = defineCommand({
   meta: { name: 'fmesh', version, description: 'function-mesh: DNS for functions' },
   subCommands: {
     resolve: resolveCommand,
+    call: callCommand,
     publish: publishCommand,
+    lineage: lineageCommand,
+    usage: usageCommand,
     ls: listCommand,
     keys: keysCommand,
     demo: demoCommand,

@@ -1,0 +1,150 @@
+import { defineCommand } from 'citty'
+import { MeshError } from '../errors/base.js'
+import { commonArgs, context } from './_context.js'
+import { openMesh } from './_openMesh.js'
+
+function parseInput(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new MeshError('E_INPUT_NOT_JSON', 'The --input value is not JSON', {
+      details: { input: text.slice(0, 120), reason: (err as Error).message },
+      hint: `Quote it for the shell: --input '{"text":"hi"}'`,
+      cause: err,
+    })
+  }
+}
+
+function parseTimeout(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  const ms = Number(text)
+  if (!Number.isSafeInteger(ms) || ms <= 0) {
+    throw new MeshError('E_USAGE', `--timeout must be a positive whole number of milliseconds, not ${text}`)
+  }
+  return ms
+}
+
+/** `fmesh call NAME --input JSON`: a governed call, with its lineage and charge. */
+export const callCommand = defineCommand({
+  meta: {
+    name: 'call',
+    description: 'Call NAME[@VERSION] under governance and print the output, lineage and charge',
+  },
+  args: {
+    ...commonArgs,
+    name: { type: 'positional', description: 'e.g. acme.com/image/sharpen@^1.2', required: true },
+    input: { type: 'string', description: 'The input as JSON', default: '{}' },
+    'idempotency-key': {
+      type: 'string',
+      description: 'Runs at most once for this key (required for exactly-once functions)',
+    },
+    timeout: { type: 'string', description: 'Deadline for the whole call in ms, every attempt included' },
+    principal: { type: 'string', description: 'Who is calling (scopes idempotency keys and usage)' },
+    lease: { type: 'string', description: 'A lease id whose budget pays for the call' },
+  },
+  async run({ args }) {
+    const { out, configPath } = context(args)
+    const input = parseInput(args.input)
+    const timeoutMs = parseTimeout(args.timeout)
+    const { mesh } = await openMesh(configPath)
+    try {
+      const r = await mesh.call(args.name, input, {
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(args['idempotency-key'] ? { idempotencyKey: args['idempotency-key'] } : {}),
+        ...(args.principal ? { principal: args.principal } : {}),
+        ...(args.lease ? { lease: args.lease } : {}),
+      })
+      out.result(
+        {
+          output: r.output,
+          provider: { id: r.provider.id, endpoint: r.provider.endpoint },
+          version: r.version,
+          invocationId: r.invocationId,
+          attempts: r.attempts,
+          replayed: r.replayed,
+          lineage: r.lineage,
+          charge: r.charge,
+        },
+        () => {
+          out.line(JSON.stringify(r.output, null, 2))
+          out.line(`  provider    ${r.provider.id} (${r.provider.endpoint}), version ${r.version}`)
+          out.line(
+            `  invocation  ${r.invocationId}, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'}${r.replayed ? ', replayed' : ''}`,
+          )
+          out.line(`  lineage     completed ${r.lineage.completed}`)
+        },
+      )
+    } finally {
+      await mesh.close()
+    }
+  },
+})
+
+/** `fmesh lineage verify`: re-check the whole lineage log. */
+export const lineageCommand = defineCommand({
+  meta: { name: 'lineage', description: 'Check the lineage log' },
+  subCommands: {
+    verify: defineCommand({
+      meta: {
+        name: 'verify',
+        description: 'Re-check every entry, link, charge and signed checkpoint of the ledger',
+      },
+      args: { ...commonArgs },
+      async run({ args }) {
+        const { out, configPath } = context(args)
+        const { mesh } = await openMesh(configPath)
+        try {
+          const report = await mesh.lineage.verify()
+          out.result(report, () => {
+            out.line(
+              `${report.ok ? 'ok' : 'FAILED'}: ${report.entries} entries, ${report.completed} completed, ${report.charges} charges, ${report.checkpoints} checkpoints`,
+            )
+            out.line(`  root  ${report.root}`)
+            for (const key of report.keys) out.line(`  key   ${key}`)
+          })
+          if (!report.ok && report.error) throw report.error
+        } finally {
+          await mesh.close()
+        }
+      },
+    }),
+  },
+})
+
+/** `fmesh usage`: charges summed by provider, function or principal. */
+export const usageCommand = defineCommand({
+  meta: { name: 'usage', description: 'Sum charges by provider, function or principal' },
+  args: {
+    ...commonArgs,
+    by: {
+      type: 'enum',
+      options: ['provider', 'function', 'principal'],
+      default: 'function',
+      description: 'What to group by',
+    },
+    since: { type: 'string', description: 'Only charges at or after this date-time (ISO 8601)' },
+  },
+  async run({ args }) {
+    const { out, configPath } = context(args)
+    const since = args.since === undefined ? undefined : Date.parse(args.since)
+    if (since !== undefined && Number.isNaN(since)) {
+      throw new MeshError('E_USAGE', `--since must be an ISO 8601 date-time, not ${args.since}`)
+    }
+    const { mesh } = await openMesh(configPath)
+    try {
+      const rows = await mesh.billing.usage({
+        by: args.by as 'provider' | 'function' | 'principal',
+        ...(since === undefined ? {} : { since }),
+      })
+      out.result({ by: args.by, rows }, () => {
+        for (const row of rows)
+          out.line(
+            `${row.key.padEnd(40)} ${String(row.amount).padStart(16)} ${row.currency ?? '-'}  (${row.calls} calls)`,
+          )
+        out.line(`${rows.length} row${rows.length === 1 ? '' : 's'}`)
+      })
+    } finally {
+      await mesh.close()
+    }
+  },
+})
