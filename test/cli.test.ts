@@ -47,6 +47,30 @@ describe('fmesh CLI', () => {
     ).toBe(true)
     expect(byQuery('acme.com/text/upper@^1')[0]?.source).toBe('marketplace (in-process)')
     expect(byQuery('acme.com/image/missing')[0]?.error?.code).toBe('E_FUNCTION_NOT_FOUND')
+    const { actions, lineage } = JSON.parse(stdout) as {
+      actions: {
+        what: string
+        ok: boolean
+        provider?: string
+        output?: unknown
+        detail?: string
+        error?: { code: string }
+      }[]
+      lineage: { ok: boolean; completed: number; charges: number }
+    }
+    expect(actions.map((a) => a.provider ?? a.error?.code)).toEqual([
+      'cheap',
+      'fast',
+      'fast',
+      'E_NO_ALLOWED_PROVIDER',
+      'local',
+      'cheap',
+      'cheap',
+      'E_INPUT_INVALID',
+    ])
+    expect(actions[5]?.output).toEqual({ text: 'hsem-noitcnuf' })
+    expect(actions[6]?.detail).toMatch(/^replayed/)
+    expect(lineage).toEqual({ ok: true, entries: 4, completed: 2, charges: 2 })
   })
 
   it('keys new --out writes a private JWK that loads, with mode 0600, and refuses to overwrite', async () => {

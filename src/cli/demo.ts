@@ -7,6 +7,7 @@ import type { Registry } from '../registry/types.js'
 import type { ResolveResult } from '../resolve/types.js'
 import { generateSigner } from '../trust/signer.js'
 import { commonArgs, context } from './_context.js'
+import { runCallSteps } from './_demoCalls.js'
 import type { Output } from './_output.js'
 import { demoRegistries } from './embedded.js'
 
@@ -31,8 +32,7 @@ export const demoCommand = defineCommand({
   },
   async run({ args }) {
     const { out } = context(args)
-    const steps = await runDemo(out, args.dir === undefined ? {} : { dir: args.dir })
-    out.result({ steps })
+    out.result(await runDemo(out, args.dir === undefined ? {} : { dir: args.dir }))
   },
 })
 
@@ -76,16 +76,19 @@ function draft(
 }
 
 /** Runs the demo, printing each step to `out`; returns the steps. */
-export async function runDemo(out: Output, options: { dir?: string } = {}): Promise<DemoStep[]> {
+export async function runDemo(
+  out: Output,
+  options: { dir?: string } = {},
+): Promise<{ steps: DemoStep[] } & Awaited<ReturnType<typeof runCallSteps>>> {
   const publisher = await generateSigner()
   const mallory = await generateSigner()
   const trust = { owners: { 'acme.com': [publisher.id], 'image-processing': [publisher.id] } }
   const embedded = await demoRegistries({ ...options, signer: publisher, trust })
   const registries: Registry[] = embedded.registries
-  const mesh = await createMesh({ registries, trust })
+  const mesh = await createMesh({ registries, trust, dataDir: embedded.dataDir })
   try {
     out.line(
-      'function-mesh demo: publish signed records, then resolve them and show where each answer came from',
+      'function-mesh demo: publish signed records, resolve them (showing where each answer came from), select providers, call them',
     )
     out.line()
     out.line(`publisher key   ${publisher.id}  (owns acme.com, image-processing)`)
@@ -173,7 +176,9 @@ export async function runDemo(out: Output, options: { dir?: string } = {}): Prom
     out.line(
       `${steps.filter((s) => s.ok).length} of ${steps.length} resolved; refusals and misses are shown with their error codes.`,
     )
-    return steps
+    out.line()
+    const called = await runCallSteps(mesh, out, publisher)
+    return { steps, ...called }
   } finally {
     await mesh.close()
     await embedded.cleanup()

@@ -11,6 +11,8 @@ import type { LoadedConfig } from './config.js'
 /** Registries built from config, with a line each for people. */
 export interface EmbeddedRegistries {
   registries: Registry[]
+  /** Where they keep their data. */
+  dataDir: string
   describe: string[]
   cleanup(): Promise<void>
 }
@@ -57,7 +59,7 @@ export async function buildRegistries(
     )
     describe.push(`${id.padEnd(8)} git registry in ${dir}${r.url ? `, remote ${r.url}` : ' (local only)'}`)
   }
-  return { registries, describe, cleanup: async () => {} }
+  return { registries, describe, dataDir: config.dataDir, cleanup: async () => {} }
 }
 
 /**
