@@ -27,6 +27,13 @@ describe('README examples', () => {
     expect(lines).toEqual(['1.2.0 p1 registry signature', 'cache'])
   })
 
+  it('call.ts prints what its comments say', async () => {
+    const lines: unknown[][] = []
+    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args))
+    await import('./examples/call.js')
+    expect(lines).toEqual([[{ text: 'HI' }, 500n, true], [500n], [500n], [true], ['E_BUDGET_EXCEEDED']])
+  })
+
   it('gitRegistry.ts prints what its comments say', async () => {
     const lines: string[] = []
     vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')))
