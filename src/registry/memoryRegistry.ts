@@ -1,6 +1,7 @@
-import { raceSignal, throwIfAborted } from '../_abort.js'
+import { throwIfAborted } from '../_abort.js'
 import { PublishConflictError } from '../errors/registry.js'
 import type { EncodedRecord } from '../record/signRecord.js'
+import { watchQueue } from './_watchQueue.js'
 import { compileNamePattern } from './namePattern.js'
 import type { AbortOptions, PublishReceipt, Registry, RegistryChange, RegistryEntry } from './types.js'
 
@@ -30,7 +31,7 @@ export function memoryRegistry(init: MemoryRegistryInit = {}): Registry {
 
 class MemoryRegistry implements Registry {
   private readonly records = new Map<string, Stored>()
-  private readonly watchers = new Set<(change: RegistryChange) => void>()
+  private readonly watchers = watchQueue()
 
   constructor(readonly id: string) {}
 
@@ -58,32 +59,11 @@ class MemoryRegistry implements Registry {
       throw new PublishConflictError(this.id, record.name, record.seq, stored.seq)
     }
     this.records.set(record.name, { bytes: new Uint8Array(bytes), seq: record.seq, id })
-    for (const notify of this.watchers) notify({ names: [record.name], reason: 'publish' })
+    this.watchers.notify({ names: [record.name], reason: 'publish' })
     return { registry: this.id, location: `memory:${id}` }
   }
 
-  async *watch(options: AbortOptions = {}): AsyncIterable<RegistryChange> {
-    const queue: RegistryChange[] = []
-    let wake: (() => void) | undefined
-    const notify = (change: RegistryChange) => {
-      queue.push(change)
-      wake?.()
-    }
-    this.watchers.add(notify)
-    try {
-      while (!options.signal?.aborted) {
-        const next = queue.shift()
-        if (next !== undefined) {
-          yield next
-          continue
-        }
-        const { promise, resolve } = Promise.withResolvers<void>()
-        wake = resolve
-        await raceSignal(promise, options.signal, `${this.id} watch`).catch(() => undefined)
-        wake = undefined
-      }
-    } finally {
-      this.watchers.delete(notify)
-    }
+  watch(options: AbortOptions = {}): AsyncIterable<RegistryChange> {
+    return this.watchers.follow(options.signal, `${this.id} watch`)
   }
 }

@@ -5,15 +5,7 @@ import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { type ControlledRegistry, controlledRegistry } from '../_helpers/controlledRegistry.js'
 import { sampleDraft } from '../_helpers/records.js'
-
-async function rejection(promise: Promise<unknown>): Promise<MeshError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(MeshError)
-  return err as MeshError
-}
+import { rejection } from '../_helpers/rejection.js'
 
 describe('mesh.publish', () => {
   let signer: LocalSigner

@@ -9,6 +9,7 @@ import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import { generateSigner, importSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { fakeClock } from '../_helpers/clock.js'
 import { sampleDraft } from '../_helpers/records.js'
+import { rejection } from '../_helpers/rejection.js'
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
@@ -23,15 +24,6 @@ function envelope(seq = 1) {
     expiresAt: new Date(NOW + 86_400_000).toISOString(),
     signatures: [],
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<MeshError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(MeshError)
-  return err as MeshError
 }
 
 function mutate(bytes: Uint8Array, change: (raw: Record<string, unknown>) => void): Uint8Array {

@@ -10,16 +10,8 @@ import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { type FakeClock, fakeClock } from '../_helpers/clock.js'
 import { type ControlledRegistry, controlledRegistry } from '../_helpers/controlledRegistry.js'
 import { sampleDraft } from '../_helpers/records.js'
+import { rejection } from '../_helpers/rejection.js'
 import { signed } from '../conformance/registryConformance.js'
-
-async function rejection(promise: Promise<unknown>): Promise<MeshError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(MeshError)
-  return err as MeshError
-}
 
 describe('version selection', () => {
   const record = {

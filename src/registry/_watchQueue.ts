@@ -1,5 +1,5 @@
-import { raceSignal } from '../../src/_abort.js'
-import type { RegistryChange } from '../../src/registry/types.js'
+import { raceSignal } from '../_abort.js'
+import type { RegistryChange } from './types.js'
 
 /** Fans registry changes out to every open `watch` iterator, each with its own queue. */
 export interface WatchQueue {
