@@ -1,26 +1,46 @@
-/** Bumped when the tables change shape; a ledger written by a newer version is refused. */
-export const SCHEMA_VERSION = 1
+import type Database from 'better-sqlite3'
+
+/** Bumped when the tables change shape; a ledger written by another version is refused. */
+export const SCHEMA_VERSION = 2
+
+/**
+ * Entries after the last `entry_ids` refresh that an id lookup scans instead of the index. The index
+ * is refreshed in bulk, sorted, every this many entries, so calls never insert at random places in a
+ * b-tree keyed by a hash. @default 4096
+ */
+export const ID_INDEX_LAG = 4096
 
 /**
  * The ledger's tables. Money is decimal text (exact, any size), never REAL. `entries.body` holds the
  * canonical JSON bytes that the entry id (a CID) and the Merkle leaf hash cover; every other column
  * is an index over facts the body already states, so `verify()` can check them against it.
+ *
+ * Every row a call writes lands at the end of its b-tree: entries, interior Merkle nodes, open
+ * attempts and charges are keyed by the entry's integer `seq`, invocations are time-ordered. The one
+ * hash-keyed index, `entry_ids` (a prefix of the CID's digest -> seq), is refreshed in sorted bulk
+ * every {@link ID_INDEX_LAG} entries; lookups scan the entries after `meta.indexed` directly.
+ *
+ * `nodes` holds the hash of every complete interior subtree of the RFC 9162 tree, keyed by
+ * `lastLeaf * 64 + level` (so nodes are appended in the order they complete): inclusion proofs and
+ * the tree state on open are O(log n) reads.
  */
 export const DDL = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entries (
   seq INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
+  id TEXT NOT NULL,
   type TEXT NOT NULL,
   invocation TEXT NOT NULL,
   body BLOB NOT NULL,
   leaf BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_invocation ON entries(invocation);
-CREATE TABLE IF NOT EXISTS open_attempts (invoked TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entry_ids (k TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (k, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS nodes (k INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS open_attempts (seq INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS charges (
   id INTEGER PRIMARY KEY,
-  entry TEXT NOT NULL UNIQUE,
+  entry INTEGER NOT NULL UNIQUE,
   invocation TEXT NOT NULL,
   function TEXT NOT NULL,
   version TEXT NOT NULL,
@@ -67,3 +87,53 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   signature BLOB NOT NULL
 );
 `
+
+/** The part of a CID the `entry_ids` index keys on: 12 base32 characters (60 bits) of its digest. */
+export const ID_KEY_SQL = 'substr(?, 10, 12)'
+
+const SQL = {
+  getMeta: 'SELECT v FROM meta WHERE k = ?',
+  setMeta: 'INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v',
+  lastEntry: 'SELECT seq, id FROM entries ORDER BY seq DESC LIMIT 1',
+  insertEntry: 'INSERT INTO entries (seq, id, type, invocation, body, leaf) VALUES (?, ?, ?, ?, ?, ?)',
+  insertNode: 'INSERT INTO nodes (k, hash) VALUES (?, ?)',
+  node: 'SELECT hash FROM nodes WHERE k = ?',
+  leaf: 'SELECT leaf FROM entries WHERE seq = ?',
+  /** Indexed entries whose CID shares the looked-up prefix (the id itself is compared too). */
+  entryByIndexedId: `SELECT e.seq AS seq, e.body AS body FROM entry_ids x JOIN entries e ON e.seq = x.seq WHERE x.k = ${ID_KEY_SQL} AND e.id = ?`,
+  /** The entries the id index does not cover yet (at most ID_INDEX_LAG of them, plus a batch). */
+  entryByRecentId: 'SELECT seq, body FROM entries WHERE seq >= ? AND id = ?',
+  indexIds:
+    'INSERT INTO entry_ids (k, seq) SELECT substr(id, 10, 12), seq FROM entries WHERE seq >= ? AND seq < ? ORDER BY 1',
+  entriesByInvocation: 'SELECT seq, id, body FROM entries WHERE invocation = ? ORDER BY seq',
+  openAttempt: 'INSERT INTO open_attempts (seq) VALUES (?)',
+  closeAttempt: 'DELETE FROM open_attempts WHERE seq = ?',
+  openAttempts:
+    'SELECT e.id AS id, e.seq AS seq, e.body AS body FROM open_attempts o JOIN entries e ON e.seq = o.seq ORDER BY o.seq',
+  insertCharge:
+    'INSERT INTO charges (entry, invocation, function, version, provider, principal, lease, currency, amount, quantity, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  chargeByEntry: 'SELECT currency, amount, quantity, lease FROM charges WHERE entry = ?',
+  getKey:
+    'SELECT function, input_cid, invocation, state, result FROM idempotency WHERE principal = ? AND key = ?',
+  claimKey:
+    "INSERT OR REPLACE INTO idempotency (principal, key, function, input_cid, invocation, state, result, at) VALUES (?, ?, ?, ?, ?, 'pending', NULL, ?)",
+  finishKey: 'UPDATE idempotency SET state = ?, result = ? WHERE principal = ? AND key = ?',
+  deleteKey: 'DELETE FROM idempotency WHERE principal = ? AND key = ?',
+  failPendingKeys: "UPDATE idempotency SET state = 'failed', result = ? WHERE state = 'pending'",
+  insertCheckpoint:
+    'INSERT OR REPLACE INTO checkpoints (tree_size, root, at, key_id, body, signature) VALUES (?, ?, ?, ?, ?, ?)',
+  lastCheckpoint:
+    'SELECT tree_size, root, at, key_id, signature FROM checkpoints ORDER BY tree_size DESC LIMIT 1',
+}
+
+/** The ledger's prepared statements, by name. */
+export type Statements = { readonly [K in keyof typeof SQL]: Database.Statement }
+
+/** Prepares every statement once per open; `leaf` and `node` return the bare hash. */
+export function prepareStatements(db: Database.Database): Statements {
+  const out: Record<string, Database.Statement> = {}
+  for (const [name, sql] of Object.entries(SQL)) out[name] = db.prepare(sql)
+  out.leaf!.pluck()
+  out.node!.pluck()
+  return out as Statements
+}

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, hash } from 'node:crypto'
 
 // RFC 9162 (Certificate Transparency 2.0), section 2.1: the Merkle Tree Hash over a list of leaves.
 // leaf = SHA-256(0x00 || data), node = SHA-256(0x01 || left || right); a list of n > 1 leaves splits
@@ -15,9 +15,17 @@ export function leafHash(data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(LEAF_PREFIX).update(data).digest())
 }
 
+const pair = Buffer.alloc(65)
+pair[0] = NODE_PREFIX[0]!
+
 /** `SHA-256(0x01 || left || right)`: an interior node's hash. */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest())
+  if (left.length !== 32 || right.length !== 32)
+    return new Uint8Array(createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest())
+  pair.set(left, 1)
+  pair.set(right, 33)
+  const digest = hash('sha256', pair, 'buffer')
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength)
 }
 
 /** The largest power of two strictly smaller than `n` (n >= 2). */
@@ -118,14 +126,19 @@ export class CompactTree {
     return [...this.peaks]
   }
 
-  append(leaf: Uint8Array): void {
-    let hash = leaf
+  /**
+   * Appends a leaf hash. The interior nodes it completes (levels 1, 2, ... of the subtrees that now
+   * end at this leaf) are pushed to `completed` when given.
+   */
+  append(leaf: Uint8Array, completed?: Uint8Array[]): void {
+    let node = leaf
     let n = this.count
     while (n % 2 === 1) {
-      hash = nodeHash(this.peaks.pop()!, hash)
+      node = nodeHash(this.peaks.pop()!, node)
+      completed?.push(node)
       n = Math.floor(n / 2)
     }
-    this.peaks.push(hash)
+    this.peaks.push(node)
     this.count++
   }
 

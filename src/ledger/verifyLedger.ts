@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3'
 import { LineageTamperedError } from '../errors/ledger.js'
 import { canonicalBytes, recordId } from '../record/codec.js'
+import { nodeKey } from './_merkleLog.js'
 import { verifyCheckpoint } from './checkpoint.js'
 import type { LineageEntry } from './entry.js'
 import { CompactTree, equalBytes, leafHash } from './merkle.js'
@@ -46,12 +47,22 @@ export function verifyLedger(db: Database.Database, logId: string, keyId?: strin
     .prepare('SELECT tree_size, root, at, key_id, signature FROM checkpoints ORDER BY tree_size')
     .all() as CheckpointRow[]
   const chargeOf = db.prepare('SELECT currency, amount FROM charges WHERE entry = ?')
+  // Stored interior Merkle nodes (what proofs are read from), walked in step with the recomputed ones.
+  const nodes = (
+    db.prepare('SELECT k, hash FROM nodes ORDER BY k').raw().iterate() as IterableIterator<[number, Buffer]>
+  )[Symbol.iterator]()
+  let nextNode = nodes.next()
+  const completedNodes: Uint8Array[] = []
   const open = new Map<string, { invocation: string; attempt: number }>()
   let prev: string | null = null
   let completed = 0
   let checked = 0
   let nextCheckpoint = 0
-  const report = (error?: LineageTamperedError): VerifyReport => ({
+  const report = (error?: LineageTamperedError): VerifyReport => {
+    nodes.return?.()
+    return summary(error)
+  }
+  const summary = (error?: LineageTamperedError): VerifyReport => ({
     ok: error === undefined,
     entries: tree.size,
     completed,
@@ -111,7 +122,7 @@ export function verifyLedger(db: Database.Database, logId: string, keyId?: strin
       open.delete(entry.invoked)
       if (entry.type === 'FUNCTION_COMPLETED') {
         completed++
-        const charge = chargeOf.get(row.id) as { currency: string | null; amount: string } | undefined
+        const charge = chargeOf.get(row.seq) as { currency: string | null; amount: string } | undefined
         if (charge === undefined) return bad('this FUNCTION_COMPLETED entry has no charge')
         if (charge.currency !== entry.charge?.currency || charge.amount !== entry.charge?.amount)
           return bad(
@@ -121,7 +132,17 @@ export function verifyLedger(db: Database.Database, logId: string, keyId?: strin
     } else {
       return bad(`unknown entry type ${String((entry as { type: unknown }).type)}`)
     }
-    tree.append(leaf)
+    completedNodes.length = 0
+    tree.append(leaf, completedNodes)
+    for (let level = 1; level <= completedNodes.length; level++) {
+      const key = nodeKey(level, row.seq)
+      while (!nextNode.done && nextNode.value[0] < key) nextNode = nodes.next()
+      if (nextNode.done || nextNode.value[0] !== key)
+        return bad(`the stored Merkle node of level ${level} ending at this entry is missing`)
+      if (!equalBytes(nextNode.value[1], completedNodes[level - 1]!))
+        return bad(`the stored Merkle node of level ${level} ending at this entry does not match the entries`)
+      nextNode = nodes.next()
+    }
     prev = row.id
     while (nextCheckpoint < checkpoints.length && checkpoints[nextCheckpoint]!.tree_size <= tree.size) {
       const cp = checkpoints[nextCheckpoint]!
@@ -162,14 +183,16 @@ export function verifyLedger(db: Database.Database, logId: string, keyId?: strin
   }
   const orphan = db
     .prepare(
-      "SELECT c.entry AS entry FROM charges c LEFT JOIN entries e ON e.id = c.entry WHERE e.id IS NULL OR e.type != 'FUNCTION_COMPLETED' LIMIT 1",
+      "SELECT c.entry AS entry, e.id AS id FROM charges c LEFT JOIN entries e ON e.seq = c.entry WHERE e.seq IS NULL OR e.type != 'FUNCTION_COMPLETED' LIMIT 1",
     )
-    .get() as { entry: string } | undefined
+    .get() as { entry: unknown; id: string | null } | undefined
   if (orphan !== undefined)
     return report(
-      new LineageTamperedError(`the charge for ${orphan.entry}`, 'no FUNCTION_COMPLETED entry has that id', {
-        entryId: orphan.entry,
-      }),
+      new LineageTamperedError(
+        `the charge for entry ${String(orphan.entry)}${orphan.id === null ? '' : ` (${orphan.id})`}`,
+        'no FUNCTION_COMPLETED entry has that seq',
+        orphan.id === null ? {} : { entryId: orphan.id },
+      ),
     )
   return report()
 }
