@@ -60,3 +60,25 @@ export function sampleDraft(
     ...overrides,
   }
 }
+
+/** The fixed "now" of record tests (fake clocks start here). */
+export const NOW = Date.parse('2026-11-22T00:00:00Z')
+
+/** A valid envelope around NOW: issued a minute before, expiring a day after. */
+export function envelope(seq = 1) {
+  return {
+    namespace: 'acme.com',
+    seq,
+    issuedAt: new Date(NOW - 60_000).toISOString(),
+    ttlSeconds: 300,
+    expiresAt: new Date(NOW + 86_400_000).toISOString(),
+    signatures: [],
+  }
+}
+
+/** Record bytes with `change` applied to the parsed JSON (signatures left as they were). */
+export function mutate(bytes: Uint8Array, change: (raw: Record<string, unknown>) => void): Uint8Array {
+  const raw = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>
+  change(raw)
+  return new TextEncoder().encode(JSON.stringify(raw))
+}

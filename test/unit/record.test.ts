@@ -8,29 +8,11 @@ import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
 import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import { generateSigner, importSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { fakeClock } from '../_helpers/clock.js'
-import { sampleDraft } from '../_helpers/records.js'
+import { envelope, mutate, NOW, sampleDraft } from '../_helpers/records.js'
 import { rejection } from '../_helpers/rejection.js'
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
-const NOW = Date.parse('2026-11-22T00:00:00Z')
-
-function envelope(seq = 1) {
-  return {
-    namespace: 'acme.com',
-    seq,
-    issuedAt: new Date(NOW - 60_000).toISOString(),
-    ttlSeconds: 300,
-    expiresAt: new Date(NOW + 86_400_000).toISOString(),
-    signatures: [],
-  }
-}
-
-function mutate(bytes: Uint8Array, change: (raw: Record<string, unknown>) => void): Uint8Array {
-  const raw = JSON.parse(dec.decode(bytes)) as Record<string, unknown>
-  change(raw)
-  return enc.encode(JSON.stringify(raw))
-}
 
 describe('canonical encoding', () => {
   it('sorts keys by UTF-16 code units and formats numbers as RFC 8785 says', () => {

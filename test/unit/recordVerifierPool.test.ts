@@ -9,28 +9,10 @@ import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
 import { RecordVerifier, type VerifiedRecord } from '../../src/trust/RecordVerifier.js'
 import { generateSigner, type LocalSigner, publicKeyObject } from '../../src/trust/signer.js'
 import { fakeClock } from '../_helpers/clock.js'
-import { sampleDraft } from '../_helpers/records.js'
+import { envelope, mutate, NOW, sampleDraft } from '../_helpers/records.js'
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
-const NOW = Date.parse('2026-11-22T00:00:00Z')
-
-function envelope(seq = 1) {
-  return {
-    namespace: 'acme.com',
-    seq,
-    issuedAt: new Date(NOW - 60_000).toISOString(),
-    ttlSeconds: 300,
-    expiresAt: new Date(NOW + 86_400_000).toISOString(),
-    signatures: [],
-  }
-}
-
-function mutate(bytes: Uint8Array, change: (raw: Record<string, unknown>) => void): Uint8Array {
-  const raw = JSON.parse(dec.decode(bytes)) as Record<string, unknown>
-  change(raw)
-  return enc.encode(JSON.stringify(raw))
-}
 
 /** What a caller can observe of a verification: the value, or the error's class, code, message and details. */
 function outcome(settled: PromiseSettledResult<VerifiedRecord>): unknown {
