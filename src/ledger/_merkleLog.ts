@@ -1,17 +1,25 @@
 import { LineageTamperedError } from '../errors/ledger.js'
 import type { Statements } from './_sql.js'
-import { CompactTree, EMPTY_ROOT, nodeHash } from './merkle.js'
+import { CompactTree, EMPTY_ROOT, nodeHash, subtreeRoot } from './merkle.js'
 
-/** The `nodes` key of the interior node at `level` (>= 1) whose subtree ends at leaf `lastLeaf`. */
+/**
+ * Interior nodes below this level are not stored: a subtree of fewer than 2^NODE_MIN_LEVEL leaves is
+ * hashed from its leaves when needed (at most 8 reads), which keeps the rows a call writes to one
+ * node per 16 entries. @default 4
+ */
+export const NODE_MIN_LEVEL = 4
+
+/** The `nodes` key of the interior node at `level` (>= NODE_MIN_LEVEL) whose subtree ends at leaf `lastLeaf`. */
 export function nodeKey(level: number, lastLeaf: number): number {
   return lastLeaf * 64 + level
 }
 
 /**
  * The ledger's RFC 9162 tree: the compact range in memory (for appends and the current root) over
- * the leaf hashes in `entries.leaf` and every complete interior subtree's hash in `nodes`. Nothing is
- * recomputed from all the leaves: opening reads the O(log n) peaks, an inclusion proof reads
- * O(log n) stored hashes.
+ * the leaf hashes in `entries.leaf` and the hash of every complete subtree of 2^NODE_MIN_LEVEL or
+ * more leaves in `nodes`. Nothing is recomputed from all the leaves: opening reads the O(log n)
+ * peaks, an inclusion proof reads O(log n) stored hashes (plus at most 15 leaves for its lowest
+ * levels).
  */
 export class MerkleLog {
   readonly tree: CompactTree
@@ -20,16 +28,32 @@ export class MerkleLog {
     private readonly st: Statements,
     size: number,
   ) {
-    const peaks: Uint8Array[] = []
-    let start = 0
-    for (let level = 52; level >= 0; level--) {
-      const width = 2 ** level
-      if (size - start >= width) {
-        peaks.push(this.subtree(level, start))
-        start += width
+    this.tree = this.load(size)
+  }
+
+  /**
+   * The compact tree over the first `size` leaves, from their O(log n) stored peaks; from every stored
+   * leaf when a peak cannot be read (a damaged file still opens, and `verify()` names the damage).
+   */
+  private load(size: number): CompactTree {
+    try {
+      const peaks: Uint8Array[] = []
+      let start = 0
+      for (let level = 52; level >= 0; level--) {
+        const width = 2 ** level
+        if (size - start >= width) {
+          peaks.push(this.subtree(level, start))
+          start += width
+        }
       }
+      return new CompactTree(size, peaks)
+    } catch (err) {
+      if (!(err instanceof LineageTamperedError)) throw err
+      const tree = new CompactTree()
+      for (const leaf of this.st.leaves.iterate(0, size) as Iterable<Buffer>)
+        tree.append(new Uint8Array(leaf))
+      return tree
     }
-    this.tree = new CompactTree(size, peaks)
   }
 
   get size(): number {
@@ -45,7 +69,7 @@ export class MerkleLog {
 
   /** Stores the nodes {@link append} returned for leaf `seq` (inside the write transaction). */
   writeNodes(seq: number, completed: readonly Uint8Array[]): void {
-    for (let i = 0; i < completed.length; i++) {
+    for (let i = NODE_MIN_LEVEL - 1; i < completed.length; i++) {
       const h = completed[i]!
       this.st.insertNode.run(nodeKey(i + 1, seq), Buffer.from(h.buffer, h.byteOffset, h.byteLength))
     }
@@ -94,8 +118,18 @@ export class MerkleLog {
 
   /** The stored hash of the perfect subtree of 2^level leaves starting at leaf `start`. */
   private subtree(level: number, start: number): Uint8Array {
+    if (level > 0 && level < NODE_MIN_LEVEL) {
+      const leaves = (this.st.leaves.all(start, start + 2 ** level) as Buffer[]).map(
+        (b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
+      )
+      if (leaves.length === 2 ** level) return subtreeRoot(leaves)
+    }
     const row = (
-      level === 0 ? this.st.leaf.get(start) : this.st.node.get(nodeKey(level, start + 2 ** level - 1))
+      level === 0
+        ? this.st.leaf.get(start)
+        : level < NODE_MIN_LEVEL
+          ? undefined
+          : this.st.node.get(nodeKey(level, start + 2 ** level - 1))
     ) as Buffer | undefined
     if (row === undefined)
       throw new LineageTamperedError(

@@ -51,28 +51,58 @@ const KEYS = [
   'v',
   'version',
 ].sort()
-const KEY_JSON = KEYS.map((k) => `${JSON.stringify(k)}:`)
 const LEDGER_SET = new Set(['v', 'seq', 'prev', 'at'])
 
-function valueJson(value: unknown): string {
+/**
+ * A copy of a nested value whose objects have their keys in RFC 8785 order, so that `JSON.stringify`
+ * writes its canonical form; `undefined` when the value is not plain JSON or has a key starting with
+ * a digit (the general path decides).
+ */
+function sorted(value: unknown): unknown {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value)
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError('non-finite number in JSON')
-      return JSON.stringify(value)
     case 'boolean':
-      return value ? 'true' : 'false'
+      return value
+    case 'number':
+      return Number.isFinite(value) ? value : undefined
+    case 'object': {
+      if (value === null) return null
+      if (Array.isArray(value)) {
+        const out: unknown[] = []
+        for (const item of value) {
+          const v = item === undefined ? null : sorted(item)
+          if (v === undefined) return undefined
+          out.push(v)
+        }
+        return out
+      }
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) return undefined
+      const record = value as Record<string, unknown>
+      const out: Record<string, unknown> = {}
+      for (const key of Object.keys(record).sort()) {
+        // Engines put integer-like keys first whatever the insertion order: leave those to the general path.
+        const c = key.charCodeAt(0)
+        if (c >= 48 && c <= 57) return undefined
+        if (record[key] === undefined) continue
+        const v = sorted(record[key])
+        if (v === undefined) return undefined
+        out[key] = v
+      }
+      return out
+    }
     default:
-      return canonicalJson(value)
+      return undefined
   }
 }
 
 /**
  * Builds an entry from a call's fields and the ledger's `seq`, `prev` and `at`, and seals it: its
- * RFC 8785 bytes (written straight from a fixed key order, no sorting per entry), its id (the CID of
- * the bytes) and its RFC 9162 leaf hash, both from one buffer. Fields with `undefined` values are
- * left out. An unknown field (never from the ledger's own callers) takes the general path.
+ * RFC 8785 bytes, its id (the CID of the bytes) and its RFC 9162 leaf hash, both from one buffer.
+ * The entry object is built with its keys already in canonical order (a fixed list, no sorting per
+ * entry), so the engine's `JSON.stringify` writes the canonical text: RFC 8785 writes strings and
+ * finite numbers exactly as `JSON.stringify` does. Fields with `undefined` values are left out.
+ * Anything else (an unknown field, a non-plain value) takes the general canonicalizer.
  */
 export function sealEntry(
   fields: Readonly<Record<string, unknown>>,
@@ -80,14 +110,14 @@ export function sealEntry(
   prev: string | null,
   at: number,
 ): Sealed {
-  let known = 0
   let defined = 0
   for (const key in fields) {
     if (fields[key] === undefined || LEDGER_SET.has(key)) continue
     defined++
   }
   const entry: Record<string, unknown> = {}
-  let json = '{'
+  let known = 0
+  let plain = true
   for (let i = 0; i < KEYS.length; i++) {
     const key = KEYS[i]!
     let value: unknown
@@ -99,17 +129,21 @@ export function sealEntry(
       value = fields[key]
       if (value === undefined) continue
       known++
+      if (typeof value === 'object' || typeof value === 'number') {
+        value = sorted(value)
+        if (value === undefined) plain = false
+      } else if (typeof value !== 'string' && typeof value !== 'boolean') plain = false
     }
-    json += (json.length === 1 ? '' : ',') + KEY_JSON[i]! + valueJson(value)
     entry[key] = value
   }
-  if (known !== defined) {
+  if (known !== defined || !plain || !Number.isFinite(seq) || !Number.isFinite(at)) {
     const all: Record<string, unknown> = {}
     for (const key in fields) if (fields[key] !== undefined) all[key] = fields[key]
     Object.assign(all, { v: 1, seq, prev, at })
-    return sealText(canonicalJson(all), JSON.parse(canonicalJson(all)) as LineageEntry, seq)
+    const text = canonicalJson(all)
+    return sealText(text, JSON.parse(text) as LineageEntry, seq)
   }
-  return sealText(`${json}}`, entry as unknown as LineageEntry, seq)
+  return sealText(JSON.stringify(entry), entry as unknown as LineageEntry, seq)
 }
 
 function sealText(json: string, entry: LineageEntry, seq: number): Sealed {

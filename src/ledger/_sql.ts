@@ -20,9 +20,9 @@ export const ID_INDEX_LAG = 4096
  * hash-keyed index, `entry_ids` (a prefix of the CID's digest -> seq), is refreshed in sorted bulk
  * every {@link ID_INDEX_LAG} entries; lookups scan the entries after `meta.indexed` directly.
  *
- * `nodes` holds the hash of every complete interior subtree of the RFC 9162 tree, keyed by
- * `lastLeaf * 64 + level` (so nodes are appended in the order they complete): inclusion proofs and
- * the tree state on open are O(log n) reads.
+ * `nodes` holds the hash of every complete subtree of 16 or more leaves of the RFC 9162 tree, keyed
+ * by `lastLeaf * 64 + level` (so nodes are appended in the order they complete): inclusion proofs
+ * and the tree state on open are O(log n) reads.
  */
 export const DDL = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
@@ -99,6 +99,7 @@ const SQL = {
   insertNode: 'INSERT INTO nodes (k, hash) VALUES (?, ?)',
   node: 'SELECT hash FROM nodes WHERE k = ?',
   leaf: 'SELECT leaf FROM entries WHERE seq = ?',
+  leaves: 'SELECT leaf FROM entries WHERE seq >= ? AND seq < ? ORDER BY seq',
   /** Indexed entries whose CID shares the looked-up prefix (the id itself is compared too). */
   entryByIndexedId: `SELECT e.seq AS seq, e.body AS body FROM entry_ids x JOIN entries e ON e.seq = x.seq WHERE x.k = ${ID_KEY_SQL} AND e.id = ?`,
   /** The entries the id index does not cover yet (at most ID_INDEX_LAG of them, plus a batch). */
@@ -129,11 +130,13 @@ const SQL = {
 /** The ledger's prepared statements, by name. */
 export type Statements = { readonly [K in keyof typeof SQL]: Database.Statement }
 
-/** Prepares every statement once per open; `leaf` and `node` return the bare hash. */
+/** Prepares every statement once per open; `leaf`, `leaves` and `node` return bare hashes. */
 export function prepareStatements(db: Database.Database): Statements {
   const out: Record<string, Database.Statement> = {}
   for (const [name, sql] of Object.entries(SQL)) out[name] = db.prepare(sql)
   out.leaf!.pluck()
   out.node!.pluck()
+  out.leaves!.pluck()
+  out.leaves!.pluck()
   return out as Statements
 }

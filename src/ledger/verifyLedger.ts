@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import { LineageTamperedError } from '../errors/ledger.js'
 import { canonicalBytes, recordId } from '../record/codec.js'
-import { nodeKey } from './_merkleLog.js'
+import { NODE_MIN_LEVEL, nodeKey } from './_merkleLog.js'
 import { verifyCheckpoint } from './checkpoint.js'
 import type { LineageEntry } from './entry.js'
 import { CompactTree, equalBytes, leafHash } from './merkle.js'
@@ -134,7 +134,7 @@ export function verifyLedger(db: Database.Database, logId: string, keyId?: strin
     }
     completedNodes.length = 0
     tree.append(leaf, completedNodes)
-    for (let level = 1; level <= completedNodes.length; level++) {
+    for (let level = NODE_MIN_LEVEL; level <= completedNodes.length; level++) {
       const key = nodeKey(level, row.seq)
       while (!nextNode.done && nextNode.value[0] < key) nextNode = nodes.next()
       if (nextNode.done || nextNode.value[0] !== key)
