@@ -23,6 +23,7 @@ import type { Provider } from '../record/schema.js'
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/httpTransport.js'
 import type { Transport } from '../transport/types.js'
 import { checkCallOptions } from './_callOptions.js'
+import { CALLER, CallSignal } from './_callSignal.js'
 import { RetryBudget } from './RetryBudget.js'
 import { SchemaCache } from './SchemaCache.js'
 import { childTraceparent, traceOf } from './traceparent.js'
@@ -63,9 +64,6 @@ interface Flight {
   readonly inputCid: string
   readonly promise: Promise<CallResult>
 }
-
-const CALLER = Symbol('caller aborted')
-const DEADLINE = Symbol('deadline')
 
 class GovernedInvoker implements Invoker {
   private readonly schemas = new SchemaCache()
@@ -220,13 +218,8 @@ class GovernedInvoker implements Invoker {
       this.defaultTimeoutMs,
     )
     const deadline = started + budgetMs
-    // One controller per call: fires on the deadline or when the caller aborts.
-    const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(DEADLINE), Math.max(0, deadline - Date.now()))
-    const callerSignal = options.signal
-    const onCallerAbort = () => controller.abort(CALLER)
-    callerSignal?.addEventListener('abort', onCallerAbort, { once: true })
-    if (callerSignal?.aborted) controller.abort(CALLER)
+    // One stop condition per call: the deadline or the caller's abort (a signal only when asked for).
+    const controller = new CallSignal(deadline, options.signal)
     this.budget.recordCall()
     const summary: string[] = []
     const entries: string[] = []
@@ -238,7 +231,7 @@ class GovernedInvoker implements Invoker {
       for (let attempt = 1; ; attempt++) {
         const provider = plan[(attempt - 1) % plan.length]!
         const { transport } = provider
-        if (controller.signal.aborted) throw this.stopError(controller, name, budgetMs, summary, source)
+        if (controller.aborted) throw this.stopError(controller, name, budgetMs, summary, source)
         const currency = provider.provider.cost?.unit ?? null
         const cost = provider.cost
         let reservation: Reservation | undefined
@@ -294,11 +287,11 @@ class GovernedInvoker implements Invoker {
         const t0 = performance.now()
         let attemptController: AbortController | undefined
         let attemptTimer: NodeJS.Timeout | undefined
-        let signal = controller.signal
+        let attemptSignal: AbortSignal | undefined
         if (options.attemptTimeoutMs !== undefined) {
           const ac = new AbortController()
           attemptController = ac
-          signal = AbortSignal.any([controller.signal, ac.signal])
+          attemptSignal = AbortSignal.any([controller.signal, ac.signal])
           attemptTimer = setTimeout(() => ac.abort(), options.attemptTimeoutMs)
         }
         let failure: MeshError
@@ -316,11 +309,14 @@ class GovernedInvoker implements Invoker {
             traceparent,
             principal,
             deadline,
-            signal,
+            // Made on first read: a synchronous local handler that never looks costs no controller.
+            get signal() {
+              return attemptSignal ?? controller.signal
+            },
             maxResponseBytes: this.maxResponseBytes,
           })
           if (attemptTimer !== undefined) clearTimeout(attemptTimer)
-          if (controller.signal.aborted) throw controller.signal.reason
+          if (controller.aborted) throw controller.reason
           this.schemas.checkOutput(
             name,
             version,
@@ -403,7 +399,7 @@ class GovernedInvoker implements Invoker {
         const sent = failure instanceof ProviderCallError ? failure.sent : true
         sentAny ||= sent
         if (health !== undefined) {
-          if (controller.signal.reason === CALLER) health.cancel()
+          if (controller.reason === CALLER) health.cancel()
           else if (failure instanceof ProviderCallError) health.failure(latency, failure.failure)
           else health.failure(latency, 'timeout')
         }
@@ -433,8 +429,7 @@ class GovernedInvoker implements Invoker {
         await this.backoff(attempt, controller.signal, deadline)
       }
     } finally {
-      clearTimeout(timer)
-      callerSignal?.removeEventListener('abort', onCallerAbort)
+      controller.dispose()
     }
   }
 
@@ -461,7 +456,7 @@ class GovernedInvoker implements Invoker {
 
   private classify(
     err: unknown,
-    controller: AbortController,
+    controller: CallSignal,
     attempt: AbortController | undefined,
     provider: Provider,
     options: CallOptions,
@@ -470,7 +465,7 @@ class GovernedInvoker implements Invoker {
     summary: string[],
     source: string,
   ): MeshError {
-    if (controller.signal.aborted) return this.stopError(controller, name, budgetMs, summary, source)
+    if (controller.aborted) return this.stopError(controller, name, budgetMs, summary, source)
     if (attempt?.signal.aborted)
       return new ProviderTimeoutError(provider.id, provider.endpoint, options.attemptTimeoutMs!)
     if (err instanceof MeshError) return err
@@ -484,13 +479,13 @@ class GovernedInvoker implements Invoker {
   }
 
   private stopError(
-    controller: AbortController,
+    controller: CallSignal,
     name: string,
     budgetMs: number,
     summary: string[],
     source: string,
   ): MeshError {
-    if (controller.signal.reason === CALLER) return new AbortedError(`call ${name}`)
+    if (controller.reason === CALLER) return new AbortedError(`call ${name}`)
     return new DeadlineExceededError(name, budgetMs, [...summary], source)
   }
 

@@ -47,7 +47,10 @@ function callLocal(marketplace: Marketplace, request: TransportRequest): Promise
     )
   let quantity: bigint | undefined
   const context: GovernedCallContext = {
-    signal: request.signal,
+    // Read lazily: the invoker makes the call's AbortController only when someone asks for it.
+    get signal() {
+      return request.signal
+    },
     ...(request.deadline === undefined ? {} : { deadline: request.deadline }),
     ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
     traceparent: request.traceparent,
