@@ -272,7 +272,7 @@ export class Ledger {
         this.st.openAttempt.run(sealed.seq)
         sealed.open = true
       }
-      if (claim !== undefined) writeClaim(this.st, claim, sealed.entry.at)
+      if (claim !== undefined) writeClaim(this.st, claim, sealed.at)
     }, lazy)
     committed.catch(() => {})
     return Object.assign(sealed, { committed })
@@ -301,22 +301,21 @@ export class Ledger {
     const settle =
       bill.reservation === undefined ? undefined : this.leaseBook.settle(bill.reservation, bill.amount)
     const lease = bill.reservation?.lease
-    const e = sealed.entry
     await this.writer.enqueue(() => {
       this.insert(sealed)
       if (attempt.open === true) this.st.closeAttempt.run(invoked.seq)
       this.st.insertCharge.run(
         sealed.seq,
-        e.invocation,
-        e.function,
-        e.version,
-        e.provider,
-        e.principal,
+        fields.invocation,
+        fields.function,
+        fields.version,
+        fields.provider,
+        fields.principal,
         lease ?? null,
         bill.currency,
         amount,
         bill.quantity.toString(),
-        e.at,
+        sealed.at,
       )
       settle?.()
       if (key !== undefined) writeKeyResult(this.st, key, sealed.id)
@@ -492,14 +491,7 @@ export class Ledger {
   }
 
   private insert(sealed: Sealed): void {
-    this.st.insertEntry.run(
-      sealed.seq,
-      sealed.id,
-      sealed.entry.type,
-      sealed.entry.invocation,
-      sealed.bytes,
-      sealed.leaf,
-    )
+    this.st.insertEntry.run(sealed.seq, sealed.id, sealed.type, sealed.invocation, sealed.bytes, sealed.leaf)
     if (sealed.nodes.length > 0) this.merkle.writeNodes(sealed.seq, sealed.nodes)
     this.written = sealed.seq + 1
   }

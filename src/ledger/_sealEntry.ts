@@ -7,7 +7,11 @@ export interface Sealed {
   readonly id: string
   readonly seq: number
   readonly bytes: Buffer
+  /** The entry, parsed from `bytes` when first read. */
   readonly entry: LineageEntry
+  readonly type: string
+  readonly invocation: string
+  readonly at: number
   /** The RFC 9162 leaf hash of `bytes`. */
   readonly leaf: Buffer
   /** The interior Merkle nodes this leaf completed, stored with it. */
@@ -20,133 +24,134 @@ export interface Sealed {
 
 const NONE: readonly Uint8Array[] = []
 
-// Every key a lineage entry can have, in RFC 8785 order (UTF-16 code units), each with its JSON.
-const KEYS = [
-  'at',
-  'attempt',
-  'charge',
-  'durationMs',
-  'endpoint',
-  'error',
-  'function',
-  'idempotencyClass',
-  'idempotencyKey',
-  'inputCid',
-  'invocation',
-  'invoked',
-  'lease',
-  'outputCid',
-  'prev',
-  'principal',
-  'provider',
-  'quantity',
-  'reason',
-  'recordId',
-  'recovered',
-  'sent',
-  'seq',
-  'traceparent',
-  'trigger',
-  'type',
-  'v',
-  'version',
-].sort()
 const LEDGER_SET = new Set(['v', 'seq', 'prev', 'at'])
 
-/**
- * A copy of a nested value whose objects have their keys in RFC 8785 order, so that `JSON.stringify`
- * writes its canonical form; `undefined` when the value is not plain JSON or has a key starting with
- * a digit (the general path decides).
- */
-function sorted(value: unknown): unknown {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return value
-    case 'number':
-      return Number.isFinite(value) ? value : undefined
-    case 'object': {
-      if (value === null) return null
-      if (Array.isArray(value)) {
-        const out: unknown[] = []
-        for (const item of value) {
-          const v = item === undefined ? null : sorted(item)
-          if (v === undefined) return undefined
-          out.push(v)
-        }
-        return out
-      }
-      const proto = Object.getPrototypeOf(value)
-      if (proto !== Object.prototype && proto !== null) return undefined
-      const record = value as Record<string, unknown>
-      const out: Record<string, unknown> = {}
-      for (const key of Object.keys(record).sort()) {
-        // Engines put integer-like keys first whatever the insertion order: leave those to the general path.
-        const c = key.charCodeAt(0)
-        if (c >= 48 && c <= 57) return undefined
-        if (record[key] === undefined) continue
-        const v = sorted(record[key])
-        if (v === undefined) return undefined
-        out[key] = v
-      }
-      return out
-    }
-    default:
-      return undefined
+/** Thrown inside the per-type writers when a value is not what the type says: the general path takes over. */
+const GENERAL = Symbol('general path')
+
+function q(value: unknown): string {
+  if (typeof value !== 'string') throw GENERAL
+  return JSON.stringify(value)
+}
+
+function n(value: unknown): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw GENERAL
+  return String(value)
+}
+
+function b(value: unknown): string {
+  if (typeof value !== 'boolean') throw GENERAL
+  return value ? 'true' : 'false'
+}
+
+function o(value: unknown): string {
+  if (value === null || typeof value !== 'object') throw GENERAL
+  return canonicalJson(value)
+}
+
+type F = Readonly<Record<string, unknown>>
+
+// One writer per entry type, keys in RFC 8785 order, values read by name. Each returns the text and
+// the number of fields it used, so a field it does not know sends the entry to the general path.
+function invokedText(f: F, seq: number, prev: string, at: number): [string, number] {
+  let used = 13
+  let s = `{"at":${n(at)},"attempt":${n(f.attempt)},"endpoint":${q(f.endpoint)},"function":${q(f.function)},"idempotencyClass":${q(f.idempotencyClass)}`
+  if (f.idempotencyKey !== undefined) {
+    s += `,"idempotencyKey":${q(f.idempotencyKey)}`
+    used++
+  }
+  s += `,"inputCid":${q(f.inputCid)},"invocation":${q(f.invocation)}`
+  if (f.lease !== undefined) {
+    s += `,"lease":${q(f.lease)}`
+    used++
+  }
+  s += `,"prev":${prev},"principal":${q(f.principal)},"provider":${q(f.provider)},"reason":${q(f.reason)},"recordId":${q(f.recordId)},"seq":${n(seq)},"traceparent":${q(f.traceparent)}`
+  if (f.trigger !== undefined) {
+    s += `,"trigger":${o(f.trigger)}`
+    used++
+  }
+  return [`${s},"type":"FUNCTION_INVOKED","v":1,"version":${q(f.version)}}`, used]
+}
+
+function completedText(f: F, seq: number, prev: string, at: number): [string, number] {
+  return [
+    `{"at":${n(at)},"attempt":${n(f.attempt)},"charge":${o(f.charge)},"durationMs":${n(f.durationMs)},"function":${q(f.function)},"invocation":${q(f.invocation)},"invoked":${q(f.invoked)},"outputCid":${q(f.outputCid)},"prev":${prev},"principal":${q(f.principal)},"provider":${q(f.provider)},"quantity":${q(f.quantity)},"seq":${n(seq)},"type":"FUNCTION_COMPLETED","v":1,"version":${q(f.version)}}`,
+    12,
+  ]
+}
+
+function failedText(f: F, seq: number, prev: string, at: number): [string, number] {
+  let s = `{"at":${n(at)},"attempt":${n(f.attempt)},"durationMs":${n(f.durationMs)},"error":${o(f.error)},"function":${q(f.function)},"invocation":${q(f.invocation)},"invoked":${q(f.invoked)},"prev":${prev},"principal":${q(f.principal)},"provider":${q(f.provider)}`
+  let used = 11
+  if (f.recovered !== undefined) {
+    s += `,"recovered":${b(f.recovered)}`
+    used++
+  }
+  return [
+    `${s},"sent":${b(f.sent)},"seq":${n(seq)},"type":"FUNCTION_FAILED","v":1,"version":${q(f.version)}}`,
+    used,
+  ]
+}
+
+const WRITERS: Record<string, (f: F, seq: number, prev: string, at: number) => [string, number]> = {
+  FUNCTION_INVOKED: invokedText,
+  FUNCTION_COMPLETED: completedText,
+  FUNCTION_FAILED: failedText,
+}
+
+class SealedRecord implements Sealed {
+  nodes = NONE
+  closed = false
+  open = false
+  private parsed: LineageEntry | undefined
+
+  constructor(
+    readonly id: string,
+    readonly seq: number,
+    readonly bytes: Buffer,
+    readonly leaf: Buffer,
+    readonly type: string,
+    readonly invocation: string,
+    readonly at: number,
+  ) {}
+
+  get entry(): LineageEntry {
+    this.parsed ??= JSON.parse(this.bytes.toString('utf8')) as LineageEntry
+    return this.parsed
   }
 }
 
 /**
  * Builds an entry from a call's fields and the ledger's `seq`, `prev` and `at`, and seals it: its
  * RFC 8785 bytes, its id (the CID of the bytes) and its RFC 9162 leaf hash, both from one buffer.
- * The entry object is built with its keys already in canonical order (a fixed list, no sorting per
- * entry), so the engine's `JSON.stringify` writes the canonical text: RFC 8785 writes strings and
- * finite numbers exactly as `JSON.stringify` does. Fields with `undefined` values are left out.
- * Anything else (an unknown field, a non-plain value) takes the general canonicalizer.
+ * The text is written by a writer per entry type whose keys are already in canonical order (no
+ * object built, no sorting per entry), values as RFC 8785 writes them (`JSON.stringify` for strings,
+ * finite numbers, the canonicalizer for nested objects). Fields with `undefined` values are left
+ * out. An unknown field or a value of another type takes the general canonicalizer.
  */
-export function sealEntry(
-  fields: Readonly<Record<string, unknown>>,
-  seq: number,
-  prev: string | null,
-  at: number,
-): Sealed {
-  let defined = 0
-  for (const key in fields) {
-    if (fields[key] === undefined || LEDGER_SET.has(key)) continue
-    defined++
-  }
-  const entry: Record<string, unknown> = {}
-  let known = 0
-  let plain = true
-  for (let i = 0; i < KEYS.length; i++) {
-    const key = KEYS[i]!
-    let value: unknown
-    if (key === 'seq') value = seq
-    else if (key === 'prev') value = prev
-    else if (key === 'at') value = at
-    else if (key === 'v') value = 1
-    else {
-      value = fields[key]
-      if (value === undefined) continue
-      known++
-      if (typeof value === 'object' || typeof value === 'number') {
-        value = sorted(value)
-        if (value === undefined) plain = false
-      } else if (typeof value !== 'string' && typeof value !== 'boolean') plain = false
+export function sealEntry(fields: F, seq: number, prev: string | null, at: number): Sealed {
+  let json: string | undefined
+  const writer = typeof fields.type === 'string' ? WRITERS[fields.type] : undefined
+  if (writer !== undefined) {
+    try {
+      const [text, used] = writer(fields, seq, prev === null ? 'null' : q(prev), at)
+      let defined = 0
+      for (const key in fields) if (fields[key] !== undefined && !LEDGER_SET.has(key)) defined++
+      if (defined === used) json = text
+    } catch (err) {
+      if (err !== GENERAL) throw err
     }
-    entry[key] = value
   }
-  if (known !== defined || !plain || !Number.isFinite(seq) || !Number.isFinite(at)) {
+  if (json === undefined) {
     const all: Record<string, unknown> = {}
     for (const key in fields) if (fields[key] !== undefined) all[key] = fields[key]
     Object.assign(all, { v: 1, seq, prev, at })
-    const text = canonicalJson(all)
-    return sealText(text, JSON.parse(text) as LineageEntry, seq)
+    json = canonicalJson(all)
   }
-  return sealText(JSON.stringify(entry), entry as unknown as LineageEntry, seq)
+  return sealText(json, seq, String(fields.type), String(fields.invocation), at)
 }
 
-function sealText(json: string, entry: LineageEntry, seq: number): Sealed {
+function sealText(json: string, seq: number, type: string, invocation: string, at: number): Sealed {
   const length = Buffer.byteLength(json)
   // 0x00 || bytes: the leaf hash covers all of it, the CID the bytes after the prefix.
   const buf = Buffer.allocUnsafe(length + 1)
@@ -155,5 +160,5 @@ function sealText(json: string, entry: LineageEntry, seq: number): Sealed {
   const bytes = buf.subarray(1)
   const leaf = hash('sha256', buf, 'buffer')
   const id = cidOfDigest(hash('sha256', bytes, 'buffer'))
-  return { id, seq, bytes, entry, leaf, nodes: NONE, closed: false, open: false }
+  return new SealedRecord(id, seq, bytes, leaf, type, invocation, at)
 }

@@ -30,7 +30,93 @@ const fields = fc.record(
   { requiredKeys: ['type', 'invocation'] },
 )
 
+const str = fc.string({ unit: 'binary' })
+const num = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }))
+const base = { invocation: str, attempt: num, function: str, version: str, provider: str, principal: str }
+const wellFormed = fc.oneof(
+  fc.record(
+    {
+      ...base,
+      type: fc.constant('FUNCTION_INVOKED'),
+      endpoint: str,
+      recordId: str,
+      reason: str,
+      inputCid: str,
+      idempotencyClass: str,
+      idempotencyKey: str,
+      traceparent: str,
+      lease: str,
+      trigger: fc.record({ kind: str, eventCid: str }),
+    },
+    {
+      requiredKeys: [
+        'type',
+        'invocation',
+        'attempt',
+        'function',
+        'version',
+        'provider',
+        'principal',
+        'endpoint',
+        'recordId',
+        'reason',
+        'inputCid',
+        'idempotencyClass',
+        'traceparent',
+      ],
+    },
+  ),
+  fc.record({
+    ...base,
+    type: fc.constant('FUNCTION_COMPLETED'),
+    invoked: str,
+    outputCid: str,
+    durationMs: num,
+    quantity: str,
+    charge: fc.record({ amount: str, currency: fc.option(str) }),
+  }),
+  fc.record(
+    {
+      ...base,
+      type: fc.constant('FUNCTION_FAILED'),
+      invoked: str,
+      error: fc.record({ code: str, message: str }),
+      sent: fc.boolean(),
+      durationMs: num,
+      recovered: fc.constant(true),
+    },
+    {
+      requiredKeys: [
+        'type',
+        'invocation',
+        'attempt',
+        'function',
+        'version',
+        'provider',
+        'principal',
+        'invoked',
+        'error',
+        'sent',
+        'durationMs',
+      ],
+    },
+  ),
+)
+
 describe('sealing lineage entries', () => {
+  it('writes each entry type exactly as the RFC 8785 reference does, optional fields or not', () => {
+    fc.assert(
+      fc.property(wellFormed, fc.nat(), fc.option(str), fc.nat(), (f, seq, prev, at) => {
+        const sealed = sealEntry(f, seq, prev, at)
+        const expected = canonicalBytes({ ...f, v: 1, seq, prev, at })
+        expect(new Uint8Array(sealed.bytes)).toEqual(expected)
+        expect(sealed.id).toBe(recordId(expected))
+        expect(new Uint8Array(sealed.leaf)).toEqual(leafHash(expected))
+      }),
+      { numRuns: 600 },
+    )
+  })
+
   it('writes the RFC 8785 bytes of the entry, its CID and its leaf hash, for any field values', () => {
     fc.assert(
       fc.property(fields, fc.nat(), fc.option(fc.string()), fc.nat(), (f, seq, prev, at) => {
