@@ -44,6 +44,13 @@ export interface LeaseInfo {
   readonly balances: Readonly<Record<string, LeaseBalance>>
 }
 
+/** `mesh.leases`: grant, read and revoke, each write committed before it resolves. */
+export interface LeaseFacade {
+  grant(grant: LeaseGrant): Promise<LeaseInfo>
+  get(id: string): LeaseInfo
+  revoke(id: string): Promise<void>
+}
+
 /** Cost held against a lease for one attempt; settled with the charge or released on failure. */
 export interface Reservation {
   readonly lease: string
@@ -195,6 +202,23 @@ export class LeaseBook {
 
   get(id: string): LeaseInfo {
     return describe(this.require(id))
+  }
+
+  /** The public lease API over this book, persisting through the ledger's writer. */
+  facade(enqueue: (write: () => void) => Promise<void>, assertOpen: () => void): LeaseFacade {
+    return {
+      grant: async (grant) => {
+        assertOpen()
+        const { info, write } = this.prepareGrant(grant)
+        await enqueue(write)
+        return info
+      },
+      get: (id) => this.get(id),
+      revoke: async (id) => {
+        assertOpen()
+        await enqueue(this.prepareRevoke(id))
+      },
+    }
   }
 
   /**

@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { type Clock, systemClock } from '../clock.js'
 import {
   LedgerClosedError,
-  LedgerLockedError,
   LedgerOpenError,
   LedgerQueryError,
   LineageEntryNotFoundError,
 } from '../errors/ledger.js'
-import { generateSigner, importSigner, type PrivateKeyJwk, type Signer } from '../trust/signer.js'
+import type { Signer } from '../trust/signer.js'
+import { Checkpointer, storedSigner } from './_checkpointer.js'
+import { EntryIndex } from './_entryIndex.js'
 import { GroupCommit } from './_groupCommit.js'
 import { MerkleLog } from './_merkleLog.js'
-import { type Sealed, sealEntry } from './_sealEntry.js'
-import { DDL, ID_INDEX_LAG, prepareStatements, SCHEMA_VERSION, type Statements } from './_sql.js'
-import { type Checkpoint, checkpointPayload, type InclusionProof } from './checkpoint.js'
+import { openFile } from './_openFile.js'
+import { recoverOpenAttempts } from './_recover.js'
+import { type Sealed, sealEntry, sealedFromRow } from './_sealEntry.js'
+import { DDL, prepareStatements, SCHEMA_VERSION, type Statements } from './_sql.js'
+import { chargeFor, readCharge, writeCharge } from './charges.js'
+import type { Checkpoint, InclusionProof } from './checkpoint.js'
 import type { CompletedEntry, FailedEntry, InvokedEntry, LineageEntry, SealedEntry } from './entry.js'
 import {
   type KeyClaim,
@@ -26,42 +28,17 @@ import {
   writeKeyFailure,
   writeKeyResult,
 } from './idempotencyKeys.js'
-import { LeaseBook, type LeaseGrant, type LeaseInfo, type Reservation } from './LeaseBook.js'
+import { LeaseBook, type LeaseFacade, type Reservation } from './LeaseBook.js'
+import type { Charge, LedgerInit } from './types.js'
 import { type UsageOptions, type UsageRow, usageOf } from './usage.js'
 import { type VerifyReport, verifyLedger } from './verifyLedger.js'
 
+// Re-exported for the package entry point, which names them from this module.
 export type { KeyClaim, KeyRecord } from './idempotencyKeys.js'
+export type { Charge, LedgerInit } from './types.js'
 
 /** Entries between two signed checkpoints. @default 1024 */
 export const DEFAULT_CHECKPOINT_EVERY = 1024
-
-/** How the ledger is opened. */
-export interface LedgerInit {
-  /** The SQLite file (created with its directory if missing). `:memory:` keeps it in memory (tests only). */
-  path: string
-  /** The key that signs checkpoints. By default a key is made on first open and kept in the ledger file. */
-  signer?: Signer
-  /** @default DEFAULT_CHECKPOINT_EVERY */
-  checkpointEvery?: number
-  /**
-   * `normal`: WAL with synchronous=NORMAL, a committed batch survives a process crash (the OS holds
-   * it) and the WAL is synced at checkpoints; `full`: every batch commit is also synced to disk, which
-   * also survives power loss. @default 'normal'
-   */
-  durability?: 'normal' | 'full'
-  clock?: Clock
-}
-
-/** The charge written with a FUNCTION_COMPLETED entry. Amounts are integer base units. */
-export interface Charge {
-  /** The FUNCTION_COMPLETED entry id the charge belongs to. */
-  readonly entry: string
-  /** `null` when the provider is free. */
-  readonly currency: string | null
-  readonly amount: bigint
-  readonly quantity: bigint
-  readonly lease?: string
-}
 
 type Fields<T extends LineageEntry> = Omit<T, 'v' | 'type' | 'seq' | 'prev' | 'at'>
 type Unseal<E> = E extends LineageEntry ? Omit<E, 'v' | 'seq' | 'prev' | 'at'> : never
@@ -102,11 +79,8 @@ export async function openLedger(init: LedgerInit): Promise<Ledger> {
  */
 export class Ledger {
   readonly path: string
-  readonly leases: {
-    grant(grant: LeaseGrant): Promise<LeaseInfo>
-    get(id: string): LeaseInfo
-    revoke(id: string): Promise<void>
-  }
+  /** Grants, reads and revokes leases (`mesh.leases`). */
+  readonly leases: LeaseFacade
   /** Holds and releases lease budget; used by the invoker. */
   readonly leaseBook: LeaseBook
   private readonly db: Database.Database
@@ -118,13 +92,8 @@ export class Ledger {
   private lastId: string | null
   private logId = ''
   private signer: Signer | undefined
-  private lastCheckpointSize = 0
-  private latestCheckpoint: Checkpoint | undefined
-  private checkpointing: Promise<Checkpoint> | undefined
-  /** Entries written to the file (committed, or in the transaction being run). */
-  private written: number
-  /** Entries below this seq are in the `entry_ids` index. */
-  private indexed: number
+  private checkpoints: Checkpointer | undefined
+  private readonly ids: EntryIndex
   private closed = false
 
   constructor(private readonly init: LedgerInit) {
@@ -138,94 +107,38 @@ export class Ledger {
     this.checkpointEvery = every
     this.db = openFile(init)
     try {
-      const version = this.db.prepare("SELECT v FROM meta WHERE k = 'schema'").pluck().get() as
-        | string
-        | undefined
-      if (version !== undefined && Number(version) !== SCHEMA_VERSION)
-        throw new LedgerOpenError(
-          this.path,
-          `written with ledger schema ${version}, this version reads schema ${SCHEMA_VERSION}`,
-        )
-    } catch (err) {
-      // A new file has no meta table yet.
-      if (err instanceof LedgerOpenError) {
-        this.db.close()
-        throw err
-      }
-    }
-    try {
       this.db.exec(DDL)
       this.st = prepareStatements(this.db)
       this.leaseBook = new LeaseBook(this.db, this.clock)
       const last = this.st.lastEntry.get() as { seq: number; id: string } | undefined
       this.lastId = last?.id ?? null
-      this.written = last === undefined ? 0 : last.seq + 1
-      this.indexed = Number(this.meta('indexed') ?? 0)
-      this.merkle = new MerkleLog(this.st, this.written)
+      this.ids = new EntryIndex(this.st, last === undefined ? 0 : last.seq + 1)
+      this.merkle = new MerkleLog(this.st, this.ids.written)
     } catch (err) {
       this.db.close()
       throw new LedgerOpenError(init.path, (err as Error).message, err)
     }
     const txn = this.db.transaction((batch: readonly { write: () => void }[]) => {
       for (const op of batch) op.write()
-      if (this.written - this.indexed >= ID_INDEX_LAG) {
-        this.st.indexIds.run(this.indexed, this.written)
-        this.st.setMeta.run('indexed', String(this.written))
-        return this.written
-      }
-      return undefined
+      return this.ids.refresh()
     })
-    this.writer = new GroupCommit(this.path, (batch) => {
-      const indexed = txn.immediate(batch)
-      if (indexed !== undefined) this.indexed = indexed
-    })
-    const book = this.leaseBook
-    this.leases = {
-      grant: async (grant) => {
-        this.assertOpen()
-        const { info, write } = book.prepareGrant(grant)
-        await this.writer.enqueue(write)
-        return info
-      },
-      get: (id) => book.get(id),
-      revoke: async (id) => {
-        this.assertOpen()
-        await this.writer.enqueue(book.prepareRevoke(id))
-      },
-    }
+    this.writer = new GroupCommit(this.path, (batch) => this.ids.committed(txn.immediate(batch)))
+    this.leases = this.leaseBook.facade(
+      (write) => this.writer.enqueue(write),
+      () => this.assertOpen(),
+    )
   }
 
   /** Sets up the checkpoint key and closes calls a crash left open. */
   async start(): Promise<void> {
     this.logId = this.meta('log') ?? randomUUID()
-    if (this.init.signer !== undefined) {
-      this.signer = this.init.signer
-    } else {
-      const stored = this.meta('key')
-      const signer =
-        stored === undefined
-          ? await generateSigner()
-          : await importSigner(JSON.parse(stored) as PrivateKeyJwk)
-      if (stored === undefined) this.st.setMeta.run('key', JSON.stringify(signer.exportJwk()))
-      this.signer = signer
-    }
+    this.signer = this.init.signer ?? (await storedSigner(this.st))
     this.st.setMeta.run('schema', String(SCHEMA_VERSION))
     this.st.setMeta.run('log', this.logId)
-    const cp = this.st.lastCheckpoint.get() as
-      | { tree_size: number; at: number; key_id: string; root: Buffer; signature: Buffer }
-      | undefined
-    if (cp !== undefined) {
-      this.lastCheckpointSize = cp.tree_size
-      this.latestCheckpoint = {
-        log: this.logId,
-        treeSize: cp.tree_size,
-        root: cp.root.toString('hex'),
-        at: cp.at,
-        keyId: cp.key_id,
-        signature: cp.signature.toString('base64url'),
-      }
-    }
-    await this.recover()
+    this.checkpoints = new Checkpointer(this.st, this.logId, this.signer, this.checkpointEvery, (write) =>
+      this.writer.enqueue(write),
+    )
+    await recoverOpenAttempts(this, this.st, (write) => this.writer.enqueue(write))
   }
 
   /** The ledger key's `did:key`: checkpoints verify against it. */
@@ -300,30 +213,14 @@ export class Ledger {
     })
     const settle =
       bill.reservation === undefined ? undefined : this.leaseBook.settle(bill.reservation, bill.amount)
-    const lease = bill.reservation?.lease
+    const charge = chargeFor(sealed.id, bill, bill.reservation?.lease)
     await this.writer.enqueue(() => {
       this.insert(sealed)
       if (attempt.open === true) this.st.closeAttempt.run(invoked.seq)
-      this.st.insertCharge.run(
-        sealed.seq,
-        fields.invocation,
-        fields.function,
-        fields.version,
-        fields.provider,
-        fields.principal,
-        lease ?? null,
-        bill.currency,
-        amount,
-        bill.quantity.toString(),
-        sealed.at,
-      )
+      writeCharge(this.st, sealed.seq, fields, charge, sealed.at)
       settle?.()
       if (key !== undefined) writeKeyResult(this.st, key, sealed.id)
     })
-    const charge: Charge =
-      lease === undefined
-        ? { entry: sealed.id, currency: bill.currency, amount: bill.amount, quantity: bill.quantity }
-        : { entry: sealed.id, currency: bill.currency, amount: bill.amount, quantity: bill.quantity, lease }
     return { entry: sealed, charge }
   }
 
@@ -365,7 +262,7 @@ export class Ledger {
   /** A committed entry by id. */
   async entry(entryId: string): Promise<SealedEntry> {
     await this.sync()
-    const row = this.find(entryId)
+    const row = this.ids.find(entryId)
     if (row === undefined) throw new LineageEntryNotFoundError(String(entryId))
     return sealedFromRow(entryId, row.seq, row.body)
   }
@@ -379,19 +276,9 @@ export class Ledger {
 
   /** The charge of a FUNCTION_COMPLETED entry, if committed. */
   chargeOf(entryId: string): Charge | undefined {
-    const found = this.find(entryId)
+    const found = this.ids.find(entryId)
     if (found === undefined) return undefined
-    const row = this.st.chargeByEntry.get(found.seq) as
-      | { currency: string | null; amount: string; quantity: string; lease: string | null }
-      | undefined
-    if (row === undefined) return undefined
-    return {
-      entry: entryId,
-      currency: row.currency,
-      amount: BigInt(row.amount),
-      quantity: BigInt(row.quantity),
-      ...(row.lease === null ? {} : { lease: row.lease }),
-    }
+    return readCharge(this.st, entryId, found.seq)
   }
 
   // ---------------------------------------------------------------- audit
@@ -405,7 +292,7 @@ export class Ledger {
     if (typeof entryId !== 'string')
       throw new LedgerQueryError('proof', 'entryId', 'must be a string', entryId)
     const sealed = await this.entry(entryId)
-    let checkpoint = this.latestCheckpoint
+    let checkpoint = this.checkpoints!.latest
     if (checkpoint === undefined || checkpoint.treeSize <= sealed.seq) checkpoint = await this.checkpoint()
     const path = this.merkle
       .inclusionPath(sealed.seq, checkpoint.treeSize)
@@ -416,11 +303,12 @@ export class Ledger {
   /** Signs and stores a checkpoint of the whole log now (or returns the one at the current size). */
   async checkpoint(): Promise<Checkpoint> {
     this.assertOpen()
-    if (this.latestCheckpoint !== undefined && this.latestCheckpoint.treeSize === this.merkle.size) {
+    const latest = this.checkpoints!.latest
+    if (latest !== undefined && latest.treeSize === this.merkle.size) {
       await this.sync()
-      return this.latestCheckpoint
+      return latest
     }
-    return this.makeCheckpoint()
+    return this.checkpoints!.make(this.merkle.size, this.root, this.clock.now())
   }
 
   /**
@@ -454,7 +342,11 @@ export class Ledger {
   async close(): Promise<void> {
     if (this.closed) return
     try {
-      if (this.writer.broken === undefined && this.merkle.size > this.lastCheckpointSize)
+      if (
+        this.writer.broken === undefined &&
+        this.checkpoints !== undefined &&
+        this.merkle.size > this.checkpoints.lastSize
+      )
         await this.checkpoint()
       await this.sync()
     } finally {
@@ -481,98 +373,16 @@ export class Ledger {
     )
     sealed.nodes = this.merkle.append(sealed.leaf)
     this.lastId = sealed.id
-    if (
-      this.merkle.size - this.lastCheckpointSize >= this.checkpointEvery &&
-      this.checkpointing === undefined
-    ) {
-      void this.makeCheckpoint().catch(() => {})
-    }
+    const checkpoints = this.checkpoints
+    if (checkpoints?.due(this.merkle.size))
+      void checkpoints.make(this.merkle.size, this.root, this.clock.now()).catch(() => {})
     return sealed
   }
 
   private insert(sealed: Sealed): void {
     this.st.insertEntry.run(sealed.seq, sealed.id, sealed.type, sealed.invocation, sealed.bytes, sealed.leaf)
     if (sealed.nodes.length > 0) this.merkle.writeNodes(sealed.seq, sealed.nodes)
-    this.written = sealed.seq + 1
-  }
-
-  /** A committed entry's row by id: through the id index, then among the entries it does not cover yet. */
-  private find(entryId: string): { seq: number; body: Buffer } | undefined {
-    if (typeof entryId !== 'string') return undefined
-    return (this.st.entryByIndexedId.get(entryId, entryId) ??
-      this.st.entryByRecentId.get(this.indexed, entryId)) as { seq: number; body: Buffer } | undefined
-  }
-
-  private makeCheckpoint(): Promise<Checkpoint> {
-    const treeSize = this.merkle.size
-    const root = this.root
-    const at = this.clock.now()
-    const signer = this.signer!
-    this.lastCheckpointSize = treeSize
-    const unsigned = { log: this.logId, treeSize, root, at, keyId: signer.id }
-    const run = (async () => {
-      const payload = checkpointPayload(unsigned)
-      const signature = await signer.sign(payload)
-      const checkpoint: Checkpoint = { ...unsigned, signature: Buffer.from(signature).toString('base64url') }
-      await this.writer.enqueue(() => {
-        this.st.insertCheckpoint.run(
-          treeSize,
-          Buffer.from(root, 'hex'),
-          at,
-          signer.id,
-          Buffer.from(payload),
-          Buffer.from(signature),
-        )
-      })
-      if (this.latestCheckpoint === undefined || this.latestCheckpoint.treeSize < treeSize)
-        this.latestCheckpoint = checkpoint
-      return checkpoint
-    })()
-    this.checkpointing = run
-    const clear = () => {
-      if (this.checkpointing === run) this.checkpointing = undefined
-    }
-    run.then(clear, clear)
-    return run
-  }
-
-  /** Closes every attempt a crash left without a terminal entry, and every key it left pending. */
-  private async recover(): Promise<void> {
-    const open = this.st.openAttempts.all() as { id: string; seq: number; body: Buffer }[]
-    const writes: Promise<unknown>[] = []
-    for (const row of open) {
-      const invoked: Attempt = Object.assign(sealedFromRow(row.id, row.seq, row.body), { open: true })
-      const e = invoked.entry as InvokedEntry
-      writes.push(
-        this.failed(invoked, {
-          invocation: e.invocation,
-          attempt: e.attempt,
-          function: e.function,
-          version: e.version,
-          provider: e.provider,
-          principal: e.principal,
-          error: {
-            code: 'E_INTERRUPTED',
-            message: 'The ledger was closed (crash or kill) before this attempt finished; closed on reopen',
-          },
-          sent: true,
-          durationMs: 0,
-          recovered: true,
-        }),
-      )
-    }
-    writes.push(
-      this.writer.enqueue(() => {
-        this.st.failPendingKeys.run(
-          JSON.stringify({
-            code: 'E_INTERRUPTED',
-            message: 'The ledger was closed (crash or kill) before this call finished',
-            sent: true,
-          }),
-        )
-      }),
-    )
-    await Promise.all(writes)
+    this.ids.written = sealed.seq + 1
   }
 
   private meta(key: string): string | undefined {
@@ -583,33 +393,4 @@ export class Ledger {
     if (this.closed) throw new LedgerClosedError(this.path)
     if (this.writer.broken !== undefined) throw this.writer.broken
   }
-}
-
-/** Opens the SQLite file with one exclusive writer in WAL mode. */
-function openFile(init: LedgerInit): Database.Database {
-  let db: Database.Database
-  try {
-    if (init.path !== ':memory:') mkdirSync(dirname(init.path), { recursive: true })
-    db = new Database(init.path, { timeout: 1000 })
-  } catch (err) {
-    throw new LedgerOpenError(init.path, (err as Error).message, err)
-  }
-  try {
-    db.pragma('locking_mode = EXCLUSIVE')
-    db.pragma('journal_mode = WAL')
-    db.pragma(`synchronous = ${init.durability === 'full' ? 'FULL' : 'NORMAL'}`)
-    db.pragma('cache_size = -65536')
-    db.exec('BEGIN IMMEDIATE; COMMIT')
-  } catch (err) {
-    db.close()
-    if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY'))
-      throw new LedgerLockedError(init.path, err)
-    throw new LedgerOpenError(init.path, (err as Error).message, err)
-  }
-  return db
-}
-
-function sealedFromRow(id: string, seq: number, body: Buffer): SealedEntry {
-  const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
-  return { id, seq, bytes, entry: JSON.parse(decoder.decode(bytes)) as LineageEntry }
 }

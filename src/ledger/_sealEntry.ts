@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto'
 import { canonicalJson, cidOfDigest } from './_cid.js'
-import type { LineageEntry } from './entry.js'
+import type { LineageEntry, SealedEntry } from './entry.js'
 
 /** An entry as sealed for the log, with the ledger's bookkeeping while its write is queued. */
 export interface Sealed {
@@ -161,4 +161,10 @@ function sealText(json: string, seq: number, type: string, invocation: string, a
   const leaf = hash('sha256', buf, 'buffer')
   const id = cidOfDigest(hash('sha256', bytes, 'buffer'))
   return new SealedRecord(id, seq, bytes, leaf, type, invocation, at)
+}
+
+/** A stored entry as read back from its row. */
+export function sealedFromRow(id: string, seq: number, body: Buffer): SealedEntry {
+  const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
+  return { id, seq, bytes, entry: JSON.parse(body.toString('utf8')) as LineageEntry }
 }

@@ -1,0 +1,41 @@
+import { ID_INDEX_LAG, type Statements } from './_sql.js'
+
+/**
+ * Finds entries by id (CID) without a b-tree insert at a random place per entry: `entry_ids` is
+ * refreshed in one sorted bulk insert every ID_INDEX_LAG entries (inside a write transaction), and a
+ * lookup scans the at most ID_INDEX_LAG + one batch entries after it by their integer key.
+ */
+export class EntryIndex {
+  /** Entries below this seq are in `entry_ids`. */
+  private indexed: number
+
+  constructor(
+    private readonly st: Statements,
+    /** Entries written to the file (committed, or in the transaction being run). */
+    public written: number,
+  ) {
+    this.indexed = Number((st.getMeta.get('indexed') as { v: string } | undefined)?.v ?? 0)
+  }
+
+  /**
+   * Inside a write transaction: indexes the entries written since the last refresh when there are
+   * enough of them. Returns the new bound, to {@link committed} once the transaction committed.
+   */
+  refresh(): number | undefined {
+    if (this.written - this.indexed < ID_INDEX_LAG) return undefined
+    this.st.indexIds.run(this.indexed, this.written)
+    this.st.setMeta.run('indexed', String(this.written))
+    return this.written
+  }
+
+  committed(indexed: number | undefined): void {
+    if (indexed !== undefined) this.indexed = indexed
+  }
+
+  /** A committed entry's row by id: through the index, then among the entries it does not cover yet. */
+  find(entryId: string): { seq: number; body: Buffer } | undefined {
+    if (typeof entryId !== 'string') return undefined
+    return (this.st.entryByIndexedId.get(entryId, entryId) ??
+      this.st.entryByRecentId.get(this.indexed, entryId)) as { seq: number; body: Buffer } | undefined
+  }
+}
