@@ -1,0 +1,149 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ID_INDEX_LAG } from '../../src/ledger/_sql.js'
+import { verifyInclusion } from '../../src/ledger/checkpoint.js'
+import { contentId } from '../../src/ledger/entry.js'
+import { type Ledger, openLedger } from '../../src/ledger/Ledger.js'
+import { inclusionPath } from '../../src/ledger/merkle.js'
+
+const dirs: string[] = []
+const ledgers: Ledger[] = []
+afterEach(() => {
+  for (const l of ledgers.splice(0)) l.closeNow()
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+const base = (invocation: string) => ({
+  invocation,
+  attempt: 1,
+  function: 'acme.com/text/upper',
+  version: '1.0.0',
+  provider: 'p1',
+  principal: 'alice',
+})
+
+/** `count` calls, all in flight at once, or one after another (entry k's COMPLETED then sits at seq 2k+1). */
+async function calls(ledger: Ledger, from: number, count: number, sequential = false): Promise<string[]> {
+  if (sequential) {
+    const ids: string[] = []
+    for (let k = 0; k < count; k++) ids.push(...(await calls(ledger, from + k, 1)))
+    return ids
+  }
+  return Promise.all(
+    Array.from({ length: count }, async (_, k) => {
+      const n = from + k
+      const inv = await ledger.invoked({
+        ...base(`inv-${n}`),
+        endpoint: 'local:x',
+        recordId: 'local:x',
+        reason: 'r',
+        inputCid: contentId({ n }),
+        idempotencyClass: 'idempotent',
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      })
+      const { entry } = await ledger.completed(
+        inv,
+        { ...base(`inv-${n}`), outputCid: contentId({ out: n }), durationMs: 1, quantity: '1' },
+        { currency: 'USDC', amount: 1n, quantity: 1n },
+      )
+      return entry.id
+    }),
+  )
+}
+
+async function fresh(checkpointEvery: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'fmesh-proof-'))
+  dirs.push(dir)
+  const path = join(dir, 'ledger.sqlite')
+  const ledger = await openLedger({ path, checkpointEvery })
+  ledgers.push(ledger)
+  return { path, ledger }
+}
+
+function leaves(path: string, size: number): Uint8Array[] {
+  const db = new Database(path, { readonly: true, fileMustExist: true })
+  try {
+    return (
+      db.prepare('SELECT leaf FROM entries WHERE seq < ? ORDER BY seq').pluck().all(size) as Buffer[]
+    ).map((b) => new Uint8Array(b))
+  } finally {
+    db.close()
+  }
+}
+
+describe('inclusion proofs from stored Merkle nodes', () => {
+  it('give the RFC 9162 path of every kind of position, before and after the id index refresh, and after reopen', async () => {
+    const { path, ledger } = await fresh(500)
+    const ids = await calls(ledger, 0, ID_INDEX_LAG / 2 + 300)
+    await ledger.sync()
+    const picks = [0, 1, 7, 8, 15, 16, 1000, 2047, 2048, ids.length - 200, ids.length - 1]
+    const proofs = []
+    for (const i of picks) {
+      const proof = await ledger.proof(ids[i]!)
+      expect(verifyInclusion(proof, { keyId: ledger.keyId }), `entry ${i}`).toBe(true)
+      proofs.push(proof)
+    }
+    await ledger.close()
+    for (const proof of proofs) {
+      const all = leaves(path, proof.checkpoint.treeSize)
+      expect(proof.path, `leaf ${proof.leafIndex}`).toEqual(
+        inclusionPath(all, proof.leafIndex).map((h) => Buffer.from(h).toString('hex')),
+      )
+    }
+    ledgers.pop()
+    const reopened = await openLedger({ path, checkpointEvery: 500 })
+    ledgers.push(reopened)
+    await calls(reopened, 100_000, 3)
+    for (const i of [5, ids.length - 1]) {
+      const proof = await reopened.proof(ids[i]!)
+      expect(verifyInclusion(proof, { keyId: reopened.keyId })).toBe(true)
+    }
+    expect((await reopened.verify()).ok).toBe(true)
+  }, 60_000)
+
+  it('read only the entry and its path: a damaged leaf elsewhere does not touch the proof', async () => {
+    const { path, ledger } = await fresh(64)
+    const ids = await calls(ledger, 0, 200, true)
+    await ledger.close()
+    ledgers.pop()
+    const db = new Database(path)
+    // Leaf 300 is not on the path of leaf 3: the proof of entry 3 never reads it.
+    db.prepare('UPDATE entries SET leaf = zeroblob(32) WHERE seq = 300').run()
+    db.close()
+    const reopened = await openLedger({ path, checkpointEvery: 64 })
+    ledgers.push(reopened)
+    const proof = await reopened.proof(ids[1]!)
+    expect(proof.leafIndex).toBe(3)
+    expect(verifyInclusion(proof, { keyId: reopened.keyId })).toBe(true)
+    expect(proof.path.length).toBe(Math.ceil(Math.log2(proof.checkpoint.treeSize)))
+    const report = await reopened.verify()
+    expect(report.ok).toBe(false)
+    expect(report.error?.seq).toBe(300)
+  }, 30_000)
+
+  it('error: a changed stored node fails verify (naming the entry it ends at) and every proof through it', async () => {
+    const { path, ledger } = await fresh(64)
+    const ids = await calls(ledger, 0, 100, true)
+    await ledger.close()
+    ledgers.pop()
+    const db = new Database(path)
+    // The level-5 node over leaves 0..31 ends at entry 31.
+    const key = 31 * 64 + 5
+    expect(db.prepare('SELECT count(*) FROM nodes WHERE k = ?').pluck().get(key)).toBe(1)
+    db.prepare('UPDATE nodes SET hash = zeroblob(32) WHERE k = ?').run(key)
+    db.close()
+    const reopened = await openLedger({ path, checkpointEvery: 64 })
+    ledgers.push(reopened)
+    const report = await reopened.verify()
+    expect(report.ok).toBe(false)
+    expect(report.error?.seq).toBe(31)
+    expect(report.error?.message).toContain('Merkle node of level 5')
+    // Call 16's COMPLETED (seq 33) sits in leaves 32..63: its path takes the node over 0..31 as a sibling.
+    const through = await reopened.proof(ids[16]!)
+    expect(through.leafIndex).toBe(33)
+    expect(verifyInclusion(through, { keyId: reopened.keyId })).toBe(false)
+  }, 30_000)
+})
