@@ -16,7 +16,7 @@ import { openFile } from './_openFile.js'
 import { recoverOpenAttempts } from './_recover.js'
 import { type Sealed, sealEntry, sealedFromRow } from './_sealEntry.js'
 import { DDL, prepareStatements, SCHEMA_VERSION, type Statements } from './_sql.js'
-import { chargeFor, readCharge, writeCharge } from './charges.js'
+import { chargeFor, lastChargeOrdinal, readCharge, writeCharge } from './charges.js'
 import type { Checkpoint, InclusionProof } from './checkpoint.js'
 import type { CompletedEntry, FailedEntry, InvokedEntry, LineageEntry, SealedEntry } from './entry.js'
 import {
@@ -94,6 +94,8 @@ export class Ledger {
   private signer: Signer | undefined
   private checkpoints: Checkpointer | undefined
   private readonly ids: EntryIndex
+  /** Charges written or queued so far: the next one's ordinal is this plus one. */
+  private charges: number
   private closed = false
 
   constructor(private readonly init: LedgerInit) {
@@ -114,6 +116,7 @@ export class Ledger {
       this.lastId = last?.id ?? null
       this.ids = new EntryIndex(this.st, last === undefined ? 0 : last.seq + 1)
       this.merkle = new MerkleLog(this.st, this.ids.written)
+      this.charges = lastChargeOrdinal(this.st)
     } catch (err) {
       this.db.close()
       throw new LedgerOpenError(init.path, (err as Error).message, err)
@@ -214,10 +217,11 @@ export class Ledger {
     const settle =
       bill.reservation === undefined ? undefined : this.leaseBook.settle(bill.reservation, bill.amount)
     const charge = chargeFor(sealed.id, bill, bill.reservation?.lease)
+    const ordinal = ++this.charges
     await this.writer.enqueue(() => {
       this.insert(sealed)
       if (attempt.open === true) this.st.closeAttempt.run(invoked.seq)
-      writeCharge(this.st, sealed.seq, fields, charge, sealed.at)
+      writeCharge(this.st, sealed.seq, ordinal, fields, charge, sealed.at)
       settle?.()
       if (key !== undefined) writeKeyResult(this.st, key, sealed.id)
     })

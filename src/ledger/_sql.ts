@@ -16,7 +16,8 @@ export const ID_INDEX_LAG = 4096
  * is an index over facts the body already states, so `verify()` can check them against it.
  *
  * Every row a call writes lands at the end of its b-tree: entries, interior Merkle nodes, open
- * attempts and charges are keyed by the entry's integer `seq`, invocations are time-ordered. The one
+ * attempts and charges are keyed by the entry's integer `seq` (a charge's `id` is its ordinal),
+ * invocations are time-ordered. The one
  * hash-keyed index, `entry_ids` (a prefix of the CID's digest -> seq), is refreshed in sorted bulk
  * every {@link ID_INDEX_LAG} entries; lookups scan the entries after `meta.indexed` directly.
  *
@@ -39,8 +40,8 @@ CREATE TABLE IF NOT EXISTS entry_ids (k TEXT NOT NULL, seq INTEGER NOT NULL, PRI
 CREATE TABLE IF NOT EXISTS nodes (k INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS open_attempts (seq INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS charges (
-  id INTEGER PRIMARY KEY,
-  entry INTEGER NOT NULL UNIQUE,
+  entry INTEGER NOT NULL PRIMARY KEY,
+  id INTEGER,
   invocation TEXT NOT NULL,
   function TEXT NOT NULL,
   version TEXT NOT NULL,
@@ -51,7 +52,7 @@ CREATE TABLE IF NOT EXISTS charges (
   amount TEXT NOT NULL,
   quantity TEXT NOT NULL,
   at INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS charges_at ON charges(at);
 CREATE TABLE IF NOT EXISTS idempotency (
   principal TEXT NOT NULL,
@@ -112,7 +113,9 @@ const SQL = {
   openAttempts:
     'SELECT e.id AS id, e.seq AS seq, e.body AS body FROM open_attempts o JOIN entries e ON e.seq = o.seq ORDER BY o.seq',
   insertCharge:
-    'INSERT INTO charges (entry, invocation, function, version, provider, principal, lease, currency, amount, quantity, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO charges (entry, id, invocation, function, version, provider, principal, lease, currency, amount, quantity, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  /** The ordinal of the newest charge (text keys, never written by the ledger, sort after integers). */
+  lastChargeId: 'SELECT id FROM charges WHERE entry <= 9007199254740991 ORDER BY entry DESC LIMIT 1',
   chargeByEntry: 'SELECT currency, amount, quantity, lease FROM charges WHERE entry = ?',
   getKey:
     'SELECT function, input_cid, invocation, state, result FROM idempotency WHERE principal = ? AND key = ?',
@@ -137,6 +140,6 @@ export function prepareStatements(db: Database.Database): Statements {
   out.leaf!.pluck()
   out.node!.pluck()
   out.leaves!.pluck()
-  out.leaves!.pluck()
+  out.lastChargeId!.pluck()
   return out as Statements
 }

@@ -10,7 +10,12 @@ export interface ChargeFacts {
   readonly principal: string
 }
 
-/** The charge of the FUNCTION_COMPLETED entry `entryId` at `seq`. */
+/** The ordinal of the newest charge in the file (0 when there is none). */
+export function lastChargeOrdinal(st: Statements): number {
+  return Number(st.lastChargeId.get() ?? 0)
+}
+
+/** The charge of the FUNCTION_COMPLETED entry `entryId`. */
 export function chargeFor(
   entryId: string,
   bill: { currency: string | null; amount: bigint; quantity: bigint },
@@ -22,16 +27,22 @@ export function chargeFor(
     : { entry: entryId, currency, amount, quantity, lease }
 }
 
-/** Writes the charge row of the entry at `seq` (inside the transaction that writes the entry). */
+/**
+ * Writes the charge row of the entry at `seq` (inside the transaction that writes the entry). The
+ * row is keyed by the entry's seq, so it lands at the end of the table; `ordinal` numbers charges
+ * from 1 in log order.
+ */
 export function writeCharge(
   st: Statements,
   seq: number,
+  ordinal: number,
   facts: ChargeFacts,
   charge: Charge,
   at: number,
 ): void {
   st.insertCharge.run(
     seq,
+    ordinal,
     facts.invocation,
     facts.function,
     facts.version,
