@@ -10,6 +10,7 @@ import {
 import type { Signer } from '../trust/signer.js'
 import { Checkpointer, storedSigner } from './_checkpointer.js'
 import { EntryIndex } from './_entryIndex.js'
+import { EntryRows } from './_entryRows.js'
 import { GroupCommit } from './_groupCommit.js'
 import { MerkleLog } from './_merkleLog.js'
 import { openFile } from './_openFile.js'
@@ -94,6 +95,7 @@ export class Ledger {
   private signer: Signer | undefined
   private checkpoints: Checkpointer | undefined
   private readonly ids: EntryIndex
+  private readonly rows: EntryRows
   /** Charges written or queued so far: the next one's ordinal is this plus one. */
   private charges: number
   private closed = false
@@ -121,11 +123,20 @@ export class Ledger {
       this.db.close()
       throw new LedgerOpenError(init.path, (err as Error).message, err)
     }
+    const rows = new EntryRows(this.db)
+    this.rows = rows
     const txn = this.db.transaction((batch: readonly { write: () => void }[]) => {
       for (const op of batch) op.write()
+      rows.flush()
       return this.ids.refresh()
     })
-    this.writer = new GroupCommit(this.path, (batch) => this.ids.committed(txn.immediate(batch)))
+    this.writer = new GroupCommit(this.path, (batch) => {
+      try {
+        this.ids.committed(txn.immediate(batch))
+      } finally {
+        rows.clear()
+      }
+    })
     this.leases = this.leaseBook.facade(
       (write) => this.writer.enqueue(write),
       () => this.assertOpen(),
@@ -384,7 +395,7 @@ export class Ledger {
   }
 
   private insert(sealed: Sealed): void {
-    this.st.insertEntry.run(sealed.seq, sealed.id, sealed.type, sealed.invocation, sealed.bytes, sealed.leaf)
+    this.rows.add(sealed)
     if (sealed.nodes.length > 0) this.merkle.writeNodes(sealed.seq, sealed.nodes)
     this.ids.written = sealed.seq + 1
   }

@@ -96,7 +96,6 @@ const SQL = {
   getMeta: 'SELECT v FROM meta WHERE k = ?',
   setMeta: 'INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v',
   lastEntry: 'SELECT seq, id FROM entries ORDER BY seq DESC LIMIT 1',
-  insertEntry: 'INSERT INTO entries (seq, id, type, invocation, body, leaf) VALUES (?, ?, ?, ?, ?, ?)',
   insertNode: 'INSERT INTO nodes (k, hash) VALUES (?, ?)',
   node: 'SELECT hash FROM nodes WHERE k = ?',
   leaf: 'SELECT leaf FROM entries WHERE seq = ?',

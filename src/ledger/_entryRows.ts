@@ -1,0 +1,68 @@
+import type Database from 'better-sqlite3'
+import type { Sealed } from './_sealEntry.js'
+
+const COLUMNS = 'INSERT INTO entries (seq, id, type, invocation, body, leaf) VALUES '
+const WIDE = 16
+
+function insertOf(db: Database.Database, rows: number): Database.Statement {
+  return db.prepare(COLUMNS + Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', '))
+}
+
+/**
+ * The entry rows of one write transaction, inserted together at its end with multi-row statements
+ * (16 rows, then pairs, then one), so a batch of N entries costs about N/16 statement runs instead
+ * of N. They land in seq order at the end of the table either way.
+ */
+export class EntryRows {
+  private rows: Sealed[] = []
+  private readonly wide: Database.Statement
+  private readonly pair: Database.Statement
+  private readonly one: Database.Statement
+
+  constructor(db: Database.Database) {
+    this.wide = insertOf(db, WIDE)
+    this.pair = insertOf(db, 2)
+    this.one = insertOf(db, 1)
+  }
+
+  add(sealed: Sealed): void {
+    this.rows.push(sealed)
+  }
+
+  /** Inserts the rows added since the last flush (inside the write transaction). */
+  flush(): void {
+    const rows = this.rows
+    if (rows.length === 0) return
+    this.rows = []
+    let i = 0
+    while (rows.length - i >= WIDE) {
+      this.wide.run(...args(rows, i, WIDE))
+      i += WIDE
+    }
+    while (rows.length - i >= 2) {
+      this.pair.run(...args(rows, i, 2))
+      i += 2
+    }
+    if (i < rows.length) this.one.run(...args(rows, i, 1))
+  }
+
+  /** Drops rows of a transaction that failed. */
+  clear(): void {
+    this.rows = []
+  }
+}
+
+function args(rows: readonly Sealed[], from: number, count: number): unknown[] {
+  const out: unknown[] = new Array(count * 6)
+  for (let k = 0; k < count; k++) {
+    const s = rows[from + k]!
+    const o = k * 6
+    out[o] = s.seq
+    out[o + 1] = s.id
+    out[o + 2] = s.type
+    out[o + 3] = s.invocation
+    out[o + 4] = s.bytes
+    out[o + 5] = s.leaf
+  }
+  return out
+}
