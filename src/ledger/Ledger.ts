@@ -123,20 +123,17 @@ export class Ledger {
       this.db.close()
       throw new LedgerOpenError(init.path, (err as Error).message, err)
     }
-    const rows = new EntryRows(this.db)
+    const rows = new EntryRows(this.db, this.ids)
     this.rows = rows
     const txn = this.db.transaction((batch: readonly { write: () => void }[]) => {
       for (const op of batch) op.write()
-      rows.flush()
-      return this.ids.refresh()
+      return rows.flush()
     })
-    this.writer = new GroupCommit(this.path, (batch) => {
-      try {
-        this.ids.committed(txn.immediate(batch))
-      } finally {
-        rows.clear()
-      }
-    })
+    this.writer = new GroupCommit(
+      this.path,
+      (batch) => this.ids.committed(txn.immediate(batch)),
+      () => rows.clear(),
+    )
     this.leases = this.leaseBook.facade(
       (write) => this.writer.enqueue(write),
       () => this.assertOpen(),
@@ -145,7 +142,7 @@ export class Ledger {
 
   /** Sets up the checkpoint key and closes calls a crash left open. */
   async start(): Promise<void> {
-    this.logId = this.meta('log') ?? randomUUID()
+    this.logId = (this.st.getMeta.get('log') as { v: string } | undefined)?.v ?? randomUUID()
     this.signer = this.init.signer ?? (await storedSigner(this.st))
     this.st.setMeta.run('schema', String(SCHEMA_VERSION))
     this.st.setMeta.run('log', this.logId)
@@ -357,12 +354,8 @@ export class Ledger {
   async close(): Promise<void> {
     if (this.closed) return
     try {
-      if (
-        this.writer.broken === undefined &&
-        this.checkpoints !== undefined &&
-        this.merkle.size > this.checkpoints.lastSize
-      )
-        await this.checkpoint()
+      const behind = (this.checkpoints?.lastSize ?? this.merkle.size) < this.merkle.size
+      if (this.writer.broken === undefined && behind) await this.checkpoint()
       await this.sync()
     } finally {
       this.closeNow()
@@ -376,8 +369,6 @@ export class Ledger {
     this.writer?.close()
     if (this.db.open) this.db.close()
   }
-
-  // ---------------------------------------------------------------- internals
 
   private seal(fields: Unsealed): Sealed {
     const sealed = sealEntry(
@@ -397,11 +388,6 @@ export class Ledger {
   private insert(sealed: Sealed): void {
     this.rows.add(sealed)
     if (sealed.nodes.length > 0) this.merkle.writeNodes(sealed.seq, sealed.nodes)
-    this.ids.written = sealed.seq + 1
-  }
-
-  private meta(key: string): string | undefined {
-    return (this.st.getMeta.get(key) as { v: string } | undefined)?.v
   }
 
   private assertOpen(): void {

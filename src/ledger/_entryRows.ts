@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3'
+import type { EntryIndex } from './_entryIndex.js'
 import type { Sealed } from './_sealEntry.js'
 
 const COLUMNS = 'INSERT INTO entries (seq, id, type, invocation, body, leaf) VALUES '
@@ -19,7 +20,10 @@ export class EntryRows {
   private readonly pair: Database.Statement
   private readonly one: Database.Statement
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly ids: EntryIndex,
+  ) {
     this.wide = insertOf(db, WIDE)
     this.pair = insertOf(db, 2)
     this.one = insertOf(db, 1)
@@ -29,11 +33,15 @@ export class EntryRows {
     this.rows.push(sealed)
   }
 
-  /** Inserts the rows added since the last flush (inside the write transaction). */
-  flush(): void {
+  /**
+   * Inserts the rows added since the last flush (inside the write transaction) and lets the id
+   * index catch up; returns what {@link EntryIndex.refresh} returns.
+   */
+  flush(): number | undefined {
     const rows = this.rows
-    if (rows.length === 0) return
+    if (rows.length === 0) return undefined
     this.rows = []
+    this.ids.written = rows[rows.length - 1]!.seq + 1
     let i = 0
     while (rows.length - i >= WIDE) {
       this.wide.run(...args(rows, i, WIDE))
@@ -44,6 +52,7 @@ export class EntryRows {
       i += 2
     }
     if (i < rows.length) this.one.run(...args(rows, i, 1))
+    return this.ids.refresh()
   }
 
   /** Drops rows of a transaction that failed. */

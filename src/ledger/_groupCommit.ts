@@ -21,6 +21,8 @@ export class GroupCommit {
   constructor(
     private readonly path: string,
     private readonly commit: (writes: readonly QueuedWrite[]) => void,
+    /** Called when a commit failed (its transaction rolled back). */
+    private readonly rolledBack: () => void = () => {},
   ) {}
 
   /** Whether a write is queued or a flush is due. */
@@ -57,6 +59,7 @@ export class GroupCommit {
     try {
       this.commit(batch)
     } catch (err) {
+      this.rolledBack()
       this.broken ??= new LedgerWriteError(this.path, err)
       for (const op of batch) op.reject(this.broken)
       for (const op of this.queue) op.reject(this.broken)
