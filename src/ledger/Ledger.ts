@@ -282,7 +282,11 @@ export class Ledger {
   /** Every committed entry of one call (all its attempts), in log order. */
   async lineage(invocation: string): Promise<SealedEntry[]> {
     await this.sync()
-    const rows = this.st.entriesByInvocation.all(invocation) as { seq: number; id: string; body: Buffer }[]
+    const rows = this.st.entriesByInvocation.all(invocation, this.ids.indexed, invocation) as {
+      seq: number
+      id: string
+      body: Buffer
+    }[]
     return rows.map((r) => sealedFromRow(r.id, r.seq, r.body))
   }
 
@@ -337,7 +341,7 @@ export class Ledger {
   /** Charges summed per provider, function or principal (and currency), exactly, as bigints. */
   async usage(options: UsageOptions): Promise<UsageRow[]> {
     await this.sync()
-    return usageOf(this.db, options)
+    return usageOf(this.db, options, this.ids.indexed)
   }
 
   /** Resolves once every write queued so far has committed. */

@@ -1,13 +1,14 @@
 import { ID_INDEX_LAG, type Statements } from './_sql.js'
 
 /**
- * Finds entries by id (CID) without a b-tree insert at a random place per entry: `entry_ids` is
- * refreshed in one sorted bulk insert every ID_INDEX_LAG entries (inside a write transaction), and a
- * lookup scans the at most ID_INDEX_LAG + one batch entries after it by their integer key.
+ * The ledger's lookup indexes, kept off the per-call commit: entries by id (CID), entries by
+ * invocation and charges by time are indexed in one sorted bulk insert each every ID_INDEX_LAG
+ * entries (inside a write transaction), and a lookup also scans the at most ID_INDEX_LAG + one batch
+ * entries after them by their integer key.
  */
 export class EntryIndex {
-  /** Entries below this seq are in `entry_ids`. */
-  private indexed: number
+  /** Entries (and their charges) below this seq are in the lookup indexes. */
+  indexed: number
 
   constructor(
     private readonly st: Statements,
@@ -24,6 +25,8 @@ export class EntryIndex {
   refresh(): number | undefined {
     if (this.written - this.indexed < ID_INDEX_LAG) return undefined
     this.st.indexIds.run(this.indexed, this.written)
+    this.st.indexInvocations.run(this.indexed, this.written)
+    this.st.indexChargeTimes.run(this.indexed, this.written)
     this.st.setMeta.run('indexed', String(this.written))
     return this.written
   }

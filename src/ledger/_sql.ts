@@ -4,9 +4,10 @@ import type Database from 'better-sqlite3'
 export const SCHEMA_VERSION = 2
 
 /**
- * Entries after the last `entry_ids` refresh that an id lookup scans instead of the index. The index
- * is refreshed in bulk, sorted, every this many entries, so calls never insert at random places in a
- * b-tree keyed by a hash. @default 4096
+ * Entries after the last refresh of the lookup indexes (`entry_ids`, `invocation_index`,
+ * `charge_times`) that a lookup scans instead. The indexes are refreshed in bulk, sorted, every this
+ * many entries, so a call's commit touches only the tables it appends to and never inserts at a
+ * random place in a b-tree keyed by a hash. @default 4096
  */
 export const ID_INDEX_LAG = 4096
 
@@ -16,10 +17,10 @@ export const ID_INDEX_LAG = 4096
  * is an index over facts the body already states, so `verify()` can check them against it.
  *
  * Every row a call writes lands at the end of its b-tree: entries, interior Merkle nodes, open
- * attempts and charges are keyed by the entry's integer `seq` (a charge's `id` is its ordinal),
- * invocations are time-ordered. The one
- * hash-keyed index, `entry_ids` (a prefix of the CID's digest -> seq), is refreshed in sorted bulk
- * every {@link ID_INDEX_LAG} entries; lookups scan the entries after `meta.indexed` directly.
+ * attempts and charges are keyed by the entry's integer `seq` (a charge's `id` is its ordinal). The
+ * lookup indexes (`entry_ids`: a prefix of the CID's digest -> seq; `invocation_index`;
+ * `charge_times`) are refreshed in sorted bulk every {@link ID_INDEX_LAG} entries; lookups scan the
+ * entries after `meta.indexed` directly.
  *
  * `nodes` holds the hash of every complete subtree of 16 or more leaves of the RFC 9162 tree, keyed
  * by `lastLeaf * 64 + level` (so nodes are appended in the order they complete): inclusion proofs
@@ -35,7 +36,7 @@ CREATE TABLE IF NOT EXISTS entries (
   body BLOB NOT NULL,
   leaf BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS entries_invocation ON entries(invocation);
+CREATE TABLE IF NOT EXISTS invocation_index (invocation TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (invocation, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entry_ids (k TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (k, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS nodes (k INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS open_attempts (seq INTEGER PRIMARY KEY);
@@ -53,7 +54,7 @@ CREATE TABLE IF NOT EXISTS charges (
   quantity TEXT NOT NULL,
   at INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS charges_at ON charges(at);
+CREATE TABLE IF NOT EXISTS charge_times (at INTEGER NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (at, entry)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idempotency (
   principal TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -106,7 +107,13 @@ const SQL = {
   entryByRecentId: 'SELECT seq, body FROM entries WHERE seq >= ? AND id = ?',
   indexIds:
     'INSERT INTO entry_ids (k, seq) SELECT substr(id, 10, 12), seq FROM entries WHERE seq >= ? AND seq < ? ORDER BY 1',
-  entriesByInvocation: 'SELECT seq, id, body FROM entries WHERE invocation = ? ORDER BY seq',
+  /** Params: invocation, indexed bound, invocation. */
+  entriesByInvocation:
+    'SELECT e.seq AS seq, e.id AS id, e.body AS body FROM invocation_index x JOIN entries e ON e.seq = x.seq WHERE x.invocation = ? UNION ALL SELECT seq, id, body FROM entries WHERE seq >= ? AND invocation = ? ORDER BY 1',
+  indexInvocations:
+    'INSERT INTO invocation_index (invocation, seq) SELECT invocation, seq FROM entries WHERE seq >= ? AND seq < ? ORDER BY 1, 2',
+  indexChargeTimes:
+    'INSERT INTO charge_times (at, entry) SELECT at, entry FROM charges WHERE entry >= ? AND entry < ? ORDER BY 1, 2',
   openAttempt: 'INSERT INTO open_attempts (seq) VALUES (?)',
   closeAttempt: 'DELETE FROM open_attempts WHERE seq = ?',
   openAttempts:

@@ -22,8 +22,12 @@ export interface UsageRow {
 
 const COLUMNS = { provider: 'provider', function: 'function', principal: 'principal' } as const
 
-/** Sums charges exactly (as bigints; SQLite's SUM would go through floats) per group and currency. */
-export function usageOf(db: Database.Database, options: UsageOptions): UsageRow[] {
+/**
+ * Sums charges exactly (as bigints; SQLite's SUM would go through floats) per group and currency.
+ * A time window reads the charges `charge_times` indexes (those of entries below `indexed`) and
+ * scans the ones after.
+ */
+export function usageOf(db: Database.Database, options: UsageOptions, indexed: number): UsageRow[] {
   if (options === null || typeof options !== 'object')
     throw new LedgerQueryError(
       'usage',
@@ -35,10 +39,17 @@ export function usageOf(db: Database.Database, options: UsageOptions): UsageRow[
     throw new LedgerQueryError('usage', 'by', "must be 'provider', 'function' or 'principal'", options.by)
   const since = toMillis(options.since, 'since') ?? 0
   const until = toMillis(options.until, 'until') ?? Number.MAX_SAFE_INTEGER
-  const rows = db
-    .prepare(`SELECT ${column} AS key, currency, amount FROM charges WHERE at >= ? AND at < ?`)
-    .raw()
-    .iterate(since, until) as Iterable<[string, string | null, string]>
+  const all = options.since === undefined && options.until === undefined
+  const rows = (
+    all
+      ? db.prepare(`SELECT ${column} AS key, currency, amount FROM charges`).raw().iterate()
+      : db
+          .prepare(
+            `SELECT ${column} AS key, currency, amount FROM charges WHERE entry IN (SELECT entry FROM charge_times WHERE at >= ? AND at < ?) UNION ALL SELECT ${column} AS key, currency, amount FROM charges WHERE entry >= ? AND at >= ? AND at < ?`,
+          )
+          .raw()
+          .iterate(since, until, indexed, since, until)
+  ) as Iterable<[string, string | null, string]>
   const groups = new Map<string, { key: string; currency: string | null; amount: bigint; calls: number }>()
   for (const [key, currency, amount] of rows) {
     const id = `${key}\u0000${currency ?? ''}`

@@ -104,6 +104,36 @@ describe('inclusion proofs from stored Merkle nodes', () => {
     expect((await reopened.verify()).ok).toBe(true)
   }, 60_000)
 
+  it('lineage and usage find entries and charges both in the bulk indexes and after them', async () => {
+    let now = 1_000
+    const dir = mkdtempSync(join(tmpdir(), 'fmesh-proof-'))
+    dirs.push(dir)
+    const ledger = await openLedger({ path: join(dir, 'ledger.sqlite'), clock: { now: () => now } })
+    ledgers.push(ledger)
+    const half = ID_INDEX_LAG / 2
+    await calls(ledger, 0, half)
+    now = 2_000
+    await calls(ledger, half, half + 50)
+    // Bulk refreshes indexed the earlier entries; the latest are found by scanning after them.
+    for (const n of [0, half - 1, half, 2 * half + 49]) {
+      const entries = await ledger.lineage(`inv-${n}`)
+      expect(
+        entries.map((e) => e.entry.type),
+        `inv-${n}`,
+      ).toEqual(['FUNCTION_INVOKED', 'FUNCTION_COMPLETED'])
+    }
+    expect(await ledger.usage({ by: 'function' })).toEqual([
+      { key: 'acme.com/text/upper', currency: 'USDC', amount: BigInt(2 * half + 50), calls: 2 * half + 50 },
+    ])
+    expect(await ledger.usage({ by: 'function', since: 1_500 })).toEqual([
+      { key: 'acme.com/text/upper', currency: 'USDC', amount: BigInt(half + 50), calls: half + 50 },
+    ])
+    expect(await ledger.usage({ by: 'function', until: 1_500 })).toEqual([
+      { key: 'acme.com/text/upper', currency: 'USDC', amount: BigInt(half), calls: half },
+    ])
+    expect((await ledger.verify()).ok).toBe(true)
+  }, 60_000)
+
   it('read only the entry and its path: a damaged leaf elsewhere does not touch the proof', async () => {
     const { path, ledger } = await fresh(64)
     const ids = await calls(ledger, 0, 200, true)
