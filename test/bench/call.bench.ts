@@ -15,14 +15,15 @@ import { measure, ratio, report, target } from './_harness.js'
 //   before (bf836d2, schema 1: CID-keyed indexes, tree state rewritten per batch, eager AbortController):
 //     256 in flight 7,788 calls/s, sequential 6,891 calls/s, median overhead 142 us   [load 0.5-1.5]
 //     (the previous engineer measured 9,650 calls/s and 143 us)
-//   after (schema 2: seq-keyed rows, bulk CID index, stored Merkle nodes, per-type entry writers,
-//   multi-row inserts, lazy call signal):
-//     256 in flight 15,900-16,800 calls/s, sequential 11,400-12,100 calls/s,
-//     median overhead 82-88 us                                                        [load 1.1-1.5]
-//   targets (>= 20,000 calls/s, <= 50 us) not met. Where a sequential call's ~83 us goes (profile):
-//   ~38 us SQLite (commit with its WAL frames and the amortized checkpoint fsync ~25, the entry rows
-//   ~8, the charge ~4, the bulk CID index ~2), ~20 us sealing two entries (canonical text ~8, two
-//   SHA-256 each ~6, Merkle nodes ~2), ~25 us invoker, resolve/select, schema checks, promises, GC.
+//   after (schema 2: seq-keyed rows, lookup indexes refreshed in sorted bulk every 4096 entries,
+//   stored Merkle nodes, per-type entry writers, multi-row inserts, lazy call signal):
+//     256 in flight 15,000-16,500 calls/s, sequential 12,200-12,900 calls/s,
+//     median overhead 72-76 us; bare commit ~6 us                                     [load 1.2-1.4]
+//   targets (>= 20,000 calls/s, <= 50 us) not met. Where a sequential call's ~73 us goes (profile):
+//   ~28 us SQLite (commit with its WAL frames and the amortized checkpoint fsync ~17, the two entry
+//   rows ~7, the charge ~3, the bulk index refresh ~2), ~20 us sealing two entries (canonical text
+//   ~8, two SHA-256 each ~6, Merkle nodes ~2), ~25 us invoker, resolve/select, schema checks,
+//   promises, GC. At 256 in flight the commit is shared; sealing, GC and the invoker dominate.
 export default async function callBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fmesh-bench-'))
   const mesh = await createMesh({ ledger: { path: join(dir, 'ledger.sqlite') } })
