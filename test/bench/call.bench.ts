@@ -19,11 +19,12 @@ import { measure, ratio, report, target } from './_harness.js'
 //   stored Merkle nodes, per-type entry writers, multi-row inserts, lazy call signal):
 //     256 in flight 15,000-16,500 calls/s, sequential 12,200-12,900 calls/s,
 //     median overhead 72-76 us; bare commit ~6 us                                     [load 1.2-1.4]
-//   targets (>= 20,000 calls/s, <= 50 us) not met. Where a sequential call's ~73 us goes (profile):
-//   ~28 us SQLite (commit with its WAL frames and the amortized checkpoint fsync ~17, the two entry
-//   rows ~7, the charge ~3, the bulk index refresh ~2), ~20 us sealing two entries (canonical text
-//   ~8, two SHA-256 each ~6, Merkle nodes ~2), ~25 us invoker, resolve/select, schema checks,
-//   promises, GC. At 256 in flight the commit is shared; sealing, GC and the invoker dominate.
+//   targets (>= 20,000 calls/s, <= 50 us) not met. Where a sequential call goes (cpu profile, 83
+//   us/call under the profiler): ~34 us SQLite (BEGIN/COMMIT with its WAL frames and the amortized
+//   checkpoint fsync ~20, the two entry rows ~9, the charge ~4, the bulk index refresh ~3), ~22 us
+//   sealing two entries (four SHA-256 ~9, canonical text ~7, Merkle nodes ~2), ~7 us GC, ~20 us
+//   invoker, resolve/select, schema checks, local transport, promises. At 256 in flight the commit
+//   is shared; sealing, GC and the invoker dominate.
 export default async function callBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fmesh-bench-'))
   const mesh = await createMesh({ ledger: { path: join(dir, 'ledger.sqlite') } })
