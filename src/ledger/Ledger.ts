@@ -15,7 +15,7 @@ import { GroupCommit } from './_groupCommit.js'
 import { MerkleLog } from './_merkleLog.js'
 import { openFile } from './_openFile.js'
 import { recoverOpenAttempts } from './_recover.js'
-import { type Sealed, sealEntry, sealedFromRow } from './_sealEntry.js'
+import { type Sealed, type StoredRow, sealEntry, sealedFromRow } from './_sealEntry.js'
 import { DDL, prepareStatements, SCHEMA_VERSION, type Statements } from './_sql.js'
 import { chargeFor, lastChargeOrdinal, readCharge, writeCharge } from './charges.js'
 import type { Checkpoint, InclusionProof } from './checkpoint.js'
@@ -282,11 +282,7 @@ export class Ledger {
   /** Every committed entry of one call (all its attempts), in log order. */
   async lineage(invocation: string): Promise<SealedEntry[]> {
     await this.sync()
-    const rows = this.st.entriesByInvocation.all(invocation, this.ids.indexed, invocation) as {
-      seq: number
-      id: string
-      body: Buffer
-    }[]
+    const rows = this.st.entriesByInvocation.all(invocation, this.ids.indexed, invocation) as StoredRow[]
     return rows.map((r) => sealedFromRow(r.id, r.seq, r.body))
   }
 

@@ -163,6 +163,13 @@ function sealText(json: string, seq: number, type: string, invocation: string, a
   return new SealedRecord(id, seq, bytes, leaf, type, invocation, at)
 }
 
+/** An entries row as lookups read it. */
+export interface StoredRow {
+  readonly seq: number
+  readonly id: string
+  readonly body: Buffer
+}
+
 /** A stored entry as read back from its row. */
 export function sealedFromRow(id: string, seq: number, body: Buffer): SealedEntry {
   const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
