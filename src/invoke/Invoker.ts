@@ -1,29 +1,33 @@
 import { randomUUID } from 'node:crypto'
 import { type Clock, systemClock } from '../clock.js'
-import { MeshError } from '../errors/base.js'
+import type { MeshError } from '../errors/base.js'
 import {
-  DeadlineExceededError,
-  IdempotencyConflictError,
   IdempotencyKeyRequiredError,
   IdempotencyOutcomeUnknownError,
   InputInvalidError,
   InvocationFailedError,
-  NoProviderError,
   ProviderCallError,
   ProviderResponseError,
-  ProviderTimeoutError,
 } from '../errors/invoke.js'
 import { AbortedError } from '../errors/resolve.js'
 import { fastCid } from '../ledger/_cid.js'
-import type { KeyRecord } from '../ledger/idempotencyKeys.js'
 import type { Reservation } from '../ledger/LeaseBook.js'
 import type { Ledger } from '../ledger/Ledger.js'
 import { canonicalBytes } from '../record/codec.js'
-import type { Provider } from '../record/schema.js'
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/httpTransport.js'
-import type { Transport } from '../transport/types.js'
 import { checkCallOptions } from './_callOptions.js'
 import { CALLER, CallSignal } from './_callSignal.js'
+import {
+  backoff,
+  classifyFailure,
+  deadlineOf,
+  errorFacts,
+  isLedgerFailure,
+  planAttempts,
+  stopError,
+  stopReason,
+} from './attemptPolicy.js'
+import { checkSameCall, replayStored } from './idempotentReplay.js'
 import { RetryBudget } from './RetryBudget.js'
 import { SchemaCache } from './SchemaCache.js'
 import { childTraceparent, traceOf } from './traceparent.js'
@@ -33,10 +37,7 @@ import type { CallOptions, CallResult, Choice, InvokerDeps } from './types.js'
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000
 /** Attempts per call (first try, retries and failovers). @default 3 */
 export const DEFAULT_MAX_ATTEMPTS = 3
-/** Backoff before retry n is about BACKOFF_BASE_MS x 2^(n-1), jittered, at most BACKOFF_MAX_MS. @default 10 */
-export const BACKOFF_BASE_MS = 10
-/** @default 250 */
-export const BACKOFF_MAX_MS = 250
+export { BACKOFF_BASE_MS, BACKOFF_MAX_MS } from './attemptPolicy.js'
 
 /** Governed invocation: `call` and `dispatch` as the mesh exposes them. */
 export interface Invoker {
@@ -122,13 +123,13 @@ class GovernedInvoker implements Invoker {
     const flightKey = `${principal}\u0000${key}`
     const flight = this.flights.get(flightKey)
     if (flight !== undefined) {
-      this.checkSameCall(key, principal, flight, choice.name, inputCid)
+      checkSameCall(key, principal, flight, choice.name, inputCid)
       return flight.promise as Promise<CallResult<O>>
     }
     const stored = ledger.lookupKey(principal, key)
     if (stored !== undefined) {
-      this.checkSameCall(key, principal, stored, choice.name, inputCid)
-      if (stored.state === 'completed') return this.replay(ledger, stored) as Promise<CallResult<O>>
+      checkSameCall(key, principal, stored, choice.name, inputCid)
+      if (stored.state === 'completed') return replayStored(ledger, stored) as Promise<CallResult<O>>
       const idempotency = descriptor.idempotency
       if (
         idempotency === 'exactly-once' ||
@@ -149,51 +150,6 @@ class GovernedInvoker implements Invoker {
     return promise as Promise<CallResult<O>>
   }
 
-  private checkSameCall(
-    key: string,
-    principal: string,
-    stored: Pick<KeyRecord, 'function' | 'inputCid'>,
-    name: string,
-    inputCid: string,
-  ): void {
-    if (stored.function !== name)
-      throw new IdempotencyConflictError(key, principal, 'function', stored.function, name)
-    if (stored.inputCid !== inputCid)
-      throw new IdempotencyConflictError(key, principal, 'input', stored.inputCid, inputCid)
-  }
-
-  private async replay(
-    ledger: Ledger,
-    stored: Extract<KeyRecord, { state: 'completed' }>,
-  ): Promise<CallResult> {
-    const entries = await ledger.lineage(stored.invocation)
-    const completed = entries.find((e) => e.id === stored.completed)
-    const invoked = entries.find(
-      (e) => e.id === (completed?.entry as { invoked?: string } | undefined)?.invoked,
-    )
-    const charge = ledger.chargeOf(stored.completed)
-    if (completed === undefined || invoked === undefined || charge === undefined)
-      throw new MeshError(
-        'E_LEDGER_INCONSISTENT',
-        `The stored result of invocation ${stored.invocation} lacks its lineage`,
-        {
-          details: { invocation: stored.invocation, completed: stored.completed },
-          hint: 'Run `fmesh lineage verify`: the ledger file may have been altered.',
-        },
-      )
-    const e = invoked.entry as { provider: string; endpoint: string; version: string; attempt: number }
-    return {
-      output: JSON.parse(stored.output) as unknown,
-      provider: { id: e.provider, endpoint: e.endpoint },
-      version: e.version,
-      invocationId: stored.invocation,
-      lineage: { invoked: invoked.id, completed: completed.id, entries: entries.map((x) => x.id) },
-      charge,
-      attempts: e.attempt,
-      replayed: true,
-    }
-  }
-
   private async execute(
     ledger: Ledger,
     choice: Choice,
@@ -205,7 +161,7 @@ class GovernedInvoker implements Invoker {
     started: number,
   ): Promise<CallResult> {
     const { name, version, descriptor } = choice
-    const plan = this.plan(choice)
+    const plan = planAttempts(choice, this.deps.transports)
     const key = options.idempotencyKey
     const maxQuantity = options.maxQuantity ?? 1n
     const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
@@ -231,7 +187,7 @@ class GovernedInvoker implements Invoker {
       for (let attempt = 1; ; attempt++) {
         const provider = plan[(attempt - 1) % plan.length]!
         const { transport } = provider
-        if (controller.aborted) throw this.stopError(controller, name, budgetMs, summary, source)
+        if (controller.aborted) throw stopError(controller, name, budgetMs, summary, source)
         const currency = provider.provider.cost?.unit ?? null
         const cost = provider.cost
         let reservation: Reservation | undefined
@@ -383,7 +339,7 @@ class GovernedInvoker implements Invoker {
         } catch (err) {
           if (attemptTimer !== undefined) clearTimeout(attemptTimer)
           if (terminal || isLedgerFailure(err)) throw err
-          failure = this.classify(
+          failure = classifyFailure(
             err,
             controller,
             attemptController,
@@ -404,7 +360,15 @@ class GovernedInvoker implements Invoker {
           else health.failure(latency, 'timeout')
         }
         summary.push(`${provider.provider.id}: ${failure.code}${sent ? '' : ' (not delivered)'}`)
-        const stop = this.stopReason(failure, attempt, maxAttempts, descriptor.idempotency, options, deadline)
+        const stop = stopReason(
+          this.budget,
+          failure,
+          attempt,
+          maxAttempts,
+          descriptor.idempotency,
+          options,
+          deadline,
+        )
         const failedEntry = await ledger.failed(
           invoked,
           {
@@ -426,122 +390,10 @@ class GovernedInvoker implements Invoker {
           if (!(failure instanceof ProviderCallError)) throw failure
           throw new InvocationFailedError(name, invocation, summary, stop, failure)
         }
-        await this.backoff(attempt, controller.signal, deadline)
+        await backoff(this.random, attempt, controller.signal, deadline)
       }
     } finally {
       controller.dispose()
     }
   }
-
-  /** The providers this mesh can reach, each with its transport and cost, in the chosen order. */
-  private plan(choice: Choice): { provider: Provider; transport: Transport; cost: bigint }[] {
-    const plan: { provider: Provider; transport: Transport; cost: bigint }[] = []
-    for (const provider of choice.providers) {
-      const transport = this.deps.transports.find((t) => t.handles(provider.endpoint))
-      if (transport !== undefined)
-        plan.push({
-          provider,
-          transport,
-          cost: provider.cost === undefined ? 0n : BigInt(provider.cost.baseUnits),
-        })
-    }
-    if (plan.length === 0)
-      throw new NoProviderError(
-        choice.name,
-        choice.version,
-        choice.providers.map((p) => p.endpoint),
-      )
-    return plan
-  }
-
-  private classify(
-    err: unknown,
-    controller: CallSignal,
-    attempt: AbortController | undefined,
-    provider: Provider,
-    options: CallOptions,
-    name: string,
-    budgetMs: number,
-    summary: string[],
-    source: string,
-  ): MeshError {
-    if (controller.aborted) return this.stopError(controller, name, budgetMs, summary, source)
-    if (attempt?.signal.aborted)
-      return new ProviderTimeoutError(provider.id, provider.endpoint, options.attemptTimeoutMs!)
-    if (err instanceof MeshError) return err
-    return new ProviderResponseError(
-      provider.id,
-      provider.endpoint,
-      (err as Error)?.message ?? String(err),
-      {},
-      err,
-    )
-  }
-
-  private stopError(
-    controller: CallSignal,
-    name: string,
-    budgetMs: number,
-    summary: string[],
-    source: string,
-  ): MeshError {
-    if (controller.reason === CALLER) return new AbortedError(`call ${name}`)
-    return new DeadlineExceededError(name, budgetMs, [...summary], source)
-  }
-
-  /** Why the call stops after this failure; `undefined` to try again. */
-  private stopReason(
-    failure: MeshError,
-    attempt: number,
-    maxAttempts: number,
-    idempotency: string,
-    options: CallOptions,
-    deadline: number,
-  ): string | undefined {
-    if (!(failure instanceof ProviderCallError)) return failure.code
-    if (!failure.retryable) return 'the provider refused the call (not retryable)'
-    if (attempt >= maxAttempts) return `maxAttempts (${maxAttempts}) reached`
-    if (failure.sent) {
-      if (idempotency === 'exactly-once') return 'exactly-once: the request may have reached the provider'
-      if (idempotency === 'at-least-once' && options.retryUnsafe !== true)
-        return 'at-least-once: the request may have reached the provider (pass retryUnsafe to allow a retry)'
-    }
-    if (Date.now() >= deadline) return 'the deadline passed'
-    if (!this.budget.tryRetry()) return 'the retry budget is spent (too many retries across the mesh)'
-    return undefined
-  }
-
-  private backoff(attempt: number, signal: AbortSignal, deadline: number): Promise<void> {
-    const ms = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)) * (0.5 + this.random() / 2)
-    const wait = Math.max(0, Math.min(ms, deadline - Date.now()))
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t)
-        signal.removeEventListener('abort', done)
-        resolve()
-      }
-      const t = setTimeout(done, wait)
-      signal.addEventListener('abort', done, { once: true })
-    })
-  }
-}
-
-function deadlineOf(
-  timeoutMs: number | undefined,
-  maxDurationMs: number | undefined,
-  fallback: number,
-): { budgetMs: number; source: string } {
-  if (timeoutMs !== undefined && (maxDurationMs === undefined || timeoutMs <= maxDurationMs))
-    return { budgetMs: timeoutMs, source: 'timeoutMs' }
-  if (maxDurationMs !== undefined) return { budgetMs: maxDurationMs, source: 'descriptor maxDurationMs' }
-  return { budgetMs: fallback, source: 'default timeout' }
-}
-
-function errorFacts(err: unknown): { code: string; message: string } {
-  if (err instanceof MeshError) return { code: err.code, message: err.shortMessage }
-  return { code: 'E_UNKNOWN', message: err instanceof Error ? err.message : String(err) }
-}
-
-function isLedgerFailure(err: unknown): boolean {
-  return err instanceof MeshError && (err.code === 'E_LEDGER_WRITE' || err.code === 'E_LEDGER_CLOSED')
 }
