@@ -214,13 +214,17 @@ class GovernedInvoker implements Invoker {
         // re-running it is safe by its class; its entries then commit together (one commit per call).
         const deferred =
           key === undefined && descriptor.idempotency === 'idempotent' && transport.name === 'local'
-        const invokedFields = {
+        // The facts every entry of this attempt repeats (INVOKED, then COMPLETED or FAILED).
+        const attemptFacts = {
           invocation,
           attempt,
           function: name,
           version,
           provider: provider.provider.id,
           principal,
+        }
+        const invokedFields = {
+          ...attemptFacts,
           endpoint: provider.provider.endpoint,
           recordId: choice.recordId,
           reason:
@@ -306,12 +310,7 @@ class GovernedInvoker implements Invoker {
           const { entry, charge } = await ledger.completed(
             invoked,
             {
-              invocation,
-              attempt,
-              function: name,
-              version,
-              provider: provider.provider.id,
-              principal,
+              ...attemptFacts,
               outputCid: fastCid(outputBytes),
               durationMs,
               quantity: quantity.toString(),
@@ -372,12 +371,7 @@ class GovernedInvoker implements Invoker {
         const failedEntry = await ledger.failed(
           invoked,
           {
-            invocation,
-            attempt,
-            function: name,
-            version,
-            provider: provider.provider.id,
-            principal,
+            ...attemptFacts,
             error: errorFacts(failure),
             sent,
             durationMs: Math.round(latency * 1000) / 1000,
