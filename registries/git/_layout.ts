@@ -47,3 +47,14 @@ from its name:
   commit without that header. It is not a PGP or SSH signature; \`git verify-commit\` ignores it.
 - Never force-push: readers keep the highest seq they saw per name and refuse older records.
 `
+
+/** The message of a publish commit: the name, seq, record id and who signed the record. */
+export function publishMessage(
+  name: string,
+  seq: number,
+  id: string,
+  signatures: readonly { keyId: string }[],
+): string {
+  const signers = signatures.map((s) => `Record-Signed-By: ${s.keyId}`).join('\n')
+  return `Publish ${name} seq ${seq}\n\nRecord-Id: ${id}\n${signers}\n`
+}

@@ -11,7 +11,7 @@ import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from
 import { checkInit, type GitConfig } from './_checkInit.js'
 import { type GitContext, gitContext } from './_context.js'
 import { loadIndexState, saveIndexState } from './_indexState.js'
-import { REPOSITORY_README, recordPath } from './_layout.js'
+import { publishMessage, REPOSITORY_README, recordPath } from './_layout.js'
 import { type RecordCheck, recordCheck } from './_recordCheck.js'
 import { RecordIndex } from './_recordIndex.js'
 import { fetchBranch, PUSH_REJECTED, pushBranch } from './_remote.js'
@@ -389,14 +389,4 @@ class GitRegistryNode implements GitRegistry {
     const who = { ...this.cfg.author, timestamp: Math.floor(this.cfg.clock.now() / 1000) }
     return writeCommit(this.ctx, { tree, parents, author: who, committer: who, message }, this.cfg.signer)
   }
-}
-
-function publishMessage(
-  name: string,
-  seq: number,
-  id: string,
-  signatures: readonly { keyId: string }[],
-): string {
-  const signers = signatures.map((s) => `Record-Signed-By: ${s.keyId}`).join('\n')
-  return `Publish ${name} seq ${seq}\n\nRecord-Id: ${id}\n${signers}\n`
 }
