@@ -7,15 +7,30 @@ import { hash, randomFillSync } from 'node:crypto'
 const HEAD = 'bagaaiera'
 const A = 'abcdefghijklmnopqrstuvwxyz234567'
 
-/** The CID string of a SHA-256 digest of JSON bytes: `b` + base32 (RFC 4648, lowercase, no padding). */
-export function cidOfDigest(d: Uint8Array): string {
+/**
+ * SHA-256 of `data` as a 32-character latin1 (`binary`) string (one character per byte). Node 20's one-shot
+ * `hash` returns a string in under half the time it takes to return a Buffer (~0.45 against ~1.0 us
+ * for a 450-byte entry): the ledger hashes about eight times per call, so its hashes stay strings
+ * until they must be bytes.
+ */
+export function sha256(data: Uint8Array | string): string {
+  return hash('sha256', data, 'binary')
+}
+
+/** A latin1 digest string as bytes. */
+export function digestBytes(digest: string): Buffer {
+  return Buffer.from(digest, 'latin1')
+}
+
+/** The CID string of a SHA-256 digest (a latin1 string) of JSON bytes: `b` + base32 (RFC 4648, lowercase, no padding). */
+export function cidOfDigest(d: string): string {
   let out = HEAD
   for (let i = 0; i < 30; i += 5) {
-    const a = d[i]!
-    const b = d[i + 1]!
-    const c = d[i + 2]!
-    const e = d[i + 3]!
-    const f = d[i + 4]!
+    const a = d.charCodeAt(i)
+    const b = d.charCodeAt(i + 1)
+    const c = d.charCodeAt(i + 2)
+    const e = d.charCodeAt(i + 3)
+    const f = d.charCodeAt(i + 4)
     out +=
       A[a >> 3]! +
       A[((a & 7) << 2) | (b >> 6)]! +
@@ -26,14 +41,14 @@ export function cidOfDigest(d: Uint8Array): string {
       A[((e & 3) << 3) | (f >> 5)]! +
       A[f & 31]!
   }
-  const a = d[30]!
-  const b = d[31]!
+  const a = d.charCodeAt(30)
+  const b = d.charCodeAt(31)
   return `${out}${A[a >> 3]!}${A[((a & 7) << 2) | (b >> 6)]!}${A[(b >> 1) & 31]!}${A[(b & 1) << 4]!}`
 }
 
-/** `recordId(bytes)`, faster: the CID of JSON bytes. */
-export function fastCid(bytes: Uint8Array): string {
-  return cidOfDigest(hash('sha256', bytes, 'buffer'))
+/** `recordId(bytes)`, faster: the CID of JSON bytes (or of a string's UTF-8 bytes). */
+export function fastCid(bytes: Uint8Array | string): string {
+  return cidOfDigest(sha256(bytes))
 }
 
 const pool = Buffer.alloc(4096)

@@ -1,5 +1,4 @@
-import { hash } from 'node:crypto'
-import { canonicalJson, cidOfDigest } from './_cid.js'
+import { canonicalJson, cidOfDigest, digestBytes, sha256 } from './_cid.js'
 import type { LineageEntry, SealedEntry } from './entry.js'
 
 /** An entry as sealed for the log, with the ledger's bookkeeping while its write is queued. */
@@ -158,8 +157,8 @@ function sealText(json: string, seq: number, type: string, invocation: string, a
   buf[0] = 0
   buf.write(json, 1)
   const bytes = buf.subarray(1)
-  const leaf = hash('sha256', buf, 'buffer')
-  const id = cidOfDigest(hash('sha256', bytes, 'buffer'))
+  const leaf = digestBytes(sha256(buf))
+  const id = cidOfDigest(sha256(bytes))
   return new SealedRecord(id, seq, bytes, leaf, type, invocation, at)
 }
 
