@@ -17,7 +17,7 @@ import { openFile } from './_openFile.js'
 import { recoverOpenAttempts } from './_recover.js'
 import { type Sealed, type StoredRow, sealEntry, sealedFromRow } from './_sealEntry.js'
 import { DDL, prepareStatements, SCHEMA_VERSION, type Statements } from './_sql.js'
-import { chargeFor, lastChargeOrdinal, readCharge, writeCharge } from './charges.js'
+import { chargeColumns, chargeFor, lastChargeOrdinal, readCharge } from './charges.js'
 import type { Checkpoint, InclusionProof } from './checkpoint.js'
 import type { CompletedEntry, FailedEntry, InvokedEntry, LineageEntry, SealedEntry } from './entry.js'
 import {
@@ -225,11 +225,10 @@ export class Ledger {
     const settle =
       bill.reservation === undefined ? undefined : this.leaseBook.settle(bill.reservation, bill.amount)
     const charge = chargeFor(sealed.id, bill, bill.reservation?.lease)
-    const ordinal = ++this.charges
+    sealed.charge = chargeColumns(++this.charges, fields, charge, sealed.at)
     await this.writer.enqueue(() => {
       this.insert(sealed)
       if (attempt.open === true) this.st.closeAttempt.run(invoked.seq)
-      writeCharge(this.st, sealed.seq, ordinal, fields, charge, sealed.at)
       settle?.()
       if (key !== undefined) writeKeyResult(this.st, key, sealed.id)
     })

@@ -2,7 +2,7 @@ import { ID_INDEX_LAG, type Statements } from './_sql.js'
 
 /**
  * The ledger's lookup indexes, kept off the per-call commit: entries by id (CID), entries by
- * invocation and charges by time are indexed in one sorted bulk insert each every ID_INDEX_LAG
+ * invocation and charges by time (for usage) are indexed in one sorted bulk insert each every ID_INDEX_LAG
  * entries (inside a write transaction), and a lookup also scans the at most ID_INDEX_LAG + one batch
  * entries after them by their integer key.
  */
@@ -26,7 +26,7 @@ export class EntryIndex {
     if (this.written - this.indexed < ID_INDEX_LAG) return undefined
     this.st.indexIds.run(this.indexed, this.written)
     this.st.indexInvocations.run(this.indexed, this.written)
-    this.st.indexChargeTimes.run(this.indexed, this.written)
+    this.st.indexCharges.run(this.indexed, this.written)
     this.st.setMeta.run('indexed', String(this.written))
     return this.written
   }

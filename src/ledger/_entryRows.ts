@@ -2,11 +2,15 @@ import type Database from 'better-sqlite3'
 import type { EntryIndex } from './_entryIndex.js'
 import type { Sealed } from './_sealEntry.js'
 
-const COLUMNS = 'INSERT INTO entries (seq, id, type, invocation, body, leaf) VALUES '
+const COLUMNS =
+  'INSERT INTO entries (seq, id, type, invocation, body, leaf, charge_no, function, version, provider, principal, lease, currency, amount, quantity, charged_at) VALUES '
+const WIDTH = 16
+const ROW = `(${Array.from({ length: WIDTH }, () => '?').join(', ')})`
+const NO_CHARGE: readonly unknown[] = [null, null, null, null, null, null, null, null, null, null]
 const WIDE = 16
 
 function insertOf(db: Database.Database, rows: number): Database.Statement {
-  return db.prepare(COLUMNS + Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', '))
+  return db.prepare(COLUMNS + Array.from({ length: rows }, () => ROW).join(', '))
 }
 
 /**
@@ -62,16 +66,18 @@ export class EntryRows {
 }
 
 function args(rows: readonly Sealed[], from: number, count: number): unknown[] {
-  const out: unknown[] = new Array(count * 6)
+  const out: unknown[] = new Array(count * WIDTH)
   for (let k = 0; k < count; k++) {
     const s = rows[from + k]!
-    const o = k * 6
-    out[o] = s.seq
-    out[o + 1] = s.id
-    out[o + 2] = s.type
-    out[o + 3] = s.invocation
-    out[o + 4] = s.bytes
-    out[o + 5] = s.leaf
+    let o = k * WIDTH
+    out[o++] = s.seq
+    out[o++] = s.id
+    out[o++] = s.type
+    out[o++] = s.invocation
+    out[o++] = s.bytes
+    out[o++] = s.leaf
+    const charge = s.charge ?? NO_CHARGE
+    for (let c = 0; c < charge.length; c++) out[o++] = charge[c]
   }
   return out
 }

@@ -19,6 +19,8 @@ export interface Sealed {
   closed: boolean
   /** A FUNCTION_INVOKED whose open_attempts row is written. */
   open: boolean
+  /** A FUNCTION_COMPLETED's charge columns (see `chargeColumns`), written in its row. */
+  charge: readonly unknown[] | undefined
 }
 
 const NONE: readonly Uint8Array[] = []
@@ -102,6 +104,7 @@ class SealedRecord implements Sealed {
   nodes = NONE
   closed = false
   open = false
+  charge: readonly unknown[] | undefined = undefined
   private parsed: LineageEntry | undefined
 
   constructor(

@@ -1,11 +1,11 @@
 import type Database from 'better-sqlite3'
 
 /** Bumped when the tables change shape; a ledger written by another version is refused. */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /**
  * Entries after the last refresh of the lookup indexes (`entry_ids`, `invocation_index`,
- * `charge_times`) that a lookup scans instead. The indexes are refreshed in bulk, sorted, every this
+ * `charge_index`) that a lookup scans instead. The indexes are refreshed in bulk, sorted, every this
  * many entries, so a call's commit touches only the tables it appends to and never inserts at a
  * random place in a b-tree keyed by a hash. @default 4096
  */
@@ -16,10 +16,15 @@ export const ID_INDEX_LAG = 4096
  * canonical JSON bytes that the entry id (a CID) and the Merkle leaf hash cover; every other column
  * is an index over facts the body already states, so `verify()` can check them against it.
  *
- * Every row a call writes lands at the end of its b-tree: entries, interior Merkle nodes, open
- * attempts and charges are keyed by the entry's integer `seq` (a charge's `id` is its ordinal). The
- * lookup indexes (`entry_ids`: a prefix of the CID's digest -> seq; `invocation_index`;
- * `charge_times`) are refreshed in sorted bulk every {@link ID_INDEX_LAG} entries; lookups scan the
+ * A charge is part of its FUNCTION_COMPLETED row (`charge_no`, its ordinal from 1 in log order, and
+ * the columns after it; NULL on every other row): the entry and its charge are one row, so they
+ * commit together by construction, and a call's commit writes one b-tree page where a separate
+ * charges table cost a second (~5.5 us of a ~16 us commit, measured). The view `charges` reads them.
+ *
+ * Every row a call writes lands at the end of its b-tree: entries, interior Merkle nodes and open
+ * attempts are keyed by the entry's integer `seq`. The lookup indexes (`entry_ids`: a prefix of the
+ * CID's digest -> seq; `invocation_index`; `charge_index`: a compact copy of the charges keyed by
+ * time, for usage) are refreshed in sorted bulk every {@link ID_INDEX_LAG} entries; lookups scan the
  * entries after `meta.indexed` directly.
  *
  * `nodes` holds the hash of every complete subtree of 16 or more leaves of the RFC 9162 tree, keyed
@@ -34,27 +39,36 @@ CREATE TABLE IF NOT EXISTS entries (
   type TEXT NOT NULL,
   invocation TEXT NOT NULL,
   body BLOB NOT NULL,
-  leaf BLOB NOT NULL
+  leaf BLOB NOT NULL,
+  charge_no INTEGER,
+  function TEXT,
+  version TEXT,
+  provider TEXT,
+  principal TEXT,
+  lease TEXT,
+  currency TEXT,
+  amount TEXT,
+  quantity TEXT,
+  charged_at INTEGER
 );
+CREATE VIEW IF NOT EXISTS charges AS
+  SELECT seq AS entry, charge_no AS id, invocation, function, version, provider, principal, lease,
+    currency, amount, quantity, charged_at AS at
+  FROM entries WHERE charge_no IS NOT NULL;
 CREATE TABLE IF NOT EXISTS invocation_index (invocation TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (invocation, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entry_ids (k TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (k, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS nodes (k INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS open_attempts (seq INTEGER PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS charges (
-  entry INTEGER NOT NULL PRIMARY KEY,
-  id INTEGER,
-  invocation TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS charge_index (
+  at INTEGER NOT NULL,
+  entry INTEGER NOT NULL,
   function TEXT NOT NULL,
-  version TEXT NOT NULL,
   provider TEXT NOT NULL,
   principal TEXT NOT NULL,
-  lease TEXT,
   currency TEXT,
   amount TEXT NOT NULL,
-  quantity TEXT NOT NULL,
-  at INTEGER NOT NULL
+  PRIMARY KEY (at, entry)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS charge_times (at INTEGER NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (at, entry)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idempotency (
   principal TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -112,17 +126,16 @@ const SQL = {
     'SELECT e.seq AS seq, e.id AS id, e.body AS body FROM invocation_index x JOIN entries e ON e.seq = x.seq WHERE x.invocation = ? UNION ALL SELECT seq, id, body FROM entries WHERE seq >= ? AND invocation = ? ORDER BY 1',
   indexInvocations:
     'INSERT INTO invocation_index (invocation, seq) SELECT invocation, seq FROM entries WHERE seq >= ? AND seq < ? ORDER BY 1, 2',
-  indexChargeTimes:
-    'INSERT INTO charge_times (at, entry) SELECT at, entry FROM charges WHERE entry >= ? AND entry < ? ORDER BY 1, 2',
+  indexCharges:
+    'INSERT INTO charge_index (at, entry, function, provider, principal, currency, amount) SELECT charged_at, seq, function, provider, principal, currency, amount FROM entries WHERE seq >= ? AND seq < ? AND charge_no IS NOT NULL ORDER BY 1, 2',
   openAttempt: 'INSERT INTO open_attempts (seq) VALUES (?)',
   closeAttempt: 'DELETE FROM open_attempts WHERE seq = ?',
   openAttempts:
     'SELECT e.id AS id, e.seq AS seq, e.body AS body FROM open_attempts o JOIN entries e ON e.seq = o.seq ORDER BY o.seq',
-  insertCharge:
-    'INSERT INTO charges (entry, id, invocation, function, version, provider, principal, lease, currency, amount, quantity, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  /** The ordinal of the newest charge (text keys, never written by the ledger, sort after integers). */
-  lastChargeId: 'SELECT id FROM charges WHERE entry <= 9007199254740991 ORDER BY entry DESC LIMIT 1',
-  chargeByEntry: 'SELECT currency, amount, quantity, lease FROM charges WHERE entry = ?',
+  /** The ordinal of the newest charge. */
+  lastChargeId: 'SELECT charge_no FROM entries WHERE charge_no IS NOT NULL ORDER BY seq DESC LIMIT 1',
+  chargeByEntry:
+    'SELECT currency, amount, quantity, lease FROM entries WHERE seq = ? AND charge_no IS NOT NULL',
   getKey:
     'SELECT function, input_cid, invocation, state, result FROM idempotency WHERE principal = ? AND key = ?',
   claimKey:

@@ -3,7 +3,6 @@ import type { Charge } from './types.js'
 
 /** What a FUNCTION_COMPLETED entry's charge row records besides its amounts. */
 export interface ChargeFacts {
-  readonly invocation: string
   readonly function: string
   readonly version: string
   readonly provider: string
@@ -28,22 +27,13 @@ export function chargeFor(
 }
 
 /**
- * Writes the charge row of the entry at `seq` (inside the transaction that writes the entry). The
- * row is keyed by the entry's seq, so it lands at the end of the table; `ordinal` numbers charges
+ * The charge columns of a FUNCTION_COMPLETED entry row (`charge_no` to `charged_at`, in the order
+ * `entries` declares them): the charge is written in the entry's own row. `ordinal` numbers charges
  * from 1 in log order.
  */
-export function writeCharge(
-  st: Statements,
-  seq: number,
-  ordinal: number,
-  facts: ChargeFacts,
-  charge: Charge,
-  at: number,
-): void {
-  st.insertCharge.run(
-    seq,
+export function chargeColumns(ordinal: number, facts: ChargeFacts, charge: Charge, at: number): unknown[] {
+  return [
     ordinal,
-    facts.invocation,
     facts.function,
     facts.version,
     facts.provider,
@@ -53,7 +43,7 @@ export function writeCharge(
     charge.amount.toString(),
     charge.quantity.toString(),
     at,
-  )
+  ]
 }
 
 /** The committed charge of the entry `entryId` at `seq`, if any. */

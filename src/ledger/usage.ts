@@ -23,9 +23,9 @@ export interface UsageRow {
 const COLUMNS = { provider: 'provider', function: 'function', principal: 'principal' } as const
 
 /**
- * Sums charges exactly (as bigints; SQLite's SUM would go through floats) per group and currency.
- * A time window reads the charges `charge_times` indexes (those of entries below `indexed`) and
- * scans the ones after.
+ * Sums charges exactly (as bigints; SQLite's SUM would go through floats) per group and currency,
+ * from the compact, time-keyed `charge_index` (the charges of entries below `indexed`) and the
+ * charge columns of the entries after it.
  */
 export function usageOf(db: Database.Database, options: UsageOptions, indexed: number): UsageRow[] {
   if (options === null || typeof options !== 'object')
@@ -42,10 +42,15 @@ export function usageOf(db: Database.Database, options: UsageOptions, indexed: n
   const all = options.since === undefined && options.until === undefined
   const rows = (
     all
-      ? db.prepare(`SELECT ${column} AS key, currency, amount FROM charges`).raw().iterate()
+      ? db
+          .prepare(
+            `SELECT ${column}, currency, amount FROM charge_index UNION ALL SELECT ${column}, currency, amount FROM entries WHERE seq >= ? AND charge_no IS NOT NULL`,
+          )
+          .raw()
+          .iterate(indexed)
       : db
           .prepare(
-            `SELECT ${column} AS key, currency, amount FROM charges WHERE entry IN (SELECT entry FROM charge_times WHERE at >= ? AND at < ?) UNION ALL SELECT ${column} AS key, currency, amount FROM charges WHERE entry >= ? AND at >= ? AND at < ?`,
+            `SELECT ${column}, currency, amount FROM charge_index WHERE at >= ? AND at < ? UNION ALL SELECT ${column}, currency, amount FROM entries WHERE seq >= ? AND charge_no IS NOT NULL AND charged_at >= ? AND charged_at < ?`,
           )
           .raw()
           .iterate(since, until, indexed, since, until)

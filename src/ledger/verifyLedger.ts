@@ -3,7 +3,7 @@ import { LineageTamperedError } from '../errors/ledger.js'
 import { canonicalBytes, recordId } from '../record/codec.js'
 import { NODE_MIN_LEVEL, nodeKey } from './_merkleLog.js'
 import { verifyCheckpoint } from './checkpoint.js'
-import type { LineageEntry } from './entry.js'
+import type { CompletedEntry, LineageEntry } from './entry.js'
 import { CompactTree, equalBytes, leafHash } from './merkle.js'
 
 /** What `verify()` found. `ok` is false as soon as one thing does not check out; `error` names it. */
@@ -28,7 +28,30 @@ interface Row {
   invocation: string
   body: Buffer
   leaf: Buffer
+  charge_no: number | null
+  function: string | null
+  version: string | null
+  provider: string | null
+  principal: string | null
+  lease: string | null
+  currency: string | null
+  amount: string | null
+  quantity: string | null
+  charged_at: number | null
 }
+
+const CHARGE_COLUMNS = [
+  'charge_no',
+  'function',
+  'version',
+  'provider',
+  'principal',
+  'lease',
+  'currency',
+  'amount',
+  'quantity',
+  'charged_at',
+] as const
 
 interface CheckpointRow {
   tree_size: number
@@ -46,16 +69,16 @@ export function verifyLedger(db: Database.Database, logId: string, keyId?: strin
   const checkpoints = db
     .prepare('SELECT tree_size, root, at, key_id, signature FROM checkpoints ORDER BY tree_size')
     .all() as CheckpointRow[]
-  const chargeOf = db.prepare('SELECT currency, amount FROM charges WHERE entry = ?')
   // Stored interior Merkle nodes (what proofs are read from), walked in step with the recomputed ones.
   const nodes = (
     db.prepare('SELECT k, hash FROM nodes ORDER BY k').raw().iterate() as IterableIterator<[number, Buffer]>
   )[Symbol.iterator]()
   let nextNode = nodes.next()
   const completedNodes: Uint8Array[] = []
-  const open = new Map<string, { invocation: string; attempt: number }>()
+  const open = new Map<string, { invocation: string; attempt: number; lease: string | null }>()
   let prev: string | null = null
   let completed = 0
+  let charges = 0
   let checked = 0
   let nextCheckpoint = 0
   const report = (error?: LineageTamperedError): VerifyReport => {
@@ -66,7 +89,7 @@ export function verifyLedger(db: Database.Database, logId: string, keyId?: strin
     ok: error === undefined,
     entries: tree.size,
     completed,
-    charges: (db.prepare('SELECT count(*) AS n FROM charges').get() as { n: number }).n,
+    charges,
     checkpoints: checked,
     root: Buffer.from(tree.root()).toString('hex'),
     keys: [...new Set(checkpoints.map((c) => c.key_id))],
@@ -74,7 +97,9 @@ export function verifyLedger(db: Database.Database, logId: string, keyId?: strin
   })
 
   for (const row of db
-    .prepare('SELECT seq, id, type, invocation, body, leaf FROM entries ORDER BY seq')
+    .prepare(
+      `SELECT seq, id, type, invocation, body, leaf, ${CHARGE_COLUMNS.join(', ')} FROM entries ORDER BY seq`,
+    )
     .iterate() as Iterable<Row>) {
     const where = { seq: row.seq, entryId: row.id }
     const bad = (reason: string) =>
@@ -111,8 +136,9 @@ export function verifyLedger(db: Database.Database, logId: string, keyId?: strin
       return bad('the index columns (type, invocation) disagree with the entry')
     const leaf = leafHash(bytes)
     if (!equalBytes(leaf, row.leaf)) return bad('the stored leaf hash does not match the entry')
+    if (row.charge_no !== null) charges++
     if (entry.type === 'FUNCTION_INVOKED') {
-      open.set(row.id, { invocation: entry.invocation, attempt: entry.attempt })
+      open.set(row.id, { invocation: entry.invocation, attempt: entry.attempt, lease: entry.lease ?? null })
     } else if (entry.type === 'FUNCTION_COMPLETED' || entry.type === 'FUNCTION_FAILED') {
       const attempt = open.get(entry.invoked)
       if (attempt === undefined)
@@ -122,16 +148,14 @@ export function verifyLedger(db: Database.Database, logId: string, keyId?: strin
       open.delete(entry.invoked)
       if (entry.type === 'FUNCTION_COMPLETED') {
         completed++
-        const charge = chargeOf.get(row.seq) as { currency: string | null; amount: string } | undefined
-        if (charge === undefined) return bad('this FUNCTION_COMPLETED entry has no charge')
-        if (charge.currency !== entry.charge?.currency || charge.amount !== entry.charge?.amount)
-          return bad(
-            `its charge (${charge.amount} ${charge.currency ?? ''}) differs from what the entry states (${String(entry.charge?.amount)} ${entry.charge?.currency ?? ''})`,
-          )
+        const problem = chargeProblem(row, entry, attempt.lease, completed)
+        if (problem !== undefined) return bad(problem)
       }
     } else {
       return bad(`unknown entry type ${String((entry as { type: unknown }).type)}`)
     }
+    if (entry.type !== 'FUNCTION_COMPLETED' && CHARGE_COLUMNS.some((c) => row[c] !== null))
+      return bad(`a charge is recorded on this ${entry.type} entry: no FUNCTION_COMPLETED entry has that seq`)
     completedNodes.length = 0
     tree.append(leaf, completedNodes)
     for (let level = NODE_MIN_LEVEL; level <= completedNodes.length; level++) {
@@ -181,20 +205,65 @@ export function verifyLedger(db: Database.Database, logId: string, keyId?: strin
       ),
     )
   }
-  const orphan = db
-    .prepare(
-      "SELECT c.entry AS entry, e.id AS id FROM charges c LEFT JOIN entries e ON e.seq = c.entry WHERE e.seq IS NULL OR e.type != 'FUNCTION_COMPLETED' LIMIT 1",
-    )
-    .get() as { entry: unknown; id: string | null } | undefined
-  if (orphan !== undefined)
-    return report(
-      new LineageTamperedError(
-        `the charge for entry ${String(orphan.entry)}${orphan.id === null ? '' : ` (${orphan.id})`}`,
-        'no FUNCTION_COMPLETED entry has that seq',
-        orphan.id === null ? {} : { entryId: orphan.id },
-      ),
-    )
+  const index = usageIndexProblem(db)
+  if (index !== undefined) return report(index)
   return report()
+}
+
+/** What is wrong with a FUNCTION_COMPLETED row's charge columns, given its entry and ordinal. */
+function chargeProblem(
+  row: Row,
+  entry: CompletedEntry,
+  lease: string | null,
+  ordinal: number,
+): string | undefined {
+  if (row.charge_no === null || row.amount === null) return 'this FUNCTION_COMPLETED entry has no charge'
+  if (row.currency !== entry.charge?.currency || row.amount !== entry.charge?.amount)
+    return `its charge (${row.amount} ${row.currency ?? ''}) differs from what the entry states (${String(entry.charge?.amount)} ${entry.charge?.currency ?? ''})`
+  if (row.charge_no !== ordinal)
+    return `its charge is numbered ${row.charge_no}, but it is charge ${ordinal} of the log`
+  if (
+    row.quantity !== entry.quantity ||
+    row.function !== entry.function ||
+    row.version !== entry.version ||
+    row.provider !== entry.provider ||
+    row.principal !== entry.principal ||
+    row.charged_at !== entry.at ||
+    row.lease !== lease
+  )
+    return 'its charge columns (quantity, function, version, provider, principal, time, lease) disagree with the entry'
+  return undefined
+}
+
+/**
+ * The compact usage index (`charge_index`, refreshed in bulk) against the charge columns it copies:
+ * one row per charged entry below `meta.indexed`, each equal to its entry's columns.
+ */
+function usageIndexProblem(db: Database.Database): LineageTamperedError | undefined {
+  const indexed = Number((db.prepare("SELECT v FROM meta WHERE k = 'indexed'").pluck().get() as string) ?? 0)
+  const wrong = db
+    .prepare(
+      'SELECT c.entry AS entry, e.id AS id FROM charge_index c LEFT JOIN entries e ON e.seq = c.entry WHERE e.charge_no IS NULL OR c.entry >= ? OR c.at IS NOT e.charged_at OR c.function IS NOT e.function OR c.provider IS NOT e.provider OR c.principal IS NOT e.principal OR c.currency IS NOT e.currency OR c.amount IS NOT e.amount LIMIT 1',
+    )
+    .get(indexed) as { entry: unknown; id: string | null } | undefined
+  if (wrong !== undefined)
+    return new LineageTamperedError(
+      `the usage index row for entry ${String(wrong.entry)}${wrong.id === null ? '' : ` (${wrong.id})`}`,
+      'it differs from the charge of that entry, or no FUNCTION_COMPLETED entry has that seq',
+      wrong.id === null ? {} : { entryId: wrong.id },
+    )
+  const copied = (db.prepare('SELECT count(*) FROM charge_index').pluck().get() as number) ?? 0
+  const charged = db
+    .prepare('SELECT count(*) FROM entries WHERE seq < ? AND charge_no IS NOT NULL')
+    .pluck()
+    .get(indexed) as number
+  if (copied !== charged)
+    return new LineageTamperedError(
+      'the usage index (charge_index)',
+      `it holds ${copied} charges where the entries below seq ${indexed} hold ${charged}: rows were removed`,
+      {},
+    )
+  return undefined
 }
 
 function checkCheckpoint(

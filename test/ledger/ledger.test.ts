@@ -159,7 +159,7 @@ describe('ledger', () => {
     expect((await ledger.verify()).ok).toBe(true)
   })
 
-  it('error: a removed entry, a changed charge, an orphan charge or a forged checkpoint fail verify', async () => {
+  it('error: a removed entry, a changed, dropped, renumbered or orphan charge or a forged checkpoint fail verify', async () => {
     const path = tmpPath()
     const ledger = await open(path, { checkpointEvery: 4 })
     for (let i = 0; i < 6; i++) await oneCall(ledger, i)
@@ -170,16 +170,35 @@ describe('ledger', () => {
       ['truncated', (db) => db.prepare('DELETE FROM entries WHERE seq >= 10').run(), 'entries were removed'],
       [
         'charge changed',
-        (db) => db.prepare("UPDATE charges SET amount = '11' WHERE id = 1").run(),
+        (db) => db.prepare("UPDATE entries SET amount = '11' WHERE charge_no = 1").run(),
         'differs from what the entry states',
       ],
-      ['charge dropped', (db) => db.prepare('DELETE FROM charges WHERE id = 2').run(), 'has no charge'],
+      [
+        'charge dropped',
+        (db) =>
+          db
+            .prepare(
+              'UPDATE entries SET charge_no = NULL, amount = NULL, currency = NULL WHERE charge_no = 2',
+            )
+            .run(),
+        'has no charge',
+      ],
+      [
+        'charge renumbered',
+        (db) => db.prepare('UPDATE entries SET charge_no = 7 WHERE charge_no = 2').run(),
+        'it is charge 2 of the log',
+      ],
+      [
+        'charge moved to another principal',
+        (db) => db.prepare("UPDATE entries SET principal = 'mallory' WHERE charge_no = 1").run(),
+        'disagree with the entry',
+      ],
       [
         'orphan charge',
         (db) =>
           db
             .prepare(
-              "INSERT INTO charges (entry, invocation, function, version, provider, principal, currency, amount, quantity, at) VALUES ('x', 'i', 'f', '1.0.0', 'p', 'a', 'USDC', '5', '1', 0)",
+              "UPDATE entries SET charge_no = 9, currency = 'USDC', amount = '5' WHERE type = 'FUNCTION_INVOKED' AND seq = 2",
             )
             .run(),
         'no FUNCTION_COMPLETED entry',

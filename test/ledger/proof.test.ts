@@ -132,6 +132,34 @@ describe('inclusion proofs from stored Merkle nodes', () => {
       { key: 'acme.com/text/upper', currency: 'USDC', amount: BigInt(half), calls: half },
     ])
     expect((await ledger.verify()).ok).toBe(true)
+    // The compact usage index is checked against the charges it copies.
+    const path = join(dir, 'ledger.sqlite')
+    await ledger.close()
+    for (const [label, sql, reason] of [
+      [
+        'changed',
+        "UPDATE charge_index SET amount = '99' WHERE entry = (SELECT min(entry) FROM charge_index)",
+        'differs from the charge of that entry',
+      ],
+      [
+        'removed',
+        'DELETE FROM charge_index WHERE entry = (SELECT max(entry) FROM charge_index)',
+        'rows were removed',
+      ],
+    ] as const) {
+      const copy = join(dir, `tampered-${label}.sqlite`)
+      const src = new Database(path)
+      await src.backup(copy)
+      src.close()
+      const db = new Database(copy)
+      expect(db.prepare(sql).run().changes, label).toBe(1)
+      db.close()
+      const reopened = await openLedger({ path: copy })
+      ledgers.push(reopened)
+      const report = await reopened.verify()
+      expect(report.ok, label).toBe(false)
+      expect(report.error?.message, label).toContain(reason)
+    }
   }, 60_000)
 
   it('read only the entry and its path: a damaged leaf elsewhere does not touch the proof', async () => {
