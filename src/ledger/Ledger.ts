@@ -41,9 +41,10 @@ export type { Charge, LedgerInit } from './types.js'
 /** Entries between two signed checkpoints. @default 1024 */
 export const DEFAULT_CHECKPOINT_EVERY = 1024
 
-type Fields<T extends LineageEntry> = Omit<T, 'v' | 'type' | 'seq' | 'prev' | 'at'>
-type Unseal<E> = E extends LineageEntry ? Omit<E, 'v' | 'seq' | 'prev' | 'at'> : never
-type Unsealed = Unseal<LineageEntry>
+type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T]
+/** `T` with its optional fields also taking `undefined` (a field left undefined is left out of the entry). */
+type Lax<T> = Omit<T, OptionalKeys<T>> & { [K in OptionalKeys<T>]?: T[K] | undefined }
+type Fields<T extends LineageEntry> = Lax<Omit<T, 'v' | 'type' | 'seq' | 'prev' | 'at'>>
 /** An attempt's FUNCTION_INVOKED as the ledger tracks it (recovered rows lack the write-time fields). */
 type Attempt = SealedEntry & Partial<Pick<Sealed, 'open' | 'closed'>>
 
@@ -188,7 +189,7 @@ export class Ledger {
     lazy = true,
   ): SealedEntry & { committed: Promise<void> } {
     this.assertOpen()
-    const sealed = this.seal({ ...fields, type: 'FUNCTION_INVOKED' })
+    const sealed = this.seal('FUNCTION_INVOKED', fields)
     const committed = this.writer.enqueue(() => {
       this.insert(sealed)
       // An attempt whose terminal entry commits in the same batch never needs recovery.
@@ -204,7 +205,8 @@ export class Ledger {
 
   /**
    * Appends FUNCTION_COMPLETED with its charge, settles the lease reservation and stores the result
-   * for the idempotency key, all in one transaction.
+   * for the idempotency key, all in one transaction. `fields` becomes the entry's fields: `invoked`
+   * and `charge` are added to it in place, so pass an object made for this entry.
    */
   async completed(
     invoked: SealedEntry,
@@ -216,12 +218,12 @@ export class Ledger {
     const attempt = invoked as Attempt
     attempt.closed = true
     const amount = bill.amount.toString()
-    const sealed = this.seal({
-      ...fields,
-      type: 'FUNCTION_COMPLETED',
-      invoked: invoked.id,
-      charge: { amount, currency: bill.currency },
-    })
+    // The fields object is the invoker's own, made for this entry: completing it in place spares a
+    // copy (an object spread of ~15 keys costs ~3 us in V8 12).
+    const entryFields = fields as Record<string, unknown>
+    entryFields.invoked = invoked.id
+    entryFields.charge = { amount, currency: bill.currency }
+    const sealed = this.seal('FUNCTION_COMPLETED', entryFields)
     const settle =
       bill.reservation === undefined ? undefined : this.leaseBook.settle(bill.reservation, bill.amount)
     const charge = chargeFor(sealed.id, bill, bill.reservation?.lease)
@@ -236,7 +238,8 @@ export class Ledger {
   }
 
   /**
-   * Appends FUNCTION_FAILED for an attempt and releases its reservation. With `key`, also settles the
+   * Appends FUNCTION_FAILED for an attempt (`invoked` is added to `fields` in place, as in
+   * {@link completed}) and releases its reservation. With `key`, also settles the
    * idempotency key: `release` frees it (nothing reached a provider), otherwise the failure is stored.
    */
   async failed(
@@ -248,7 +251,9 @@ export class Ledger {
     this.assertOpen()
     const attempt = invoked as Attempt
     attempt.closed = true
-    const sealed = this.seal({ ...fields, type: 'FUNCTION_FAILED', invoked: invoked.id })
+    const entryFields = fields as Record<string, unknown>
+    entryFields.invoked = invoked.id
+    const sealed = this.seal('FUNCTION_FAILED', entryFields)
     if (reservation !== undefined) this.leaseBook.release(reservation)
     await this.writer.enqueue(() => {
       this.insert(sealed)
@@ -369,9 +374,10 @@ export class Ledger {
     if (this.db.open) this.db.close()
   }
 
-  private seal(fields: Unsealed): Sealed {
+  private seal(type: LineageEntry['type'], fields: object): Sealed {
     const sealed = sealEntry(
-      fields as unknown as Record<string, unknown>,
+      type,
+      fields as Readonly<Record<string, unknown>>,
       this.merkle.size,
       this.lastId,
       this.clock.now(),

@@ -25,7 +25,7 @@ export interface Sealed {
 
 const NONE: readonly Uint8Array[] = []
 
-const LEDGER_SET = new Set(['v', 'seq', 'prev', 'at'])
+const LEDGER_SET = new Set(['v', 'seq', 'prev', 'at', 'type'])
 
 /** Thrown inside the per-type writers when a value is not what the type says: the general path takes over. */
 const GENERAL = Symbol('general path')
@@ -55,7 +55,7 @@ type F = Readonly<Record<string, unknown>>
 // One writer per entry type, keys in RFC 8785 order, values read by name. Each returns the text and
 // the number of fields it used, so a field it does not know sends the entry to the general path.
 function invokedText(f: F, seq: number, prev: string, at: number): [string, number] {
-  let used = 13
+  let used = 12
   let s = `{"at":${n(at)},"attempt":${n(f.attempt)},"endpoint":${q(f.endpoint)},"function":${q(f.function)},"idempotencyClass":${q(f.idempotencyClass)}`
   if (f.idempotencyKey !== undefined) {
     s += `,"idempotencyKey":${q(f.idempotencyKey)}`
@@ -77,13 +77,13 @@ function invokedText(f: F, seq: number, prev: string, at: number): [string, numb
 function completedText(f: F, seq: number, prev: string, at: number): [string, number] {
   return [
     `{"at":${n(at)},"attempt":${n(f.attempt)},"charge":${o(f.charge)},"durationMs":${n(f.durationMs)},"function":${q(f.function)},"invocation":${q(f.invocation)},"invoked":${q(f.invoked)},"outputCid":${q(f.outputCid)},"prev":${prev},"principal":${q(f.principal)},"provider":${q(f.provider)},"quantity":${q(f.quantity)},"seq":${n(seq)},"type":"FUNCTION_COMPLETED","v":1,"version":${q(f.version)}}`,
-    12,
+    11,
   ]
 }
 
 function failedText(f: F, seq: number, prev: string, at: number): [string, number] {
   let s = `{"at":${n(at)},"attempt":${n(f.attempt)},"durationMs":${n(f.durationMs)},"error":${o(f.error)},"function":${q(f.function)},"invocation":${q(f.invocation)},"invoked":${q(f.invoked)},"prev":${prev},"principal":${q(f.principal)},"provider":${q(f.provider)}`
-  let used = 11
+  let used = 10
   if (f.recovered !== undefined) {
     s += `,"recovered":${b(f.recovered)}`
     used++
@@ -124,16 +124,17 @@ class SealedRecord implements Sealed {
 }
 
 /**
- * Builds an entry from a call's fields and the ledger's `seq`, `prev` and `at`, and seals it: its
- * RFC 8785 bytes, its id (the CID of the bytes) and its RFC 9162 leaf hash, both from one buffer.
- * The text is written by a writer per entry type whose keys are already in canonical order (no
- * object built, no sorting per entry), values as RFC 8785 writes them (`JSON.stringify` for strings,
- * finite numbers, the canonicalizer for nested objects). Fields with `undefined` values are left
- * out. An unknown field or a value of another type takes the general canonicalizer.
+ * Builds an entry of `type` from a call's fields and the ledger's `seq`, `prev` and `at`, and seals
+ * it: its RFC 8785 bytes, its id (the CID of the bytes) and its RFC 9162 leaf hash, both from one
+ * buffer. The text is written by a writer per entry type whose keys are already in canonical order
+ * (no object built, no sorting per entry), values as RFC 8785 writes them (`JSON.stringify` for
+ * strings, finite numbers, the canonicalizer for nested objects). Fields with `undefined` values are
+ * left out; `type`, `v`, `seq`, `prev` and `at` in `fields` are ignored (the ledger sets them). An
+ * unknown field or a value of another type takes the general canonicalizer.
  */
-export function sealEntry(fields: F, seq: number, prev: string | null, at: number): Sealed {
+export function sealEntry(type: string, fields: F, seq: number, prev: string | null, at: number): Sealed {
   let json: string | undefined
-  const writer = typeof fields.type === 'string' ? WRITERS[fields.type] : undefined
+  const writer = WRITERS[type]
   if (writer !== undefined) {
     try {
       const [text, used] = writer(fields, seq, prev === null ? 'null' : q(prev), at)
@@ -146,11 +147,11 @@ export function sealEntry(fields: F, seq: number, prev: string | null, at: numbe
   }
   if (json === undefined) {
     const all: Record<string, unknown> = {}
-    for (const key in fields) if (fields[key] !== undefined) all[key] = fields[key]
-    Object.assign(all, { v: 1, seq, prev, at })
+    for (const key in fields) if (fields[key] !== undefined && !LEDGER_SET.has(key)) all[key] = fields[key]
+    Object.assign(all, { type, v: 1, seq, prev, at })
     json = canonicalJson(all)
   }
-  return sealText(json, seq, String(fields.type), String(fields.invocation), at)
+  return sealText(json, seq, type, String(fields.invocation), at)
 }
 
 function sealText(json: string, seq: number, type: string, invocation: string, at: number): Sealed {

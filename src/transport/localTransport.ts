@@ -32,6 +32,56 @@ export function localTransport(marketplace: Marketplace): Transport {
   }
 }
 
+/**
+ * What a local handler receives. A class with `signal` read lazily through a getter (the invoker
+ * makes the call's AbortController only when someone asks for it): an object literal with a getter
+ * and a method costs several times more to make per call.
+ */
+class LocalContext implements GovernedCallContext {
+  readonly deadline?: number
+  readonly idempotencyKey?: string
+  readonly traceparent: string
+  readonly principal: string
+  readonly invocationId: string
+  readonly attempt: number
+  readonly name: string
+  readonly version: string
+  #quantity: bigint | undefined
+
+  constructor(private readonly request: TransportRequest) {
+    if (request.deadline !== undefined) this.deadline = request.deadline
+    if (request.idempotencyKey !== undefined) this.idempotencyKey = request.idempotencyKey
+    this.traceparent = request.traceparent
+    this.principal = request.principal
+    this.invocationId = request.invocationId
+    this.attempt = request.attempt
+    this.name = request.name
+    this.version = request.version
+  }
+
+  get signal(): AbortSignal {
+    return this.request.signal
+  }
+
+  reportQuantity(q: bigint | number): void {
+    const value = typeof q === 'bigint' ? q : Number.isSafeInteger(q) ? BigInt(q) : undefined
+    if (value === undefined || value < 0n)
+      throw new MeshError(
+        'E_QUANTITY_INVALID',
+        `reportQuantity needs a non-negative integer, got ${String(q)}`,
+        {
+          hint: 'Report whole units of the provider cost as a bigint or a safe integer.',
+        },
+      )
+    this.#quantity = value
+  }
+
+  /** What the handler reported through {@link reportQuantity}. */
+  get reported(): bigint | undefined {
+    return this.#quantity
+  }
+}
+
 function callLocal(marketplace: Marketplace, request: TransportRequest): Promise<TransportResponse> {
   const { provider } = request
   const target = provider.endpoint.slice(PREFIX.length)
@@ -45,33 +95,7 @@ function callLocal(marketplace: Marketplace, request: TransportRequest): Promise
         'no handler is registered for it in this process',
       ),
     )
-  let quantity: bigint | undefined
-  const context: GovernedCallContext = {
-    // Read lazily: the invoker makes the call's AbortController only when someone asks for it.
-    get signal() {
-      return request.signal
-    },
-    ...(request.deadline === undefined ? {} : { deadline: request.deadline }),
-    ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
-    traceparent: request.traceparent,
-    principal: request.principal,
-    invocationId: request.invocationId,
-    attempt: request.attempt,
-    name: request.name,
-    version: request.version,
-    reportQuantity(q) {
-      const value = typeof q === 'bigint' ? q : Number.isSafeInteger(q) ? BigInt(q) : undefined
-      if (value === undefined || value < 0n)
-        throw new MeshError(
-          'E_QUANTITY_INVALID',
-          `reportQuantity needs a non-negative integer, got ${String(q)}`,
-          {
-            hint: 'Report whole units of the provider cost as a bigint or a safe integer.',
-          },
-        )
-      quantity = value
-    },
-  }
+  const context = new LocalContext(request)
   const fail = (err: unknown) =>
     new ProviderFailedError(
       provider.id,
@@ -91,6 +115,7 @@ function callLocal(marketplace: Marketplace, request: TransportRequest): Promise
     return Promise.reject(request.signal.aborted ? err : fail(err))
   }
   if (!(result instanceof Promise)) {
+    const quantity = context.reported
     return Promise.resolve(quantity === undefined ? { output: result } : { output: result, quantity })
   }
   const { signal } = request
@@ -101,6 +126,7 @@ function callLocal(marketplace: Marketplace, request: TransportRequest): Promise
     result.then(
       (output: unknown) => {
         signal.removeEventListener('abort', onAbort)
+        const quantity = context.reported
         resolve(quantity === undefined ? { output } : { output, quantity })
       },
       (err: unknown) => {

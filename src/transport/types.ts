@@ -13,12 +13,12 @@ export interface TransportRequest {
   readonly invocationId: string
   /** 1 for the first attempt. */
   readonly attempt: number
-  readonly idempotencyKey?: string
+  readonly idempotencyKey?: string | undefined
   /** W3C trace context (`00-<trace-id>-<span-id>-<flags>`) for this attempt. */
   readonly traceparent: string
   readonly principal: string
   /** Epoch ms by which the whole call must finish, when there is a deadline. */
-  readonly deadline?: number
+  readonly deadline?: number | undefined
   /** Fires on deadline, attempt timeout or caller cancellation; a transport must stop when it does. */
   readonly signal: AbortSignal
   /** Largest response body accepted. */

@@ -107,7 +107,7 @@ describe('sealing lineage entries', () => {
   it('writes each entry type exactly as the RFC 8785 reference does, optional fields or not', () => {
     fc.assert(
       fc.property(wellFormed, fc.nat(), fc.option(str), fc.nat(), (f, seq, prev, at) => {
-        const sealed = sealEntry(f, seq, prev, at)
+        const sealed = sealEntry(f.type, f, seq, prev, at)
         const expected = canonicalBytes({ ...f, v: 1, seq, prev, at })
         expect(new Uint8Array(sealed.bytes)).toEqual(expected)
         expect(sealed.id).toBe(recordId(expected))
@@ -120,7 +120,7 @@ describe('sealing lineage entries', () => {
   it('writes the RFC 8785 bytes of the entry, its CID and its leaf hash, for any field values', () => {
     fc.assert(
       fc.property(fields, fc.nat(), fc.option(fc.string()), fc.nat(), (f, seq, prev, at) => {
-        const sealed = sealEntry(f, seq, prev, at)
+        const sealed = sealEntry(f.type, f, seq, prev, at)
         const expected = canonicalBytes({ ...f, v: 1, seq, prev, at })
         expect(new Uint8Array(sealed.bytes)).toEqual(expected)
         expect(sealed.id).toBe(recordId(expected))
@@ -134,14 +134,14 @@ describe('sealing lineage entries', () => {
   })
 
   it('takes the general canonicalizer for fields it does not know', () => {
-    const sealed = sealEntry({ type: 'FUNCTION_FAILED', zeta: { b: 1, a: [2, { d: 1, c: 0 }] } }, 0, null, 5)
+    const sealed = sealEntry('FUNCTION_FAILED', { zeta: { b: 1, a: [2, { d: 1, c: 0 }] } }, 0, null, 5)
     expect(new TextDecoder().decode(sealed.bytes)).toBe(
       '{"at":5,"prev":null,"seq":0,"type":"FUNCTION_FAILED","v":1,"zeta":{"a":[2,{"c":0,"d":1}],"b":1}}',
     )
   })
 
   it('error: refuses a non-finite number like the canonicalizer', () => {
-    expect(() => sealEntry({ type: 'FUNCTION_FAILED', durationMs: Number.NaN }, 0, null, 5)).toThrow(
+    expect(() => sealEntry('FUNCTION_FAILED', { durationMs: Number.NaN }, 0, null, 5)).toThrow(
       TypeError,
     )
   })
