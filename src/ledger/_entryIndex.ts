@@ -1,4 +1,4 @@
-import { ID_INDEX_LAG, type Statements } from './_sql.js'
+import { ID_EPOCH_BITS, ID_INDEX_LAG, type Statements } from './_sql.js'
 
 /**
  * The ledger's lookup indexes, kept off the per-call commit: entries by id (CID), entries by
@@ -38,7 +38,8 @@ export class EntryIndex {
   /** A committed entry's row by id: through the index, then among the entries it does not cover yet. */
   find(entryId: string): { seq: number; body: Buffer } | undefined {
     if (typeof entryId !== 'string') return undefined
-    return (this.st.entryByIndexedId.get(entryId, entryId) ??
+    const lastEpoch = Math.max(0, this.indexed - 1) >> ID_EPOCH_BITS
+    return ((this.indexed > 0 ? this.st.entryByIndexedId.get(lastEpoch, entryId, entryId) : undefined) ??
       this.st.entryByRecentId.get(this.indexed, entryId)) as { seq: number; body: Buffer } | undefined
   }
 }

@@ -56,7 +56,7 @@ CREATE VIEW IF NOT EXISTS charges AS
     currency, amount, quantity, charged_at AS at
   FROM entries WHERE charge_no IS NOT NULL;
 CREATE TABLE IF NOT EXISTS invocation_index (invocation TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (invocation, seq)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS entry_ids (k TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (k, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entry_ids (epoch INTEGER NOT NULL, k TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (epoch, k, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS nodes (k INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS open_attempts (seq INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS charge_index (
@@ -104,6 +104,17 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 `
 
+/**
+ * `entry_ids` is partitioned by epoch: the entries `[e * 2^ID_EPOCH_BITS, (e + 1) * 2^ID_EPOCH_BITS)`.
+ * CIDs are random, so an index keyed by CID alone takes each bulk refresh to random pages all over
+ * it: past ~500k entries a refresh of 4096 ids dirtied thousands of pages (about one 4 KiB page per
+ * entry, written to the WAL and checkpointed), and durable calls/s fell from 25k to 14k by 2M
+ * entries. Keyed by (epoch, CID prefix), a refresh touches only the current epoch's at most ~370
+ * pages, whatever the size of the log; a lookup probes each epoch (a ledger of 10M entries has 153).
+ * @default 16
+ */
+export const ID_EPOCH_BITS = 16
+
 /** The part of a CID the `entry_ids` index keys on: 12 base32 characters (60 bits) of its digest. */
 export const ID_KEY_SQL = 'substr(?, 10, 12)'
 
@@ -116,11 +127,11 @@ const SQL = {
   leaf: 'SELECT leaf FROM entries WHERE seq = ?',
   leaves: 'SELECT leaf FROM entries WHERE seq >= ? AND seq < ? ORDER BY seq',
   /** Indexed entries whose CID shares the looked-up prefix (the id itself is compared too). */
-  entryByIndexedId: `SELECT e.seq AS seq, e.body AS body FROM entry_ids x JOIN entries e ON e.seq = x.seq WHERE x.k = ${ID_KEY_SQL} AND e.id = ?`,
+  /** Params: the last indexed epoch, the id, the id. */
+  entryByIndexedId: `WITH RECURSIVE epochs(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM epochs WHERE n < ?) SELECT e.seq AS seq, e.body AS body FROM epochs JOIN entry_ids x ON x.epoch = epochs.n AND x.k = ${ID_KEY_SQL} JOIN entries e ON e.seq = x.seq WHERE e.id = ?`,
   /** The entries the id index does not cover yet (at most ID_INDEX_LAG of them, plus a batch). */
   entryByRecentId: 'SELECT seq, body FROM entries WHERE seq >= ? AND id = ?',
-  indexIds:
-    'INSERT INTO entry_ids (k, seq) SELECT substr(id, 10, 12), seq FROM entries WHERE seq >= ? AND seq < ? ORDER BY 1',
+  indexIds: `INSERT INTO entry_ids (epoch, k, seq) SELECT seq >> ${ID_EPOCH_BITS}, substr(id, 10, 12), seq FROM entries WHERE seq >= ? AND seq < ? ORDER BY 1, 2, 3`,
   /** Params: invocation, indexed bound, invocation. */
   entriesByInvocation:
     'SELECT e.seq AS seq, e.id AS id, e.body AS body FROM invocation_index x JOIN entries e ON e.seq = x.seq WHERE x.invocation = ? UNION ALL SELECT seq, id, body FROM entries WHERE seq >= ? AND invocation = ? ORDER BY 1',

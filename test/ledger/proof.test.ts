@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ID_INDEX_LAG } from '../../src/ledger/_sql.js'
+import { ID_EPOCH_BITS, ID_INDEX_LAG } from '../../src/ledger/_sql.js'
 import { verifyInclusion } from '../../src/ledger/checkpoint.js'
 import { contentId } from '../../src/ledger/entry.js'
 import { type Ledger, openLedger } from '../../src/ledger/Ledger.js'
@@ -160,6 +160,29 @@ describe('inclusion proofs from stored Merkle nodes', () => {
       expect(report.ok, label).toBe(false)
       expect(report.error?.message, label).toContain(reason)
     }
+  }, 60_000)
+
+  it('finds entries by id in every epoch of the id index, and after it', async () => {
+    const { path, ledger } = await fresh(4096)
+    const perEpoch = 2 ** ID_EPOCH_BITS
+    // Calls of two entries each, in chunks (all in flight at once would hold 70k promises).
+    const ids: string[] = []
+    const total = perEpoch / 2 + ID_INDEX_LAG + 100
+    for (let from = 0; from < total; from += 4096)
+      ids.push(...(await calls(ledger, from, Math.min(4096, total - from))))
+    // COMPLETED entries in epoch 0, in epoch 1 (indexed), and after the last refresh (scanned).
+    for (const i of [0, perEpoch / 2 - 10, perEpoch / 2 + 10, ids.length - 1]) {
+      const entry = await ledger.entry(ids[i]!)
+      expect(entry.id).toBe(ids[i])
+      expect(entry.entry.type).toBe('FUNCTION_COMPLETED')
+    }
+    await expect(ledger.entry('bagaaieranotanentry')).rejects.toMatchObject({
+      code: 'E_LINEAGE_ENTRY_NOT_FOUND',
+    })
+    await ledger.close()
+    const db = new Database(path, { readonly: true, fileMustExist: true })
+    expect(db.prepare('SELECT count(DISTINCT epoch) FROM entry_ids').pluck().get()).toBe(2)
+    db.close()
   }, 60_000)
 
   it('read only the entry and its path: a damaged leaf elsewhere does not touch the proof', async () => {
