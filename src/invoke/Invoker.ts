@@ -12,7 +12,7 @@ import { AbortedError } from '../errors/resolve.js'
 import { fastCid, randomHex } from '../ledger/_cid.js'
 import type { Reservation } from '../ledger/LeaseBook.js'
 import type { Ledger } from '../ledger/Ledger.js'
-import { canonicalBytes } from '../record/codec.js'
+import { canonicalText } from '../record/codec.js'
 import type { Provider } from '../record/schema.js'
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/httpTransport.js'
 import type { TransportRequest } from '../transport/types.js'
@@ -78,9 +78,9 @@ function newInvocationId(): string {
 }
 
 /**
- * One attempt as a transport receives it. `signal` is made on first read (a synchronous local
- * handler that never looks costs no AbortController); a class, because an object literal with a
- * getter costs ~0.3 us to make in V8 12.
+ * One attempt as a transport receives it. `signal` and `inputBytes` are made on first read (a
+ * synchronous local handler that never looks costs no AbortController and no encoding); a class,
+ * because an object literal with a getter costs ~0.3 us to make in V8 12.
  */
 class AttemptRequest implements TransportRequest {
   constructor(
@@ -88,7 +88,8 @@ class AttemptRequest implements TransportRequest {
     readonly version: string,
     readonly provider: Provider,
     readonly input: unknown,
-    readonly inputBytes: Uint8Array,
+    /** The input's canonical JSON text; `inputBytes` encodes it on first read. */
+    private readonly inputText: string,
     readonly invocationId: string,
     readonly attempt: number,
     readonly idempotencyKey: string | undefined,
@@ -103,7 +104,17 @@ class AttemptRequest implements TransportRequest {
   get signal(): AbortSignal {
     return this.attemptSignal ?? this.call.signal
   }
+
+  #inputBytes: Uint8Array | undefined
+
+  /** Made on first read: an in-process handler takes `input` and never needs the bytes. */
+  get inputBytes(): Uint8Array {
+    this.#inputBytes ??= encoder.encode(this.inputText)
+    return this.#inputBytes
+  }
 }
+
+const encoder = new TextEncoder()
 
 interface Flight {
   readonly function: string
@@ -140,9 +151,9 @@ class GovernedInvoker implements Invoker {
     if (descriptor.idempotency === 'exactly-once' && key === undefined)
       throw new IdempotencyKeyRequiredError(choice.name)
     this.schemas.checkInput(choice.name, choice.version, descriptor.inputSchema, input)
-    let inputBytes: Uint8Array
+    let inputText: string
     try {
-      inputBytes = canonicalBytes(input)
+      inputText = canonicalText(input)
     } catch (err) {
       throw new InputInvalidError(
         choice.name,
@@ -151,20 +162,13 @@ class GovernedInvoker implements Invoker {
         `is not JSON (${(err as Error).message})`,
       )
     }
-    const inputCid = fastCid(inputBytes)
+    const inputCid = fastCid(inputText)
     const ledger = await this.deps.ledger()
     const principal = options.principal ?? this.principal
     if (key === undefined)
-      return this.execute(
-        ledger,
-        choice,
-        input,
-        inputBytes,
-        inputCid,
-        principal,
-        options,
-        started,
-      ) as Promise<CallResult<O>>
+      return this.execute(ledger, choice, input, inputText, inputCid, principal, options, started) as Promise<
+        CallResult<O>
+      >
     const flightKey = `${principal}\u0000${key}`
     const flight = this.flights.get(flightKey)
     if (flight !== undefined) {
@@ -188,7 +192,7 @@ class GovernedInvoker implements Invoker {
         })
       }
     }
-    const promise = this.execute(ledger, choice, input, inputBytes, inputCid, principal, options, started)
+    const promise = this.execute(ledger, choice, input, inputText, inputCid, principal, options, started)
     this.flights.set(flightKey, { function: choice.name, inputCid, promise })
     const clear = () => this.flights.delete(flightKey)
     promise.then(clear, clear)
@@ -199,7 +203,7 @@ class GovernedInvoker implements Invoker {
     ledger: Ledger,
     choice: Choice,
     input: unknown,
-    inputBytes: Uint8Array,
+    inputText: string,
     inputCid: string,
     principal: string,
     options: CallOptions,
@@ -306,7 +310,7 @@ class GovernedInvoker implements Invoker {
               version,
               provider.provider,
               input,
-              inputBytes,
+              inputText,
               invocation,
               attempt,
               key,
@@ -327,9 +331,9 @@ class GovernedInvoker implements Invoker {
             descriptor.outputSchema,
             response.output,
           )
-          let outputBytes: Uint8Array
+          let outputText: string
           try {
-            outputBytes = canonicalBytes(response.output)
+            outputText = canonicalText(response.output)
           } catch (err) {
             throw new ProviderResponseError(
               provider.provider.id,
@@ -359,7 +363,7 @@ class GovernedInvoker implements Invoker {
               version,
               provider: providerId,
               principal,
-              outputCid: fastCid(outputBytes),
+              outputCid: fastCid(outputText),
               durationMs,
               quantity: quantity.toString(),
             },
@@ -369,7 +373,7 @@ class GovernedInvoker implements Invoker {
               quantity,
               ...(reservation === undefined ? {} : { reservation }),
             },
-            key === undefined ? undefined : { principal, key, output: outputBytes },
+            key === undefined ? undefined : { principal, key, output: encoder.encode(outputText) },
           )
           health?.success(durationMs)
           entries.push(entry.id)

@@ -73,7 +73,8 @@ export function recordForms(
   }
 }
 
-function canonicalText(value: unknown, origin?: string): string {
+/** The RFC 8785 canonical JSON text of a value (`canonicalBytes` without the UTF-8 encoding). */
+export function canonicalText(value: unknown, origin?: string): string {
   let text: string | undefined
   try {
     text = stringifiesCanonically(value) ? JSON.stringify(value) : canonicalize(value)
