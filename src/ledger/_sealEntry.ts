@@ -35,6 +35,25 @@ function q(value: unknown): string {
   return JSON.stringify(value)
 }
 
+/**
+ * Quoted forms of the values that repeat from call to call (function, version, provider, principal,
+ * endpoint, record id, reason): a Map hit costs a fraction of `JSON.stringify`. Bounded: cleared
+ * when full.
+ */
+const QUOTED = new Map<string, string>()
+const MAX_QUOTED = 4096
+
+function qc(value: unknown): string {
+  if (typeof value !== 'string') throw GENERAL
+  let quoted = QUOTED.get(value)
+  if (quoted === undefined) {
+    quoted = JSON.stringify(value)
+    if (QUOTED.size >= MAX_QUOTED) QUOTED.clear()
+    QUOTED.set(value, quoted)
+  }
+  return quoted
+}
+
 function n(value: unknown): string {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw GENERAL
   return String(value)
@@ -56,7 +75,7 @@ type F = Readonly<Record<string, unknown>>
 // the number of fields it used, so a field it does not know sends the entry to the general path.
 function invokedText(f: F, seq: number, prev: string, at: number): [string, number] {
   let used = 12
-  let s = `{"at":${n(at)},"attempt":${n(f.attempt)},"endpoint":${q(f.endpoint)},"function":${q(f.function)},"idempotencyClass":${q(f.idempotencyClass)}`
+  let s = `{"at":${n(at)},"attempt":${n(f.attempt)},"endpoint":${qc(f.endpoint)},"function":${qc(f.function)},"idempotencyClass":${qc(f.idempotencyClass)}`
   if (f.idempotencyKey !== undefined) {
     s += `,"idempotencyKey":${q(f.idempotencyKey)}`
     used++
@@ -66,30 +85,30 @@ function invokedText(f: F, seq: number, prev: string, at: number): [string, numb
     s += `,"lease":${q(f.lease)}`
     used++
   }
-  s += `,"prev":${prev},"principal":${q(f.principal)},"provider":${q(f.provider)},"reason":${q(f.reason)},"recordId":${q(f.recordId)},"seq":${n(seq)},"traceparent":${q(f.traceparent)}`
+  s += `,"prev":${prev},"principal":${qc(f.principal)},"provider":${qc(f.provider)},"reason":${qc(f.reason)},"recordId":${qc(f.recordId)},"seq":${n(seq)},"traceparent":${q(f.traceparent)}`
   if (f.trigger !== undefined) {
     s += `,"trigger":${o(f.trigger)}`
     used++
   }
-  return [`${s},"type":"FUNCTION_INVOKED","v":1,"version":${q(f.version)}}`, used]
+  return [`${s},"type":"FUNCTION_INVOKED","v":1,"version":${qc(f.version)}}`, used]
 }
 
 function completedText(f: F, seq: number, prev: string, at: number): [string, number] {
   return [
-    `{"at":${n(at)},"attempt":${n(f.attempt)},"charge":${o(f.charge)},"durationMs":${n(f.durationMs)},"function":${q(f.function)},"invocation":${q(f.invocation)},"invoked":${q(f.invoked)},"outputCid":${q(f.outputCid)},"prev":${prev},"principal":${q(f.principal)},"provider":${q(f.provider)},"quantity":${q(f.quantity)},"seq":${n(seq)},"type":"FUNCTION_COMPLETED","v":1,"version":${q(f.version)}}`,
+    `{"at":${n(at)},"attempt":${n(f.attempt)},"charge":${o(f.charge)},"durationMs":${n(f.durationMs)},"function":${qc(f.function)},"invocation":${q(f.invocation)},"invoked":${q(f.invoked)},"outputCid":${q(f.outputCid)},"prev":${prev},"principal":${qc(f.principal)},"provider":${qc(f.provider)},"quantity":${qc(f.quantity)},"seq":${n(seq)},"type":"FUNCTION_COMPLETED","v":1,"version":${qc(f.version)}}`,
     11,
   ]
 }
 
 function failedText(f: F, seq: number, prev: string, at: number): [string, number] {
-  let s = `{"at":${n(at)},"attempt":${n(f.attempt)},"durationMs":${n(f.durationMs)},"error":${o(f.error)},"function":${q(f.function)},"invocation":${q(f.invocation)},"invoked":${q(f.invoked)},"prev":${prev},"principal":${q(f.principal)},"provider":${q(f.provider)}`
+  let s = `{"at":${n(at)},"attempt":${n(f.attempt)},"durationMs":${n(f.durationMs)},"error":${o(f.error)},"function":${qc(f.function)},"invocation":${q(f.invocation)},"invoked":${q(f.invoked)},"prev":${prev},"principal":${qc(f.principal)},"provider":${qc(f.provider)}`
   let used = 10
   if (f.recovered !== undefined) {
     s += `,"recovered":${b(f.recovered)}`
     used++
   }
   return [
-    `${s},"sent":${b(f.sent)},"seq":${n(seq)},"type":"FUNCTION_FAILED","v":1,"version":${q(f.version)}}`,
+    `${s},"sent":${b(f.sent)},"seq":${n(seq)},"type":"FUNCTION_FAILED","v":1,"version":${qc(f.version)}}`,
     used,
   ]
 }
