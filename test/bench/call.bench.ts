@@ -19,12 +19,18 @@ import { measure, ratio, report, target } from './_harness.js'
 //   stored Merkle nodes, per-type entry writers, multi-row inserts, lazy call signal):
 //     256 in flight 15,000-16,500 calls/s, sequential 12,200-12,900 calls/s,
 //     median overhead 72-76 us; bare commit ~6 us                                     [load 1.2-1.4]
-//   targets (>= 20,000 calls/s, <= 50 us) not met. Where a sequential call goes (cpu profile, 83
-//   us/call under the profiler): ~34 us SQLite (BEGIN/COMMIT with its WAL frames and the amortized
-//   checkpoint fsync ~20, the two entry rows ~9, the charge ~4, the bulk index refresh ~3), ~22 us
-//   sealing two entries (four SHA-256 ~9, canonical text ~7, Merkle nodes ~2), ~7 us GC, ~20 us
-//   invoker, resolve/select, schema checks, local transport, promises. At 256 in flight the commit
-//   is shared; sealing, GC and the invoker dominate.
+//   (targets not met then; a sequential call was ~34 us SQLite, ~22 us sealing, ~20 us invoker.)
+//   after (session 2: digests as latin1 strings instead of Buffers, 0.45 vs 1.0 us a hash; schema 3,
+//   the charge in its FUNCTION_COMPLETED row, one b-tree page per commit instead of two; no object
+//   spreads or getter literals on the hot path, ~3 us for a 15-key spread; the id index partitioned
+//   by epoch; cached quoting of repeating values; input bytes encoded only for network transports):
+//     idle [load 0-0.5]: 256 in flight 25,445 calls/s, median overhead 40.8 us
+//     beside another engineer's builds and tests [load 2.0]: 25,700-30,163 calls/s,
+//     median overhead 39.8-42.1 us; bare commit 5.9-6.6 us
+//   targets (>= 20,000 calls/s, <= 50 us) met. A sequential call now: ~20 us SQLite (BEGIN/COMMIT
+//   with the WAL frames of the entries page ~8, the two rows ~7, the bulk index refresh amortized
+//   ~4), ~12 us sealing two entries (eight SHA-256 ~4, canonical text ~4), the rest the invoker,
+//   resolve/select, schema checks and promises.
 export default async function callBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fmesh-bench-'))
   const mesh = await createMesh({ ledger: { path: join(dir, 'ledger.sqlite') } })
