@@ -131,7 +131,8 @@ class MeshNode implements Mesh {
     this.invocation = new MeshInvocation({
       marketplace: this.marketplace,
       select: async (name, o) => {
-        const resolved = await this.resolve(name, { ...o.select, ...(o.signal ? { signal: o.signal } : {}) })
+        const options = o.signal === undefined ? (o.select ?? {}) : { ...o.select, signal: o.signal }
+        const resolved = await this.resolve(name, options)
         const context = o.context as SecurityContext | SecurityContextInit | undefined
         return { resolved, selection: this.selector.select(resolved, context, o.select ?? {}) }
       },
