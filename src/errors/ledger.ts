@@ -12,6 +12,21 @@ export class LedgerOpenError extends MeshError {
   }
 }
 
+/** The ledger file was written with another version of the ledger's tables. */
+export class LedgerSchemaError extends MeshError {
+  override name = 'LedgerSchemaError'
+  constructor(path: string, found: string, expected: number) {
+    super(
+      'E_LEDGER_SCHEMA',
+      `The ledger at ${path} was written with ledger schema ${found}; this version reads schema ${expected}`,
+      {
+        details: { path, found, expected },
+        hint: 'Nothing was changed in the file. Read or verify it with the function-mesh version that wrote it, or move it aside (or set `ledger.path`) to start a new ledger.',
+      },
+    )
+  }
+}
+
 /** Another process (or another mesh in this one) holds the ledger file. */
 export class LedgerLockedError extends MeshError {
   override name = 'LedgerLockedError'

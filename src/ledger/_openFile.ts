@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { LedgerLockedError, LedgerOpenError } from '../errors/ledger.js'
+import { LedgerLockedError, LedgerOpenError, LedgerSchemaError } from '../errors/ledger.js'
 import { SCHEMA_VERSION } from './_sql.js'
 import type { LedgerInit } from './types.js'
 
@@ -36,10 +36,7 @@ export function openFile(init: LedgerInit): Database.Database {
       : (db.prepare("SELECT v FROM meta WHERE k = 'schema'").pluck().get() as string | undefined)
   if (version !== undefined && Number(version) !== SCHEMA_VERSION) {
     db.close()
-    throw new LedgerOpenError(
-      init.path,
-      `written with ledger schema ${version}; this version reads schema ${SCHEMA_VERSION}`,
-    )
+    throw new LedgerSchemaError(init.path, version, SCHEMA_VERSION)
   }
   return db
 }

@@ -339,6 +339,24 @@ describe('ledger', () => {
     expect((err as Error).message).toContain('give this mesh its own `ledger.path`')
   })
 
+  it('error: a ledger written with another schema is refused, unchanged, naming both versions', async () => {
+    const path = tmpPath()
+    const ledger = await open(path)
+    await oneCall(ledger, 1)
+    await ledger.close()
+    ledgers.pop()
+    const db = new Database(path)
+    db.prepare("UPDATE meta SET v = '2' WHERE k = 'schema'").run()
+    db.close()
+    const err = await openLedger({ path }).catch((e: unknown) => e)
+    expect(isMeshError(err) && err.code).toBe('E_LEDGER_SCHEMA')
+    expect((err as Error).message).toContain('schema 2; this version reads schema 3')
+    const after = new Database(path, { readonly: true })
+    expect(after.prepare("SELECT v FROM meta WHERE k = 'schema'").pluck().get()).toBe('2')
+    expect(after.prepare('SELECT count(*) FROM entries').pluck().get()).toBe(2)
+    after.close()
+  })
+
   it('error: writes after close are refused', async () => {
     const ledger = await open()
     await ledger.close()
