@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { inflateSync } from 'node:zlib'
 import { LRUCache } from 'lru-cache'
+import { indexPack } from './_packIndex.js'
 
 /** Bytes of inflated objects kept as delta bases. @default 32 MiB */
 const BASE_CACHE_BYTES = 32 * 1024 * 1024
@@ -33,12 +34,28 @@ interface GitObject {
 export class ObjectReader {
   private packs: Pack[] | undefined
   private readonly byName = new Map<string, Pack>()
+  /** Packs indexed here from their bytes whose .idx may not be written yet (a fetch in progress). */
+  private readonly added = new Map<string, Pack>()
   private readonly bases = new LRUCache<string, GitObject>({
     maxSize: BASE_CACHE_BYTES,
     sizeCalculation: (o) => o.data.byteLength + 64,
   })
 
   constructor(private readonly gitdir: string) {}
+
+  /**
+   * Serves the objects of a pack from its bytes before its .idx exists: a fetch writes the .pack,
+   * then indexes it; `idx` is its index from {@link indexPack} (computed here when not given), so
+   * the objects can be read now. Throws an Error named PackIndexError for a pack it cannot index.
+   */
+  addPack(packName: string, data: Buffer, idx: Buffer = indexPack(data)): void {
+    const name = packName.replace(/\.pack$/, '.idx')
+    if (this.byName.has(name)) return
+    const pack = parseIdx(name, idx, data)
+    this.byName.set(name, pack)
+    this.added.set(name, pack)
+    if (this.packs !== undefined) this.packs = [...this.packs, pack]
+  }
 
   /** The content of a blob; throws if the object is missing or is not a blob. */
   async readBlob(oid: string): Promise<Uint8Array> {
@@ -72,7 +89,11 @@ export class ObjectReader {
     return undefined
   }
 
-  private readAt(pack: Pack, offset: number): GitObject {
+  /**
+   * The object at `offset`. Only delta bases are kept in the cache: a sync reads each record blob
+   * once, so keeping every one (30 MB for 10,000 records) only kept the garbage collector busy.
+   */
+  private readAt(pack: Pack, offset: number, asBase = false): GitObject {
     const key = `${pack.name}:${offset}`
     const cached = this.bases.get(key)
     if (cached !== undefined) return cached
@@ -89,19 +110,19 @@ export class ObjectReader {
         byte = data[pos++]!
         back = ((back + 1) << 7) | (byte & 0x7f)
       }
-      const base = this.readAt(pack, offset - back)
+      const base = this.readAt(pack, offset - back, true)
       object = { type: base.type, data: applyDelta(base.data, inflateSync(data.subarray(pos))) }
     } else if (type === 'ref_delta') {
       const baseId = data.subarray(pos, pos + 20)
       const baseOffset = findOffset(pack, baseId)
       if (baseOffset === undefined)
         throw new Error(`delta base ${baseId.toString('hex')} is outside its pack`)
-      const base = this.readAt(pack, baseOffset)
+      const base = this.readAt(pack, baseOffset, true)
       object = { type: base.type, data: applyDelta(base.data, inflateSync(data.subarray(pos + 20))) }
     } else {
       object = { type, data: inflateSync(data.subarray(pos)) }
     }
-    this.bases.set(key, object)
+    if (asBase) this.bases.set(key, object)
     return object
   }
 
@@ -124,7 +145,7 @@ export class ObjectReader {
     try {
       names = await readdir(dir)
     } catch {
-      return []
+      names = []
     }
     const packs: Pack[] = []
     for (const name of names.filter((n) => n.endsWith('.idx')).sort()) {
@@ -137,6 +158,7 @@ export class ObjectReader {
       }
       packs.push(pack)
     }
+    for (const [name, pack] of this.added) if (!names.includes(name)) packs.push(pack)
     return packs
   }
 }
