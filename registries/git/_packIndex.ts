@@ -25,14 +25,39 @@ const NODE_DEPS: PackIndexDeps = { createHash, hash, crc32, inflateSync }
  * the registry reads the fetched records while that fetch is still indexing them.
  */
 export function indexPack(pack: Buffer): Buffer {
-  return indexPackWith(pack, NODE_DEPS)
+  return indexPackWith(pack, NODE_DEPS).idx
+}
+
+/** The blob files under a folder of a commit's tree, as {@link indexPackWith} gathers them. */
+export interface PackFiles {
+  /** Slash-separated paths from the tree's root, e.g. `records/acme.com/image/sharpen.json`. */
+  readonly paths: string[]
+  /** Their blob ids (hex). */
+  readonly oids: string[]
+  /** Their contents, one after another, ending at `ends[i]`. */
+  readonly data: Buffer
+  readonly ends: number[]
+}
+
+/** Which files {@link indexPackWith} should also return: blobs under `dir` ending in `suffix`. */
+export interface WantedFiles {
+  /** The commit (hex id) whose tree to walk. */
+  readonly commit: string
+  readonly dir: string
+  readonly suffix: string
 }
 
 /**
- * {@link indexPack} with its dependencies passed in. Self-contained on purpose (no outer names but
- * the parameter's types): the pack-index worker runs its source text.
+ * {@link indexPack} with its dependencies passed in, and, when `want` names a commit in the pack, the
+ * contents of the blob files under a folder of its tree (what a first sync reads next; the objects
+ * are at hand here). `files` is undefined when the commit or a tree under the folder is not in the
+ * pack. Self-contained on purpose (no outer names but types): the pack-index worker runs its source.
  */
-export function indexPackWith(pack: Buffer, deps: PackIndexDeps): Buffer {
+export function indexPackWith(
+  pack: Buffer,
+  deps: PackIndexDeps,
+  want?: WantedFiles,
+): { idx: Buffer; files: PackFiles | undefined } {
   const { createHash, hash, crc32, inflateSync } = deps
   /** Inflated objects kept as delta bases; a base pushed out is inflated again. 64 MiB. */
   const cacheBytes = 64 * 1024 * 1024
@@ -295,5 +320,46 @@ export function indexPackWith(pack: Buffer, deps: PackIndexDeps): Buffer {
     .update(out.subarray(0, trailer + 20))
     .digest()
     .copy(out, trailer + 20)
-  return out
+  return { idx: out, files: want === undefined ? undefined : gather(want) }
+
+  /** The blobs under `want.dir` of `want.commit`'s tree, or undefined when an object is missing. */
+  function gather({ commit, dir, suffix }: WantedFiles): PackFiles | undefined {
+    const object = (hex: string, kind: number): Buffer | undefined => {
+      const entry = byId.get(Buffer.from(hex, 'hex').toString('latin1'))
+      return entry === undefined || entry.kind !== kind ? undefined : resolve(entry, 0)
+    }
+    const head = object(commit, 1)
+    if (head === undefined || head.toString('latin1', 0, 5) !== 'tree ') return undefined
+    const files: PackFiles = { paths: [], oids: [], data: Buffer.alloc(0), ends: [] }
+    const chunks: Buffer[] = []
+    let size = 0
+    const walk = (treeHex: string, prefix: string, depth: number): boolean => {
+      const tree = object(treeHex, 2)
+      if (tree === undefined || depth > 64) return false
+      for (let at = 0; at < tree.byteLength; ) {
+        const space = tree.indexOf(0x20, at)
+        const nul = space < 0 ? -1 : tree.indexOf(0, space)
+        if (space < 0 || nul < 0 || nul + 21 > tree.byteLength) return false
+        const mode = tree.toString('latin1', at, space)
+        const name = tree.toString('utf8', space + 1, nul)
+        const oid = tree.toString('hex', nul + 1, nul + 21)
+        at = nul + 21
+        const path = prefix === '' ? name : `${prefix}/${name}`
+        if (mode === '40000' || mode === '040000') {
+          if ((prefix !== '' || name === dir) && !walk(oid, path, depth + 1)) return false
+        } else if (mode !== '160000' && prefix !== '' && path.endsWith(suffix)) {
+          const blob = object(oid, 3)
+          if (blob === undefined) return false
+          files.paths.push(path)
+          files.oids.push(oid)
+          chunks.push(blob)
+          size += blob.byteLength
+          files.ends.push(size)
+        }
+      }
+      return true
+    }
+    if (!walk(head.toString('latin1', 5, 45), '', 0)) return undefined
+    return { ...files, data: Buffer.concat(chunks, size) }
+  }
 }

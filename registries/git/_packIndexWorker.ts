@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads'
-import { indexPackWith } from './_packIndex.js'
+import { indexPackWith, type PackFiles, type WantedFiles } from './_packIndex.js'
 
 /**
  * The pack-index worker, as source text started with `new Worker(source, { eval: true })` (it loads
@@ -14,10 +14,13 @@ const { createHash, hash } = require('node:crypto')
 const { crc32, inflateSync } = require('node:zlib')
 const __name = (f) => f
 const indexPackWith = ${indexPackWith.toString()}
-parentPort.once('message', (pack) => {
+const whole = (b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength
+parentPort.once('message', ({ pack, want }) => {
   try {
-    const idx = indexPackWith(Buffer.from(pack.buffer, pack.byteOffset, pack.byteLength), { createHash, hash, crc32, inflateSync })
-    parentPort.postMessage({ idx }, [idx.buffer])
+    const bytes = Buffer.from(pack.buffer, pack.byteOffset, pack.byteLength)
+    const { idx, files } = indexPackWith(bytes, { createHash, hash, crc32, inflateSync }, want)
+    const transfer = [idx, files && files.data].filter((b) => b && whole(b)).map((b) => b.buffer)
+    parentPort.postMessage({ idx, files }, transfer)
   } catch (err) {
     parentPort.postMessage({ error: { name: err && err.name, message: String(err && err.message) } })
   }
@@ -26,10 +29,14 @@ parentPort.once('message', (pack) => {
 
 /**
  * Indexes a pack (see {@link indexPackWith}) on a worker thread of its own, so the thread that
- * fetched it goes on (isomorphic-git indexes the same pack on it meanwhile). Rejects with the
- * indexer's error (a `PackIndexError` for a corrupt or thin pack) or when the worker cannot run.
+ * fetched it goes on (isomorphic-git indexes the same pack on it meanwhile); with `want`, also
+ * returns those files' contents. Rejects with the indexer's error (a `PackIndexError` for a corrupt
+ * or thin pack) or when the worker cannot run.
  */
-export function indexPackOffThread(pack: Uint8Array): Promise<Buffer> {
+export function indexPackOffThread(
+  pack: Uint8Array,
+  want?: WantedFiles,
+): Promise<{ idx: Buffer; files: PackFiles | undefined }> {
   return new Promise((resolve, reject) => {
     let worker: Worker
     try {
@@ -45,23 +52,30 @@ export function indexPackOffThread(pack: Uint8Array): Promise<Buffer> {
       fn()
       void worker.terminate()
     }
-    worker.once(
-      'message',
-      (msg: { idx?: ArrayBuffer | Uint8Array; error?: { name: string; message: string } }) => {
-        if (msg.idx !== undefined) {
-          const idx = msg.idx instanceof Uint8Array ? msg.idx : new Uint8Array(msg.idx)
-          settle(() => resolve(Buffer.from(idx.buffer, idx.byteOffset, idx.byteLength)))
-        } else {
-          const error = Object.assign(new Error(msg.error?.message ?? 'pack index failed'), {
-            name: msg.error?.name ?? 'PackIndexError',
-          })
-          settle(() => reject(error))
-        }
-      },
-    )
+    worker.once('message', (msg: Reply) => {
+      if (msg.idx !== undefined) {
+        const files = msg.files ? { ...msg.files, data: asBuffer(msg.files.data) } : undefined
+        settle(() => resolve({ idx: asBuffer(msg.idx!), files }))
+      } else {
+        const error = Object.assign(new Error(msg.error?.message ?? 'pack index failed'), {
+          name: msg.error?.name ?? 'PackIndexError',
+        })
+        settle(() => reject(error))
+      }
+    })
     worker.once('error', (err) => settle(() => reject(err)))
     worker.once('exit', (code) => settle(() => reject(new Error(`pack index worker exited (${code})`))))
     // A copy: the caller's bytes stay where they are (isomorphic-git is still indexing them).
-    worker.postMessage(new Uint8Array(pack))
+    worker.postMessage({ pack: new Uint8Array(pack), want })
   })
+}
+
+interface Reply {
+  idx?: Uint8Array
+  files?: (Omit<PackFiles, 'data'> & { data: Uint8Array }) | null
+  error?: { name: string; message: string }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }

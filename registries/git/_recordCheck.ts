@@ -26,6 +26,17 @@ export interface RecordCheck {
   many(
     items: readonly { bytes: Uint8Array; options: CheckOptions }[],
   ): Promise<PromiseSettledResult<CheckedRecord>[]>
+  /**
+   * `many` in two steps (see `RecordVerifier.prepareMany`): worker threads start on the batch now,
+   * this thread finishes it later. Only with a verifier.
+   */
+  prepare?(items: readonly { bytes: Uint8Array; options: CheckOptions }[]): PreparedChecks
+}
+
+/** A batch of checks started by {@link RecordCheck.prepare}. */
+export interface PreparedChecks {
+  finish(): Promise<PromiseSettledResult<CheckedRecord>[]>
+  discard(): void
 }
 
 /**
@@ -52,6 +63,18 @@ export function recordCheck(verifier: RecordVerifier | undefined, maxBytes: numb
             items.map(({ bytes, options }) => ({ bytes, options: verifyOptions(options) })),
           )
           return settled.map((s) => (s.status === 'fulfilled' ? { ...s, value: checked(s.value) } : s))
+        },
+        prepare(items: readonly { bytes: Uint8Array; options: CheckOptions }[]): PreparedChecks {
+          const batch = verifier.prepareMany(
+            items.map(({ bytes, options }) => ({ bytes, options: verifyOptions(options) })),
+          )
+          return {
+            finish: async () =>
+              (await batch.finish()).map((s) =>
+                s.status === 'fulfilled' ? { ...s, value: checked(s.value) } : s,
+              ),
+            discard: () => batch.discard(),
+          }
         },
       },
     )

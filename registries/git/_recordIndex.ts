@@ -3,7 +3,7 @@ import { isMeshError } from '../../src/errors/base.js'
 import { SeqRollbackError } from '../../src/errors/trust.js'
 import type { GitContext } from './_context.js'
 import { nameFromPath } from './_layout.js'
-import type { RecordCheck } from './_recordCheck.js'
+import type { CheckedRecord, CheckOptions, RecordCheck } from './_recordCheck.js'
 import type { TreeDiff } from './_trees.js'
 import { SeqReusedError } from './errors.js'
 
@@ -38,6 +38,9 @@ const READ_CONCURRENCY = 16
 /** Blobs read before they are checked together (`RecordCheck.many`) while reading goes on. @default 256 */
 const CHECK_BATCH = 256
 
+/** Blobs {@link RecordIndex.prepare} reads between turns of the event loop. @default 64 */
+const YIELD_EVERY = 64
+
 /**
  * Names to the blob of the record accepted for each, plus the highest seq ever accepted per name
  * (kept after a record file is removed, so an older record can never come back).
@@ -54,9 +57,20 @@ export class RecordIndex {
     check: RecordCheck,
     signal?: AbortSignal,
   ): Promise<ApplyResult> {
-    const changed: string[] = []
-    const removed: string[] = []
-    const skipped: SkippedRecord[] = []
+    return this.applyChecked(diff, await this.check(ctx, diff, commit, check, signal), signal)
+  }
+
+  /**
+   * Reads and checks the record files a tree diff names, changing nothing: what each file holds
+   * (its entry, or why it is refused) for {@link RecordIndex.applyChecked}.
+   */
+  async check(
+    ctx: GitContext,
+    diff: TreeDiff,
+    commit: string,
+    check: RecordCheck,
+    signal?: AbortSignal,
+  ): Promise<CheckedFiles> {
     const upserts = [...diff.upserts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     const outcomes = new Array<Outcome>(upserts.length)
     const read: Read[] = []
@@ -78,9 +92,54 @@ export class RecordIndex {
     await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, upserts.length) }, worker))
     if (read.length > 0) flush()
     await Promise.all(checks)
+    return { commit, paths: upserts.map(([path]) => path), outcomes }
+  }
+
+  /**
+   * {@link RecordIndex.check} in two steps: reads every record file now (or takes its bytes from
+   * `blobs`, by path) and starts its checks on the verification workers (`check.prepare`), leaving
+   * this thread's share of the checks to `finish`. Undefined when `check` cannot prepare (no verifier).
+   */
+  async prepare(
+    ctx: GitContext,
+    diff: TreeDiff,
+    commit: string,
+    check: RecordCheck,
+    signal?: AbortSignal,
+    blobs?: (path: string) => Uint8Array | undefined,
+  ): Promise<{ finish(): Promise<CheckedFiles>; discard(): void } | undefined> {
+    if (check.prepare === undefined) return undefined
+    const upserts = [...diff.upserts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    const outcomes = new Array<Outcome>(upserts.length)
+    const read: Read[] = []
+    for (let i = 0; i < upserts.length; i++) {
+      const [path, oid] = upserts[i]!
+      const given = blobs?.(path)
+      // Short turns when reading here: the caller's thread is busy with a fetch meanwhile.
+      if (given === undefined && i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise(setImmediate)
+      const blob = await this.read(ctx, path, oid, given)
+      if ('error' in blob) outcomes[i] = blob
+      else read.push({ i, path, oid, ...blob })
+    }
+    const prepared = check.prepare(read.map((r) => this.item(r, commit, signal)))
+    return {
+      finish: async () => {
+        this.settleBatch(read, await prepared.finish(), outcomes, commit)
+        return { commit, paths: upserts.map(([path]) => path), outcomes }
+      },
+      discard: () => prepared.discard(),
+    }
+  }
+
+  /** Applies what {@link RecordIndex.check} found: accepts each record the index may take, in path order. */
+  applyChecked(diff: TreeDiff, checked: CheckedFiles, signal?: AbortSignal): ApplyResult {
     throwIfAborted(signal, 'git sync')
-    outcomes.forEach((outcome, i) => {
-      const path = upserts[i]![0]
+    const changed: string[] = []
+    const removed: string[] = []
+    const skipped: SkippedRecord[] = []
+    const commit = checked.commit
+    checked.outcomes.forEach((outcome, i) => {
+      const path = checked.paths[i]!
       if (outcome.error !== undefined) {
         skipped.push(skip(outcome.name, path, outcome.error))
         return
@@ -130,11 +189,12 @@ export class RecordIndex {
     ctx: GitContext,
     path: string,
     oid: string,
+    given?: Uint8Array,
   ): Promise<{ name: string; bytes: Uint8Array } | { name: string; error: unknown }> {
     let name = path
     try {
       name = nameFromPath(path)
-      return { name, bytes: await ctx.objects.readBlob(oid) }
+      return { name, bytes: given ?? (await ctx.objects.readBlob(oid)) }
     } catch (error) {
       return { name, error }
     }
@@ -148,16 +208,35 @@ export class RecordIndex {
     check: RecordCheck,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const settled = await check.many(
-      batch.map(({ path, name, bytes }) => ({
-        bytes,
-        options: {
-          origin: `git:${commit.slice(0, 12)}:${path}`,
-          expectName: name,
-          ...(signal ? { signal } : {}),
-        },
-      })),
+    this.settleBatch(
+      batch,
+      await check.many(batch.map((r) => this.item(r, commit, signal))),
+      outcomes,
+      commit,
     )
+  }
+
+  private item(
+    { path, name, bytes }: Read,
+    commit: string,
+    signal: AbortSignal | undefined,
+  ): { bytes: Uint8Array; options: CheckOptions } {
+    return {
+      bytes,
+      options: {
+        origin: `git:${commit.slice(0, 12)}:${path}`,
+        expectName: name,
+        ...(signal ? { signal } : {}),
+      },
+    }
+  }
+
+  private settleBatch(
+    batch: readonly Read[],
+    settled: readonly PromiseSettledResult<CheckedRecord>[],
+    outcomes: Outcome[],
+    commit: string,
+  ): void {
     batch.forEach(({ i, path, oid, name }, k) => {
       const result = settled[k]!
       if (result.status === 'rejected') outcomes[i] = { name, error: result.reason }
@@ -170,6 +249,13 @@ export class RecordIndex {
 }
 
 type Outcome = { name: string; entry?: IndexEntry; error?: unknown }
+
+/** The record files of a diff, read and checked (see {@link RecordIndex.check}), in path order. */
+export interface CheckedFiles {
+  readonly commit: string
+  readonly paths: readonly string[]
+  readonly outcomes: readonly Outcome[]
+}
 
 /** A record file's blob, read and waiting to be checked. */
 interface Read {

@@ -8,9 +8,24 @@ import { GitAuthError, GitRemoteError } from './errors.js'
 /** A push the remote refused because its branch moved: fetch, rebuild, retry. */
 export const PUSH_REJECTED = 'rejected' as const
 
-function common(cfg: GitConfig, ctx: GitContext, signal: AbortSignal | undefined) {
+/** Told of each pack file a fetch writes, with its bytes, before the fetch indexes it. */
+export type OnPack = (path: string, data: Uint8Array) => void
+
+const PACK_FILE = /[\\/]objects[\\/]pack[\\/]pack-[0-9a-f]{40}\.pack$/
+
+/** `ctx.fs` for isomorphic-git, telling `onPack` of each pack file written through it. */
+function observedFs(ctx: GitContext, onPack: OnPack): GitContext['fs'] {
+  const promises = ctx.fs.promises
+  const writeFile: typeof promises.writeFile = async (file, data, options) => {
+    await promises.writeFile(file, data, options)
+    if (typeof file === 'string' && PACK_FILE.test(file) && data instanceof Uint8Array) onPack(file, data)
+  }
+  return { promises: { ...promises, writeFile } } as unknown as GitContext['fs']
+}
+
+function common(cfg: GitConfig, ctx: GitContext, signal: AbortSignal | undefined, onPack?: OnPack) {
   return {
-    fs: ctx.fs,
+    fs: onPack === undefined ? ctx.fs : observedFs(ctx, onPack),
     gitdir: ctx.gitdir,
     cache: ctx.cache,
     http: boundHttpClient(signal, cfg.requestTimeoutMs),
@@ -22,17 +37,19 @@ function common(cfg: GitConfig, ctx: GitContext, signal: AbortSignal | undefined
 
 /**
  * Fetches the remote branch into `refs/remotes/origin/<branch>`; returns its commit, or `undefined`
- * when the remote has no such branch yet (an empty repository).
+ * when the remote has no such branch yet (an empty repository). `onPack` hears of the fetched pack
+ * as soon as it is written, while isomorphic-git is still indexing it (the remote ref already moved).
  */
 export async function fetchBranch(
   cfg: GitConfig,
   ctx: GitContext,
   depth: number,
   signal: AbortSignal | undefined,
+  onPack?: OnPack,
 ): Promise<string | undefined> {
   try {
     const result = await git.fetch({
-      ...common(cfg, ctx, signal),
+      ...common(cfg, ctx, signal, onPack),
       ref: cfg.branch,
       remoteRef: cfg.branch,
       remote: 'origin',

@@ -9,10 +9,45 @@ export interface TreeDiff {
   readonly deletes: Set<string>
 }
 
+/**
+ * The entries of a tree (of a commit's or a tag's tree, peeled as isomorphic-git's readTree does),
+ * read with the registry's native object reader: it also serves a pack a fetch is still indexing,
+ * and is ~10x faster than readTree on the 1,100 trees of a 10,000-record repository.
+ */
 async function entries(ctx: GitContext, treeOid: string | undefined): Promise<TreeEntry[]> {
   if (treeOid === undefined) return []
-  const { tree } = await git.readTree({ fs: ctx.fs, gitdir: ctx.gitdir, oid: treeOid, cache: ctx.cache })
-  return tree
+  let oid = treeOid
+  for (let peel = 0; ; peel++) {
+    const { type, data } = await ctx.objects.read(oid)
+    if (type === 'tree') return parseTree(oid, data)
+    const header = type === 'commit' ? 'tree ' : type === 'tag' ? 'object ' : undefined
+    if (header === undefined || peel > 8 || !data.subarray(0, header.length).equals(Buffer.from(header))) {
+      throw new Error(`object ${oid} is a ${type}, not a tree`)
+    }
+    oid = data.toString('latin1', header.length, header.length + 40)
+  }
+}
+
+/** Git's tree format: `<octal mode> <name>\0<20-byte id>` per entry. */
+function parseTree(oid: string, data: Buffer): TreeEntry[] {
+  const out: TreeEntry[] = []
+  let at = 0
+  while (at < data.byteLength) {
+    const space = data.indexOf(0x20, at)
+    const nul = space < 0 ? -1 : data.indexOf(0, space)
+    if (space < 0 || nul < 0 || nul + 21 > data.byteLength) throw new Error(`tree ${oid} is malformed`)
+    let mode = data.toString('latin1', at, space)
+    if (mode === '40000') mode = '040000'
+    const type = mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob'
+    out.push({
+      mode,
+      path: data.toString('utf8', space + 1, nul),
+      oid: data.toString('hex', nul + 1, nul + 21),
+      type,
+    })
+    at = nul + 21
+  }
+  return out
 }
 
 /** The tree id of `records/` in a commit's tree, if present. */
@@ -77,6 +112,17 @@ export async function diffRecordTrees(
   }
   await walk(before, after, RECORDS_DIR)
   return { upserts, deletes }
+}
+
+/** What changed under records/ from commit `previous` (none: every record file) to commit `tip`. */
+export async function commitDiff(
+  ctx: GitContext,
+  previous: string | undefined,
+  tip: string,
+): Promise<TreeDiff> {
+  const after = await recordsTreeOf(ctx, tip)
+  if (previous === undefined) return { upserts: await listRecordFiles(ctx, after), deletes: new Set() }
+  return diffRecordTrees(ctx, await recordsTreeOf(ctx, previous), after)
 }
 
 /** Writes the trees that put `blobOid` at `path` (slash-separated) under `rootTree`; returns the new root id. */

@@ -10,13 +10,14 @@ import { compileNamePattern } from '../../src/registry/namePattern.js'
 import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from '../../src/registry/types.js'
 import { checkInit, type GitConfig } from './_checkInit.js'
 import { type GitContext, gitContext } from './_context.js'
+import { EarlyCheck } from './_earlyCheck.js'
 import { loadIndexState, saveIndexState } from './_indexState.js'
 import { publishMessage, REPOSITORY_README, recordPath } from './_layout.js'
 import { type RecordCheck, recordCheck } from './_recordCheck.js'
 import { RecordIndex } from './_recordIndex.js'
-import { fetchBranch, PUSH_REJECTED, pushBranch } from './_remote.js'
+import { fetchBranch, type OnPack, PUSH_REJECTED, pushBranch } from './_remote.js'
 import { openRepository, resolveRef, setRef, treeOf, walkNewCommits, writeCommit } from './_repository.js'
-import { diffRecordTrees, listRecordFiles, putBlobAtPath, recordsTreeOf, type TreeDiff } from './_trees.js'
+import { commitDiff, putBlobAtPath } from './_trees.js'
 import { GitPushConflictError } from './errors.js'
 import type { GitRegistry, GitRegistryInit, GitRegistryStatus, SyncReport } from './types.js'
 
@@ -266,9 +267,14 @@ class GitRegistryNode implements GitRegistry {
 
   /** One sync, with its outcome kept for `status()`. Callers hold the lock. */
   private async syncRecorded(signal: AbortSignal | undefined): Promise<SyncReport> {
+    // A first sync from a remote checks the fetched records while the fetch still indexes them.
+    const first = this.commit === undefined && this.cfg.url !== undefined && this.check.prepare
+    const early = first
+      ? new EarlyCheck(this.ctx, this.cfg.branch, this.index, this.check, signal, this.log)
+      : undefined
     try {
-      const tip = await this.fetchTip(signal)
-      const report = await this.advance(tip, signal)
+      const tip = await this.fetchTip(signal, early?.onPack)
+      const report = await this.advance(tip, signal, early)
       this.lastSync = { at: this.cfg.clock.now(), report }
       this.lastError = undefined
       return report
@@ -276,22 +282,20 @@ class GitRegistryNode implements GitRegistry {
       const error = isMeshError(err) ? err : new RegistryError(this.id, 'sync', (err as Error).message, err)
       this.lastError = { at: this.cfg.clock.now(), code: error.code, message: error.shortMessage }
       throw error
+    } finally {
+      await early?.settle()
     }
   }
 
   /** The commit the branch should be at: the remote's, or the local branch's without a remote. */
-  private async fetchTip(signal: AbortSignal | undefined): Promise<string> {
+  private async fetchTip(signal: AbortSignal | undefined, onPack?: OnPack): Promise<string> {
     throwIfAborted(signal, `${this.id} sync`)
     if (this.cfg.url === undefined) {
       return (await resolveRef(this.ctx, this.localRef)) ?? (await this.initialCommit())
     }
     const local = await resolveRef(this.ctx, this.localRef)
-    const remote = await fetchBranch(
-      this.cfg,
-      this.ctx,
-      local === undefined ? this.cfg.cloneDepth : 0,
-      signal,
-    )
+    const depth = local === undefined ? this.cfg.cloneDepth : 0
+    const remote = await fetchBranch(this.cfg, this.ctx, depth, signal, onPack)
     if (remote !== undefined) {
       await setRef(this.ctx, this.localRef, remote)
       return remote
@@ -310,7 +314,7 @@ class GitRegistryNode implements GitRegistry {
   }
 
   /** Brings the index from the commit it reflects to `tip`, checking every record that changed. */
-  private async advance(tip: string, signal?: AbortSignal): Promise<SyncReport> {
+  private async advance(tip: string, signal?: AbortSignal, early?: EarlyCheck): Promise<SyncReport> {
     const startedAt = performance.now()
     const previous = this.commit
     if (tip === previous) {
@@ -326,12 +330,10 @@ class GitRegistryNode implements GitRegistry {
       }
     }
     const walk = await walkNewCommits(this.ctx, tip, previous, this.cfg.maxCommitsChecked)
-    const after = await recordsTreeOf(this.ctx, tip)
-    const diff: TreeDiff =
-      previous === undefined
-        ? { upserts: await listRecordFiles(this.ctx, after), deletes: new Set() }
-        : await diffRecordTrees(this.ctx, await recordsTreeOf(this.ctx, previous), after)
-    const applied = await this.index.apply(this.ctx, diff, tip, this.check, signal)
+    const checked = previous === undefined ? await early?.resultFor(tip) : undefined
+    const applied = checked
+      ? this.index.applyChecked(checked.diff, checked.checked, signal)
+      : await this.index.apply(this.ctx, await commitDiff(this.ctx, previous, tip), tip, this.check, signal)
     this.commit = tip
     const report: SyncReport = {
       commit: tip,

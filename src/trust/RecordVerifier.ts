@@ -66,6 +66,14 @@ export interface RecordVerifierInit {
   workerMinBatch?: number
 }
 
+/** A {@link RecordVerifier.prepareMany} batch: its integrity checks run on the workers until `finish`. */
+export interface PreparedBatch {
+  /** Verifies the batch as `verifyMany` does, using what the workers found meanwhile. Once only. */
+  finish(concurrency?: number): Promise<PromiseSettledResult<VerifiedRecord>[]>
+  /** Gives the batch up (what the workers find is dropped); this thread takes queued records again. */
+  discard(): void
+}
+
 /** What {@link RecordVerifier.verifyMany} worked out for a record before checking it. */
 interface Pre {
   readonly digest: string | undefined
@@ -140,8 +148,41 @@ export class RecordVerifier {
     items: readonly { bytes: Uint8Array; options?: VerifyOptions }[],
     concurrency = 32,
   ): Promise<PromiseSettledResult<VerifiedRecord>[]> {
+    return this.settle(items, this.dispatch(items), concurrency)
+  }
+
+  /**
+   * {@link RecordVerifier.verifyMany} in two steps, for a caller whose thread is busy meanwhile (a
+   * Git fetch still indexing the pack these records came from): the workers start checking each
+   * record's integrity now, while this thread does nothing for them (no parsing, no queued records
+   * taken) until `finish`, which then settles every record exactly as `verifyMany(items)` would.
+   * `discard` gives up instead. Without workers, everything happens in `finish`.
+   */
+  prepareMany(items: readonly { bytes: Uint8Array; options?: VerifyOptions }[]): PreparedBatch {
+    const pool = this.workers > 0 && items.length >= this.workerMinBatch ? this.startPool() : undefined
+    pool?.hold()
+    const pre = pool === undefined ? undefined : this.dispatch(items)
+    let open = true
+    const release = () => {
+      if (open) pool?.release()
+      open = false
+    }
+    return {
+      finish: (concurrency = 32) => {
+        if (!open) return Promise.reject(new Error('this prepared batch was finished or discarded'))
+        release()
+        return this.settle(items, pre, concurrency)
+      },
+      discard: release,
+    }
+  }
+
+  private async settle(
+    items: readonly { bytes: Uint8Array; options?: VerifyOptions }[],
+    pre: Pre[] | undefined,
+    concurrency: number,
+  ): Promise<PromiseSettledResult<VerifiedRecord>[]> {
     const results: PromiseSettledResult<VerifiedRecord>[] = new Array(items.length)
-    const pre = this.dispatch(items)
     let next = 0
     const lane = async () => {
       while (next < items.length) {
@@ -186,12 +227,7 @@ export class RecordVerifier {
       sent.push(i)
     })
     if (sent.length === 0) return pre
-    this.pool ??= new IntegrityPool({
-      size: this.workers,
-      maxBytes,
-      keyObject: (keyId) => this.keyObject(keyId),
-    })
-    const checks = this.pool.check(
+    const checks = this.startPool().check(
       sent.map((i) => ({
         bytes: items[i]!.bytes,
         origin: items[i]!.options?.origin,
@@ -202,6 +238,15 @@ export class RecordVerifier {
       pre[i] = { digest: pre[i]!.digest, integrity: checks[k]! }
     })
     return pre
+  }
+
+  private startPool(): IntegrityPool {
+    this.pool ??= new IntegrityPool({
+      size: this.workers,
+      maxBytes: this.maxBytes ?? MAX_RECORD_BYTES,
+      keyObject: (keyId) => this.keyObject(keyId),
+    })
+    return this.pool
   }
 
   private async check(

@@ -71,6 +71,7 @@ export class IntegrityPool {
   private seq = 0
   private crashes = 0
   private stealing = false
+  private holds = 0
   private closed = false
 
   constructor(init: IntegrityPoolInit) {
@@ -91,6 +92,20 @@ export class IntegrityPool {
     this.fill()
     this.pump()
     return promises
+  }
+
+  /**
+   * Keeps this thread from taking queued records until {@link IntegrityPool.release}: for a caller
+   * whose thread is busy with other work meanwhile. (Without live workers, records wait for release.)
+   */
+  hold(): void {
+    this.holds++
+  }
+
+  release(): void {
+    if (this.holds === 0) return
+    this.holds--
+    this.pump()
   }
 
   /** Ends every worker; records in flight are checked on this thread. */
@@ -136,7 +151,7 @@ export class IntegrityPool {
         this.post(slot, this.take(this.queue.splice(0, chunk)))
       }
     }
-    if (this.queue.length === 0 || this.stealing) return
+    if (this.queue.length === 0 || this.stealing || this.holds > 0) return
     if (this.slots.length === 0 || this.init.steal !== false) {
       this.stealing = true
       setImmediate(() => this.steal())

@@ -48,6 +48,7 @@ function deltaTypes(pack: Buffer): Set<number> {
 describe('git pack indexer', () => {
   let root: string
   let gitdir: string
+  const enc = new TextEncoder()
   const text = (i: number, v: number) =>
     new TextEncoder().encode(`${JSON.stringify({ n: i, v, pad: 'x'.repeat(300) + 'y'.repeat(i % 5) })}\n`)
 
@@ -101,9 +102,34 @@ describe('git pack indexer', () => {
     }
   })
 
-  it('gives the same idx on a worker thread', async () => {
-    const pack = await packOf(gitdir, ['--delta-base-offset'])
-    expect((await indexPackOffThread(pack)).equals(indexPack(pack))).toBe(true)
+  it('gives the same idx on a worker thread, and the blob files under a folder of a commit', async () => {
+    await commitFiles(
+      gitdir,
+      [
+        { path: 'README.md', bytes: enc.encode('top\n') },
+        { path: 'records/ns/notes.txt', bytes: enc.encode('not json\n') },
+        { path: 'other/x.json', bytes: enc.encode('{}\n') },
+      ],
+      { message: 'third', timestamp: 1_700_000_200 },
+    )
+    const pack = await packOf(gitdir, ['--delta-base-offset', '--depth=50'])
+    const commit = (await systemGit(['rev-parse', 'main'], gitdir)).trim()
+    const { idx, files } = await indexPackOffThread(pack, { commit, dir: 'records', suffix: '.json' })
+    expect(idx.equals(indexPack(pack))).toBe(true)
+    const listed = (await systemGit(['ls-tree', '-r', 'main', 'records/'], gitdir))
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/\s+/))
+      .filter(([, type, , path]) => type === 'blob' && path!.endsWith('.json'))
+    expect(files!.paths).toEqual(listed.map(([, , , path]) => path))
+    expect(files!.oids).toEqual(listed.map(([, , oid]) => oid))
+    for (const [i, [, , oid]] of listed.entries()) {
+      const bytes = files!.data.subarray(i === 0 ? 0 : files!.ends[i - 1], files!.ends[i])
+      expect(bytes.toString()).toBe(await systemGit(['cat-file', 'blob', oid!], gitdir))
+    }
+    // A commit the pack does not hold: no files (the caller reads them another way).
+    const absent = await indexPackOffThread(pack, { commit: '0'.repeat(40), dir: 'records', suffix: '.json' })
+    expect(absent.files).toBeUndefined()
   })
 
   it('error: refuses a corrupt, truncated or thin pack, naming why', async () => {

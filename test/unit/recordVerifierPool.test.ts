@@ -301,4 +301,44 @@ describe('verifyMany with verification workers', () => {
     expect((await verifier.verifyMany([{ bytes: good.bytes }]))[0]).toMatchObject({ status: 'fulfilled' })
     await verifier.close()
   })
+
+  it('prepareMany: workers start at once, finish settles exactly as verifyMany; once only', async () => {
+    const items = [
+      { bytes: good.bytes },
+      { bytes: enc.encode('{"name": ') },
+      { bytes: mutate(good.bytes, (r) => (r.seq = 2)) },
+      { bytes: mutate(good.bytes, (r) => (r.signatures = [])) },
+      { bytes: good.bytes, options: { origin: 'git', expectName: 'acme.com/other' } },
+    ]
+    const expected = (await plain.verifyMany(items)).map(outcome)
+    const batch = pooled.prepareMany(items)
+    expect((await batch.finish()).map(outcome)).toEqual(expected)
+    await expect(batch.finish()).rejects.toThrow(/finished or discarded/)
+    batch.discard()
+    const dropped = pooled.prepareMany(items)
+    dropped.discard()
+    await expect(dropped.finish()).rejects.toThrow(/finished or discarded/)
+    expect((await pooled.verifyMany(items)).map(outcome)).toEqual(expected)
+    // No workers: everything happens in finish.
+    expect((await plain.prepareMany(items).finish()).map(outcome)).toEqual(expected)
+  })
+
+  it('a held pool leaves queued records to the workers, and this thread takes them again on release', async () => {
+    // No live worker: while held, nothing settles; released, this thread checks them all.
+    const idle = new IntegrityPool({ size: 0, maxBytes: MAX_RECORD_BYTES, keyObject })
+    idle.hold()
+    let settled = 0
+    const checks = idle.check(Array.from({ length: 20 }, () => ({ bytes: good.bytes })))
+    for (const c of checks) void c.then(() => settled++)
+    for (let i = 0; i < 5; i++) await new Promise(setImmediate)
+    expect(settled).toBe(0)
+    idle.release()
+    const results = await Promise.all(checks)
+    expect(results.map(integrityOf)).toEqual(
+      Array.from({ length: 20 }, () =>
+        integrityOf(integrityInThread(good.bytes, MAX_RECORD_BYTES, undefined, keyObject)),
+      ),
+    )
+    await idle.close()
+  })
 })

@@ -1,0 +1,115 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { EarlyCheck } from '../../registries/git/_earlyCheck.js'
+import { gitRegistry } from '../../registries/git/index.js'
+import type { EncodedRecord } from '../../src/record/signRecord.js'
+import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
+import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
+import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
+import { type GitHttpServer, startGitHttpServer } from '../_helpers/gitHttpServer.js'
+import { commitFiles } from '../_helpers/seedRepo.js'
+import { systemGit } from '../_helpers/systemGit.js'
+import { signed } from '../conformance/registryConformance.js'
+
+const enc = new TextEncoder()
+const COUNT = 70
+
+/**
+ * A first sync from a remote checks the records while isomorphic-git's fetch is still indexing the
+ * pack (registries/git/_earlyCheck.ts): the result must be the one the usual path gives.
+ */
+describe('gitRegistry first sync: records checked while the fetch indexes its pack', () => {
+  let root: string
+  let server: GitHttpServer
+  let url: string
+  let key: LocalSigner
+  let owners: Record<string, string[]>
+  let records: EncodedRecord[]
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'fmesh-git-initial-'))
+    server = await startGitHttpServer({ root: join(root, 'srv') })
+    key = await generateSigner()
+    owners = { 'acme.com': [key.id] }
+    records = await Promise.all(
+      Array.from({ length: COUNT }, (_, i) => signed(key, `acme.com/group-${i % 7}/fn-${i}`, 1 + (i % 3))),
+    )
+    const unsigned = await signed(key, 'acme.com/bad/unsigned', 1)
+    const raw = JSON.parse(new TextDecoder().decode(unsigned.bytes)) as { signatures: unknown[] }
+    raw.signatures = []
+    const bare = join(server.root, 'records.git')
+    await commitFiles(bare, [
+      { path: 'README.md', bytes: enc.encode('# records\n') },
+      ...records.map((r) => ({ path: `records/${r.record.name}.json`, bytes: r.bytes })),
+      { path: 'records/acme.com/bad/corrupt.json', bytes: enc.encode('{"name": ') },
+      { path: 'records/acme.com/bad/unsigned.json', bytes: enc.encode(JSON.stringify(raw)) },
+      { path: 'records/acme.com/bad/elsewhere.json', bytes: records[0]!.bytes },
+    ])
+    await systemGit(['repack', '-adq'], bare)
+    url = server.url('records.git')
+  })
+  afterAll(async () => {
+    await server?.stop()
+    await rm(root, { recursive: true, force: true })
+  })
+
+  async function firstSync(dir: string, verifier: RecordVerifier | undefined) {
+    const resultFor = vi.spyOn(EarlyCheck.prototype, 'resultFor')
+    const registry = gitRegistry({
+      dir: join(root, dir),
+      url,
+      syncIntervalMs: 0,
+      ...(verifier === undefined ? { trust: { owners } } : { verifier }),
+    })
+    try {
+      const report = await registry.sync()
+      const used = await Promise.all(resultFor.mock.results.map((r) => r.value))
+      const lookups = await Promise.all(records.map((r) => registry.lookup(r.record.name)))
+      return { report, used: used.some((u) => u !== undefined), lookups, names: registry.status().names }
+    } finally {
+      resultFor.mockRestore()
+      await registry.stop()
+    }
+  }
+
+  it('indexes every good record and skips each bad one, as the usual path does', async () => {
+    const early = await firstSync('early', undefined)
+    expect(early.used).toBe(true)
+    expect(early.names).toBe(COUNT)
+    expect([...early.report.changed].sort()).toEqual(records.map((r) => r.record.name).sort())
+    expect(early.report.skipped.map((s) => [s.path, s.code]).sort()).toEqual(
+      [
+        ['records/acme.com/bad/corrupt.json', 'E_RECORD_MALFORMED'],
+        ['records/acme.com/bad/elsewhere.json', 'E_RECORD_SCHEMA'],
+        ['records/acme.com/bad/unsigned.json', 'E_RECORD_UNSIGNED'],
+      ].sort(),
+    )
+    early.lookups.forEach((entry, i) => {
+      expect(new TextDecoder().decode(entry!.bytes)).toBe(new TextDecoder().decode(records[i]!.bytes))
+    })
+    // The same repository through the usual path: a registry whose first sync reads a local clone.
+    const mirror = join(root, 'mirror.git')
+    await systemGit(['clone', '--quiet', '--bare', url, mirror])
+    const usual = gitRegistry({ dir: mirror, syncIntervalMs: 0, trust: { owners } })
+    const report = await usual.sync()
+    expect([...report.changed].sort()).toEqual([...early.report.changed].sort())
+    expect(report.skipped.map((s) => [s.path, s.code, s.message]).sort()).toEqual(
+      early.report.skipped.map((s) => [s.path, s.code, s.message]).sort(),
+    )
+    await usual.stop()
+  })
+
+  it('gives the same result with the verification workers off (everything checked after the fetch)', async () => {
+    const verifier = new RecordVerifier({ trust: [pinnedTrust(owners)], workers: 0 })
+    const plain = await firstSync('plain', verifier)
+    expect(plain.used).toBe(true)
+    expect(plain.names).toBe(COUNT)
+    expect(plain.report.skipped.map((s) => s.code).sort()).toEqual([
+      'E_RECORD_MALFORMED',
+      'E_RECORD_SCHEMA',
+      'E_RECORD_UNSIGNED',
+    ])
+  })
+})
