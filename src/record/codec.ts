@@ -1,7 +1,5 @@
+import { hash } from 'node:crypto'
 import canonicalize from 'canonicalize'
-import { CID } from 'multiformats/cid'
-import * as json from 'multiformats/codecs/json'
-import { sha256 } from 'multiformats/hashes/sha2'
 import { RecordLimitError, RecordMalformedError, RecordTooLargeError } from '../errors/record.js'
 import { MAX_VERSIONS } from './schema.js'
 
@@ -36,9 +34,34 @@ export function canonicalBytes(value: unknown, origin?: string): Uint8Array {
  * ```
  */
 export function recordId(bytes: Uint8Array): string {
-  const digest = sha256.digest(bytes)
-  if (digest instanceof Promise) throw new Error('sha256 must be synchronous on Node')
-  return CID.createV1(json.code, digest).toString()
+  return jsonCid(hash('sha256', bytes, 'binary'))
+}
+
+/**
+ * The CIDv1 string (json codec 0x0200, sha2-256, base32 multibase) of JSON bytes, from their SHA-256
+ * digest as a latin1 string: what multiformats' `CID.createV1(json.code, digest).toString()` gives
+ * (property-tested against it), without its object layers: ~1.5 us instead of ~9.5 us per record on
+ * the bench machine, with Node's one-shot `hash`. The five prefix bytes (version 0x01, codec 0x80 0x04,
+ * sha2-256 0x12, length 0x20) are exactly 40 bits, eight base32 characters: a constant head, then
+ * the digest's base32 (RFC 4648, lowercase, no padding).
+ *
+ * Self-contained on purpose (no outer names): the verification worker runs its source text too.
+ */
+export function jsonCid(digest: string): string {
+  const A = 'abcdefghijklmnopqrstuvwxyz234567'
+  if (digest.length !== 32) throw new Error('jsonCid takes a 32-byte SHA-256 digest (a latin1 string)')
+  let out = 'bagaaiera'
+  let bits = 0
+  let value = 0
+  for (let i = 0; i < 32; i++) {
+    value = ((value << 8) | digest.charCodeAt(i)) & 0xfff
+    bits += 8
+    while (bits >= 5) {
+      bits -= 5
+      out += A[(value >> bits) & 31]
+    }
+  }
+  return bits > 0 ? out + A[(value << (5 - bits)) & 31] : out
 }
 
 /** The bytes a record signature covers: the domain prefix, then the canonical record without `signatures`. */

@@ -50,9 +50,6 @@ let urls: Record<string, string> | undefined
 function packageUrls(): Record<string, string> {
   urls ??= {
     canonicalize: import.meta.resolve('canonicalize'),
-    cid: import.meta.resolve('multiformats/cid'),
-    json: import.meta.resolve('multiformats/codecs/json'),
-    sha2: import.meta.resolve('multiformats/hashes/sha2'),
     base58: import.meta.resolve('multiformats/bases/base58'),
   }
   return urls

@@ -1,10 +1,10 @@
-import { stringifiesCanonically } from '../record/codec.js'
+import { jsonCid, stringifiesCanonically } from '../record/codec.js'
 
 /**
  * The integrity worker, as source text started with `new Worker(source, { eval: true })`, so it loads
  * the same way under vitest, tsx and the compiled `dist/` (a worker thread has none of those loaders).
  * It imports only node built-ins and, by the absolute URLs the main thread resolved and passed in
- * `workerData`, the same `canonicalize` and `multiformats` the main thread uses.
+ * `workerData`, the same `canonicalize` and multiformats' base58 the main thread uses.
  *
  * Each message is a batch: the records' bytes concatenated in one transferred ArrayBuffer, with their
  * end offsets. For each record the worker runs the integrity half of verification, a pure function of
@@ -18,21 +18,15 @@ import { stringifiesCanonically } from '../record/codec.js'
 export const INTEGRITY_WORKER_SOURCE = `
 'use strict'
 const { parentPort, workerData } = require('node:worker_threads')
-const { createPublicKey, verify } = require('node:crypto')
+const { createPublicKey, hash, verify } = require('node:crypto')
 const { urls, domain, maxVersions } = workerData
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 const keys = new Map()
 let lib
 
-const loading = Promise.all([
-  import(urls.canonicalize),
-  import(urls.cid),
-  import(urls.json),
-  import(urls.sha2),
-  import(urls.base58),
-]).then(([c, cid, json, sha2, base58]) => {
-  lib = { canonicalize: c.default, CID: cid.CID, jsonCode: json.code, sha256: sha2.sha256, base58btc: base58.base58btc }
+const loading = Promise.all([import(urls.canonicalize), import(urls.base58)]).then(([c, base58]) => {
+  lib = { canonicalize: c.default, base58btc: base58.base58btc }
 })
 
 class Refusal {
@@ -72,6 +66,8 @@ function parse(bytes, maxBytes) {
 }
 
 ${stringifiesCanonically.toString()}
+
+${jsonCid.toString()}
 
 function canonicalText(value) {
   let text
@@ -125,8 +121,7 @@ function keyObject(keyId) {
 function check(bytes, maxBytes) {
   const raw = parse(bytes, maxBytes)
   const { payload, canonical } = forms(raw)
-  const digest = lib.sha256.digest(canonical)
-  const id = lib.CID.createV1(lib.jsonCode, digest).toString()
+  const id = jsonCid(hash('sha256', canonical, 'binary'))
   const good = []
   const signatures = Array.isArray(raw.signatures) ? raw.signatures : []
   for (const s of signatures) {

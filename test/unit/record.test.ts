@@ -1,5 +1,8 @@
 import canonicalize from 'canonicalize'
 import fc from 'fast-check'
+import { CID } from 'multiformats/cid'
+import * as json from 'multiformats/codecs/json'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { MeshError } from '../../src/errors/base.js'
 import { canonicalBytes, MAX_RECORD_BYTES, recordId, stringifiesCanonically } from '../../src/record/codec.js'
@@ -41,6 +44,18 @@ describe('canonical encoding', () => {
   it('gives a CIDv1 with the json codec and sha2-256', () => {
     const id = recordId(canonicalBytes({ a: 1 }))
     expect(id).toMatch(/^bagaaiera[a-z2-7]+$/)
+  })
+
+  it('gives exactly the id multiformats gives (CID.createV1(json.code, sha256.digest(bytes)))', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 4096 }), (bytes) => {
+        const digest = sha256.digest(bytes)
+        if (digest instanceof Promise) throw new Error('sha256 must be synchronous on Node')
+        expect(recordId(bytes)).toBe(CID.createV1(json.code, digest).toString())
+        expect(CID.parse(recordId(bytes)).multihash.digest).toEqual(digest.digest)
+      }),
+      { numRuns: 500 },
+    )
   })
 
   it('error: refuses lone surrogates and non-finite numbers as malformed', () => {
