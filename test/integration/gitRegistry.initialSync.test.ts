@@ -1,8 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { gitContext } from '../../registries/git/_context.js'
 import { EarlyCheck } from '../../registries/git/_earlyCheck.js'
+import { recordCheck } from '../../registries/git/_recordCheck.js'
+import { RecordIndex } from '../../registries/git/_recordIndex.js'
+import { openRepository } from '../../registries/git/_repository.js'
 import { gitRegistry } from '../../registries/git/index.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
 import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
@@ -112,4 +116,61 @@ describe('gitRegistry first sync: records checked while the fetch indexes its pa
       'E_RECORD_UNSIGNED',
     ])
   })
+
+  describe('EarlyCheck on its own', () => {
+    async function setUp(dir: string) {
+      const ctx = gitContext(join(root, dir))
+      await openRepository(ctx, 'early-test', 'main')
+      const verifier = new RecordVerifier({ trust: [pinnedTrust(owners)], workers: 1, workerMinBatch: 1 })
+      const logged: string[] = []
+      const early = new EarlyCheck(
+        ctx,
+        'main',
+        new RecordIndex(),
+        recordCheck(verifier, undefined),
+        undefined,
+        (f, ...a) => {
+          logged.push([f, ...a].join(' '))
+        },
+      )
+      return { ctx, verifier, early, logged }
+    }
+    const bare = () => join(server.root, 'records.git')
+
+    it('drops its work when the fetch ends at another commit; the verifier keeps working', async () => {
+      const { ctx, verifier, early, logged } = await setUp('early-other')
+      const tip = (await systemGit(['rev-parse', 'main'], bare())).trim()
+      await writeRef(ctx.gitdir, tip)
+      const pack = await systemGit(['rev-parse', '--git-path', 'objects/pack'], bare())
+      const name = (await readdir(join(bare(), pack.trim()))).find((n) => n.endsWith('.pack'))!
+      early.onPack(join(ctx.gitdir, 'objects', 'pack', name), await readFile(join(bare(), pack.trim(), name)))
+      expect(await early.resultFor('0'.repeat(40))).toBeUndefined()
+      expect(logged).toEqual([]) // it had started: indexed, read and sent the records to the workers
+      // Asked again (or for the right commit after that): nothing, the work was dropped.
+      expect(await early.resultFor(tip)).toBeUndefined()
+      await early.settle()
+      const [again] = await verifier.verifyMany([{ bytes: records[0]!.bytes }])
+      expect(again).toMatchObject({ status: 'fulfilled' })
+      await verifier.close()
+    })
+
+    it('drops a pack it cannot index (the sync then checks as usual), saying why in the log', async () => {
+      const { ctx, verifier, early, logged } = await setUp('early-corrupt')
+      const tip = (await systemGit(['rev-parse', 'main'], bare())).trim()
+      await writeRef(ctx.gitdir, tip)
+      early.onPack(
+        join(ctx.gitdir, 'objects', 'pack', `pack-${'1'.repeat(40)}.pack`),
+        enc.encode('PACK but not really a pack, just text'),
+      )
+      expect(await early.resultFor(tip)).toBeUndefined()
+      expect(logged.join('\n')).toMatch(/early check dropped.*unsupported pack version/)
+      await verifier.close()
+    })
+  })
 })
+
+/** Points refs/remotes/origin/main at `oid` the way a fetch leaves it (a loose ref file). */
+async function writeRef(gitdir: string, oid: string): Promise<void> {
+  await mkdir(join(gitdir, 'refs', 'remotes', 'origin'), { recursive: true })
+  await writeFile(join(gitdir, 'refs', 'remotes', 'origin', 'main'), `${oid}\n`)
+}
