@@ -141,8 +141,6 @@ describe('sealing lineage entries', () => {
   })
 
   it('error: refuses a non-finite number like the canonicalizer', () => {
-    expect(() => sealEntry('FUNCTION_FAILED', { durationMs: Number.NaN }, 0, null, 5)).toThrow(
-      TypeError,
-    )
+    expect(() => sealEntry('FUNCTION_FAILED', { durationMs: Number.NaN }, 0, null, 5)).toThrow(TypeError)
   })
 })
