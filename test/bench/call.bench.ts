@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { governedFunction } from '../../src/invoke/governedFunction.js'
 import { createMesh } from '../../src/mesh.js'
+import { upperFunction } from '../_helpers/upper.js'
 import { measure, ratio, report, target } from './_harness.js'
 
 // Durable governed calls of a local function (ledger on: FUNCTION_INVOKED committed before the
@@ -34,18 +34,7 @@ import { measure, ratio, report, target } from './_harness.js'
 export default async function callBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fmesh-bench-'))
   const mesh = await createMesh({ ledger: { path: join(dir, 'ledger.sqlite') } })
-  const upper = governedFunction(
-    {
-      name: 'acme.com/text/upper',
-      version: '1.0.0',
-      idempotency: 'idempotent',
-      maxRisk: 'read-only',
-      inputSchema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } },
-      outputSchema: { type: 'object', required: ['text'] },
-      cost: { unit: 'USDC', baseUnits: '10' },
-    },
-    (input: { text: string }) => ({ text: input.text.toUpperCase() }),
-  )
+  const upper = upperFunction()
   upper.register(mesh.marketplace)
   const input = { text: 'hello world' }
   const ctx = { signal: new AbortController().signal } as never

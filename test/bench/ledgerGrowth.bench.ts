@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { governedFunction } from '../../src/invoke/governedFunction.js'
 import { createMesh } from '../../src/mesh.js'
+import { upperFunction } from '../_helpers/upper.js'
 
 const CALLS = Number(process.env.FMESH_GROWTH_CALLS ?? 500_000)
 const WINDOW = 50_000
@@ -19,18 +19,7 @@ const IN_FLIGHT = 256
 export default async function ledgerGrowthBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fmesh-growth-'))
   const mesh = await createMesh({ ledger: { path: join(dir, 'ledger.sqlite') } })
-  governedFunction(
-    {
-      name: 'acme.com/text/upper',
-      version: '1.0.0',
-      idempotency: 'idempotent',
-      maxRisk: 'read-only',
-      inputSchema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } },
-      outputSchema: { type: 'object', required: ['text'] },
-      cost: { unit: 'USDC', baseUnits: '10' },
-    },
-    (input: { text: string }) => ({ text: input.text.toUpperCase() }),
-  ).register(mesh.marketplace)
+  upperFunction().register(mesh.marketplace)
   const input = { text: 'hello world' }
   try {
     const rates: number[] = []

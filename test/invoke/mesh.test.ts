@@ -9,6 +9,7 @@ import type { RecordDraft } from '../../src/record/schema.js'
 import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
 import { generateSigner } from '../../src/trust/signer.js'
 import { startHttpProvider } from '../_helpers/httpProvider.js'
+import { upperFunction } from '../_helpers/upper.js'
 
 let server: Awaited<ReturnType<typeof startHttpProvider>>
 beforeAll(async () => {
@@ -29,18 +30,7 @@ async function mesh(extra: Parameters<typeof createMesh>[0] = {}): Promise<Mesh>
   return m
 }
 
-const upper = governedFunction(
-  {
-    name: 'acme.com/text/upper',
-    version: '1.0.0',
-    idempotency: 'idempotent',
-    maxRisk: 'read-only',
-    inputSchema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } },
-    outputSchema: { type: 'object', required: ['text'] },
-    cost: { unit: 'USDC', baseUnits: '7' },
-  },
-  (input: { text: string }) => ({ text: input.text.toUpperCase() }),
-)
+const upper = upperFunction('7')
 
 const fails = async (promise: Promise<unknown>) => {
   const err = await promise.then(
