@@ -62,16 +62,11 @@ export {
   verifyInclusion,
 } from './ledger/checkpoint.js'
 export { contentId, type EntryType, type LineageEntry } from './ledger/entry.js'
+export type { KeyRecord } from './ledger/idempotencyKeys.js'
 export type { LeaseBalance, LeaseGrant, LeaseInfo } from './ledger/LeaseBook.js'
-export {
-  type Charge,
-  DEFAULT_CHECKPOINT_EVERY,
-  type KeyRecord,
-  Ledger,
-  type LedgerInit,
-  openLedger,
-} from './ledger/Ledger.js'
+export { DEFAULT_CHECKPOINT_EVERY, Ledger, openLedger } from './ledger/Ledger.js'
 export { leafHash, nodeHash, verifyInclusionPath } from './ledger/merkle.js'
+export type { Charge, LedgerInit } from './ledger/types.js'
 export type { UsageOptions, UsageRow } from './ledger/usage.js'
 export type { VerifyReport } from './ledger/verifyLedger.js'
 export {

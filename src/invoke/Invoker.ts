@@ -9,13 +9,12 @@ import {
   ProviderResponseError,
 } from '../errors/invoke.js'
 import { AbortedError } from '../errors/resolve.js'
-import { fastCid, randomHex } from '../ledger/_cid.js'
+import { fastCid } from '../ledger/_cid.js'
 import type { Reservation } from '../ledger/LeaseBook.js'
 import type { Ledger } from '../ledger/Ledger.js'
 import { canonicalText } from '../record/codec.js'
-import type { Provider } from '../record/schema.js'
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/httpTransport.js'
-import type { TransportRequest } from '../transport/types.js'
+import { AttemptRequest, newInvocationId } from './_attempt.js'
 import { checkCallOptions } from './_callOptions.js'
 import { CALLER, CallSignal } from './_callSignal.js'
 import {
@@ -59,59 +58,6 @@ export interface Invoker {
  */
 export function createInvoker(deps: InvokerDeps): Invoker {
   return new GovernedInvoker(deps)
-}
-
-let idMs = -1
-let idMsHex = ''
-
-/**
- * A new invocation id: `inv_`, the time in ms as 12 hex digits (time-ordered, so the ledger's
- * invocation index grows at its end instead of at random pages), then 80 random bits.
- */
-function newInvocationId(): string {
-  const now = Date.now()
-  if (now !== idMs) {
-    idMs = now
-    idMsHex = now.toString(16).padStart(12, '0')
-  }
-  return `inv_${idMsHex}${randomHex(10)}`
-}
-
-/**
- * One attempt as a transport receives it. `signal` and `inputBytes` are made on first read (a
- * synchronous local handler that never looks costs no AbortController and no encoding); a class,
- * because an object literal with a getter costs ~0.3 us to make in V8 12.
- */
-class AttemptRequest implements TransportRequest {
-  constructor(
-    readonly name: string,
-    readonly version: string,
-    readonly provider: Provider,
-    readonly input: unknown,
-    /** The input's canonical JSON text; `inputBytes` encodes it on first read. */
-    private readonly inputText: string,
-    readonly invocationId: string,
-    readonly attempt: number,
-    readonly idempotencyKey: string | undefined,
-    readonly traceparent: string,
-    readonly principal: string,
-    readonly deadline: number,
-    readonly maxResponseBytes: number,
-    private readonly call: CallSignal,
-    private readonly attemptSignal: AbortSignal | undefined,
-  ) {}
-
-  get signal(): AbortSignal {
-    return this.attemptSignal ?? this.call.signal
-  }
-
-  #inputBytes: Uint8Array | undefined
-
-  /** Made on first read: an in-process handler takes `input` and never needs the bytes. */
-  get inputBytes(): Uint8Array {
-    this.#inputBytes ??= encoder.encode(this.inputText)
-    return this.#inputBytes
-  }
 }
 
 const encoder = new TextEncoder()

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js'
-import type { Charge, Ledger } from '../ledger/Ledger.js'
+import type { Ledger } from '../ledger/Ledger.js'
+import type { Charge } from '../ledger/types.js'
 import type { Descriptor, Provider } from '../record/schema.js'
 import type { Transport } from '../transport/types.js'
 import type { RetryBudgetOptions } from './RetryBudget.js'

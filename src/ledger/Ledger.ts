@@ -19,7 +19,14 @@ import { type Sealed, type StoredRow, sealEntry, sealedFromRow } from './_sealEn
 import { DDL, prepareStatements, SCHEMA_VERSION, type Statements } from './_sql.js'
 import { chargeColumns, chargeFor, lastChargeOrdinal, readCharge } from './charges.js'
 import type { Checkpoint, InclusionProof } from './checkpoint.js'
-import type { CompletedEntry, FailedEntry, InvokedEntry, LineageEntry, SealedEntry } from './entry.js'
+import type {
+  CompletedEntry,
+  EntryFields,
+  FailedEntry,
+  InvokedEntry,
+  LineageEntry,
+  SealedEntry,
+} from './entry.js'
 import {
   type KeyClaim,
   type KeyFailure,
@@ -34,19 +41,12 @@ import type { Charge, LedgerInit } from './types.js'
 import { type UsageOptions, type UsageRow, usageOf } from './usage.js'
 import { type VerifyReport, verifyLedger } from './verifyLedger.js'
 
-// Re-exported for the package entry point, which names them from this module.
-export type { KeyClaim, KeyRecord } from './idempotencyKeys.js'
-export type { Charge, LedgerInit } from './types.js'
-
 /** Entries between two signed checkpoints. @default 1024 */
 export const DEFAULT_CHECKPOINT_EVERY = 1024
 
-type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T]
-/** `T` with its optional fields also taking `undefined` (a field left undefined is left out of the entry). */
-type Lax<T> = Omit<T, OptionalKeys<T>> & { [K in OptionalKeys<T>]?: T[K] | undefined }
-type Fields<T extends LineageEntry> = Lax<Omit<T, 'v' | 'type' | 'seq' | 'prev' | 'at'>>
 /** An attempt's FUNCTION_INVOKED as the ledger tracks it (recovered rows lack the write-time fields). */
 type Attempt = SealedEntry & Partial<Pick<Sealed, 'open' | 'closed'>>
+type Deferred = SealedEntry & { committed: Promise<void> }
 
 const decoder = new TextDecoder()
 
@@ -171,7 +171,7 @@ export class Ledger {
   // ---------------------------------------------------------------- calls
 
   /** Appends FUNCTION_INVOKED (and claims the idempotency key); resolves once committed. */
-  async invoked(fields: Fields<InvokedEntry>, claim?: KeyClaim): Promise<SealedEntry> {
+  async invoked(fields: EntryFields<InvokedEntry>, claim?: KeyClaim): Promise<SealedEntry> {
     const sealed = this.invokedDeferred(fields, claim, false)
     await sealed.committed
     return sealed
@@ -183,11 +183,7 @@ export class Ledger {
    * before the entry is on disk is safe (an idempotent in-process call without a key, whose caller
    * gets no result unless both entries committed).
    */
-  invokedDeferred(
-    fields: Fields<InvokedEntry>,
-    claim?: KeyClaim,
-    lazy = true,
-  ): SealedEntry & { committed: Promise<void> } {
+  invokedDeferred(fields: EntryFields<InvokedEntry>, claim?: KeyClaim, lazy = true): Deferred {
     this.assertOpen()
     const sealed = this.seal('FUNCTION_INVOKED', fields)
     const committed = this.writer.enqueue(() => {
@@ -210,7 +206,7 @@ export class Ledger {
    */
   async completed(
     invoked: SealedEntry,
-    fields: Omit<Fields<CompletedEntry>, 'invoked' | 'charge'>,
+    fields: Omit<EntryFields<CompletedEntry>, 'invoked' | 'charge'>,
     bill: { currency: string | null; amount: bigint; quantity: bigint; reservation?: Reservation },
     key?: { principal: string; key: string; output: Uint8Array },
   ): Promise<{ entry: SealedEntry; charge: Charge }> {
@@ -244,7 +240,7 @@ export class Ledger {
    */
   async failed(
     invoked: SealedEntry,
-    fields: Omit<Fields<FailedEntry>, 'invoked'>,
+    fields: Omit<EntryFields<FailedEntry>, 'invoked'>,
     reservation?: Reservation,
     key?: KeyFailure,
   ): Promise<SealedEntry> {

@@ -69,6 +69,12 @@ export interface FailedEntry extends EntryBase {
 
 export type LineageEntry = InvokedEntry | CompletedEntry | FailedEntry
 
+type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T]
+/** `T` with its optional fields also taking `undefined` (a field left undefined is left out of the entry). */
+type Lax<T> = Omit<T, OptionalKeys<T>> & { [K in OptionalKeys<T>]?: T[K] | undefined }
+/** What a caller gives the ledger for an entry of type `T`: the ledger sets `v`, `type`, `seq`, `prev` and `at`. */
+export type EntryFields<T extends LineageEntry> = Lax<Omit<T, 'v' | 'type' | 'seq' | 'prev' | 'at'>>
+
 /** An entry as the ledger stores it: its id (a CID), its canonical bytes and its leaf hash. */
 export interface SealedEntry {
   readonly id: string
