@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3'
 import '../../src/_polyfill.js'
 
 /** One measured figure. */
@@ -90,4 +91,19 @@ export function target(
   console.log(
     `  target ${label}: ${fmt.format(value)} ${unit} (goal ${higherIsBetter ? '>=' : '<='} ${fmt.format(goal)}) ${met ? 'MET' : 'NOT MET'}`,
   )
+}
+
+/**
+ * The floor of a durable write: a SQLite file set up as the ledger's (exclusive lock, WAL,
+ * synchronous=NORMAL) where `commit()` inserts one 400-byte row in its own transaction.
+ */
+export function bareSqlite(path: string): { commit: () => void; close: () => void } {
+  const raw = new Database(path)
+  raw.pragma('locking_mode = EXCLUSIVE')
+  raw.pragma('journal_mode = WAL')
+  raw.pragma('synchronous = NORMAL')
+  raw.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)')
+  const insert = raw.prepare('INSERT INTO t (body) VALUES (?)')
+  const body = Buffer.alloc(400)
+  return { commit: () => insert.run(body), close: () => raw.close() }
 }

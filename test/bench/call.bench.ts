@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import { createMesh } from '../../src/mesh.js'
 import { upperFunction } from '../_helpers/upper.js'
-import { measure, ratio, report, target } from './_harness.js'
+import { bareSqlite, measure, ratio, report, target } from './_harness.js'
 
 // Durable governed calls of a local function (ledger on: FUNCTION_INVOKED committed before the
 // handler runs, FUNCTION_COMPLETED + charge committed before the call resolves), against calling the
@@ -38,19 +37,13 @@ export default async function callBench(): Promise<void> {
   upper.register(mesh.marketplace)
   const input = { text: 'hello world' }
   const ctx = { signal: new AbortController().signal } as never
-  const raw = new Database(join(dir, 'raw.sqlite'))
-  raw.pragma('locking_mode = EXCLUSIVE')
-  raw.pragma('journal_mode = WAL')
-  raw.pragma('synchronous = NORMAL')
-  raw.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)')
-  const insert = raw.prepare('INSERT INTO t (body) VALUES (?)')
-  const body = Buffer.alloc(400)
+  const raw = bareSqlite(join(dir, 'raw.sqlite'))
   try {
     const direct = await measure('handler called directly', () => upper.handler(input, ctx), {
       batch: 10_000,
     })
     report(direct)
-    const bare = await measure('bare SQLite: one 400-byte insert per commit', () => insert.run(body), {
+    const bare = await measure('bare SQLite: one 400-byte insert per commit', raw.commit, {
       batch: 500,
     })
     report(bare)

@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import { contentId } from '../../src/ledger/entry.js'
 import { type Ledger, openLedger } from '../../src/ledger/Ledger.js'
-import { measure, ratio, report, time } from './_harness.js'
+import { bareSqlite, measure, ratio, report, time } from './_harness.js'
 
 const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
 const INPUT_CID = contentId({ text: 'hello' })
@@ -42,15 +41,9 @@ function attempt(ledger: Ledger, n: number, wait: boolean) {
 export default async function ledgerBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fmesh-ledger-bench-'))
   const ledger = await openLedger({ path: join(dir, 'ledger.sqlite') })
-  const raw = new Database(join(dir, 'raw.sqlite'))
-  raw.pragma('locking_mode = EXCLUSIVE')
-  raw.pragma('journal_mode = WAL')
-  raw.pragma('synchronous = NORMAL')
-  raw.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)')
-  const insert = raw.prepare('INSERT INTO t (body) VALUES (?)')
-  const body = Buffer.alloc(400)
+  const raw = bareSqlite(join(dir, 'raw.sqlite'))
   try {
-    const baseline = await measure('bare SQLite: one 400-byte insert per commit', () => insert.run(body), {
+    const baseline = await measure('bare SQLite: one 400-byte insert per commit', raw.commit, {
       batch: 500,
     })
     report(baseline)
