@@ -1,38 +1,27 @@
 import { logger } from './_logger.js'
-import { type FoundEntry, ResolutionCache } from './cache/ResolutionCache.js'
-import { type Clock, systemClock } from './clock.js'
-import { isMeshError } from './errors/base.js'
-import { FunctionNotFoundError, NoValidRecordError, RegistriesUnavailableError } from './errors/resolve.js'
+import { systemClock } from './clock.js'
+import type { RegistryComponents, ServiceComponents, Startable } from './components.js'
+import { InvalidArgumentError, MeshClosedError } from './errors/mesh.js'
+import { RegistryUnknownError } from './errors/registry.js'
 import { HealthTracker } from './health/HealthTracker.js'
-import {
-  type MeshBilling,
-  MeshInvocation,
-  type MeshLeases,
-  type MeshLineage,
-} from './invoke/MeshInvocation.js'
+import type { MeshBilling, MeshLeases, MeshLineage } from './invoke/MeshInvocation.js'
+import { defaultDataDir, MeshInvocation } from './invoke/MeshInvocation.js'
 import type { CallOptions, CallResult, DispatchResult } from './invoke/types.js'
-import { Marketplace, selectorKey } from './marketplace/Marketplace.js'
-import { checkMeshInit, type MeshInit } from './meshOptions.js'
-import { type FunctionName, parseFunctionName } from './name.js'
+import type { Marketplace } from './marketplace/Marketplace.js'
+import { checkMeshInit, checkRegistry, type MeshInit } from './meshOptions.js'
 import { type PublishOptions, type PublishResult, publishRecord } from './publish.js'
 import type { RecordDraft } from './record/schema.js'
-import { federatedLookup } from './registry/federatedLookup.js'
 import type { Registry } from './registry/types.js'
-import { SingleFlight } from './resolve/SingleFlight.js'
-import { selectVersion } from './resolve/selectVersion.js'
-import type { ResolveOptions, ResolveResult, ResolveSource } from './resolve/types.js'
+import { Resolver } from './resolve/Resolver.js'
+import type { ResolveOptions, ResolveResult } from './resolve/types.js'
 import type { SecurityContext, SecurityContextInit } from './security/SecurityContext.js'
 import { Selector } from './select/Selector.js'
 import type { SelectOptions, SelectResult } from './select/types.js'
 import { RecordVerifier } from './trust/RecordVerifier.js'
-import { memorySeqLedger, type SeqLedger } from './trust/SeqLedger.js'
+import { memorySeqLedger } from './trust/SeqLedger.js'
+import { TrustChain } from './trust/trustChain.js'
 
 const log = logger('mesh')
-
-/** Parsed names remembered, so the warm path does not parse again. @default 10000 */
-const NAME_MEMO_MAX = 10_000
-/** Distinct selectors remembered per cached name (callers use a few; this bounds a hostile many). */
-const MAX_SELECTIONS_PER_NAME = 64
 
 /** The mesh's explicit cache controls. */
 export interface MeshCache {
@@ -44,14 +33,20 @@ export interface MeshCache {
   readonly size: number
 }
 
-/** A running mesh node: see {@link createMesh}. */
+/** A running mesh: see {@link createMesh}. */
 export interface Mesh {
   readonly marketplace: Marketplace
+  /** The registries, started, in priority order. */
   readonly registries: readonly Registry[]
   readonly verifier: RecordVerifier
   readonly cache: MeshCache
   /** Provider health shared by every strategy; the invocation layer reports each call to it. */
   readonly health: HealthTracker
+  /**
+   * The registry with this id, as its factory made it (`mesh.registry<GitRegistry>('git').sync()`).
+   * Throws `RegistryUnknownError` when there is none.
+   */
+  registry<R extends Registry = Registry>(id: string): R
   resolve(name: string, options?: ResolveOptions): Promise<ResolveResult>
   /** Resolves, filters by security context and health, and picks a provider with the strategy. */
   select(
@@ -73,11 +68,13 @@ export interface Mesh {
   readonly billing: MeshBilling
   /** Leases: capabilities and per-currency budgets for calls. */
   readonly leases: MeshLeases
+  /** Stops the services, then the registries, and closes the ledger. Idempotent. */
   close(): Promise<void>
 }
 
 /**
- * Starts a mesh over the given registries and trust.
+ * Starts a mesh: makes each registry from its factory with the mesh's components (one verifier, one
+ * trust chain, one clock), starts them in order, then starts the services.
  *
  * @example
  * ```ts
@@ -89,136 +86,176 @@ export interface Mesh {
  * ```
  */
 export async function createMesh(init: MeshInit = {}): Promise<Mesh> {
-  const mesh = new MeshNode(init)
+  const mesh = new MeshRuntime(init)
   await mesh.start()
   return mesh
 }
 
-class MeshNode implements Mesh {
-  readonly marketplace = new Marketplace()
-  readonly registries: readonly Registry[]
+type State = 'new' | 'running' | 'closed'
+
+/** The mesh's wiring: parts are made here and handed to each other; the work happens in them. */
+class MeshRuntime implements Mesh {
+  readonly registries: Registry[] = []
   readonly verifier: RecordVerifier
   readonly cache: MeshCache
   readonly health: HealthTracker
+  private readonly resolver: Resolver
   private readonly selector: Selector
   private readonly invocation: MeshInvocation
-  private readonly store: ResolutionCache
-  private readonly clock: Clock
-  private readonly seqLedger: SeqLedger
-  private readonly names = new Map<string, FunctionName>()
-  private readonly flights = new SingleFlight<FoundEntry>()
+  private readonly trust: TrustChain
+  private readonly components: RegistryComponents
+  private readonly services: Startable[] = []
   private readonly lifetime = new AbortController()
   private readonly init: MeshInit
-  private started = false
+  private state: State = 'new'
 
   constructor(init: MeshInit) {
-    const { trust } = checkMeshInit(init)
+    const checked = checkMeshInit(init)
     this.init = init
-    this.clock = init.clock ?? systemClock
-    this.registries = [...(init.registries ?? [])]
-    this.seqLedger = init.seqLedger ?? memorySeqLedger()
+    const clock = init.clock ?? systemClock
+    const seqLedger = init.seqLedger ?? memorySeqLedger()
+    this.trust = new TrustChain(checked.trust)
     this.verifier = new RecordVerifier({
-      trust,
-      clock: this.clock,
+      trust: this.trust.sources,
+      clock,
       ...(init.maxRecordBytes === undefined ? {} : { maxBytes: init.maxRecordBytes }),
     })
-    this.store = new ResolutionCache(this.clock, init.cache)
+    this.components = Object.freeze({
+      verifier: this.verifier,
+      trust: this.trust,
+      clock,
+      logger,
+      seqLedger,
+      signal: this.lifetime.signal,
+      dataDir: init.dataDir ?? defaultDataDir(),
+    })
+    this.resolver = new Resolver({
+      registries: this.registries,
+      verifier: this.verifier,
+      seqLedger,
+      clock,
+      ...(init.cache === undefined ? {} : { cache: init.cache }),
+      ...(init.lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs: init.lookupTimeoutMs }),
+      log,
+    })
     this.health =
-      init.health instanceof HealthTracker
-        ? init.health
-        : new HealthTracker({ ...init.health, clock: this.clock })
-    this.selector = new Selector({ ...init, health: this.health, clock: this.clock })
+      init.health instanceof HealthTracker ? init.health : new HealthTracker({ ...init.health, clock })
+    this.selector = new Selector({ ...init, health: this.health, clock })
     this.invocation = new MeshInvocation({
-      marketplace: this.marketplace,
+      marketplace: this.resolver.marketplace,
       select: async (name, o) => {
         const options = o.signal === undefined ? (o.select ?? {}) : { ...o.select, signal: o.signal }
-        const resolved = await this.resolve(name, options)
-        const context = o.context as SecurityContext | SecurityContextInit | undefined
-        return { resolved, selection: this.selector.select(resolved, context, o.select ?? {}) }
+        const resolved = await this.resolver.resolve(name, options)
+        return { resolved, selection: this.selector.select(resolved, o.context, o.select ?? {}) }
       },
       health: this.health,
-      clock: this.clock,
+      clock,
       ledger: init.ledger,
       dataDir: init.dataDir,
       transports: init.transports,
       invoke: init.invoke,
     })
-    const store = this.store
+    const cache = this.resolver.cache
     this.cache = {
-      invalidate: (name) => store.invalidate(name.toLowerCase()),
-      invalidateNamespace: (namespace) => store.invalidateNamespace(namespace),
-      clear: () => store.clear(),
+      invalidate: (name) => cache.invalidate(String(name).toLowerCase()),
+      invalidateNamespace: (namespace) => cache.invalidateNamespace(String(namespace)),
+      clear: () => cache.clear(),
       get size() {
-        return store.size
+        return cache.size
       },
     }
   }
 
+  get marketplace(): Marketplace {
+    return this.resolver.marketplace
+  }
+
+  /** Makes and starts the registries, then the services; on a failure stops what had started. */
   async start(): Promise<void> {
-    if (this.started) return
-    this.started = true
-    for (const registry of this.registries) await registry.start?.()
-    for (const registry of this.registries) if (registry.watch) void this.follow(registry)
+    if (this.state !== 'new') return
+    this.state = 'running'
+    const ids = new Set<string>()
+    try {
+      for (const [i, entry] of (this.init.registries ?? []).entries()) {
+        const registry = checkRegistry(
+          typeof entry === 'function' ? await entry(this.components) : entry,
+          i,
+          ids,
+        )
+        this.registries.push(registry)
+        await registry.start?.()
+        if (registry.trustSource !== undefined) this.trust.addRegistrySource(registry.trustSource)
+      }
+      for (const registry of this.registries) void this.resolver.follow(registry, this.lifetime.signal)
+      const components: ServiceComponents = Object.freeze({
+        ...this.components,
+        resolver: this.resolver,
+        registries: this.registries,
+        mesh: this,
+      })
+      for (const factory of this.init.services ?? []) {
+        const service = await factory(components)
+        this.services.push(service)
+        await service.start()
+      }
+    } catch (err) {
+      await this.close().catch((closeErr: unknown) =>
+        log.error('stopping after a failed start: %o', closeErr),
+      )
+      throw err
+    }
   }
 
   async close(): Promise<void> {
-    if (!this.started) return
-    this.started = false
+    if (this.state === 'closed') return
+    this.state = 'closed'
     this.lifetime.abort()
+    for (const service of [...this.services].reverse()) await service.stop()
     await this.invocation.close()
     for (const registry of [...this.registries].reverse()) await registry.stop?.()
-    await this.seqLedger.flush?.()
+    await this.components.seqLedger.flush?.()
     await this.verifier.close()
   }
 
-  resolve(input: string, options: ResolveOptions = {}): Promise<ResolveResult> {
-    let name: FunctionName
-    try {
-      name = this.parse(input)
-    } catch (err) {
-      return Promise.reject(err)
-    }
-    const includeDeprecated = options.includeDeprecated === true
-    if (this.marketplace.size > 0) {
-      const local = this.marketplace.match(name, includeDeprecated)
-      if (local !== undefined) return Promise.resolve(local)
-    }
-    const entry = this.store.peek(name.name)
-    if (entry !== undefined && options.cache !== 'refresh' && this.store.isFresh(entry)) {
-      if (entry.kind === 'missing') return Promise.reject(new FunctionNotFoundError(name.name))
-      const key = selectorKey(name, includeDeprecated)
-      const memo = entry.results.get(key)
-      if (memo !== undefined) return Promise.resolve(memo)
-      try {
-        const result = this.answer(entry, name, includeDeprecated, {
-          kind: 'cache',
-          registry: entry.registry,
-          stale: false,
-        })
-        if (entry.results.size >= MAX_SELECTIONS_PER_NAME) entry.results.clear()
-        entry.results.set(key, result)
-        return Promise.resolve(result)
-      } catch (err) {
-        return Promise.reject(err)
-      }
-    }
-    return this.resolveFromRegistries(name, entry?.kind === 'found' ? entry : undefined, options)
+  registry<R extends Registry = Registry>(id: string): R {
+    const registry = this.registries.find((r) => r.id === id)
+    if (registry === undefined)
+      throw new RegistryUnknownError(
+        String(id),
+        this.registries.map((r) => r.id),
+      )
+    return registry as R
+  }
+
+  resolve(name: string, options?: ResolveOptions): Promise<ResolveResult> {
+    if (this.state === 'closed') return Promise.reject(new MeshClosedError('resolve'))
+    if (typeof name !== 'string')
+      return Promise.reject(new InvalidArgumentError('mesh.resolve', 'name', 'a string', name))
+    return this.resolver.resolve(name, options)
   }
 
   async select(
-    input: string,
+    name: string,
     context?: SecurityContext | SecurityContextInit,
     options: SelectOptions = {},
   ): Promise<SelectResult> {
-    const resolved = await this.resolve(input, options)
+    if (this.state === 'closed') throw new MeshClosedError('select')
+    if (typeof name !== 'string') throw new InvalidArgumentError('mesh.select', 'name', 'a string', name)
+    const resolved = await this.resolver.resolve(name, options)
     return this.selector.select(resolved, context, options)
   }
 
   call<O = unknown>(name: string, input: unknown, options?: CallOptions): Promise<CallResult<O>> {
+    if (this.state === 'closed') return Promise.reject(new MeshClosedError('call'))
+    if (typeof name !== 'string')
+      return Promise.reject(new InvalidArgumentError('mesh.call', 'name', 'a string', name))
     return this.invocation.call<O>(name, input, options)
   }
 
   dispatch(kind: string, event: unknown, options?: Omit<CallOptions, 'trigger'>): Promise<DispatchResult[]> {
+    if (this.state === 'closed') return Promise.reject(new MeshClosedError('dispatch'))
+    if (typeof kind !== 'string')
+      return Promise.reject(new InvalidArgumentError('mesh.dispatch', 'kind', 'a string', kind))
     return this.invocation.dispatch(kind, event, options)
   }
 
@@ -234,129 +271,19 @@ class MeshNode implements Mesh {
     return this.invocation.leases
   }
 
-  publish(record: RecordDraft, options: PublishOptions): Promise<PublishResult> {
+  async publish(record: RecordDraft, options: PublishOptions): Promise<PublishResult> {
+    if (this.state === 'closed') throw new MeshClosedError('publish')
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError('mesh.publish', 'options', '{ signer } (a publisher key)', options)
     return publishRecord(record, options, {
       registries: this.registries,
       verifier: this.verifier,
-      seqLedger: this.seqLedger,
-      clock: this.clock,
+      seqLedger: this.components.seqLedger,
+      clock: this.components.clock,
       lookupTimeoutMs: this.init.lookupTimeoutMs,
       defaultLifetimeSeconds: this.init.defaultRecordLifetimeSeconds,
       defaultTtlSeconds: this.init.defaultRecordTtlSeconds,
-      invalidate: (name) => this.store.invalidate(name),
+      invalidate: (name) => this.resolver.cache.invalidate(name),
     })
   }
-
-  private async resolveFromRegistries(
-    name: FunctionName,
-    stale: FoundEntry | undefined,
-    options: ResolveOptions,
-  ): Promise<ResolveResult> {
-    let entry: FoundEntry
-    try {
-      entry = await this.flights.run(
-        name.name,
-        (signal) => this.fetch(name.name, signal, options),
-        options.signal,
-        `resolve ${name.name}`,
-      )
-    } catch (err) {
-      const usable = stale !== undefined && this.clock.now() < stale.staleUntil
-      if (usable && (isMeshError(err, 'E_REGISTRIES_UNAVAILABLE') || isUnavailableNotFound(err))) {
-        log('serving stale %s: %s', name.name, (err as Error).message)
-        const error = {
-          code: (err as { code: string }).code,
-          message: (err as Error).message.split('\n')[0]!,
-        }
-        return this.answer(stale, name, options.includeDeprecated === true, {
-          kind: 'cache',
-          registry: stale.registry,
-          stale: true,
-          ageMs: this.clock.now() - stale.storedAt,
-          error,
-        })
-      }
-      throw err
-    }
-    const source: ResolveSource = {
-      kind: 'registry',
-      registry: entry.registry,
-      ...(entry.location === undefined ? {} : { location: entry.location }),
-    }
-    return this.answer(entry, name, options.includeDeprecated === true, source)
-  }
-
-  /** Asks the registries for one name and caches what they say. Runs once per name at a time. */
-  private async fetch(name: string, signal: AbortSignal, options: ResolveOptions): Promise<FoundEntry> {
-    const answer = await federatedLookup(this.registries, name, {
-      verifier: this.verifier,
-      seqLedger: this.seqLedger,
-      signal,
-      ...(this.init.lookupTimeoutMs === undefined ? {} : { timeoutMs: this.init.lookupTimeoutMs }),
-      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    })
-    const { best, report, failures } = answer
-    if (best !== undefined) {
-      return this.store.setFound(name, best.verified, best.registry, best.location, report)
-    }
-    const invalid = report.findIndex((r) => r.status === 'invalid' || r.status === 'outdated')
-    const failed = report.filter((r) => r.status === 'error' || r.status === 'timeout').length
-    if (invalid !== -1) throw new NoValidRecordError(name, report, failures[invalid])
-    if (failed === report.length && report.length > 0) throw new RegistriesUnavailableError(name, report)
-    if (failed === 0) this.store.setMissing(name)
-    throw new FunctionNotFoundError(name, report)
-  }
-
-  private answer(
-    entry: FoundEntry,
-    name: FunctionName,
-    includeDeprecated: boolean,
-    source: ResolveSource,
-  ): ResolveResult {
-    const { record, id, keyId, trustSource } = entry.verified
-    const version = selectVersion(record, name.selector, includeDeprecated)
-    const chosen = record.versions[version]!
-    return Object.freeze<ResolveResult>({
-      name: record.name,
-      version,
-      record,
-      recordId: id,
-      descriptor: chosen.descriptor,
-      providers: chosen.providers,
-      source,
-      verified: { method: 'signature', keyId, namespace: record.namespace, trustSource, seq: record.seq },
-      ...(source.kind === 'cache' ? {} : { report: entry.report }),
-    })
-  }
-
-  private parse(input: string): FunctionName {
-    let name = this.names.get(input)
-    if (name === undefined) {
-      name = parseFunctionName(input)
-      if (this.names.size >= NAME_MEMO_MAX) this.names.clear()
-      this.names.set(input, name)
-    }
-    return name
-  }
-
-  /** Drops cached names a registry reports changed, until the mesh closes. */
-  private async follow(registry: Registry): Promise<void> {
-    try {
-      for await (const change of registry.watch!({ signal: this.lifetime.signal })) {
-        for (const name of change.names) this.store.invalidate(name)
-        log('%s changed %d names', registry.id, change.names.length)
-      }
-    } catch (err) {
-      if (!this.lifetime.signal.aborted)
-        log.error('watch on %s ended: %s', registry.id, (err as Error).message)
-    }
-  }
-}
-
-/** A "not found" in which some registry failed: the record may exist there. */
-function isUnavailableNotFound(err: unknown): boolean {
-  return (
-    err instanceof FunctionNotFoundError &&
-    err.report.some((r) => r.status === 'error' || r.status === 'timeout')
-  )
 }

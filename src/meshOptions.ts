@@ -1,15 +1,17 @@
 import { z } from 'zod'
+import { checkKnownKeys } from './_options.js'
 import type { CacheOptions } from './cache/ResolutionCache.js'
 import type { Clock } from './clock.js'
+import type { RegistryFactory, ServiceFactory } from './components.js'
 import { ConfigError } from './errors/registry.js'
 import type { HealthTracker } from './health/HealthTracker.js'
-import type { HealthOptions } from './health/healthOptions.js'
+import { DEFAULT_HEALTH_OPTIONS, type HealthOptions } from './health/healthOptions.js'
 import type { InvokeOptions, LedgerOptions } from './invoke/MeshInvocation.js'
 import type { Registry } from './registry/types.js'
 import type { SelectionInit } from './select/types.js'
 import type { Transport } from './transport/types.js'
-import { pinnedTrust } from './trust/pinnedTrust.js'
 import type { SeqLedger } from './trust/SeqLedger.js'
+import { trustSources } from './trust/trustInit.js'
 import type { TrustInit, TrustSource } from './trust/types.js'
 
 /**
@@ -17,8 +19,13 @@ import type { TrustInit, TrustSource } from './trust/types.js'
  * Selection fields (`strategy`, `securityContext`, `rates`, `random`) come from {@link SelectionInit}.
  */
 export interface MeshInit extends SelectionInit {
-  /** Registries in priority order (earlier wins a tie). @default [] */
-  registries?: readonly Registry[]
+  /**
+   * Registries in priority order (earlier wins a tie): factories the mesh calls with its components
+   * (`gitRegistry(init)`), or ready `Registry` objects. @default []
+   */
+  registries?: readonly (Registry | RegistryFactory)[]
+  /** Services started after the registries, in order, and stopped before them, in reverse (the peer node, the gateway). */
+  services?: readonly ServiceFactory[]
   /** Who may publish for which namespace: pinned owners, or trust sources in order. */
   trust?: TrustInit
   cache?: CacheOptions
@@ -60,48 +67,90 @@ const NumbersSchema = z.object({
     .optional(),
 })
 
-/** Checks the plain-data options and turns `trust` into an ordered list of sources. */
+/** Every key `createMesh` takes. */
+const MESH_INIT_KEYS = [
+  'registries',
+  'services',
+  'trust',
+  'cache',
+  'lookupTimeoutMs',
+  'maxRecordBytes',
+  'defaultRecordLifetimeSeconds',
+  'defaultRecordTtlSeconds',
+  'seqLedger',
+  'clock',
+  'health',
+  'dataDir',
+  'ledger',
+  'transports',
+  'invoke',
+  'strategy',
+  'securityContext',
+  'rates',
+  'random',
+] as const satisfies readonly (keyof MeshInit)[]
+
+const INVOKE_KEYS = [
+  'principal',
+  'retryBudget',
+  'maxResponseBytes',
+  'defaultTimeoutMs',
+] as const satisfies readonly (keyof InvokeOptions)[]
+
+/**
+ * Checks the options: unknown keys are refused naming the nearest known one, plain-data fields are
+ * range-checked, registries are registries or factories, and `trust` becomes sources in order.
+ */
 export function checkMeshInit(init: MeshInit): { trust: TrustSource[] } {
-  if (init === null || typeof init !== 'object')
+  if (init === null || typeof init !== 'object' || Array.isArray(init))
     throw new ConfigError('', 'createMesh options must be an object')
+  checkKnownKeys(init, MESH_INIT_KEYS, '')
+  if (init.invoke !== undefined) {
+    if (init.invoke === null || typeof init.invoke !== 'object')
+      throw new ConfigError('invoke', 'must be an object')
+    checkKnownKeys(init.invoke, INVOKE_KEYS, 'invoke')
+  }
+  if (init.health !== undefined && init.health !== null && typeof init.health === 'object') {
+    if (Object.getPrototypeOf(init.health) === Object.prototype)
+      checkKnownKeys(init.health, Object.keys(DEFAULT_HEALTH_OPTIONS), 'health')
+  }
+  if (init.clock !== undefined && typeof init.clock?.now !== 'function')
+    throw new ConfigError('clock', 'must have a now() method')
   const numbers = NumbersSchema.safeParse(init)
   if (!numbers.success) {
     const issue = numbers.error.issues[0]!
     throw new ConfigError(issue.path.join('.'), issue.message)
   }
   const registries = init.registries ?? []
-  if (!Array.isArray(registries)) throw new ConfigError('registries', 'must be an array of registries')
-  const ids = new Set<string>()
+  if (!Array.isArray(registries))
+    throw new ConfigError('registries', 'must be an array of registries or registry factories')
   registries.forEach((registry, i) => {
+    if (typeof registry === 'function') return
     if (registry === null || typeof registry !== 'object' || typeof registry.lookup !== 'function') {
-      throw new ConfigError(`registries[${i}]`, 'is not a registry (no lookup method)')
+      throw new ConfigError(`registries[${i}]`, 'is not a registry (no lookup method) nor a registry factory')
     }
-    if (ids.has(registry.id))
-      throw new ConfigError(`registries[${i}].id`, `duplicate registry id ${registry.id}`)
-    ids.add(registry.id)
   })
-  return { trust: toTrustSources(init.trust) }
+  const services = init.services ?? []
+  if (!Array.isArray(services)) throw new ConfigError('services', 'must be an array of service factories')
+  services.forEach((service, i) => {
+    if (typeof service !== 'function')
+      throw new ConfigError(`services[${i}]`, 'must be a service factory: (components) => { start, stop }')
+  })
+  return { trust: trustSources(init.trust) }
 }
 
-function toTrustSources(trust: TrustInit | undefined): TrustSource[] {
-  if (trust === undefined) return []
-  if (trust === null || typeof trust !== 'object') {
-    throw new ConfigError('trust', 'must be { owners: { namespace: [keyId] } } or trust sources')
-  }
-  if (Array.isArray(trust)) {
-    const sources = [...(trust as readonly TrustSource[])]
-    sources.forEach((source, i) => {
-      if (source === null || typeof source !== 'object' || typeof source.publishersOf !== 'function') {
-        throw new ConfigError(`trust[${i}]`, 'is not a trust source (no publishersOf method)')
-      }
-    })
-    return sources
-  }
-  if ('owners' in trust) {
-    if (trust.owners === null || typeof trust.owners !== 'object')
-      throw new ConfigError('trust.owners', 'must be an object')
-    return [pinnedTrust(trust.owners)]
-  }
-  if (typeof (trust as TrustSource).publishersOf === 'function') return [trust as TrustSource]
-  throw new ConfigError('trust', 'must be { owners: { namespace: [keyId] } } or trust sources')
+/** Checks a registry a factory made and that its id is not taken. */
+export function checkRegistry(registry: unknown, index: number, ids: Set<string>): Registry {
+  if (
+    registry === null ||
+    typeof registry !== 'object' ||
+    typeof (registry as Registry).lookup !== 'function'
+  )
+    throw new ConfigError(`registries[${index}]`, 'the factory did not return a registry (no lookup method)')
+  const { id } = registry as Registry
+  if (typeof id !== 'string' || id === '')
+    throw new ConfigError(`registries[${index}].id`, 'must be a non-empty string')
+  if (ids.has(id)) throw new ConfigError(`registries[${index}].id`, `duplicate registry id ${id}`)
+  ids.add(id)
+  return registry as Registry
 }

@@ -15,6 +15,9 @@ export interface CacheOptions {
   staleIfErrorSeconds?: number
 }
 
+/** Distinct selectors remembered per cached name (callers use a few; this bounds a hostile many). */
+const MAX_ANSWERS_PER_NAME = 64
+
 export const DEFAULT_CACHE_OPTIONS: Required<CacheOptions> = {
   max: 10_000,
   maxTtlSeconds: 3_600,
@@ -101,6 +104,18 @@ export class ResolutionCache {
     }
     this.store(name, entry, staleUntil - now)
     return entry
+  }
+
+  /** The answer already computed from `entry` for a selector key: the warm path. */
+  answerFor(entry: FoundEntry, key: string): ResolveResult | undefined {
+    return entry.results.get(key)
+  }
+
+  /** Remembers an answer computed from `entry`; returns it. */
+  remember(entry: FoundEntry, key: string, result: ResolveResult): ResolveResult {
+    if (entry.results.size >= MAX_ANSWERS_PER_NAME) entry.results.clear()
+    entry.results.set(key, result)
+    return result
   }
 
   setMissing(name: string): void {

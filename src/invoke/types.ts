@@ -2,6 +2,8 @@ import type { Clock } from '../clock.js'
 import type { Ledger } from '../ledger/Ledger.js'
 import type { Charge } from '../ledger/types.js'
 import type { Descriptor, Provider } from '../record/schema.js'
+import type { SecurityContext, SecurityContextInit } from '../security/SecurityContext.js'
+import type { SelectOptions } from '../select/types.js'
 import type { Transport } from '../transport/types.js'
 import type { RetryBudgetOptions } from './RetryBudget.js'
 
@@ -29,10 +31,10 @@ export interface CallOptions {
   retryUnsafe?: boolean
   /** The caller's W3C trace context; each attempt gets a child span. */
   traceparent?: string
-  /** The caller's security context, passed to selection. */
-  context?: unknown
-  /** Passed to selection (strategy, maxCost, ...). */
-  select?: Record<string, unknown>
+  /** The caller's security context: providers it does not allow are never called. */
+  context?: SecurityContext | SecurityContextInit
+  /** Selection for this call: strategy, maxCost, a random source, resolve options. */
+  select?: SelectOptions
   /** Set by `mesh.dispatch`: the trigger that started this call. */
   trigger?: { kind: string; eventCid: string }
 }

@@ -1,5 +1,5 @@
 import type { EncodedRecord } from '../record/signRecord.js'
-import type { AbortOptions } from '../trust/types.js'
+import type { AbortOptions, TrustSource } from '../trust/types.js'
 
 export type { EncodedRecord } from '../record/signRecord.js'
 export type { AbortOptions } from '../trust/types.js'
@@ -41,6 +41,11 @@ export interface Registry {
    * stored for the name, unless it is the very same record (then it is a no-op).
    */
   publish(record: EncodedRecord, options?: AbortOptions): Promise<PublishReceipt>
+  /**
+   * Namespace owners this registry knows (the chain registry's on-chain ownership). The mesh asks it
+   * before the sources configured in `trust`.
+   */
+  readonly trustSource?: TrustSource
   /** Yields the names that change, until the signal aborts. */
   watch?(options?: AbortOptions): AsyncIterable<RegistryChange>
   start?(): Promise<void>

@@ -1,0 +1,212 @@
+import { type Logger, logger } from '../_logger.js'
+import type { CacheOptions } from '../cache/ResolutionCache.js'
+import { type FoundEntry, ResolutionCache } from '../cache/ResolutionCache.js'
+import type { Clock } from '../clock.js'
+import { isMeshError } from '../errors/base.js'
+import { FunctionNotFoundError, NoValidRecordError, RegistriesUnavailableError } from '../errors/resolve.js'
+import { Marketplace, selectorKey } from '../marketplace/Marketplace.js'
+import { type FunctionName, parseFunctionName } from '../name.js'
+import { federatedLookup } from '../registry/federatedLookup.js'
+import type { Registry } from '../registry/types.js'
+import type { RecordVerifier } from '../trust/RecordVerifier.js'
+import type { SeqLedger } from '../trust/SeqLedger.js'
+import { SingleFlight } from './SingleFlight.js'
+import { selectVersion } from './selectVersion.js'
+import type { ResolveOptions, ResolveResult, ResolveSource } from './types.js'
+
+/** Parsed names remembered, so the warm path does not parse again. @default 10000 */
+const NAME_MEMO_MAX = 10_000
+
+export interface ResolverInit {
+  registries: readonly Registry[]
+  verifier: RecordVerifier
+  seqLedger: SeqLedger
+  clock: Clock
+  /** Local functions, asked first. @default a new, empty marketplace */
+  marketplace?: Marketplace
+  cache?: CacheOptions
+  /** Deadline of each registry's answer to one lookup. @default DEFAULT_LOOKUP_TIMEOUT_MS */
+  lookupTimeoutMs?: number
+  log?: Logger
+}
+
+/**
+ * Resolution: a name and version selector to one verified record version, through the local
+ * marketplace, then the TTL cache, then the registries (federated, one lookup per name at a time),
+ * serving a stale answer when every registry fails within the stale-if-error window. Registries'
+ * `watch` changes drop names from the cache. The mesh, the peer lookup protocol and the gateway all
+ * resolve through one of these.
+ *
+ * @example
+ * ```ts
+ * const resolver = new Resolver({ registries, verifier, seqLedger: memorySeqLedger(), clock: systemClock })
+ * const { version, providers, source } = await resolver.resolve('acme.com/image/sharpen@^1.2')
+ * ```
+ */
+export class Resolver {
+  readonly marketplace: Marketplace
+  readonly cache: ResolutionCache
+  private readonly init: ResolverInit
+  private readonly log: Logger
+  private readonly names = new Map<string, FunctionName>()
+  private readonly flights = new SingleFlight<FoundEntry>()
+
+  constructor(init: ResolverInit) {
+    this.init = init
+    this.marketplace = init.marketplace ?? new Marketplace()
+    this.cache = new ResolutionCache(init.clock, init.cache)
+    this.log = init.log ?? logger('resolve')
+  }
+
+  /** The registries asked, in priority order. */
+  get registries(): readonly Registry[] {
+    return this.init.registries
+  }
+
+  /** Resolves `namespace/path[@selector]` to a verified version of a record. */
+  resolve(input: string, options: ResolveOptions = {}): Promise<ResolveResult> {
+    let name: FunctionName
+    try {
+      name = this.parse(input)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    const includeDeprecated = options.includeDeprecated === true
+    if (this.marketplace.size > 0) {
+      const local = this.marketplace.match(name, includeDeprecated)
+      if (local !== undefined) return Promise.resolve(local)
+    }
+    const entry = this.cache.peek(name.name)
+    if (entry !== undefined && options.cache !== 'refresh' && this.cache.isFresh(entry)) {
+      if (entry.kind === 'missing') return Promise.reject(new FunctionNotFoundError(name.name))
+      const key = selectorKey(name, includeDeprecated)
+      const memo = this.cache.answerFor(entry, key)
+      if (memo !== undefined) return Promise.resolve(memo)
+      try {
+        const source = { kind: 'cache', registry: entry.registry, stale: false } as const
+        return Promise.resolve(
+          this.cache.remember(entry, key, answer(entry, name, includeDeprecated, source)),
+        )
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    }
+    return this.fromRegistries(name, entry?.kind === 'found' ? entry : undefined, options)
+  }
+
+  /**
+   * Drops the names a registry reports changed from the cache, until `signal` fires. Resolves when
+   * the registry's watch ends.
+   */
+  async follow(registry: Registry, signal: AbortSignal): Promise<void> {
+    if (registry.watch === undefined) return
+    try {
+      for await (const change of registry.watch({ signal })) {
+        for (const name of change.names) this.cache.invalidate(name)
+        this.log('%s changed %d names', registry.id, change.names.length)
+      }
+    } catch (err) {
+      if (!signal.aborted) this.log.error('watch on %s ended: %s', registry.id, (err as Error).message)
+    }
+  }
+
+  /** Parses a name, remembering the result for the warm path. */
+  parse(input: string): FunctionName {
+    let name = this.names.get(input)
+    if (name === undefined) {
+      name = parseFunctionName(input)
+      if (this.names.size >= NAME_MEMO_MAX) this.names.clear()
+      this.names.set(input, name)
+    }
+    return name
+  }
+
+  private async fromRegistries(
+    name: FunctionName,
+    stale: FoundEntry | undefined,
+    options: ResolveOptions,
+  ): Promise<ResolveResult> {
+    let entry: FoundEntry
+    try {
+      entry = await this.flights.run(
+        name.name,
+        (signal) => this.fetch(name.name, signal, options),
+        options.signal,
+        `resolve ${name.name}`,
+      )
+    } catch (err) {
+      const now = this.init.clock.now()
+      const usable = stale !== undefined && now < stale.staleUntil
+      if (usable && (isMeshError(err, 'E_REGISTRIES_UNAVAILABLE') || isUnavailableNotFound(err))) {
+        this.log('serving stale %s: %s', name.name, (err as Error).message)
+        const error = {
+          code: (err as { code: string }).code,
+          message: (err as Error).message.split('\n')[0]!,
+        }
+        return answer(stale, name, options.includeDeprecated === true, {
+          kind: 'cache',
+          registry: stale.registry,
+          stale: true,
+          ageMs: now - stale.storedAt,
+          error,
+        })
+      }
+      throw err
+    }
+    const source: ResolveSource = {
+      kind: 'registry',
+      registry: entry.registry,
+      ...(entry.location === undefined ? {} : { location: entry.location }),
+    }
+    return answer(entry, name, options.includeDeprecated === true, source)
+  }
+
+  /** Asks the registries for one name and caches what they say. Runs once per name at a time. */
+  private async fetch(name: string, signal: AbortSignal, options: ResolveOptions): Promise<FoundEntry> {
+    const { best, report, failures } = await federatedLookup(this.init.registries, name, {
+      verifier: this.init.verifier,
+      seqLedger: this.init.seqLedger,
+      signal,
+      ...(this.init.lookupTimeoutMs === undefined ? {} : { timeoutMs: this.init.lookupTimeoutMs }),
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    })
+    if (best !== undefined)
+      return this.cache.setFound(name, best.verified, best.registry, best.location, report)
+    const invalid = report.findIndex((r) => r.status === 'invalid' || r.status === 'outdated')
+    const failed = report.filter((r) => r.status === 'error' || r.status === 'timeout').length
+    if (invalid !== -1) throw new NoValidRecordError(name, report, failures[invalid])
+    if (failed === report.length && report.length > 0) throw new RegistriesUnavailableError(name, report)
+    if (failed === 0) this.cache.setMissing(name)
+    throw new FunctionNotFoundError(name, report)
+  }
+}
+
+function answer(
+  entry: FoundEntry,
+  name: FunctionName,
+  includeDeprecated: boolean,
+  source: ResolveSource,
+): ResolveResult {
+  const { record, id, keyId, trustSource } = entry.verified
+  const version = selectVersion(record, name.selector, includeDeprecated)
+  const chosen = record.versions[version]!
+  return Object.freeze<ResolveResult>({
+    name: record.name,
+    version,
+    record,
+    recordId: id,
+    descriptor: chosen.descriptor,
+    providers: chosen.providers,
+    source,
+    verified: { method: 'signature', keyId, namespace: record.namespace, trustSource, seq: record.seq },
+    ...(source.kind === 'cache' ? {} : { report: entry.report }),
+  })
+}
+
+/** A "not found" in which some registry failed: the record may exist there. */
+function isUnavailableNotFound(err: unknown): boolean {
+  return (
+    err instanceof FunctionNotFoundError &&
+    err.report.some((r) => r.status === 'error' || r.status === 'timeout')
+  )
+}
