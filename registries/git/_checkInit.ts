@@ -1,12 +1,9 @@
 import { resolve } from 'node:path'
 import type { AuthCallback } from 'isomorphic-git'
 import { z } from 'zod'
-import { type Clock, systemClock } from '../../src/clock.js'
+import { checkKnownKeys } from '../../src/_options.js'
 import { ConfigError } from '../../src/errors/registry.js'
-import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
-import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import type { Signer } from '../../src/trust/signer.js'
-import type { TrustInit, TrustSource } from '../../src/trust/types.js'
 import type { GitAuthor, GitRegistryInit } from './types.js'
 
 /** @default 'main' */
@@ -32,7 +29,6 @@ export interface GitConfig {
   syncIntervalMs: number
   author: GitAuthor
   signer: Signer | undefined
-  verifier: RecordVerifier | undefined
   headers: Record<string, string>
   onAuth: AuthCallback | undefined
   requestTimeoutMs: number
@@ -40,8 +36,25 @@ export interface GitConfig {
   cloneDepth: number
   maxCommitsChecked: number
   maxRecordBytes: number | undefined
-  clock: Clock
 }
+
+/** Every key `gitRegistry` takes. */
+const INIT_KEYS = [
+  'dir',
+  'url',
+  'branch',
+  'id',
+  'syncIntervalMs',
+  'author',
+  'signer',
+  'headers',
+  'onAuth',
+  'requestTimeoutMs',
+  'maxPushAttempts',
+  'cloneDepth',
+  'maxCommitsChecked',
+  'maxRecordBytes',
+] as const satisfies readonly (keyof GitRegistryInit)[]
 
 const intIn = (min: number, max: number) => z.number().int('must be an integer').min(min).max(max)
 const text = (max: number) => z.string().min(1, 'must not be empty').max(max)
@@ -85,6 +98,14 @@ const InitSchema = z.object({
 export function checkInit(init: GitRegistryInit): GitConfig {
   if (init === null || typeof init !== 'object')
     throw new ConfigError('gitRegistry', 'options must be an object with at least `dir`')
+  if ('trust' in init || 'verifier' in init || 'clock' in init) {
+    const key = 'trust' in init ? 'trust' : 'verifier' in init ? 'verifier' : 'clock'
+    throw new ConfigError(
+      `gitRegistry.${key}`,
+      `a Git registry uses the mesh's ${key}: set it in createMesh, or in registryComponents() for a registry used alone`,
+    )
+  }
+  checkKnownKeys(init, INIT_KEYS, 'gitRegistry')
   const parsed = InitSchema.safeParse(init)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
@@ -98,22 +119,6 @@ export function checkInit(init: GitRegistryInit): GitConfig {
   if (init.onAuth !== undefined && typeof init.onAuth !== 'function') {
     throw new ConfigError('gitRegistry.onAuth', 'must be a function')
   }
-  if (init.clock !== undefined && typeof init.clock?.now !== 'function') {
-    throw new ConfigError('gitRegistry.clock', 'must have a now() method')
-  }
-  if (init.verifier !== undefined && !(init.verifier instanceof RecordVerifier)) {
-    throw new ConfigError('gitRegistry.verifier', 'must be a RecordVerifier')
-  }
-  const clock = init.clock ?? systemClock
-  const verifier =
-    init.verifier ??
-    (init.trust === undefined
-      ? undefined
-      : new RecordVerifier({
-          trust: trustSources(init.trust),
-          clock,
-          ...(data.maxRecordBytes === undefined ? {} : { maxBytes: data.maxRecordBytes }),
-        }))
   return {
     id: data.id ?? 'git',
     dir: resolve(data.dir),
@@ -122,7 +127,6 @@ export function checkInit(init: GitRegistryInit): GitConfig {
     syncIntervalMs: data.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
     author: data.author ?? DEFAULT_AUTHOR,
     signer,
-    verifier,
     headers: { ...(data.headers ?? {}) },
     onAuth: init.onAuth,
     requestTimeoutMs: data.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
@@ -130,24 +134,5 @@ export function checkInit(init: GitRegistryInit): GitConfig {
     cloneDepth: data.cloneDepth ?? 1,
     maxCommitsChecked: data.maxCommitsChecked ?? 100,
     maxRecordBytes: data.maxRecordBytes,
-    clock,
   }
-}
-
-function trustSources(trust: TrustInit): TrustSource[] {
-  if (Array.isArray(trust)) return [...(trust as readonly TrustSource[])]
-  if (trust !== null && typeof trust === 'object' && 'owners' in trust) {
-    if (trust.owners === null || typeof trust.owners !== 'object') {
-      throw new ConfigError('gitRegistry.trust.owners', 'must be an object of namespace -> key ids')
-    }
-    return [pinnedTrust(trust.owners)]
-  }
-  if (
-    trust !== null &&
-    typeof trust === 'object' &&
-    typeof (trust as TrustSource).publishersOf === 'function'
-  ) {
-    return [trust as TrustSource]
-  }
-  throw new ConfigError('gitRegistry.trust', 'must be { owners: { namespace: [keyId] } } or trust sources')
 }

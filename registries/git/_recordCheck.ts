@@ -1,11 +1,6 @@
-import { verify } from 'node:crypto'
-import { RecordSchemaError } from '../../src/errors/record.js'
-import { RecordUnsignedError, SignatureInvalidError } from '../../src/errors/trust.js'
-import { canonicalBytes, parseRecordJson, recordId, signingPayload } from '../../src/record/codec.js'
+import { RecordTooLargeError } from '../../src/errors/record.js'
 import type { FunctionRecord } from '../../src/record/schema.js'
-import { validateRecord } from '../../src/record/validate.js'
 import type { RecordVerifier } from '../../src/trust/RecordVerifier.js'
-import { publicKeyObject } from '../../src/trust/signer.js'
 
 /** What the registry learns from a record it accepts. */
 export interface CheckedRecord {
@@ -28,7 +23,7 @@ export interface RecordCheck {
   ): Promise<PromiseSettledResult<CheckedRecord>[]>
   /**
    * `many` in two steps (see `RecordVerifier.prepareMany`): worker threads start on the batch now,
-   * this thread finishes it later. Only with a verifier.
+   * this thread finishes it later.
    */
   prepare?(items: readonly { bytes: Uint8Array; options: CheckOptions }[]): PreparedChecks
 }
@@ -40,66 +35,66 @@ export interface PreparedChecks {
 }
 
 /**
- * With a verifier (trust configured): the mesh's full verification (size, schema, name, owner
- * signature), expiry aside, since an expired record is still the newest one a publisher replaces.
- * Without: size, schema, name, and that every signature verifies for the key it names; ownership is
- * then left to the mesh, which verifies every record it resolves.
+ * The mesh's verification (size, schema, name, owner signature), expiry aside, since an expired
+ * record is still the newest one a publisher replaces; a file over the registry's own `maxBytes` is
+ * refused before it is parsed. A namespace the mesh's trust does not know is checked for integrity
+ * only (each signature verifies for its key): the registry stores it, and the mesh, which verifies
+ * every record it resolves, refuses it with `E_NAMESPACE_UNOWNED`, the real cause.
  */
-export function recordCheck(verifier: RecordVerifier | undefined, maxBytes: number | undefined): RecordCheck {
-  if (verifier !== undefined) {
-    const verifyOptions = ({ origin, expectName, signal }: CheckOptions) => ({
-      origin,
-      expectName,
-      allowExpired: true,
-      ...(signal === undefined ? {} : { signal }),
-    })
-    const checked = ({ record, id }: CheckedRecord): CheckedRecord => ({ record, id })
-    return Object.assign(
-      async (bytes: Uint8Array, options: CheckOptions) =>
-        checked(await verifier.verify(bytes, verifyOptions(options))),
-      {
-        async many(items: readonly { bytes: Uint8Array; options: CheckOptions }[]) {
-          const settled = await verifier.verifyMany(
-            items.map(({ bytes, options }) => ({ bytes, options: verifyOptions(options) })),
-          )
-          return settled.map((s) => (s.status === 'fulfilled' ? { ...s, value: checked(s.value) } : s))
-        },
-        prepare(items: readonly { bytes: Uint8Array; options: CheckOptions }[]): PreparedChecks {
-          const batch = verifier.prepareMany(
-            items.map(({ bytes, options }) => ({ bytes, options: verifyOptions(options) })),
-          )
-          return {
-            finish: async () =>
-              (await batch.finish()).map((s) =>
-                s.status === 'fulfilled' ? { ...s, value: checked(s.value) } : s,
-              ),
-            discard: () => batch.discard(),
-          }
-        },
-      },
-    )
-  }
-  const one = async (bytes: Uint8Array, { origin, expectName }: CheckOptions): Promise<CheckedRecord> => {
-    const raw = parseRecordJson(bytes, { origin, ...(maxBytes === undefined ? {} : { maxBytes }) })
-    const record = validateRecord(raw, origin)
-    if (record.name !== expectName) {
-      throw new RecordSchemaError('name', `expected ${expectName}, the name of the file's path`, { origin })
-    }
-    const ref = { name: record.name, origin }
-    if (record.signatures.length === 0) throw new RecordUnsignedError(ref)
-    const payload = signingPayload(raw, origin)
-    for (const signature of record.signatures) {
-      const key = publicKeyObject(signature.keyId)
-      if (key === undefined)
-        throw new SignatureInvalidError(ref, signature.keyId, 'the key id is not an ed25519 did:key')
-      if (!verify(null, payload, key, Buffer.from(signature.sig, 'base64url'))) {
-        throw new SignatureInvalidError(ref, signature.keyId)
-      }
-    }
-    return { record, id: recordId(canonicalBytes(raw, origin)) }
-  }
-  return Object.assign(one, {
-    many: (items: readonly { bytes: Uint8Array; options: CheckOptions }[]) =>
-      Promise.allSettled(items.map(({ bytes, options }) => one(bytes, options))),
+export function recordCheck(verifier: RecordVerifier, maxBytes: number | undefined): RecordCheck {
+  type Items = readonly { bytes: Uint8Array; options: CheckOptions }[]
+  const verifyOptions = ({ origin, expectName, signal }: CheckOptions) => ({
+    origin,
+    expectName,
+    allowExpired: true,
+    unowned: 'integrity' as const,
+    ...(signal === undefined ? {} : { signal }),
   })
+  const tooLarge = (bytes: Uint8Array, origin: string) =>
+    maxBytes !== undefined && bytes instanceof Uint8Array && bytes.byteLength > maxBytes
+      ? new RecordTooLargeError(bytes.byteLength, maxBytes, { origin })
+      : undefined
+  /** The files within the size limit, for the verifier, and the refusals of the others. */
+  const split = (items: Items) => {
+    const refused = items.map(({ bytes, options }) => tooLarge(bytes, options.origin))
+    const accepted = items
+      .filter((_, i) => refused[i] === undefined)
+      .map(({ bytes, options }) => ({ bytes, options: verifyOptions(options) }))
+    return { refused, accepted }
+  }
+  /** The verifier's results put back in input order, among the size refusals. */
+  const merge = async (
+    refused: readonly (Error | undefined)[],
+    settled: Promise<PromiseSettledResult<CheckedRecord>[]>,
+  ): Promise<PromiseSettledResult<CheckedRecord>[]> => {
+    const results = await settled
+    let k = 0
+    return refused.map((error): PromiseSettledResult<CheckedRecord> => {
+      if (error !== undefined) return { status: 'rejected', reason: error }
+      const s = results[k++]!
+      return s.status === 'fulfilled' ? { status: 'fulfilled', value: checked(s.value) } : s
+    })
+  }
+  return Object.assign(
+    async (bytes: Uint8Array, options: CheckOptions) => {
+      const error = tooLarge(bytes, options.origin)
+      if (error !== undefined) throw error
+      return checked(await verifier.verify(bytes, verifyOptions(options)))
+    },
+    {
+      many(items: Items) {
+        const { refused, accepted } = split(items)
+        return merge(refused, verifier.verifyMany(accepted))
+      },
+      prepare(items: Items): PreparedChecks {
+        const { refused, accepted } = split(items)
+        const batch = verifier.prepareMany(accepted)
+        return { finish: () => merge(refused, batch.finish()), discard: () => batch.discard() }
+      },
+    },
+  )
+}
+
+function checked({ record, id }: CheckedRecord): CheckedRecord {
+  return { record, id }
 }

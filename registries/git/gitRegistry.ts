@@ -1,6 +1,7 @@
 import git from 'isomorphic-git'
 import { raceSignal, throwIfAborted } from '../../src/_abort.js'
-import { logger } from '../../src/_logger.js'
+import type { Logger } from '../../src/_logger.js'
+import type { RegistryComponents } from '../../src/components.js'
 import { isMeshError } from '../../src/errors/base.js'
 import { RecordSchemaError } from '../../src/errors/record.js'
 import { PublishConflictError, RegistryError } from '../../src/errors/registry.js'
@@ -27,27 +28,32 @@ const OUTGOING_REF = 'refs/fmesh/outgoing'
 /**
  * A registry of function records in a Git repository: one canonical JSON file per record at
  * `records/<namespace>/<path>.json`, in a bare repository in `dir`, optionally synced with an
- * http(s) remote (fetched on an interval and on demand, pushed on publish).
+ * http(s) remote (fetched on an interval and on demand, pushed on publish). Returns a factory the
+ * mesh calls with its components (verifier, trust, clock, logger); options are checked at once.
  *
  * @example
  * ```ts
- * const registry = gitRegistry({ dir: '.fmesh/registry', url: 'https://git.example/records.git', signer })
- * const mesh = await createMesh({ registries: [registry], trust: { owners: { 'acme.com': [signer.id] } } })
- * const report = await registry.sync() // { changed, removed, skipped, commit, ... }
+ * const mesh = await createMesh({
+ *   registries: [gitRegistry({ dir: '.fmesh/registry', url: 'https://git.example/records.git', signer })],
+ *   trust: { owners: { 'acme.com': [signer.id] } },
+ * })
+ * const report = await mesh.registry<GitRegistry>('git').sync() // { changed, removed, skipped, commit, ... }
  * ```
  */
-export function gitRegistry(init: GitRegistryInit): GitRegistry {
-  return new GitRegistryNode(checkInit(init))
+export function gitRegistry(init: GitRegistryInit): (components: RegistryComponents) => GitRegistry {
+  const cfg = checkInit(init)
+  return (components) => new GitRegistryImpl(cfg, components)
 }
 
-class GitRegistryNode implements GitRegistry {
+class GitRegistryImpl implements GitRegistry {
   readonly id: string
   private readonly cfg: GitConfig
   private readonly ctx: GitContext
   private readonly check: RecordCheck
   private readonly index = new RecordIndex()
   private readonly localRef: string
-  private readonly log
+  private readonly log: Logger
+  private readonly clock: RegistryComponents['clock']
   private readonly watchers = watchQueue()
   private commit: string | undefined
   private opening: Promise<void> | undefined
@@ -58,13 +64,14 @@ class GitRegistryNode implements GitRegistry {
   private lastSync: GitRegistryStatus['lastSync']
   private lastError: GitRegistryStatus['lastError']
 
-  constructor(cfg: GitConfig) {
+  constructor(cfg: GitConfig, components: RegistryComponents) {
     this.cfg = cfg
     this.id = cfg.id
+    this.clock = components.clock
     this.ctx = gitContext(cfg.dir)
-    this.check = recordCheck(cfg.verifier, cfg.maxRecordBytes)
+    this.check = recordCheck(components.verifier, cfg.maxRecordBytes)
     this.localRef = `refs/heads/${cfg.branch}`
-    this.log = logger(`registry:git:${cfg.id}`)
+    this.log = components.logger(`registry:git:${cfg.id}`)
   }
 
   async start(): Promise<void> {
@@ -239,7 +246,7 @@ class GitRegistryNode implements GitRegistry {
       try {
         const report = await this.syncRecorded(undefined)
         if (held !== undefined && report.commit === held.commit)
-          this.lastSync = { at: this.cfg.clock.now(), report: held }
+          this.lastSync = { at: this.clock.now(), report: held }
       } catch (err) {
         if (this.commit === undefined) throw err
         this.log.error('serving the local copy at %s: %s', this.commit, (err as Error).message)
@@ -275,12 +282,12 @@ class GitRegistryNode implements GitRegistry {
     try {
       const tip = await this.fetchTip(signal, early?.onPack)
       const report = await this.advance(tip, signal, early)
-      this.lastSync = { at: this.cfg.clock.now(), report }
+      this.lastSync = { at: this.clock.now(), report }
       this.lastError = undefined
       return report
     } catch (err) {
       const error = isMeshError(err) ? err : new RegistryError(this.id, 'sync', (err as Error).message, err)
-      this.lastError = { at: this.cfg.clock.now(), code: error.code, message: error.shortMessage }
+      this.lastError = { at: this.clock.now(), code: error.code, message: error.shortMessage }
       throw error
     } finally {
       await early?.settle()
@@ -388,7 +395,7 @@ class GitRegistryNode implements GitRegistry {
   }
 
   private writeCommit(tree: string, parents: string[], message: string): Promise<string> {
-    const who = { ...this.cfg.author, timestamp: Math.floor(this.cfg.clock.now() / 1000) }
+    const who = { ...this.cfg.author, timestamp: Math.floor(this.clock.now() / 1000) }
     return writeCommit(this.ctx, { tree, parents, author: who, committer: who, message }, this.cfg.signer)
   }
 }

@@ -1,9 +1,6 @@
 import type { AuthCallback } from 'isomorphic-git'
-import type { Clock } from '../../src/clock.js'
 import type { AbortOptions, Registry, RegistryChange } from '../../src/registry/types.js'
-import type { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import type { Signer } from '../../src/trust/signer.js'
-import type { TrustInit } from '../../src/trust/types.js'
 import type { SkippedRecord } from './_recordIndex.js'
 import type { CommitSignatureStatus } from './commitSignature.js'
 
@@ -15,7 +12,10 @@ export interface GitAuthor {
   email: string
 }
 
-/** What `gitRegistry` takes. Only `dir` is required. */
+/**
+ * What `gitRegistry` takes. Only `dir` is required. Records are verified with the mesh's verifier and
+ * trust (its components); the registry has no trust of its own.
+ */
 export interface GitRegistryInit {
   /** Directory of the registry's bare repository; created (with a first commit) when missing or empty. */
   dir: string
@@ -31,13 +31,6 @@ export interface GitRegistryInit {
   author?: GitAuthor
   /** Signs every commit the registry makes (FMESH SIGNATURE in `gpgsig`); commits are unsigned without it. */
   signer?: Signer
-  /** Checks records read from Git against namespace owners. Takes precedence over `trust`. */
-  verifier?: RecordVerifier
-  /**
-   * Namespace owners, as `createMesh` takes them. Without `trust` or `verifier`, a sync checks size,
-   * schema, path and that each signature verifies for its own key; owners are checked by the mesh.
-   */
-  trust?: TrustInit
   /** Extra HTTP headers for every request to the remote (e.g. `Authorization`). */
   headers?: Readonly<Record<string, string>>
   /** isomorphic-git's auth callback, for username/password or token prompts. */
@@ -52,7 +45,6 @@ export interface GitRegistryInit {
   maxCommitsChecked?: number
   /** Largest accepted record file. @default 65536 */
   maxRecordBytes?: number
-  clock?: Clock
 }
 
 /** One commit a sync brought in, with what its signature says. */

@@ -84,8 +84,8 @@ export async function runDemo(
   const mallory = await generateSigner()
   const trust = { owners: { 'acme.com': [publisher.id], 'image-processing': [publisher.id] } }
   const embedded = await demoRegistries({ ...options, signer: publisher, trust })
-  const registries: Registry[] = embedded.registries
-  const mesh = await createMesh({ registries, trust, dataDir: embedded.dataDir })
+  const mesh = await createMesh({ registries: embedded.registries, trust, dataDir: embedded.dataDir })
+  const registries: readonly Registry[] = mesh.registries
   try {
     out.line(
       'function-mesh demo: publish signed records, resolve them (showing where each answer came from), select providers, call them',

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gitRegistry } from '../../registries/git/index.js'
+import type { RegistryFactory } from '../components.js'
 import { memoryRegistry } from '../registry/memoryRegistry.js'
 import type { Registry } from '../registry/types.js'
 import type { Signer } from '../trust/signer.js'
@@ -10,7 +11,7 @@ import type { LoadedConfig } from './config.js'
 
 /** Registries built from config, with a line each for people. */
 export interface EmbeddedRegistries {
-  registries: Registry[]
+  registries: (Registry | RegistryFactory)[]
   /** Where they keep their data. */
   dataDir: string
   describe: string[]
@@ -33,7 +34,7 @@ export async function buildRegistries(
   config: LoadedConfig,
   options: BuildOptions = {},
 ): Promise<EmbeddedRegistries> {
-  const registries: Registry[] = []
+  const registries: (Registry | RegistryFactory)[] = []
   const describe: string[] = []
   for (const [i, r] of config.registries.entries()) {
     if (r.type === 'memory') {
@@ -54,7 +55,6 @@ export async function buildRegistries(
         ...(r.cloneDepth === undefined ? {} : { cloneDepth: r.cloneDepth }),
         syncIntervalMs: options.oneShot ? 0 : (r.syncIntervalMs ?? 60_000),
         ...(options.signer === undefined ? {} : { signer: options.signer }),
-        ...(options.trust === undefined ? {} : { trust: options.trust }),
       }),
     )
     describe.push(`${id.padEnd(8)} git registry in ${dir}${r.url ? `, remote ${r.url}` : ' (local only)'}`)

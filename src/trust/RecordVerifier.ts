@@ -40,6 +40,13 @@ export interface VerifyOptions extends AbortOptions {
   expectName?: string
   /** Accept a record past its `expiresAt` (publishers reading the seq of the record they replace). */
   allowExpired?: boolean
+  /**
+   * A record of a namespace no trust source knows: `refuse` it (`E_NAMESPACE_UNOWNED`), or check its
+   * `integrity` only (every signature must verify for the key it names; `trustSource` is then
+   * `'none'`). Registries store such records and leave the refusal to the mesh, which always refuses.
+   * @default 'refuse'
+   */
+  unowned?: 'refuse' | 'integrity'
 }
 
 export interface RecordVerifierInit {
@@ -288,7 +295,12 @@ export class RecordVerifier {
       throw new RecordNotYetValidError(ref, record.issuedAt, new Date(now).toISOString())
     }
     if (record.signatures.length === 0) throw new RecordUnsignedError(ref)
-    const { owners, source } = await this.ownersOf(record.namespace, record.name, options)
+    const { owners, source } = await this.ownersOf(record.namespace, record.name, options).catch(
+      (err: unknown) => {
+        if (options.unowned !== 'integrity' || !(err instanceof NamespaceUnownedError)) throw err
+        return { owners: record.signatures.map((s) => s.keyId), source: 'none' }
+      },
+    )
     const ownerSignatures = record.signatures.filter((s) => owners.includes(s.keyId))
     if (ownerSignatures.length === 0) {
       throw new SignerNotOwnerError(

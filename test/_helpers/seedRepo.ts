@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
+import { registryComponents } from '../../src/registry/registryComponents.js'
 import { importSigner, type LocalSigner, type PrivateKeyJwk } from '../../src/trust/signer.js'
 import { systemGit } from './systemGit.js'
 
@@ -120,7 +121,7 @@ export async function readSeedFiles(dir: string): Promise<SeedFile[]> {
  * @example
  * ```ts
  * await seedRepo(join(server.root, 'seed.git'))
- * const registry = gitRegistry({ dir, url: server.url('seed.git'), trust: { owners: seedOwners } })
+ * const registry = gitRegistry({ dir, url: server.url('seed.git'), trust: { owners: seedOwners } })(registryComponents())
  * ```
  */
 export async function seedRepo(gitdir: string, seedDir = join(fixtures, 'git-seed')): Promise<string> {

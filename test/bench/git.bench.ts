@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gitRegistry } from '../../registries/git/index.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
+import { registryComponents } from '../../src/registry/registryComponents.js'
 import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
 import { DEFAULT_VERIFY_WORKERS, RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
@@ -88,12 +89,17 @@ export default async function gitBench(): Promise<void> {
     report(once('system git clone (with checkout)', cloneMs))
     report(once('system git clone --bare', bareCloneMs))
 
-    const registry = gitRegistry({ dir: join(root, 'registry'), url, syncIntervalMs: 0, trust: { owners } })
+    const registry = gitRegistry({ dir: join(root, 'registry'), url, syncIntervalMs: 0 })(
+      registryComponents({ trust: { owners } }),
+    )
     const syncMs = await time(() => registry.start())
     // Same-run baseline for the verification workers: the same sync with every check on the main
     // thread (measured second, so it has the warmer JIT: the ratio is conservative).
     const inThread = new RecordVerifier({ trust: [pinnedTrust(owners)], workers: 0 })
-    const plain = gitRegistry({ dir: join(root, 'registry-0'), url, syncIntervalMs: 0, verifier: inThread })
+    const plain = gitRegistry({ dir: join(root, 'registry-0'), url, syncIntervalMs: 0 })({
+      ...registryComponents(),
+      verifier: inThread,
+    })
     const plainMs = await time(() => plain.start())
     await plain.stop()
     report(once(`gitRegistry initial sync, verification in-thread (workers 0)`, plainMs))

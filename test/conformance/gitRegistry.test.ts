@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gitRegistry } from '../../registries/git/index.js'
+import { registryComponents } from '../../src/registry/registryComponents.js'
 import { type GitHttpServer, startGitHttpServer } from '../_helpers/gitHttpServer.js'
 import { runRegistryConformance } from './registryConformance.js'
 
@@ -10,7 +11,7 @@ runRegistryConformance({
   name: 'gitRegistry (local repository only)',
   setup: async () => {
     localDir = await mkdtemp(join(tmpdir(), 'fmesh-git-conf-'))
-    const registry = gitRegistry({ dir: join(localDir, 'repo'), syncIntervalMs: 0 })
+    const registry = gitRegistry({ dir: join(localDir, 'repo'), syncIntervalMs: 0 })(registryComponents())
     await registry.start()
     return registry
   },
@@ -28,7 +29,9 @@ runRegistryConformance({
     remoteDir = await mkdtemp(join(tmpdir(), 'fmesh-git-conf-http-'))
     server = await startGitHttpServer({ root: join(remoteDir, 'srv') })
     const url = await server.createRepo('records.git')
-    const registry = gitRegistry({ dir: join(remoteDir, 'clone'), url, syncIntervalMs: 0 })
+    const registry = gitRegistry({ dir: join(remoteDir, 'clone'), url, syncIntervalMs: 0 })(
+      registryComponents(),
+    )
     await registry.start()
     return registry
   },

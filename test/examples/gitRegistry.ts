@@ -2,19 +2,20 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMesh, generateSigner } from 'function-mesh'
-import { gitRegistry } from 'function-mesh/registries/git'
+import { type GitRegistry, gitRegistry } from 'function-mesh/registries/git'
 
 const signer = await generateSigner()
 const owners = { 'acme.com': [signer.id] }
-const registry = gitRegistry({
+const git = gitRegistry({
   dir: join(await mkdtemp(join(tmpdir(), 'fmesh-')), 'registry.git'), // bare repository, created if missing
   // url: 'https://git.example.com/records.git',                       // a remote to clone, fetch and push
   // headers: { Authorization: `Bearer ${process.env.GIT_TOKEN}` },
   signer, // signs the registry's commits
-  trust: { owners }, // checks record owners while syncing
   syncIntervalMs: 0, // sync only when asked (default: every 60 s)
 })
-const mesh = await createMesh({ registries: [registry], trust: { owners } })
+// The mesh makes the registry with its components: records are checked with the mesh's trust.
+const mesh = await createMesh({ registries: [git], trust: { owners } })
+const registry = mesh.registry<GitRegistry>('git')
 
 const descriptor = { maxRisk: 'read-only', idempotency: 'idempotent' } as const
 const published = await mesh.publish(

@@ -9,6 +9,7 @@ import { RecordIndex } from '../../registries/git/_recordIndex.js'
 import { openRepository } from '../../registries/git/_repository.js'
 import { gitRegistry } from '../../registries/git/index.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
+import { registryComponents } from '../../src/registry/registryComponents.js'
 import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
 import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
@@ -65,8 +66,7 @@ describe('gitRegistry first sync: records checked while the fetch indexes its pa
       dir: join(root, dir),
       url,
       syncIntervalMs: 0,
-      ...(verifier === undefined ? { trust: { owners } } : { verifier }),
-    })
+    })({ ...registryComponents({ trust: { owners } }), ...(verifier === undefined ? {} : { verifier }) })
     try {
       const report = await registry.sync()
       const used = await Promise.all(resultFor.mock.results.map((r) => r.value))
@@ -96,7 +96,7 @@ describe('gitRegistry first sync: records checked while the fetch indexes its pa
     // The same repository through the usual path: a registry whose first sync reads a local clone.
     const mirror = join(root, 'mirror.git')
     await systemGit(['clone', '--quiet', '--bare', url, mirror])
-    const usual = gitRegistry({ dir: mirror, syncIntervalMs: 0, trust: { owners } })
+    const usual = gitRegistry({ dir: mirror, syncIntervalMs: 0 })(registryComponents({ trust: { owners } }))
     const report = await usual.sync()
     expect([...report.changed].sort()).toEqual([...early.report.changed].sort())
     expect(report.skipped.map((s) => [s.path, s.code, s.message]).sort()).toEqual(

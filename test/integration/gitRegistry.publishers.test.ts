@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type GitRegistry, gitRegistry } from '../../registries/git/index.js'
 import { createMesh, type Mesh } from '../../src/mesh.js'
+import { registryComponents } from '../../src/registry/registryComponents.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { type GitHttpServer, startGitHttpServer } from '../_helpers/gitHttpServer.js'
 import { sampleDraft } from '../_helpers/records.js'
@@ -36,16 +37,14 @@ describe('gitRegistry: two publishers over a real Git HTTP server', () => {
       url,
       syncIntervalMs: 0,
       signer: keyA,
-      trust: { owners },
-    })
+    })(registryComponents({ trust: { owners } }))
     b = gitRegistry({
       id: 'git-b',
       dir: join(root, 'b'),
       url,
       syncIntervalMs: 0,
       signer: keyB,
-      trust: { owners },
-    })
+    })(registryComponents({ trust: { owners } }))
     meshA = await createMesh({ registries: [a], trust: { owners } })
     meshB = await createMesh({ registries: [b], trust: { owners } })
   })
@@ -147,7 +146,9 @@ describe('gitRegistry: two publishers over a real Git HTTP server', () => {
   })
 
   it('a new registry on an existing remote clones it and serves every record', async () => {
-    const c = gitRegistry({ id: 'git-c', dir: join(root, 'c'), url, syncIntervalMs: 0, trust: { owners } })
+    const c = gitRegistry({ id: 'git-c', dir: join(root, 'c'), url, syncIntervalMs: 0 })(
+      registryComponents({ trust: { owners } }),
+    )
     await c.start()
     const names: string[] = []
     for await (const name of c.list('**')) names.push(name)
@@ -176,7 +177,7 @@ describe('gitRegistry: auth headers', () => {
   })
 
   it('error: a remote that refuses the credentials gives E_GIT_AUTH', async () => {
-    const registry = gitRegistry({ dir: join(root, 'no-auth'), url, syncIntervalMs: 0 })
+    const registry = gitRegistry({ dir: join(root, 'no-auth'), url, syncIntervalMs: 0 })(registryComponents())
     const err = await registry.start().catch((e: unknown) => e)
     expect(err).toMatchObject({ code: 'E_GIT_AUTH', details: { status: 401, url } })
   })
@@ -188,7 +189,7 @@ describe('gitRegistry: auth headers', () => {
       url,
       syncIntervalMs: 0,
       headers: { Authorization: 'Bearer s3cret' },
-    })
+    })(registryComponents())
     await registry.start()
     await registry.publish(await signed(key, 'acme.com/private/fn', 1))
     expect(

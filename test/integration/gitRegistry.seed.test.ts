@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type GitRegistry, gitRegistry } from '../../registries/git/index.js'
 import { createMesh, type Mesh } from '../../src/mesh.js'
+import { registryComponents } from '../../src/registry/registryComponents.js'
 import { type GitHttpServer, startGitHttpServer } from '../_helpers/gitHttpServer.js'
 import { seedKeys, seedRepo } from '../_helpers/seedRepo.js'
 
@@ -22,8 +23,7 @@ describe('gitRegistry over the fixtures/git-seed repository', () => {
       dir: join(root, 'clone'),
       url: server.url('seed.git'),
       syncIntervalMs: 0,
-      trust: { owners },
-    })
+    })(registryComponents({ trust: { owners } }))
     mesh = await createMesh({ registries: [registry], trust: { owners } })
   })
   afterAll(async () => {
@@ -59,8 +59,11 @@ describe('gitRegistry over the fixtures/git-seed repository', () => {
       dir: join(root, 'wrong'),
       url: server.url('seed.git'),
       syncIntervalMs: 0,
-      trust: { owners: { 'acme.com': [signers['beta.org']!.id], 'beta.org': [signers['beta.org']!.id] } },
-    })
+    })(
+      registryComponents({
+        trust: { owners: { 'acme.com': [signers['beta.org']!.id], 'beta.org': [signers['beta.org']!.id] } },
+      }),
+    )
     const report = await wrong.sync()
     expect([...report.changed].sort()).toEqual(['beta.org/data/csv-to-json', 'beta.org/ledger/append'])
     expect(new Set(report.skipped.map((s) => s.code))).toEqual(new Set(['E_SIGNER_NOT_OWNER']))
