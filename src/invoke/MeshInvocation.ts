@@ -1,5 +1,6 @@
 import { join, resolve as resolvePath } from 'node:path'
 import type { Clock } from '../clock.js'
+import { MeshClosedError } from '../errors/mesh.js'
 import { ConfigError } from '../errors/registry.js'
 import type { Checkpoint, InclusionProof } from '../ledger/checkpoint.js'
 import type { LineageEntry } from '../ledger/entry.js'
@@ -171,7 +172,7 @@ export class MeshInvocation {
 
   /** The ledger, opened (with crash recovery) on first use. */
   ledger(): Promise<Ledger> {
-    if (this.closed) return Promise.reject(new ConfigError('ledger', 'the mesh is closed'))
+    if (this.closed) return Promise.reject(new MeshClosedError('use the ledger'))
     if (this.opening === undefined) {
       this.opening = openLedger(this.ledgerInit)
       this.opening.catch(() => {

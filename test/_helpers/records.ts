@@ -1,4 +1,6 @@
 import type { RecordDraft } from '../../src/record/schema.js'
+import { type EncodedRecord, signRecord } from '../../src/record/signRecord.js'
+import type { LocalSigner } from '../../src/trust/signer.js'
 
 /** A complete, realistic record draft for `name`, with versions 1.0.0 (deprecated), 1.2.0, 1.4.1 and 2.0.0-beta.1. */
 export function sampleDraft(
@@ -81,4 +83,26 @@ export function mutate(bytes: Uint8Array, change: (raw: Record<string, unknown>)
   const raw = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>
   change(raw)
   return new TextEncoder().encode(JSON.stringify(raw))
+}
+
+/** Signs a sample record with the given envelope. */
+export async function signed(
+  signer: LocalSigner,
+  name: string,
+  seq: number,
+  extra: Partial<RecordDraft> = {},
+): Promise<EncodedRecord> {
+  const issuedAt = new Date(Date.now() - 60_000).toISOString()
+  return signRecord(
+    {
+      ...sampleDraft(name, extra),
+      namespace: name.split('/')[0]!,
+      seq,
+      issuedAt,
+      ttlSeconds: 300,
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      signatures: [],
+    },
+    signer,
+  )
 }

@@ -27,9 +27,9 @@ import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
 import { DEFAULT_VERIFY_WORKERS, RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { startGitHttpServer } from '../_helpers/gitHttpServer.js'
+import { signed } from '../_helpers/records.js'
 import { commitFiles } from '../_helpers/seedRepo.js'
 import { systemGit } from '../_helpers/systemGit.js'
-import { signed } from '../conformance/registryConformance.js'
 import { type Measurement, measure, ratio, report, target, time } from './_harness.js'
 
 const RECORDS = 10_000

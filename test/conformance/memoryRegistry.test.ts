@@ -1,8 +1,4 @@
 import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
-import { runRegistryConformance } from './registryConformance.js'
+import { runRegistryConformance } from '../../src/testing/registryConformance.js'
 
-runRegistryConformance({
-  name: 'memoryRegistry',
-  setup: async () => memoryRegistry(),
-  teardown: async () => {},
-})
+runRegistryConformance({ name: 'memoryRegistry', watch: true, setup: async () => memoryRegistry() })

@@ -10,8 +10,8 @@ import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
 import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { type GitHttpServer, startGitHttpServer } from '../_helpers/gitHttpServer.js'
+import { signed } from '../_helpers/records.js'
 import { systemGit } from '../_helpers/systemGit.js'
-import { signed } from '../conformance/registryConformance.js'
 
 async function rejection(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
   const err = await promise.then(

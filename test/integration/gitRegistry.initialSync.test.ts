@@ -14,9 +14,9 @@ import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
 import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { type GitHttpServer, startGitHttpServer } from '../_helpers/gitHttpServer.js'
+import { signed } from '../_helpers/records.js'
 import { commitFiles } from '../_helpers/seedRepo.js'
 import { systemGit } from '../_helpers/systemGit.js'
-import { signed } from '../conformance/registryConformance.js'
 
 const enc = new TextEncoder()
 const COUNT = 70

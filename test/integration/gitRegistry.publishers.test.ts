@@ -7,10 +7,9 @@ import { createMesh, type Mesh } from '../../src/mesh.js'
 import { registryComponents } from '../../src/registry/registryComponents.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { type GitHttpServer, startGitHttpServer } from '../_helpers/gitHttpServer.js'
-import { sampleDraft } from '../_helpers/records.js'
+import { sampleDraft, signed } from '../_helpers/records.js'
 import { systemGit } from '../_helpers/systemGit.js'
 import { until } from '../_helpers/until.js'
-import { signed } from '../conformance/registryConformance.js'
 
 describe('gitRegistry: two publishers over a real Git HTTP server', () => {
   let root: string

@@ -9,9 +9,8 @@ import { selectVersion } from '../../src/resolve/selectVersion.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { type FakeClock, fakeClock } from '../_helpers/clock.js'
 import { type ControlledRegistry, controlledRegistry } from '../_helpers/controlledRegistry.js'
-import { sampleDraft } from '../_helpers/records.js'
+import { sampleDraft, signed } from '../_helpers/records.js'
 import { rejection } from '../_helpers/rejection.js'
-import { signed } from '../conformance/registryConformance.js'
 
 describe('version selection', () => {
   const record = {

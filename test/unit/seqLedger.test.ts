@@ -6,7 +6,7 @@ import { createMesh } from '../../src/mesh.js'
 import { fileSeqLedger } from '../../src/trust/fileSeqLedger.js'
 import { generateSigner } from '../../src/trust/signer.js'
 import { controlledRegistry } from '../_helpers/controlledRegistry.js'
-import { signed } from '../conformance/registryConformance.js'
+import { signed } from '../_helpers/records.js'
 
 describe('fileSeqLedger', () => {
   const dirs: string[] = []
