@@ -131,7 +131,7 @@ describe('fmesh CLI', () => {
     ).toBe(2)
   })
 
-  it('calls a published HTTP provider, then shows usage and verifies the lineage', async () => {
+  it('calls a published HTTP provider, then shows usage and verifies the lineage, pinned to the key `lineage key` prints', async () => {
     const provider = await startHttpProvider()
     const dir = await mkdtemp(join(tmpdir(), 'fmesh-call-'))
     dirs.push(dir)
@@ -191,7 +191,17 @@ describe('fmesh CLI', () => {
       )
       expect(usage.rows).toEqual([{ key: 'p1', currency: 'USDC', amount: '2500', calls: 1 }])
       const verified = JSON.parse((await cli(['lineage', 'verify', '--config', config, '--json'])).stdout)
-      expect(verified).toMatchObject({ ok: true, completed: 1, charges: 1 })
+      expect(verified).toMatchObject({ ok: true, completed: 1, charges: 1, pinned: false })
+      const { keyId } = JSON.parse((await cli(['lineage', 'key', '--config', config, '--json'])).stdout)
+      expect(verified).toMatchObject({ keyId, keys: [keyId] })
+      const verify = (key: string) => cli(['lineage', 'verify', '--key', key, '--config', config, '--json'])
+      expect(JSON.parse((await verify(keyId)).stdout)).toMatchObject({ ok: true, keyId, pinned: true })
+      const otherKey = await verify(id)
+      expect(otherKey.code).toBe(1)
+      expect(JSON.parse(otherKey.stderr).error.message).toContain(`not by the pinned key ${id}`)
+      const notAKey = await verify('did:key:nope')
+      expect(notAKey.code).toBe(1)
+      expect(JSON.parse(notAKey.stderr).error).toMatchObject({ code: 'E_USAGE' })
       expect(provider.executions('/ok')).toBe(1)
     } finally {
       await provider.close()

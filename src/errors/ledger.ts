@@ -39,6 +39,64 @@ export class LedgerLockedError extends MeshError {
   }
 }
 
+/** The checkpoint key file can be read or changed by others than its owner; the ledger refuses it. */
+export class LedgerKeyPermissionsError extends MeshError {
+  override name = 'LedgerKeyPermissionsError'
+  constructor(keyPath: string, mode: number) {
+    const octal = `0${mode.toString(8)}`
+    super(
+      'E_LEDGER_KEY_PERMISSIONS',
+      `The ledger key file ${keyPath} is mode ${octal}: users other than its owner can read or change it`,
+      {
+        details: { keyPath, mode: octal, expected: '0600' },
+        hint: `Run \`chmod 600 ${keyPath}\` and open the ledger again. If others could read the file, treat the key as leaked.`,
+      },
+    )
+  }
+}
+
+/** A ledger with history whose checkpoint key file is gone: a new key is never made for old history. */
+export class LedgerKeyMissingError extends MeshError {
+  override name = 'LedgerKeyMissingError'
+  constructor(path: string, keyPath: string, keyIds: readonly string[]) {
+    super(
+      'E_LEDGER_KEY_MISSING',
+      `The ledger at ${path} has entries but its checkpoint key file is missing`,
+      {
+        details: { path, keyPath, ...(keyIds.length === 0 ? {} : { signedBy: keyIds.join(', ') }) },
+        hint: `Nothing was changed. Restore ${keyPath} from a backup, or pass the key as \`ledger.signer\`. A ledger never makes a new key for entries it already holds, so a copy of the file alone cannot be re-signed; if the key is lost, move the ledger aside to start a new one.`,
+      },
+    )
+  }
+}
+
+/** The checkpoint key file is not a private ed25519 JWK (or cannot be read). */
+export class LedgerKeyInvalidError extends MeshError {
+  override name = 'LedgerKeyInvalidError'
+  constructor(keyPath: string, reason: string, cause?: unknown) {
+    super('E_LEDGER_KEY_INVALID', `The ledger key file ${keyPath} is not usable: ${reason}`, {
+      details: { keyPath },
+      hint: 'It must be a private ed25519 JWK, as `fmesh keys new --out FILE` writes one. Restore it from a backup.',
+      cause,
+    })
+  }
+}
+
+/** A ledger written before key files still holds its key, and the key file holds another one. */
+export class LedgerKeyConflictError extends MeshError {
+  override name = 'LedgerKeyConflictError'
+  constructor(path: string, keyPath: string, stored: string, inFile: string) {
+    super(
+      'E_LEDGER_KEY_CONFLICT',
+      `The ledger at ${path} holds its checkpoint key ${stored}, but the key file holds another key`,
+      {
+        details: { path, keyPath, storedKeyId: stored, fileKeyId: inFile },
+        hint: `Nothing was changed. Move ${keyPath} aside (or set \`ledger.keyPath\` to a file that does not exist) and open again: the ledger's key is then moved into that file.`,
+      },
+    )
+  }
+}
+
 /** A batch of ledger writes failed to commit; the ledger refuses further writes until reopened. */
 export class LedgerWriteError extends MeshError {
   override name = 'LedgerWriteError'

@@ -2,13 +2,11 @@ import { join, resolve as resolvePath } from 'node:path'
 import type { Clock } from '../clock.js'
 import { MeshClosedError } from '../errors/mesh.js'
 import { ConfigError } from '../errors/registry.js'
-import type { Checkpoint, InclusionProof } from '../ledger/checkpoint.js'
-import type { LineageEntry } from '../ledger/entry.js'
-import type { LeaseGrant, LeaseInfo } from '../ledger/LeaseBook.js'
+import { billingFacade, type MeshBilling } from '../ledger/billingFacade.js'
 import { type Ledger, openLedger } from '../ledger/Ledger.js'
+import { leasesFacade, type MeshLeases } from '../ledger/leasesFacade.js'
+import { lineageFacade, type MeshLineage } from '../ledger/lineageFacade.js'
 import type { LedgerInit } from '../ledger/types.js'
-import type { UsageOptions, UsageRow } from '../ledger/usage.js'
-import type { VerifyReport } from '../ledger/verifyLedger.js'
 import type { Marketplace } from '../marketplace/Marketplace.js'
 import type { ResolveResult } from '../resolve/types.js'
 import type { SelectResult } from '../select/types.js'
@@ -19,6 +17,9 @@ import { dispatchEvent } from './dispatch.js'
 import { createInvoker, type Invoker } from './Invoker.js'
 import type { RetryBudgetOptions } from './RetryBudget.js'
 import type { CallOptions, CallResult, Choice, DispatchResult, HealthHook } from './types.js'
+
+// The facades live with the ledger; src/index.ts and src/mesh.ts still name them from here.
+export type { MeshBilling, MeshLeases, MeshLineage }
 
 /** The ledger part of `createMesh` options. */
 export type LedgerOptions = Omit<LedgerInit, 'path' | 'clock'> & {
@@ -35,32 +36,6 @@ export interface InvokeOptions {
   maxResponseBytes?: number
   /** Deadline of calls when neither the call nor the descriptor sets one. @default 30000 */
   defaultTimeoutMs?: number
-}
-
-/** Lineage audit: `mesh.lineage`. */
-export interface MeshLineage {
-  /** An inclusion proof for an entry, against a signed checkpoint; check it with `verifyInclusion`. */
-  proof(entryId: string): Promise<InclusionProof>
-  /** Re-checks the whole log and reports the first bad entry. */
-  verify(): Promise<VerifyReport>
-  /** Every entry of one call (all attempts), in log order. */
-  entries(invocationId: string): Promise<{ id: string; entry: LineageEntry }[]>
-  /** Signs a checkpoint of the log as it is now. */
-  checkpoint(): Promise<Checkpoint>
-  /** The ledger key (`did:key`) that signs checkpoints. */
-  keyId(): Promise<string>
-}
-
-/** Billing: `mesh.billing`. */
-export interface MeshBilling {
-  usage(options: UsageOptions): Promise<UsageRow[]>
-}
-
-/** Leases: `mesh.leases`. */
-export interface MeshLeases {
-  grant(grant: LeaseGrant): Promise<LeaseInfo>
-  get(id: string): Promise<LeaseInfo>
-  revoke(id: string): Promise<void>
 }
 
 export interface MeshInvocationInit {
@@ -146,20 +121,9 @@ export class MeshInvocation {
       maxResponseBytes: init.invoke?.maxResponseBytes,
       defaultTimeoutMs: init.invoke?.defaultTimeoutMs,
     })
-    this.lineage = {
-      proof: async (entryId) => (await this.ledger()).proof(entryId),
-      verify: async () => (await this.ledger()).verify(),
-      entries: async (invocationId) =>
-        (await (await this.ledger()).lineage(invocationId)).map((e) => ({ id: e.id, entry: e.entry })),
-      checkpoint: async () => (await this.ledger()).checkpoint(),
-      keyId: async () => (await this.ledger()).keyId,
-    }
-    this.billing = { usage: async (o) => (await this.ledger()).usage(o) }
-    this.leases = {
-      grant: async (grant) => (await this.ledger()).leases.grant(grant),
-      get: async (id) => (await this.ledger()).leases.get(id),
-      revoke: async (id) => (await this.ledger()).leases.revoke(id),
-    }
+    this.lineage = lineageFacade(() => this.ledger())
+    this.billing = billingFacade(() => this.ledger())
+    this.leases = leasesFacade(() => this.ledger())
   }
 
   call<O = unknown>(name: string, input: unknown, options?: CallOptions): Promise<CallResult<O>> {

@@ -7,13 +7,13 @@ import {
   LedgerQueryError,
   LineageEntryNotFoundError,
 } from '../errors/ledger.js'
-import type { Signer } from '../trust/signer.js'
-import { Checkpointer, storedSigner } from './_checkpointer.js'
+import { Checkpointer } from './_checkpointer.js'
 import { EntryIndex } from './_entryIndex.js'
 import { EntryRows } from './_entryRows.js'
 import { GroupCommit } from './_groupCommit.js'
+import { type LedgerKey, ledgerKey } from './_ledgerKey.js'
 import { MerkleLog } from './_merkleLog.js'
-import { openFile } from './_openFile.js'
+import { checkInit, openFile } from './_openFile.js'
 import { recoverOpenAttempts } from './_recover.js'
 import { type Sealed, type StoredRow, sealEntry, sealedFromRow } from './_sealEntry.js'
 import { DDL, prepareStatements, SCHEMA_VERSION, type Statements } from './_sql.js'
@@ -39,7 +39,7 @@ import {
 import { LeaseBook, type LeaseFacade, type Reservation } from './LeaseBook.js'
 import type { Charge, LedgerInit } from './types.js'
 import { type UsageOptions, type UsageRow, usageOf } from './usage.js'
-import { type VerifyReport, verifyLedger } from './verifyLedger.js'
+import { expectedKey, type VerifyOptions, type VerifyReport, verifyLedger } from './verifyLedger.js'
 
 /** Entries between two signed checkpoints. @default 1024 */
 export const DEFAULT_CHECKPOINT_EVERY = 1024
@@ -93,7 +93,7 @@ export class Ledger {
   private readonly st: Statements
   private lastId: string | null
   private logId = ''
-  private signer: Signer | undefined
+  private key: LedgerKey | undefined
   private checkpoints: Checkpointer | undefined
   private readonly ids: EntryIndex
   private readonly rows: EntryRows
@@ -102,14 +102,9 @@ export class Ledger {
   private closed = false
 
   constructor(private readonly init: LedgerInit) {
-    if (init === null || typeof init !== 'object' || typeof init.path !== 'string' || init.path === '')
-      throw new LedgerOpenError(String(init?.path), '`path` must be a file path')
-    const every = init.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY
-    if (!Number.isSafeInteger(every) || every < 1)
-      throw new LedgerOpenError(init.path, '`checkpointEvery` must be a positive integer')
+    this.checkpointEvery = checkInit(init, DEFAULT_CHECKPOINT_EVERY)
     this.path = init.path
     this.clock = init.clock ?? systemClock
-    this.checkpointEvery = every
     this.db = openFile(init)
     try {
       this.db.exec(DDL)
@@ -141,21 +136,26 @@ export class Ledger {
     )
   }
 
-  /** Sets up the checkpoint key and closes calls a crash left open. */
+  /** Sets up the checkpoint key (see `LedgerInit.keyPath`) and closes calls a crash left open. */
   async start(): Promise<void> {
     this.logId = (this.st.getMeta.get('log') as { v: string } | undefined)?.v ?? randomUUID()
-    this.signer = this.init.signer ?? (await storedSigner(this.st))
+    this.key = await ledgerKey(this.db, this.init)
     this.st.setMeta.run('schema', String(SCHEMA_VERSION))
     this.st.setMeta.run('log', this.logId)
-    this.checkpoints = new Checkpointer(this.st, this.logId, this.signer, this.checkpointEvery, (write) =>
+    this.checkpoints = new Checkpointer(this.st, this.logId, this.key.signer, this.checkpointEvery, (write) =>
       this.writer.enqueue(write),
     )
     await recoverOpenAttempts(this, this.st, (write) => this.writer.enqueue(write))
   }
 
-  /** The ledger key's `did:key`: checkpoints verify against it. */
+  /** The ledger key's `did:key`: checkpoints verify against it. Publish it to pin it in `verify`. */
   get keyId(): string {
-    return this.signer!.id
+    return this.key!.signer.id
+  }
+
+  /** The file holding the checkpoint key; `undefined` when a `signer` was passed. */
+  get keyPath(): string | undefined {
+    return this.key?.keyPath
   }
 
   /** Entries appended so far (including writes still in the current batch). */
@@ -327,11 +327,13 @@ export class Ledger {
    * Re-checks the whole log from its stored bytes: every entry's id, canonical form, position and link
    * to the one before, every leaf hash and stored Merkle node, every checkpoint root and signature,
    * and that each FUNCTION_COMPLETED has exactly the one charge it states and no charge lacks its
-   * entry. Reports the first thing that does not check out, naming the entry.
+   * entry. Reports the first thing that does not check out, naming the entry. Checkpoints must be
+   * signed by `options.keyId` (pin the key id you published), else by the ledger's own key.
    */
-  async verify(): Promise<VerifyReport> {
+  async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+    const key = expectedKey(options, this.keyId)
     await this.sync()
-    return verifyLedger(this.db, this.logId)
+    return verifyLedger(this.db, this.logId, key)
   }
 
   /** Charges summed per provider, function or principal (and currency), exactly, as bigints. */

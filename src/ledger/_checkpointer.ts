@@ -1,4 +1,4 @@
-import { generateSigner, importSigner, type PrivateKeyJwk, type Signer } from '../trust/signer.js'
+import type { Signer } from '../trust/signer.js'
 import type { Statements } from './_sql.js'
 import { type Checkpoint, checkpointPayload } from './checkpoint.js'
 
@@ -70,13 +70,4 @@ export class Checkpointer {
     run.then(clear, clear)
     return run
   }
-}
-
-/** The ledger's own checkpoint key, made on first open and kept in the file's meta table. */
-export async function storedSigner(st: Statements): Promise<Signer> {
-  const stored = (st.getMeta.get('key') as { v: string } | undefined)?.v
-  if (stored !== undefined) return importSigner(JSON.parse(stored) as PrivateKeyJwk)
-  const signer = await generateSigner()
-  st.setMeta.run('key', JSON.stringify(signer.exportJwk()))
-  return signer
 }

@@ -5,8 +5,20 @@ import type { Signer } from '../trust/signer.js'
 export interface LedgerInit {
   /** The SQLite file (created with its directory if missing). `:memory:` keeps it in memory (tests only). */
   path: string
-  /** The key that signs checkpoints. By default a key is made on first open and kept in the ledger file. */
+  /**
+   * The key that signs checkpoints. Given, it is used as is and no key file is read or made (a key
+   * file is still written to move out a key that a ledger from before key files keeps inside).
+   * @default the key in `keyPath`, made there when the ledger is created
+   */
   signer?: Signer
+  /**
+   * The checkpoint key's file: a private ed25519 JWK (as `fmesh keys new --out` writes), mode 0600,
+   * made with the ledger on first open and never over an existing file. A key file that group or
+   * other may read or write is refused (`E_LEDGER_KEY_PERMISSIONS`); a ledger with entries whose key
+   * file is missing is refused (`E_LEDGER_KEY_MISSING`) rather than given a new key.
+   * @default `<path>.key`
+   */
+  keyPath?: string
   /** @default DEFAULT_CHECKPOINT_EVERY */
   checkpointEvery?: number
   /**

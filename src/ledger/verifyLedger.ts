@@ -1,10 +1,24 @@
 import type Database from 'better-sqlite3'
-import { LineageTamperedError } from '../errors/ledger.js'
+import { throwIfAborted } from '../_abort.js'
+import { LedgerQueryError, LineageTamperedError } from '../errors/ledger.js'
 import { canonicalBytes, recordId } from '../record/codec.js'
+import { publicKeyFromKeyId } from '../trust/signer.js'
 import { NODE_MIN_LEVEL, nodeKey } from './_merkleLog.js'
 import { verifyCheckpoint } from './checkpoint.js'
 import type { CompletedEntry, LineageEntry } from './entry.js'
 import { CompactTree, equalBytes, leafHash } from './merkle.js'
+
+/** What `verify()` takes. */
+export interface VerifyOptions {
+  /**
+   * The `did:key` every checkpoint must be signed by: the ledger's key id as you published it
+   * (`fmesh lineage key`). Pinning it catches a copy of the ledger rewritten and re-signed with
+   * another key, even one whose key file was replaced too.
+   * @default the ledger's own key (its key file's key, or the `signer` passed)
+   */
+  keyId?: string
+  signal?: AbortSignal
+}
 
 /** What `verify()` found. `ok` is false as soon as one thing does not check out; `error` names it. */
 export interface VerifyReport {
@@ -18,6 +32,14 @@ export interface VerifyReport {
   readonly root: string
   /** The keys (`did:key`) that signed the checkpoints: compare them with the ledger key you expect. */
   readonly keys: readonly string[]
+  /** The key every checkpoint had to be signed by: the pinned `keyId`, else the ledger's own key. */
+  readonly keyId: string
+  /**
+   * Whether `keyId` was pinned by the caller. `false`: the checkpoints were checked against the
+   * ledger's own key file, which whoever can replace that file also controls; pin the key id you
+   * published to catch a re-signed copy.
+   */
+  readonly pinned: boolean
   readonly error?: LineageTamperedError
 }
 
@@ -63,8 +85,26 @@ interface CheckpointRow {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
+/** The key checkpoints must be signed by: `options.keyId` (checked) if given, else the ledger's own. */
+export function expectedKey(options: VerifyOptions, ownKeyId: string): ExpectedKey {
+  if (options === null || typeof options !== 'object')
+    throw new LedgerQueryError('verify', 'options', 'must be { keyId?, signal? }', options)
+  throwIfAborted(options.signal, 'ledger verify')
+  const { keyId } = options
+  if (keyId === undefined) return { id: ownKeyId, pinned: false }
+  if (typeof keyId !== 'string' || publicKeyFromKeyId(keyId) === undefined)
+    throw new LedgerQueryError('verify', 'keyId', 'must be an ed25519 did:key (did:key:z6Mk...)', keyId)
+  return { id: keyId, pinned: true }
+}
+
+/** The key every checkpoint must be signed by, and whether the caller pinned it. */
+export interface ExpectedKey {
+  readonly id: string
+  readonly pinned: boolean
+}
+
 /** Re-checks a ledger database from its stored bytes; see `Ledger.verify`. */
-export function verifyLedger(db: Database.Database, logId: string, keyId?: string): VerifyReport {
+export function verifyLedger(db: Database.Database, logId: string, key: ExpectedKey): VerifyReport {
   const tree = new CompactTree()
   const checkpoints = db
     .prepare('SELECT tree_size, root, at, key_id, signature FROM checkpoints ORDER BY tree_size')
@@ -93,6 +133,8 @@ export function verifyLedger(db: Database.Database, logId: string, keyId?: strin
     checkpoints: checked,
     root: Buffer.from(tree.root()).toString('hex'),
     keys: [...new Set(checkpoints.map((c) => c.key_id))],
+    keyId: key.id,
+    pinned: key.pinned,
     ...(error === undefined ? {} : { error }),
   })
 
@@ -170,7 +212,7 @@ export function verifyLedger(db: Database.Database, logId: string, keyId?: strin
     prev = row.id
     while (nextCheckpoint < checkpoints.length && checkpoints[nextCheckpoint]!.tree_size <= tree.size) {
       const cp = checkpoints[nextCheckpoint]!
-      const problem = checkCheckpoint(cp, tree, logId, keyId)
+      const problem = checkCheckpoint(cp, tree, logId, key)
       if (problem !== undefined)
         return report(
           new LineageTamperedError(`the checkpoint at tree size ${cp.tree_size}`, problem, {
@@ -185,7 +227,7 @@ export function verifyLedger(db: Database.Database, logId: string, keyId?: strin
   }
   while (nextCheckpoint < checkpoints.length && checkpoints[nextCheckpoint]!.tree_size === tree.size) {
     const cp = checkpoints[nextCheckpoint]!
-    const problem = checkCheckpoint(cp, tree, logId, keyId)
+    const problem = checkCheckpoint(cp, tree, logId, key)
     if (problem !== undefined)
       return report(
         new LineageTamperedError(`the checkpoint at tree size ${cp.tree_size}`, problem, {
@@ -270,11 +312,13 @@ function checkCheckpoint(
   cp: CheckpointRow,
   tree: CompactTree,
   logId: string,
-  keyId?: string,
+  key: ExpectedKey,
 ): string | undefined {
   if (cp.tree_size !== tree.size) return `no entry boundary at size ${cp.tree_size}`
   const root = Buffer.from(tree.root())
   if (!root.equals(cp.root)) return 'the root over the stored entries differs from the signed root'
+  if (cp.key_id !== key.id)
+    return `it is signed by ${cp.key_id}, not by the ${key.pinned ? 'pinned key' : "ledger's key"} ${key.id}`
   const valid = verifyCheckpoint(
     {
       log: logId,
@@ -284,7 +328,7 @@ function checkCheckpoint(
       keyId: cp.key_id,
       signature: cp.signature.toString('base64url'),
     },
-    keyId,
+    key.id,
   )
   return valid ? undefined : 'the signature does not verify with the ledger key'
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -220,6 +220,7 @@ describe('ledger', () => {
       const src = new Database(path)
       await src.backup(copy)
       src.close()
+      copyFileSync(`${path}.key`, `${copy}.key`)
       const db = new Database(copy)
       tamper(db)
       db.close()

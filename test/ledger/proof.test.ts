@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -151,6 +151,7 @@ describe('inclusion proofs from stored Merkle nodes', () => {
       const src = new Database(path)
       await src.backup(copy)
       src.close()
+      copyFileSync(`${path}.key`, `${copy}.key`)
       const db = new Database(copy)
       expect(db.prepare(sql).run().changes, label).toBe(1)
       db.close()

@@ -1,0 +1,44 @@
+import type { Checkpoint, InclusionProof } from './checkpoint.js'
+import type { LineageEntry } from './entry.js'
+import type { Ledger } from './Ledger.js'
+import type { VerifyOptions, VerifyReport } from './verifyLedger.js'
+
+/** Lineage audit: `mesh.lineage`. */
+export interface MeshLineage {
+  /** An inclusion proof for an entry, against a signed checkpoint; check it with `verifyInclusion`. */
+  proof(entryId: string): Promise<InclusionProof>
+  /**
+   * Re-checks the whole log and reports the first bad entry. Pass `keyId` (the ledger key id you
+   * published) to require every checkpoint to be signed by it; without it the ledger's own key file
+   * is trusted, and the report says so (`pinned: false`).
+   */
+  verify(options?: VerifyOptions): Promise<VerifyReport>
+  /** Every entry of one call (all attempts), in log order. */
+  entries(invocationId: string): Promise<{ id: string; entry: LineageEntry }[]>
+  /** Signs a checkpoint of the log as it is now. */
+  checkpoint(): Promise<Checkpoint>
+  /** The ledger key (`did:key`) that signs checkpoints: publish it, and pin it in `verify`. */
+  keyId(): Promise<string>
+}
+
+/**
+ * `mesh.lineage` over a ledger that is opened on first use: each method awaits `ledger()` and asks
+ * the ledger, so a mesh that never audits never touches the disk.
+ *
+ * @example
+ * ```ts
+ * const lineage = lineageFacade(() => openLedger({ path: './data/ledger.sqlite' }))
+ * const report = await lineage.verify({ keyId: 'did:key:z6Mk...' }) // the key id you published
+ * if (!report.ok) throw report.error
+ * ```
+ */
+export function lineageFacade(ledger: () => Promise<Ledger>): MeshLineage {
+  return {
+    proof: async (entryId) => (await ledger()).proof(entryId),
+    verify: async (options) => (await ledger()).verify(options),
+    entries: async (invocationId) =>
+      (await (await ledger()).lineage(invocationId)).map((e) => ({ id: e.id, entry: e.entry })),
+    checkpoint: async () => (await ledger()).checkpoint(),
+    keyId: async () => (await ledger()).keyId,
+  }
+}
