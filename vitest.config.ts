@@ -8,8 +8,10 @@ export default defineConfig({
     // README examples import the package by name, as users do.
     alias: [
       { find: /^function-mesh\/registries\/git$/, replacement: here('./registries/git/index.ts') },
-      { find: /^function-mesh\/registry$/, replacement: here('./src/registry/index.ts') },
-      { find: /^function-mesh\/testing$/, replacement: here('./src/testing/index.ts') },
+      {
+        find: /^function-mesh\/(errors|record|trust|select|ledger|transport|registry|testing)$/,
+        replacement: `${here('./src')}/$1/index.ts`,
+      },
       { find: /^function-mesh$/, replacement: here('./src/index.ts') },
     ],
   },

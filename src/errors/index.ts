@@ -1,0 +1,15 @@
+import '../_polyfill.js'
+
+// `function-mesh/errors`: every MeshError subclass, for `instanceof` checks (or branch on `err.code`).
+export * from './base.js'
+export * from './health.js'
+export * from './invoke.js'
+export * from './ledger.js'
+export * from './mesh.js'
+export * from './name.js'
+export * from './record.js'
+export * from './registry.js'
+export * from './resolve.js'
+export * from './security.js'
+export * from './select.js'
+export * from './trust.js'
