@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
-import { registryComponents } from '../../src/registry/registryComponents.js'
 import { importSigner, type LocalSigner, type PrivateKeyJwk } from '../../src/trust/signer.js'
 import { systemGit } from './systemGit.js'
 
