@@ -232,6 +232,8 @@ class MeshRuntime implements Mesh {
     if (this.state === 'closed') return Promise.reject(new MeshClosedError('resolve'))
     if (typeof name !== 'string')
       return Promise.reject(new InvalidArgumentError('mesh.resolve', 'name', 'a string', name))
+    if (options !== undefined && (options === null || typeof options !== 'object'))
+      return Promise.reject(new InvalidArgumentError('mesh.resolve', 'options', 'an object', options))
     return this.resolver.resolve(name, options)
   }
 
@@ -242,6 +244,8 @@ class MeshRuntime implements Mesh {
   ): Promise<SelectResult> {
     if (this.state === 'closed') throw new MeshClosedError('select')
     if (typeof name !== 'string') throw new InvalidArgumentError('mesh.select', 'name', 'a string', name)
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError('mesh.select', 'options', 'an object', options)
     const resolved = await this.resolver.resolve(name, options)
     return this.selector.select(resolved, context, options)
   }

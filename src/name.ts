@@ -1,4 +1,5 @@
 import semver from 'semver'
+import { InvalidArgumentError } from './errors/mesh.js'
 import { NameInvalidError, VersionSelectorInvalidError } from './errors/name.js'
 
 /** Which versions a caller accepts: the newest eligible, one exact version, or a semver range. */
@@ -67,11 +68,20 @@ export function parseFunctionName(input: string): FunctionName {
  * ```
  */
 export function formatFunctionName(name: FunctionName): string {
+  if (name === null || typeof name !== 'object' || typeof name.name !== 'string')
+    throw new InvalidArgumentError(
+      'formatFunctionName',
+      'name',
+      'a FunctionName from parseFunctionName',
+      name,
+    )
   return name.name + formatSelector(name.selector)
 }
 
 /** The `@...` suffix for a selector (empty for `latest`). */
 export function formatSelector(selector: VersionSelector): string {
+  if (selector === null || typeof selector !== 'object')
+    throw new InvalidArgumentError('formatSelector', 'selector', 'a VersionSelector', selector)
   switch (selector.kind) {
     case 'latest':
       return ''

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../errors/mesh.js'
 import type { Checkpoint, InclusionProof } from './checkpoint.js'
 import type { LineageEntry } from './entry.js'
 import type { Ledger } from './Ledger.js'
@@ -36,8 +37,16 @@ export function lineageFacade(ledger: () => Promise<Ledger>): MeshLineage {
   return {
     proof: async (entryId) => (await ledger()).proof(entryId),
     verify: async (options) => (await ledger()).verify(options),
-    entries: async (invocationId) =>
-      (await (await ledger()).lineage(invocationId)).map((e) => ({ id: e.id, entry: e.entry })),
+    entries: async (invocationId) => {
+      if (typeof invocationId !== 'string' || invocationId === '')
+        throw new InvalidArgumentError(
+          'mesh.lineage.entries',
+          'invocationId',
+          'a non-empty string',
+          invocationId,
+        )
+      return (await (await ledger()).lineage(invocationId)).map((e) => ({ id: e.id, entry: e.entry }))
+    },
     checkpoint: async () => (await ledger()).checkpoint(),
     keyId: async () => (await ledger()).keyId,
   }

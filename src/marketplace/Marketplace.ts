@@ -1,5 +1,6 @@
 import semver from 'semver'
 import { z } from 'zod'
+import { InvalidArgumentError } from '../errors/mesh.js'
 import { ConfigError } from '../errors/registry.js'
 import type { FunctionName } from '../name.js'
 import { normalizeRecordName, parseFunctionName } from '../name.js'
@@ -114,6 +115,13 @@ export class Marketplace {
 
   /** The resolution for a parsed name, if a local version satisfies it; `undefined` otherwise. */
   match(name: FunctionName, includeDeprecated = false): ResolveResult | undefined {
+    if (name === null || typeof name !== 'object')
+      throw new InvalidArgumentError(
+        'marketplace.match',
+        'name',
+        'a FunctionName from parseFunctionName',
+        name,
+      )
     const entry = this.entries.get(name.name)
     if (entry === undefined) return undefined
     const key = selectorKey(name, includeDeprecated)

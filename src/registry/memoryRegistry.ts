@@ -1,5 +1,6 @@
 import { throwIfAborted } from '../_abort.js'
-import { PublishConflictError } from '../errors/registry.js'
+import { checkKnownKeys } from '../_options.js'
+import { ConfigError, PublishConflictError } from '../errors/registry.js'
 import type { EncodedRecord } from '../record/signRecord.js'
 import { watchQueue } from './_watchQueue.js'
 import { compileNamePattern } from './namePattern.js'
@@ -26,6 +27,11 @@ interface Stored {
  * ```
  */
 export function memoryRegistry(init: MemoryRegistryInit = {}): Registry {
+  if (init === null || typeof init !== 'object')
+    throw new ConfigError('memoryRegistry', 'options must be an object')
+  checkKnownKeys(init, ['id'], 'memoryRegistry')
+  if (init.id !== undefined && (typeof init.id !== 'string' || init.id === ''))
+    throw new ConfigError('memoryRegistry.id', 'must be a non-empty string')
   return new MemoryRegistry(init.id ?? 'memory')
 }
 
