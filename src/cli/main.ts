@@ -3,12 +3,6 @@ import '../_polyfill.js'
 import { readFileSync } from 'node:fs'
 import { defineCommand, renderUsage, runCommand } from 'citty'
 import { printError } from './_output.js'
-import { callCommand, lineageCommand, usageCommand } from './callCommand.js'
-import { demoCommand } from './demo.js'
-import { keysCommand } from './keys.js'
-import { listCommand } from './listCommand.js'
-import { publishCommand } from './publishCommand.js'
-import { resolveCommand } from './resolveCommand.js'
 
 /** The package version, from the package.json above this file (src/cli or dist/src/cli). */
 function packageVersion(): string {
@@ -28,15 +22,17 @@ const version = packageVersion()
 
 const main = defineCommand({
   meta: { name: 'fmesh', version, description: 'function-mesh: DNS for functions' },
+  // Each command's module loads only when it runs (help loads them all for their descriptions), so
+  // `fmesh keys new` loads neither the mesh nor any registry kind.
   subCommands: {
-    resolve: resolveCommand,
-    call: callCommand,
-    publish: publishCommand,
-    lineage: lineageCommand,
-    usage: usageCommand,
-    ls: listCommand,
-    keys: keysCommand,
-    demo: demoCommand,
+    resolve: () => import('./resolveCommand.js').then((m) => m.resolveCommand),
+    call: () => import('./callCommand.js').then((m) => m.callCommand),
+    publish: () => import('./publishCommand.js').then((m) => m.publishCommand),
+    lineage: () => import('./callCommand.js').then((m) => m.lineageCommand),
+    usage: () => import('./callCommand.js').then((m) => m.usageCommand),
+    ls: () => import('./listCommand.js').then((m) => m.listCommand),
+    keys: () => import('./keys.js').then((m) => m.keysCommand),
+    demo: () => import('./demo.js').then((m) => m.demoCommand),
   },
 })
 
