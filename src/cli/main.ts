@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import '../_polyfill.js'
 import { readFileSync } from 'node:fs'
-import { defineCommand, renderUsage, runCommand } from 'citty'
+import { type CommandDef, defineCommand, type Resolvable, renderUsage, runCommand } from 'citty'
 import { printError } from './_output.js'
 
 /** The package version, from the package.json above this file (src/cli or dist/src/cli). */
@@ -36,10 +36,29 @@ const main = defineCommand({
   },
 })
 
+const resolved = <T>(value: Resolvable<T>): Promise<T> =>
+  Promise.resolve(typeof value === 'function' ? (value as () => T | Promise<T>)() : value)
+
+/** The (sub)command `args` name, e.g. `keys new` in `keys new --out k.jwk --help`, and its parent. */
+async function commandNamed(args: readonly string[]): Promise<[CommandDef, CommandDef | undefined]> {
+  let command: CommandDef = main as CommandDef
+  let parent: CommandDef | undefined
+  for (const arg of args) {
+    if (arg.startsWith('-')) continue
+    const sub = (await resolved(command.subCommands ?? {}))[arg]
+    if (sub === undefined) break
+    parent = command
+    command = await resolved(sub)
+  }
+  return [command, parent]
+}
+
 const rawArgs = process.argv.slice(2)
 const json = rawArgs.includes('--json')
-if (rawArgs.length === 0 || rawArgs[0] === '--help' || rawArgs[0] === '-h') {
-  process.stdout.write(`${await renderUsage(main)}\n`)
+const flags = rawArgs.includes('--') ? rawArgs.slice(0, rawArgs.indexOf('--')) : rawArgs
+if (rawArgs.length === 0 || flags.includes('--help') || flags.includes('-h')) {
+  // Help for the command named, never a run of it: `fmesh keys new --help` must not print a new key.
+  process.stdout.write(`${await renderUsage(...(await commandNamed(flags)))}\n`)
 } else if (rawArgs[0] === '--version' || rawArgs[0] === '-v') {
   process.stdout.write(`${version}\n`)
 } else {
