@@ -227,6 +227,14 @@ describe('fmesh CLI', () => {
     expect(JSON.parse(unowned.stderr).error.code).toBe('E_NAMESPACE_UNOWNED')
   })
 
+  it('--help after a command shows its usage and never runs it (keys new --help makes no key)', async () => {
+    const { code, stdout } = await cli(['keys', 'new', '--help'])
+    expect(code).toBe(0)
+    expect(stdout).toContain('--out')
+    expect(stdout).not.toContain('"kty"')
+    expect((await cli(['publish', 'draft.json', '--help'])).stdout).toContain('--key')
+  })
+
   it('error: an unknown command exits 2 with a message, not a stack', async () => {
     const { code, stderr } = await cli(['nope'])
     expect(code).toBe(2)

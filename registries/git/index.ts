@@ -17,6 +17,7 @@ export {
   splitCommitSignature,
   verifyCommitText,
 } from './commitSignature.js'
+export { type GitRegistryConfig, GitRegistryConfigSchema } from './config.js'
 export {
   GitAuthError,
   GitPushConflictError,

@@ -1,6 +1,7 @@
 import { defineCommand } from 'citty'
 import { MeshError } from '../errors/base.js'
 import { createMesh } from '../mesh.js'
+import { demoRegistries } from '../preset/demoRegistries.js'
 import type { RecordDraft } from '../record/schema.js'
 import { signRecord } from '../record/signRecord.js'
 import type { Registry } from '../registry/types.js'
@@ -9,7 +10,6 @@ import { generateSigner } from '../trust/signer.js'
 import { commonArgs, context } from './_context.js'
 import { runCallSteps } from './_demoCalls.js'
 import type { Output } from './_output.js'
-import { demoRegistries } from './embedded.js'
 
 /** One resolve the demo made, as printed and as returned with --json. */
 export interface DemoStep {
@@ -83,7 +83,7 @@ export async function runDemo(
   const publisher = await generateSigner()
   const mallory = await generateSigner()
   const trust = { owners: { 'acme.com': [publisher.id], 'image-processing': [publisher.id] } }
-  const embedded = await demoRegistries({ ...options, signer: publisher, trust })
+  const embedded = await demoRegistries({ ...options, signer: publisher })
   const mesh = await createMesh({ registries: embedded.registries, trust, dataDir: embedded.dataDir })
   const registries: readonly Registry[] = mesh.registries
   try {

@@ -1,14 +1,8 @@
 #!/usr/bin/env node
 import '../_polyfill.js'
 import { readFileSync } from 'node:fs'
-import { defineCommand, renderUsage, runCommand } from 'citty'
+import { type CommandDef, defineCommand, type Resolvable, renderUsage, runCommand } from 'citty'
 import { printError } from './_output.js'
-import { callCommand, lineageCommand, usageCommand } from './callCommand.js'
-import { demoCommand } from './demo.js'
-import { keysCommand } from './keys.js'
-import { listCommand } from './listCommand.js'
-import { publishCommand } from './publishCommand.js'
-import { resolveCommand } from './resolveCommand.js'
 
 /** The package version, from the package.json above this file (src/cli or dist/src/cli). */
 function packageVersion(): string {
@@ -28,22 +22,43 @@ const version = packageVersion()
 
 const main = defineCommand({
   meta: { name: 'fmesh', version, description: 'function-mesh: DNS for functions' },
+  // Each command's module loads only when it runs (help loads them all for their descriptions), so
+  // `fmesh keys new` loads neither the mesh nor any registry kind.
   subCommands: {
-    resolve: resolveCommand,
-    call: callCommand,
-    publish: publishCommand,
-    lineage: lineageCommand,
-    usage: usageCommand,
-    ls: listCommand,
-    keys: keysCommand,
-    demo: demoCommand,
+    resolve: () => import('./resolveCommand.js').then((m) => m.resolveCommand),
+    call: () => import('./callCommand.js').then((m) => m.callCommand),
+    publish: () => import('./publishCommand.js').then((m) => m.publishCommand),
+    lineage: () => import('./callCommand.js').then((m) => m.lineageCommand),
+    usage: () => import('./callCommand.js').then((m) => m.usageCommand),
+    ls: () => import('./listCommand.js').then((m) => m.listCommand),
+    keys: () => import('./keys.js').then((m) => m.keysCommand),
+    demo: () => import('./demo.js').then((m) => m.demoCommand),
   },
 })
 
+const resolved = <T>(value: Resolvable<T>): Promise<T> =>
+  Promise.resolve(typeof value === 'function' ? (value as () => T | Promise<T>)() : value)
+
+/** The (sub)command `args` name, e.g. `keys new` in `keys new --out k.jwk --help`, and its parent. */
+async function commandNamed(args: readonly string[]): Promise<[CommandDef, CommandDef | undefined]> {
+  let command: CommandDef = main as CommandDef
+  let parent: CommandDef | undefined
+  for (const arg of args) {
+    if (arg.startsWith('-')) continue
+    const sub = (await resolved(command.subCommands ?? {}))[arg]
+    if (sub === undefined) break
+    parent = command
+    command = await resolved(sub)
+  }
+  return [command, parent]
+}
+
 const rawArgs = process.argv.slice(2)
 const json = rawArgs.includes('--json')
-if (rawArgs.length === 0 || rawArgs[0] === '--help' || rawArgs[0] === '-h') {
-  process.stdout.write(`${await renderUsage(main)}\n`)
+const flags = rawArgs.includes('--') ? rawArgs.slice(0, rawArgs.indexOf('--')) : rawArgs
+if (rawArgs.length === 0 || flags.includes('--help') || flags.includes('-h')) {
+  // Help for the command named, never a run of it: `fmesh keys new --help` must not print a new key.
+  process.stdout.write(`${await renderUsage(...(await commandNamed(flags)))}\n`)
 } else if (rawArgs[0] === '--version' || rawArgs[0] === '-v') {
   process.stdout.write(`${version}\n`)
 } else {

@@ -1,0 +1,55 @@
+import type { RegistryFactory } from '../components.js'
+import type { Signer } from '../trust/signer.js'
+import { checkRegistryConfig } from './checkRegistryConfig.js'
+import type { PresetConfig } from './config.js'
+import type { PresetContext } from './types.js'
+
+/** Registries built from config, with a line each for people. */
+export interface EmbeddedRegistries {
+  /** Factories for `createMesh({ registries })`, in the config's order. */
+  registries: RegistryFactory[]
+  /** Where they keep their data. */
+  dataDir: string
+  describe: string[]
+  cleanup(): Promise<void>
+}
+
+export interface BuildOptions {
+  /** Signs what registries write themselves (a Git registry's commits). */
+  signer?: Signer
+  /** Registries sync on demand only (one-shot commands). @default false */
+  oneShot?: boolean
+}
+
+/**
+ * The embedded preset: the one module that wires `registries/` together with the core, for the CLI
+ * and `npm start`. Each entry of `config.registries` is checked by its kind's schema and built by its
+ * kind's module; a kind's implementation loads only here, when a registry of that kind is built.
+ *
+ * @example
+ * ```ts
+ * const built = await buildRegistries({ dataDir: '.fmesh', registries: [{ type: 'git' }] }, { oneShot: true })
+ * const mesh = await createMesh({ registries: built.registries, trust, dataDir: built.dataDir })
+ * ```
+ */
+export async function buildRegistries(
+  config: PresetConfig,
+  options: BuildOptions = {},
+): Promise<EmbeddedRegistries> {
+  const registries: RegistryFactory[] = []
+  const describe: string[] = []
+  for (const [index, entry] of config.registries.entries()) {
+    const { kind, config: checked } = await checkRegistryConfig(entry, index)
+    const context: PresetContext = {
+      id: checked.id ?? (index === 0 ? checked.type : `${checked.type}-${index}`),
+      index,
+      dataDir: config.dataDir,
+      baseDir: config.baseDir ?? process.cwd(),
+      oneShot: options.oneShot ?? false,
+      ...(options.signer === undefined ? {} : { signer: options.signer }),
+    }
+    registries.push(await kind.create(checked, context))
+    describe.push(`${context.id.padEnd(8)} ${kind.describe(checked, context)}`)
+  }
+  return { registries, describe, dataDir: config.dataDir, cleanup: async () => {} }
+}

@@ -1,0 +1,47 @@
+import type { z } from 'zod'
+import type { RegistryFactory } from '../components.js'
+import type { Signer } from '../trust/signer.js'
+
+/** One entry of a config file's `registries`: its kind, an optional id, and the kind's own fields. */
+export interface RegistryConfig {
+  readonly type: string
+  readonly id?: string | undefined
+  readonly [field: string]: unknown
+}
+
+/** One registry's config schema: a `z.strictObject` whose `type` is `z.literal(KIND)`. */
+export type RegistryConfigSchema = z.ZodObject<{ type: z.ZodLiteral<string> } & z.ZodRawShape, z.core.$strict>
+
+/** What a kind's `create` and `describe` know besides the registry's own config. */
+export interface PresetContext {
+  /** The registry's id: its config's `id`, else the kind for the first registry and `KIND-INDEX` after. */
+  readonly id: string
+  /** Its place in `registries`, 0 first. */
+  readonly index: number
+  /** Where embedded registries keep their data. */
+  readonly dataDir: string
+  /** What relative paths in the config are relative to: the config file's directory. */
+  readonly baseDir: string
+  /** Signs what the registry writes itself (a Git registry's commits). */
+  readonly signer?: Signer
+  /** A one-shot command: the registry syncs on demand only, with no timers of its own. */
+  readonly oneShot: boolean
+}
+
+/**
+ * A registry kind's module, loaded by the preset only when a config names the kind. Its `schema`
+ * imports only zod; `create` loads the implementation (isomorphic-git, Helia, ...) with `import()`.
+ */
+export interface RegistryKindModule<S extends RegistryConfigSchema = RegistryConfigSchema> {
+  readonly schema: S
+  /** A line for people: what the registry is and where its data lives (the id is printed before it). */
+  describe(config: z.output<S>, context: PresetContext): string
+  /** The factory `createMesh({ registries })` takes. */
+  create(config: z.output<S>, context: PresetContext): Promise<RegistryFactory>
+}
+
+/** An entry of the preset's kind table: the `type` configs name it by, and its module, loaded lazily. */
+export interface RegistryKind {
+  readonly type: string
+  readonly load: () => Promise<RegistryKindModule>
+}
