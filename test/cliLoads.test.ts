@@ -60,6 +60,8 @@ describe('fmesh CLI loads only what a command needs', () => {
     expect(code).toBe(0)
     expect(JSON.parse(stdout)).toEqual({ names: [] })
     expect(under(files, 'isomorphic-git').length).toBeGreaterThan(0)
+    // Listing and resolving open no ledger, so SQLite stays unloaded.
+    expect(under(files, 'better-sqlite3')).toEqual([])
   })
 
   it('error: a bad Git registry entry is refused, naming its path, without loading isomorphic-git', async () => {

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js'
 import { MeshClosedError } from '../errors/mesh.js'
 import { ConfigError } from '../errors/registry.js'
 import { billingFacade, type MeshBilling } from '../ledger/billingFacade.js'
-import { type Ledger, openLedger } from '../ledger/Ledger.js'
+import type { Ledger } from '../ledger/Ledger.js'
 import { leasesFacade, type MeshLeases } from '../ledger/leasesFacade.js'
 import { lineageFacade, type MeshLineage } from '../ledger/lineageFacade.js'
 import type { LedgerInit } from '../ledger/types.js'
@@ -138,7 +138,8 @@ export class MeshInvocation {
   ledger(): Promise<Ledger> {
     if (this.closed) return Promise.reject(new MeshClosedError('use the ledger'))
     if (this.opening === undefined) {
-      this.opening = openLedger(this.ledgerInit)
+      // Loaded on first use: a mesh that only resolves never loads SQLite.
+      this.opening = import('../ledger/Ledger.js').then(({ openLedger }) => openLedger(this.ledgerInit))
       this.opening.catch(() => {
         this.opening = undefined
       })
