@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../clock.js'
+import { type CancelTimer, type Clock, scheduleOn, systemClock } from '../clock.js'
 import type { MeshError } from '../errors/base.js'
 import {
   IdempotencyKeyRequiredError,
@@ -89,7 +89,7 @@ class GovernedInvoker implements Invoker {
 
   async call<O>(name: string, input: unknown, options: CallOptions = {}): Promise<CallResult<O>> {
     checkCallOptions(options)
-    const started = Date.now()
+    const started = this.clock.now()
     if (options.signal?.aborted) throw new AbortedError(`call ${name}`, options.signal.reason)
     const choice = await this.deps.choose(name, options)
     const { descriptor } = choice
@@ -161,7 +161,7 @@ class GovernedInvoker implements Invoker {
     const maxQuantity = options.maxQuantity ?? 1n
     const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
     const trace = traceOf(options.traceparent)
-    const invocation = newInvocationId()
+    const invocation = newInvocationId(this.clock.now())
     const { budgetMs, source } = deadlineOf(
       options.timeoutMs,
       descriptor.maxDurationMs,
@@ -169,7 +169,7 @@ class GovernedInvoker implements Invoker {
     )
     const deadline = started + budgetMs
     // One stop condition per call: the deadline or the caller's abort (a signal only when asked for).
-    const controller = new CallSignal(deadline, options.signal)
+    const controller = new CallSignal(deadline, options.signal, this.clock)
     this.budget.recordCall()
     const summary: string[] = []
     const entries: string[] = []
@@ -242,13 +242,13 @@ class GovernedInvoker implements Invoker {
         const health = this.deps.health?.begin(provider.provider)
         const t0 = performance.now()
         let attemptController: AbortController | undefined
-        let attemptTimer: NodeJS.Timeout | undefined
+        let cancelAttemptTimer: CancelTimer | undefined
         let attemptSignal: AbortSignal | undefined
         if (options.attemptTimeoutMs !== undefined) {
           const ac = new AbortController()
           attemptController = ac
           attemptSignal = AbortSignal.any([controller.signal, ac.signal])
-          attemptTimer = setTimeout(() => ac.abort(), options.attemptTimeoutMs)
+          cancelAttemptTimer = scheduleOn(this.clock, () => ac.abort(), options.attemptTimeoutMs)
         }
         let failure: MeshError
         let terminal = false
@@ -271,7 +271,7 @@ class GovernedInvoker implements Invoker {
               attemptSignal,
             ),
           )
-          if (attemptTimer !== undefined) clearTimeout(attemptTimer)
+          cancelAttemptTimer?.()
           if (controller.aborted) throw controller.reason
           this.schemas.checkOutput(
             name,
@@ -331,7 +331,7 @@ class GovernedInvoker implements Invoker {
             replayed: false,
           }
         } catch (err) {
-          if (attemptTimer !== undefined) clearTimeout(attemptTimer)
+          cancelAttemptTimer?.()
           if (terminal || isLedgerFailure(err)) throw err
           failure = classifyFailure(
             err,
@@ -361,7 +361,7 @@ class GovernedInvoker implements Invoker {
           maxAttempts,
           descriptor.idempotency,
           options,
-          deadline,
+          controller,
         )
         const failedEntry = await ledger.failed(
           invoked,
@@ -378,7 +378,7 @@ class GovernedInvoker implements Invoker {
           if (!(failure instanceof ProviderCallError)) throw failure
           throw new InvocationFailedError(name, invocation, summary, stop, failure)
         }
-        await backoff(this.random, attempt, controller.signal, deadline)
+        await backoff(this.random, attempt, controller)
       }
     } finally {
       controller.dispose()

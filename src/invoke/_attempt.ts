@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js'
 import { randomHex } from '../ledger/_cid.js'
 import type { Provider } from '../record/schema.js'
 import type { TransportRequest } from '../transport/types.js'
@@ -7,11 +8,10 @@ let idMs = -1
 let idMsHex = ''
 
 /**
- * A new invocation id: `inv_`, the time in ms as 12 hex digits (time-ordered, so the ledger's
- * invocation index grows at its end instead of at random pages), then 80 random bits.
+ * A new invocation id: `inv_`, `now` (epoch ms on the mesh's clock) as 12 hex digits (time-ordered,
+ * so the ledger's invocation index grows at its end instead of at random pages), then 80 random bits.
  */
-export function newInvocationId(): string {
-  const now = Date.now()
+export function newInvocationId(now: number): string {
   if (now !== idMs) {
     idMs = now
     idMsHex = now.toString(16).padStart(12, '0')
@@ -45,6 +45,11 @@ export class AttemptRequest implements TransportRequest {
 
   get signal(): AbortSignal {
     return this.attemptSignal ?? this.call.signal
+  }
+
+  /** The clock `deadline` is on. */
+  get clock(): Clock {
+    return this.call.clock
   }
 
   #inputBytes: Uint8Array | undefined

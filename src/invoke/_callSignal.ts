@@ -1,21 +1,26 @@
+import { type CancelTimer, type Clock, scheduleOn } from '../clock.js'
+
 /** Abort reason when the caller's signal fired. */
 export const CALLER = Symbol('caller aborted')
 /** Abort reason when the call's deadline passed. */
 export const DEADLINE = Symbol('deadline')
 
 /**
- * One call's stop condition: its deadline or the caller's abort. The `AbortController`, its deadline
- * timer and the listener on the caller's signal are made only when something asks for `signal` (a
- * network transport, an async handler, a backoff); until then `reason` is read from the clock and
- * the caller's signal, so a synchronous in-process call pays for none of them.
+ * One call's stop condition: its deadline on the mesh's clock or the caller's abort. The
+ * `AbortController`, its deadline timer and the listener on the caller's signal are made only when
+ * something asks for `signal` (a network transport, an async handler, a backoff); until then `reason`
+ * is read from the clock and the caller's signal, so a synchronous in-process call pays for none of them.
  */
 export class CallSignal {
   private controller: AbortController | undefined
-  private timer: NodeJS.Timeout | undefined
+  private cancelTimer: CancelTimer | undefined
 
   constructor(
-    private readonly deadline: number,
+    /** Epoch ms on `clock` by which the call must finish. */
+    readonly deadline: number,
     private readonly caller: AbortSignal | undefined,
+    /** The clock `deadline` is on. */
+    readonly clock: Clock,
   ) {}
 
   /** Fires with {@link DEADLINE} or {@link CALLER}. */
@@ -26,7 +31,8 @@ export class CallSignal {
       const now = this.now()
       if (now !== undefined) controller.abort(now)
       else {
-        this.timer = setTimeout(() => controller.abort(DEADLINE), Math.max(0, this.deadline - Date.now()))
+        const wait = this.deadline - this.clock.now()
+        this.cancelTimer = scheduleOn(this.clock, () => controller.abort(DEADLINE), wait)
         this.caller?.addEventListener('abort', this.onCallerAbort, { once: true })
       }
     }
@@ -37,9 +43,11 @@ export class CallSignal {
   get reason(): typeof CALLER | typeof DEADLINE | undefined {
     const controller = this.controller
     if (controller === undefined) return this.now()
-    return controller.signal.aborted
-      ? (controller.signal.reason as typeof CALLER | typeof DEADLINE)
-      : undefined
+    if (controller.signal.aborted) return controller.signal.reason as typeof CALLER | typeof DEADLINE
+    // The clock, not only the timer, says when the deadline passed: a timer may fire late.
+    if (this.clock.now() < this.deadline) return undefined
+    controller.abort(DEADLINE)
+    return DEADLINE
   }
 
   get aborted(): boolean {
@@ -48,13 +56,13 @@ export class CallSignal {
 
   /** Stops the timer and the listener. */
   dispose(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer)
+    if (this.cancelTimer !== undefined) this.cancelTimer()
     if (this.controller !== undefined) this.caller?.removeEventListener('abort', this.onCallerAbort)
   }
 
   private now(): typeof CALLER | typeof DEADLINE | undefined {
     if (this.caller?.aborted === true) return CALLER
-    if (Date.now() >= this.deadline) return DEADLINE
+    if (this.clock.now() >= this.deadline) return DEADLINE
     return undefined
   }
 

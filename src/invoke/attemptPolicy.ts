@@ -1,3 +1,4 @@
+import { type CancelTimer, scheduleOn } from '../clock.js'
 import { MeshError } from '../errors/base.js'
 import {
   DeadlineExceededError,
@@ -9,7 +10,7 @@ import {
 import { AbortedError } from '../errors/resolve.js'
 import type { Provider } from '../record/schema.js'
 import type { Transport } from '../transport/types.js'
-import { CALLER, type CallSignal } from './_callSignal.js'
+import { CALLER, type CallSignal, DEADLINE } from './_callSignal.js'
 import type { RetryBudget } from './RetryBudget.js'
 import type { CallOptions, Choice } from './types.js'
 
@@ -90,7 +91,7 @@ export function stopReason(
   maxAttempts: number,
   idempotency: string,
   options: CallOptions,
-  deadline: number,
+  controller: CallSignal,
 ): string | undefined {
   if (!(failure instanceof ProviderCallError)) return failure.code
   if (!failure.retryable) return 'the provider refused the call (not retryable)'
@@ -100,28 +101,29 @@ export function stopReason(
     if (idempotency === 'at-least-once' && options.retryUnsafe !== true)
       return 'at-least-once: the request may have reached the provider (pass retryUnsafe to allow a retry)'
   }
-  if (Date.now() >= deadline) return 'the deadline passed'
+  if (controller.reason === DEADLINE) return 'the deadline passed'
   if (!budget.tryRetry()) return 'the retry budget is spent (too many retries across the mesh)'
   return undefined
 }
 
-/** Waits before the next attempt: exponential with jitter, never past the deadline or an abort. */
-export function backoff(
-  random: () => number,
-  attempt: number,
-  signal: AbortSignal,
-  deadline: number,
-): Promise<void> {
+/**
+ * Waits before the next attempt on the call's clock: exponential with jitter, never past the
+ * deadline or an abort.
+ */
+export function backoff(random: () => number, attempt: number, controller: CallSignal): Promise<void> {
   const ms = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)) * (0.5 + random() / 2)
-  const wait = Math.max(0, Math.min(ms, deadline - Date.now()))
+  const { clock, signal } = controller
+  const wait = Math.max(0, Math.min(ms, controller.deadline - clock.now()))
+  if (signal.aborted) return Promise.resolve()
   return new Promise((resolve) => {
+    let cancel: CancelTimer | undefined
     const done = () => {
-      clearTimeout(t)
+      cancel?.()
       signal.removeEventListener('abort', done)
       resolve()
     }
-    const t = setTimeout(done, wait)
     signal.addEventListener('abort', done, { once: true })
+    cancel = scheduleOn(clock, done, wait)
   })
 }
 

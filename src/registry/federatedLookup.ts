@@ -1,5 +1,6 @@
 import { raceSignal } from '../_abort.js'
 import { logger } from '../_logger.js'
+import { type Clock, scheduleOn, systemClock } from '../clock.js'
 import { isMeshError } from '../errors/base.js'
 import { AbortedError, type RegistryOutcome } from '../errors/resolve.js'
 import { SeqRollbackError } from '../errors/trust.js'
@@ -18,6 +19,8 @@ export interface FederatedLookupOptions {
   seqLedger?: SeqLedger
   /** @default DEFAULT_LOOKUP_TIMEOUT_MS */
   timeoutMs?: number
+  /** The clock `timeoutMs` runs on. @default systemClock */
+  clock?: Clock
   signal?: AbortSignal
   /** Count expired records as valid (for picking the next seq, never for resolving). */
   allowExpired?: boolean
@@ -82,7 +85,14 @@ async function askOne(
   timeoutMs: number,
   options: FederatedLookupOptions,
 ): Promise<{ outcome: RegistryOutcome; candidate?: Candidate; failure?: unknown }> {
-  const timeout = AbortSignal.timeout(timeoutMs)
+  // AbortSignal.timeout, on the injected clock and cancelled once the registry has answered.
+  const timer = new AbortController()
+  const timeout = timer.signal
+  const cancelTimer = scheduleOn(
+    options.clock ?? systemClock,
+    () => timer.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+    timeoutMs,
+  )
   const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
   options.onProgress?.({ type: 'mesh:resolve:registry:start', registry: registry.id, name })
   const done = (outcome: RegistryOutcome, rest: { candidate?: Candidate; failure?: unknown } = {}) => {
@@ -108,6 +118,8 @@ async function askOne(
       },
       { failure: err },
     )
+  } finally {
+    cancelTimer()
   }
   if (entry === undefined) return done({ registry: registry.id, status: 'not-found' })
   try {

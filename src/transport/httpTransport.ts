@@ -1,3 +1,4 @@
+import { systemClock } from '../clock.js'
 import { ProviderFailedError, ProviderResponseError, ProviderUnreachableError } from '../errors/invoke.js'
 import type { Transport, TransportRequest, TransportResponse } from './types.js'
 
@@ -64,7 +65,8 @@ async function callHttp(
   if (request.idempotencyKey !== undefined) headers['idempotency-key'] = request.idempotencyKey
   if (request.deadline !== undefined) {
     headers['fmesh-deadline'] = String(request.deadline)
-    headers['fmesh-timeout-ms'] = String(Math.max(0, request.deadline - Date.now()))
+    const now = (request.clock ?? systemClock).now()
+    headers['fmesh-timeout-ms'] = String(Math.max(0, request.deadline - now))
   }
   let response: Response
   try {

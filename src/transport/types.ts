@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js'
 import type { Provider } from '../record/schema.js'
 
 /** One attempt at one provider, as a transport receives it. */
@@ -17,8 +18,10 @@ export interface TransportRequest {
   /** W3C trace context (`00-<trace-id>-<span-id>-<flags>`) for this attempt. */
   readonly traceparent: string
   readonly principal: string
-  /** Epoch ms by which the whole call must finish, when there is a deadline. */
+  /** Epoch ms (on `clock`) by which the whole call must finish, when there is a deadline. */
   readonly deadline?: number | undefined
+  /** The mesh's clock, which `deadline` is on; for the time left and for a transport's own timers. @default systemClock */
+  readonly clock?: Clock | undefined
   /** Fires on deadline, attempt timeout or caller cancellation; a transport must stop when it does. */
   readonly signal: AbortSignal
   /** Largest response body accepted. */

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isMeshError } from '../../src/errors/base.js'
+import { BACKOFF_BASE_MS } from '../../src/invoke/attemptPolicy.js'
 import type { Descriptor, Provider } from '../../src/record/schema.js'
+import { fakeClock } from '../_helpers/clock.js'
 import { refusedUrl, startHttpProvider } from '../_helpers/httpProvider.js'
+import { until } from '../_helpers/until.js'
 import { choice, descriptor, provider, setup } from './_setup.js'
 
 let server: Awaited<ReturnType<typeof startHttpProvider>>
@@ -28,8 +31,10 @@ const fails = async (promise: Promise<unknown>) => {
 
 describe('http transport under governance', () => {
   it('POSTs the canonical input with deadline, idempotency key and traceparent headers; validates and bills', async () => {
-    const t = await run([p('a', '/ok')], descriptor({ idempotency: 'exactly-once' }))
+    const clock = fakeClock()
+    const t = await run([p('a', '/ok')], descriptor({ idempotency: 'exactly-once' }), { clock })
     const before = server.received.length
+    const started = clock.now()
     const parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
     const result = await t.invoker.call(
       'x',
@@ -50,10 +55,8 @@ describe('http transport under governance', () => {
     expect(req.headers.traceparent).not.toBe(parent)
     expect(req.headers['fmesh-invocation']).toBe(result.invocationId)
     expect(req.headers['fmesh-function']).toBe('acme.com/image/sharpen@1.0.0')
-    const left = Number(req.headers['fmesh-timeout-ms'])
-    expect(left).toBeGreaterThan(0)
-    expect(left).toBeLessThanOrEqual(5000)
-    expect(Number(req.headers['fmesh-deadline'])).toBeGreaterThan(Date.now() - 5000)
+    expect(req.headers['fmesh-timeout-ms']).toBe('5000')
+    expect(req.headers['fmesh-deadline']).toBe(String(started + 5000))
     const entries = await t.ledger.lineage(result.invocationId)
     expect(entries.map((e) => e.entry.type)).toEqual(['FUNCTION_INVOKED', 'FUNCTION_COMPLETED'])
     expect(entries[0]!.entry).toMatchObject({
@@ -67,14 +70,16 @@ describe('http transport under governance', () => {
   })
 
   it('error: a hanging provider cannot hold the call past its deadline; the attempt is FAILED and not charged', async () => {
-    const t = await run([p('a', '/hang')])
-    const started = Date.now()
-    const err = await fails(t.invoker.call('x', { image: 'cat' }, { timeoutMs: 300 }))
-    const elapsed = Date.now() - started
+    const clock = fakeClock()
+    const t = await run([p('a', '/hang')], descriptor(), { clock })
+    const arrived = server.next('/hang')
+    const failed = fails(t.invoker.call('x', { image: 'cat' }, { timeoutMs: 300 }))
+    await arrived
+    await clock.advanceAsync(300)
+    const err = await failed
     expect(err.code).toBe('E_DEADLINE_EXCEEDED')
-    expect(elapsed).toBeGreaterThanOrEqual(290)
-    expect(elapsed).toBeLessThan(2000)
     expect(err.message).toContain('300 ms deadline')
+    expect(t.outcomes).toEqual(['a:timeout'])
     const usage = await t.ledger.usage({ by: 'provider' })
     expect(usage).toEqual([])
     expect((await t.ledger.verify()).ok).toBe(true)
@@ -82,12 +87,16 @@ describe('http transport under governance', () => {
   })
 
   it("the descriptor's maxDurationMs caps a longer timeoutMs", async () => {
-    const t = await run([p('a', '/slow?ms=3000')], descriptor({ maxDurationMs: 250 }))
-    const started = Date.now()
-    const err = await fails(t.invoker.call('x', { image: 'cat' }, { timeoutMs: 10_000 }))
+    const clock = fakeClock()
+    const t = await run([p('a', '/hang')], descriptor({ maxDurationMs: 250 }), { clock })
+    const arrived = server.next('/hang')
+    const failed = fails(t.invoker.call('x', { image: 'cat' }, { timeoutMs: 10_000 }))
+    await arrived
+    expect(server.received.at(-1)?.headers['fmesh-timeout-ms']).toBe('250')
+    await clock.advanceAsync(250)
+    const err = await failed
     expect(err.code).toBe('E_DEADLINE_EXCEEDED')
-    expect(err.details.deadlineFrom).toBe('descriptor maxDurationMs')
-    expect(Date.now() - started).toBeLessThan(2000)
+    expect(err.details).toMatchObject({ budgetMs: 250, deadlineFrom: 'descriptor maxDurationMs' })
     await t.close()
   })
 
@@ -111,9 +120,23 @@ describe('http transport under governance', () => {
   })
 
   it('idempotent: a hanging provider is given up after attemptTimeoutMs and the call fails over', async () => {
-    const t = await run([p('stuck', '/hang'), p('good', '/ok')])
-    const result = await t.invoker.call('x', { image: 'dog' }, { timeoutMs: 5000, attemptTimeoutMs: 200 })
+    const clock = fakeClock()
+    const t = await run([p('stuck', '/hang'), p('good', '/ok')], descriptor(), { clock })
+    const arrived = server.next('/hang')
+    const call = t.invoker.call('x', { image: 'dog' }, { timeoutMs: 5000, attemptTimeoutMs: 200 })
+    await arrived
+    await clock.advanceAsync(200)
+    // The attempt timer fired: the failure is recorded and the backoff set (beside the call deadline).
+    await until(() => clock.pending === 2, { what: 'the backoff before the failover' })
+    // The first backoff is at most BACKOFF_BASE_MS: well inside the next attempt's own timeout.
+    await clock.advanceAsync(BACKOFF_BASE_MS)
+    const result = await call
     expect(result.provider.id).toBe('good')
+    const entries = await t.ledger.lineage(result.invocationId)
+    expect(entries[1]!.entry).toMatchObject({
+      type: 'FUNCTION_FAILED',
+      error: { code: 'E_PROVIDER_TIMEOUT' },
+    })
     expect(t.outcomes).toEqual(['stuck:timeout', 'good:ok'])
     await t.close()
   })
@@ -237,8 +260,12 @@ describe('http transport under governance', () => {
     await t.close()
   })
 
-  it('a retry budget stops retry storms across calls', async () => {
+  it('a retry budget stops retry storms across calls, and refills as its window slides on', async () => {
+    // The budget's window is on the mesh clock; this clock only tells the time, so the few ms of
+    // backoff between attempts run on the system timers.
+    const clock = fakeClock()
     const t = await run([p('bad', '/fail')], descriptor(), {
+      clock: { now: clock.now },
       retryBudget: { ratio: 0, minPerSecond: 0.2, windowMs: 10_000 },
     })
     const e1 = await fails(t.invoker.call('x', { image: 'a' }))
@@ -246,6 +273,10 @@ describe('http transport under governance', () => {
     expect(e1.details.attempts).toHaveLength(3)
     expect(e2.details.attempts).toHaveLength(1)
     expect(e2.details.stoppedBecause).toContain('retry budget')
+    clock.advance(9_999)
+    expect((await fails(t.invoker.call('x', { image: 'c' }))).details.attempts).toHaveLength(1)
+    clock.advance(1)
+    expect((await fails(t.invoker.call('x', { image: 'd' }))).details.attempts).toHaveLength(3)
     await t.close()
   })
 

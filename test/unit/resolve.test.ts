@@ -203,7 +203,9 @@ describe('mesh.resolve', () => {
   it('skips a registry that hangs past the deadline and reports it', async () => {
     a.mode = 'hang'
     await b.publish(await signed(signer, 'acme.com/image/sharpen', 1))
-    const r = await mesh.resolve('acme.com/image/sharpen')
+    const resolving = mesh.resolve('acme.com/image/sharpen')
+    await clock.advanceAsync(200)
+    const r = await resolving
     expect(r.source).toMatchObject({ kind: 'registry', registry: 'b' })
     expect(r.report).toEqual([
       { registry: 'a', status: 'timeout', error: { code: 'E_TIMEOUT', message: 'no answer within 200 ms' } },
