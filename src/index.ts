@@ -5,7 +5,7 @@ import './_polyfill.js'
 // /transport, /registry, /testing) or internal.
 
 export type { CacheOptions } from './cache/ResolutionCache.js'
-export type { Clock } from './clock.js'
+export type { CancelTimer, Clock } from './clock.js'
 export type {
   ComponentLogger,
   RegistryComponents,

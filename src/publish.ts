@@ -144,6 +144,7 @@ async function nextSeq(
 ): Promise<number> {
   const answer = await federatedLookup(targets, name, {
     verifier: ctx.verifier,
+    clock: ctx.clock,
     allowExpired: true,
     ...(ctx.lookupTimeoutMs === undefined ? {} : { timeoutMs: ctx.lookupTimeoutMs }),
     ...(signal === undefined ? {} : { signal }),

@@ -4,7 +4,7 @@ import '../_polyfill.js'
 export { raceSignal, throwIfAborted } from '../_abort.js'
 export { type Logger, logger } from '../_logger.js'
 export { checkKnownKeys } from '../_options.js'
-export type { Clock } from '../clock.js'
+export { type CancelTimer, type Clock, scheduleOn, systemClock } from '../clock.js'
 export type {
   ComponentLogger,
   RegistryComponents,

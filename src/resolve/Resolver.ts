@@ -166,6 +166,7 @@ export class Resolver {
     const { best, report, failures } = await federatedLookup(this.init.registries, name, {
       verifier: this.init.verifier,
       seqLedger: this.init.seqLedger,
+      clock: this.init.clock,
       signal,
       ...(this.init.lookupTimeoutMs === undefined ? {} : { timeoutMs: this.init.lookupTimeoutMs }),
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),

@@ -5,7 +5,7 @@ import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { type FakeClock, fakeClock } from '../_helpers/clock.js'
 import { controlledRegistry } from '../_helpers/controlledRegistry.js'
-import { signed } from '../conformance/registryConformance.js'
+import { signed } from '../_helpers/records.js'
 
 const NAME = 'acme.com/image/sharpen'
 
