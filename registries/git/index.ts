@@ -21,6 +21,7 @@ export {
   GitAuthError,
   GitPushConflictError,
   GitRecordPathError,
+  GitRefLockedError,
   GitRemoteError,
   GitRepositoryError,
   SeqReusedError,
