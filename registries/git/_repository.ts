@@ -60,10 +60,6 @@ export async function resolveRef(ctx: GitContext, ref: string): Promise<string |
   }
 }
 
-export async function setRef(ctx: GitContext, ref: string, oid: string): Promise<void> {
-  await git.writeRef({ fs: ctx.fs, gitdir: ctx.gitdir, ref, value: oid, force: true })
-}
-
 /** The tree of a commit. */
 export async function treeOf(ctx: GitContext, commit: string): Promise<string> {
   const { commit: object } = await git.readCommit({

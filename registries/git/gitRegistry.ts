@@ -13,16 +13,14 @@ import { type GitContext, gitContext } from './_context.js'
 import { EarlyCheck } from './_earlyCheck.js'
 import { loadIndexState, saveIndexState } from './_indexState.js'
 import { publishMessage, REPOSITORY_README, recordPath } from './_layout.js'
+import { LocalBranch } from './_localBranch.js'
 import { type RecordCheck, recordCheck } from './_recordCheck.js'
 import { RecordIndex } from './_recordIndex.js'
 import { fetchBranch, type OnPack, PUSH_REJECTED, pushBranch } from './_remote.js'
-import { openRepository, resolveRef, setRef, treeOf, walkNewCommits, writeCommit } from './_repository.js'
+import { openRepository, treeOf, walkNewCommits, writeCommit } from './_repository.js'
 import { commitDiff, putBlobAtPath } from './_trees.js'
 import { GitPushConflictError } from './errors.js'
 import type { GitRegistry, GitRegistryInit, GitRegistryStatus, SyncReport } from './types.js'
-
-/** Where a commit being pushed waits, so the local branch only moves once the remote took it. */
-const OUTGOING_REF = 'refs/fmesh/outgoing'
 
 /**
  * A registry of function records in a Git repository: one canonical JSON file per record at
@@ -46,7 +44,7 @@ class GitRegistryNode implements GitRegistry {
   private readonly ctx: GitContext
   private readonly check: RecordCheck
   private readonly index = new RecordIndex()
-  private readonly localRef: string
+  private readonly branch: LocalBranch
   private readonly log
   private readonly watchers = watchQueue()
   private commit: string | undefined
@@ -63,8 +61,8 @@ class GitRegistryNode implements GitRegistry {
     this.id = cfg.id
     this.ctx = gitContext(cfg.dir)
     this.check = recordCheck(cfg.verifier, cfg.maxRecordBytes)
-    this.localRef = `refs/heads/${cfg.branch}`
     this.log = logger(`registry:git:${cfg.id}`)
+    this.branch = new LocalBranch(this.ctx.gitdir, cfg.branch, cfg.id, this.log)
   }
 
   async start(): Promise<void> {
@@ -188,17 +186,16 @@ class GitRegistryNode implements GitRegistry {
     })
   }
 
-  /** Moves the branch to `commit` (pushing it first when there is a remote); false if it moved meanwhile. */
+  /**
+   * Moves the branch from `parent` to `commit`; false if it moved meanwhile (by another registry
+   * object, process or git itself). Without a remote that is one compare-and-swap of the local
+   * branch; with one, the push is the compare-and-swap (never forced) and the local branch follows.
+   */
   private async land(commit: string, parent: string, signal: AbortSignal | undefined): Promise<boolean> {
-    if (this.cfg.url === undefined) {
-      if ((await resolveRef(this.ctx, this.localRef)) !== parent) return false
-      await setRef(this.ctx, this.localRef, commit)
-      return true
-    }
-    await setRef(this.ctx, OUTGOING_REF, commit)
-    if ((await pushBranch(this.cfg, this.ctx, OUTGOING_REF, signal)) === PUSH_REJECTED) return false
-    await setRef(this.ctx, this.localRef, commit)
-    await setRef(this.ctx, `refs/remotes/origin/${this.cfg.branch}`, commit)
+    if (this.cfg.url === undefined) return this.branch.swap(parent, commit, signal)
+    const seen = await this.branch.read()
+    if ((await pushBranch(this.cfg, this.ctx, commit, signal)) === PUSH_REJECTED) return false
+    await this.branch.follow(seen, commit, signal)
     return true
   }
 
@@ -233,7 +230,7 @@ class GitRegistryNode implements GitRegistry {
           this.index.highest.clear()
         }
       }
-      const local = await resolveRef(this.ctx, this.localRef)
+      const local = await this.branch.read()
       // Index what this repository already holds first, so a dead remote still leaves it served.
       const held = local === undefined ? undefined : await this.advance(local)
       try {
@@ -290,23 +287,20 @@ class GitRegistryNode implements GitRegistry {
   /** The commit the branch should be at: the remote's, or the local branch's without a remote. */
   private async fetchTip(signal: AbortSignal | undefined, onPack?: OnPack): Promise<string> {
     throwIfAborted(signal, `${this.id} sync`)
-    if (this.cfg.url === undefined) {
-      return (await resolveRef(this.ctx, this.localRef)) ?? (await this.initialCommit())
-    }
-    const local = await resolveRef(this.ctx, this.localRef)
+    const local = await this.branch.read()
+    if (this.cfg.url === undefined) return local ?? (await this.initialCommit())
     const depth = local === undefined ? this.cfg.cloneDepth : 0
     const remote = await fetchBranch(this.cfg, this.ctx, depth, signal, onPack)
     if (remote !== undefined) {
-      await setRef(this.ctx, this.localRef, remote)
+      await this.branch.follow(local, remote, signal)
       return remote
     }
     // An empty remote: give it this repository's branch (a first commit holding the README if new).
     const tip = local ?? (await this.initialCommit())
-    await setRef(this.ctx, OUTGOING_REF, tip)
-    if ((await pushBranch(this.cfg, this.ctx, OUTGOING_REF, signal)) === PUSH_REJECTED) {
+    if ((await pushBranch(this.cfg, this.ctx, tip, signal)) === PUSH_REJECTED) {
       const raced = await fetchBranch(this.cfg, this.ctx, 0, signal)
       if (raced !== undefined) {
-        await setRef(this.ctx, this.localRef, raced)
+        await this.branch.follow(tip, raced, signal)
         return raced
       }
     }
@@ -366,7 +360,10 @@ class GitRegistryNode implements GitRegistry {
     })
   }
 
-  /** The first commit of a new registry: the README that explains the layout. */
+  /**
+   * The first commit of a new registry: the README that explains the layout. Another writer may
+   * create the branch first; then its first commit is the one used.
+   */
   private async initialCommit(): Promise<string> {
     const readme = await git.writeBlob({
       fs: this.ctx.fs,
@@ -383,8 +380,8 @@ class GitRegistryNode implements GitRegistry {
       [],
       'Start a function-mesh registry\n\nSee README.md for the layout.\n',
     )
-    await setRef(this.ctx, this.localRef, commit)
-    return commit
+    if (await this.branch.swap(undefined, commit)) return commit
+    return (await this.branch.read()) ?? commit
   }
 
   private writeCommit(tree: string, parents: string[], message: string): Promise<string> {
