@@ -222,7 +222,7 @@ class GitRegistryNode implements GitRegistry {
       })
     }
     await this.exclusive(async () => {
-      const saved = await loadIndexState(this.ctx.gitdir, this.index)
+      const saved = await loadIndexState(this.ctx.gitdir, this.cfg.branch, this.index)
       if (saved !== undefined && this.commit === undefined) {
         if (await treeOf(this.ctx, saved).catch(() => undefined)) this.commit = saved
         else {
@@ -355,9 +355,11 @@ class GitRegistryNode implements GitRegistry {
   /** Keeps the index for the next start; a failure only costs a full re-index then. */
   private async save(): Promise<void> {
     if (this.commit === undefined) return
-    await saveIndexState(this.ctx.gitdir, this.commit, this.index).catch((err: unknown) => {
-      this.log.error('could not save the index: %s', (err as Error).message)
-    })
+    await saveIndexState(this.ctx.gitdir, { commit: this.commit, branch: this.cfg.branch }, this.index).catch(
+      (err: unknown) => {
+        this.log.error('could not save the index: %s', (err as Error).message)
+      },
+    )
   }
 
   /**

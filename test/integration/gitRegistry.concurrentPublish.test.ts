@@ -152,6 +152,10 @@ describe('gitRegistry: concurrent publishers on one directory', () => {
       expect(registry.status().names).toBe(80)
       await registry.stop()
     }
+    // A new registry on the directory starts from the index state whichever writer saved last.
+    const fresh = gitRegistry({ id: 'git-fresh', dir, syncIntervalMs: 0 })
+    for (const a of acknowledged) expect(decoder.decode((await fresh.lookup(a.name))?.bytes)).toBe(a.text)
+    expect(fresh.status().names).toBe(80)
     expect(await systemGit(['--git-dir', dir, 'fsck', '--no-progress', '--no-dangling'])).toBe('')
   })
 
