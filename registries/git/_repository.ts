@@ -12,8 +12,14 @@ import type { CommitCheck } from './types.js'
 const decoder = new TextDecoder()
 
 /**
- * Makes sure `dir` holds a bare repository: creates it when the directory is missing or empty,
- * accepts an existing bare repository, refuses anything else.
+ * What isomorphic-git's init writes, in that order, before HEAD: a directory holding only these
+ * (hooks first) is being initialized by another writer starting at the same time.
+ */
+const INIT_ENTRIES = new Set(['hooks', 'info', 'objects', 'refs', 'config'])
+
+/**
+ * Makes sure `dir` holds a bare repository: creates it when the directory is missing or empty (or
+ * half-created by another writer), accepts an existing bare repository, refuses anything else.
  */
 export async function openRepository(ctx: GitContext, registry: string, branch: string): Promise<void> {
   const dir = ctx.gitdir
@@ -36,11 +42,14 @@ export async function openRepository(ctx: GitContext, registry: string, branch: 
     )
   }
   const isBare = names.includes('HEAD') && names.includes('objects') && names.includes('refs')
-  if (!isBare && names.length > 0) {
+  const initializing = names.includes('hooks') && names.every((name) => INIT_ENTRIES.has(name))
+  if (!isBare && !initializing && names.length > 0) {
     throw new GitRepositoryError(registry, dir, 'it is neither empty nor a bare Git repository')
   }
   try {
     if (!isBare) {
+      // Safe beside another writer's init: both create the same folders, and init writes nothing
+      // once the other's config exists.
       await mkdir(dir, { recursive: true })
       await git.init({ fs: ctx.fs, gitdir: dir, bare: true, defaultBranch: branch })
     }

@@ -212,15 +212,13 @@ class GitRegistryNode implements GitRegistry {
 
   private async open(): Promise<void> {
     await openRepository(this.ctx, this.id, this.cfg.branch)
-    if (this.cfg.url !== undefined) {
-      await git.addRemote({
-        fs: this.ctx.fs,
-        gitdir: this.ctx.gitdir,
-        remote: 'origin',
-        url: this.cfg.url,
-        force: true,
-      })
-    }
+    const { fs, gitdir } = this.ctx
+    // Only when it changes: config is rewritten whole, under no lock, and may be shared.
+    if (
+      this.cfg.url !== undefined &&
+      (await git.getConfig({ fs, gitdir, path: 'remote.origin.url' })) !== this.cfg.url
+    )
+      await git.addRemote({ fs, gitdir, remote: 'origin', url: this.cfg.url, force: true })
     await this.exclusive(async () => {
       const saved = await loadIndexState(this.ctx.gitdir, this.cfg.branch, this.index)
       if (saved !== undefined && this.commit === undefined) {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -157,6 +157,42 @@ describe('gitRegistry: concurrent publishers on one directory', () => {
     for (const a of acknowledged) expect(decoder.decode((await fresh.lookup(a.name))?.bytes)).toBe(a.text)
     expect(fresh.status().names).toBe(80)
     expect(await systemGit(['--git-dir', dir, 'fsck', '--no-progress', '--no-dangling'])).toBe('')
+  })
+
+  it('registries opening one empty directory at once share one repository and one first commit', async () => {
+    for (let round = 0; round < 5; round++) {
+      const dir = join(root, `fresh-${round}`)
+      // Authors differ, so each would make a first commit of its own.
+      const registries = Array.from({ length: 6 }, (_, i) =>
+        gitRegistry({
+          id: `git-${i}`,
+          dir,
+          syncIntervalMs: 0,
+          author: { name: `writer ${i}`, email: `w${i}@example.test` },
+        }),
+      )
+      await Promise.all(registries.map((r) => r.start()))
+      const tip = (await systemGit(['--git-dir', dir, 'rev-parse', 'main'])).trim()
+      expect(registries.map((r) => r.status().commit)).toEqual(registries.map(() => tip))
+      await Promise.all(registries.map((r) => r.stop()))
+    }
+  })
+
+  it("opens a directory another writer is still creating (git init's folders, no HEAD yet)", async () => {
+    const dir = join(root, 'half-created')
+    for (const folder of ['hooks', 'info', 'objects/info', 'objects/pack', 'refs/heads', 'refs/tags'])
+      await mkdir(join(dir, folder), { recursive: true })
+    const registry = gitRegistry({ dir, syncIntervalMs: 0 })
+    await registry.start()
+    expect((await systemGit(['--git-dir', dir, 'rev-parse', 'main'])).trim()).toBe(registry.status().commit)
+    await registry.stop()
+    // Anything else in the directory is still refused.
+    const other = join(root, 'not-a-repository')
+    await mkdir(join(other, 'hooks'), { recursive: true })
+    await writeFile(join(other, 'notes.txt'), 'mine')
+    await expect(gitRegistry({ dir: other, syncIntervalMs: 0 }).start()).rejects.toMatchObject({
+      code: 'E_GIT_REPOSITORY',
+    })
   })
 
   it('two processes on one directory, 25 records each: every receipt is on the branch', async () => {
