@@ -1,5 +1,5 @@
 import type { Logger } from '../../src/_logger.js'
-import { compareAndSwapRef, readRef } from './_refLock.js'
+import { compareAndSwapRef, readRef, updateRef } from './_refLock.js'
 
 /**
  * The registry's branch in its local repository, which other registry objects, processes and
@@ -25,11 +25,18 @@ export class LocalBranch {
 
   /** Moves the branch from `from` (`undefined`: it must not exist yet) to `to`; false if it holds anything else. */
   swap(from: string | undefined, to: string, signal?: AbortSignal): Promise<boolean> {
-    return compareAndSwapRef(
-      this.gitdir,
-      { ref: this.ref, from, to },
-      { registry: this.registry, ...(signal === undefined ? {} : { signal }) },
-    )
+    return compareAndSwapRef(this.gitdir, { ref: this.ref, from, to }, this.options(signal))
+  }
+
+  /**
+   * Moves the branch to what `next` answers for its tip (`undefined`: leave it), deciding under the
+   * branch's lock: nobody moves it meanwhile. Returns the answer.
+   */
+  update(
+    next: (tip: string | undefined) => Promise<string | undefined>,
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
+    return updateRef(this.gitdir, this.ref, next, this.options(signal))
   }
 
   /**
@@ -47,5 +54,9 @@ export class LocalBranch {
       return true
     })
     if (!moved) this.log('local branch moved by another writer meanwhile; left where it is')
+  }
+
+  private options(signal: AbortSignal | undefined) {
+    return { registry: this.registry, ...(signal === undefined ? {} : { signal }) }
   }
 }

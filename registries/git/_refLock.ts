@@ -7,13 +7,17 @@ import { GitRefLockedError, GitRepositoryError } from './errors.js'
 
 /**
  * Sleep a writer spends, in total, retrying a ref whose lock another writer holds. A lock is held
- * for one read, one 41-byte write, an fsync and a rename, so a wait this long means the holder is
- * stuck or gone; the lock is never broken (see {@link compareAndSwapRef}). @default 2000
+ * for a read, a decision (at most a publish building its commit on the tip), a 41-byte write, an
+ * fsync and a rename, so a wait this long means the holder is stuck or gone; the lock is never
+ * broken (see {@link updateRef}). @default 2000
  */
 export const DEFAULT_REF_LOCK_WAIT_MS = 2_000
 
-/** The longest single sleep between two tries of a held lock. @default 50 */
-const MAX_BACKOFF_MS = 50
+/**
+ * The longest single sleep between two tries of a held lock. Short, so that a writer that has
+ * waited a while still notices a release about as soon as one that just arrived. @default 10
+ */
+const MAX_BACKOFF_MS = 10
 
 const OID = /^[0-9a-f]{40}$/
 
@@ -60,36 +64,50 @@ export async function readRef(gitdir: string, ref: string, registry = 'git'): Pr
 
 /**
  * Moves `update.ref` from `update.from` to `update.to`, or leaves it and returns false when it holds
- * anything else. Git's own protocol, so it also excludes system git and other processes: create
- * `<ref>.lock` exclusively, check the current value under it, write the new value into the lock,
- * fsync, rename it over the ref. Every failure removes the lock.
- *
- * A lock held by someone else is retried with a short backoff for `waitMs` of sleep, then reported
- * as {@link GitRefLockedError}. A lock is never taken over however old it is, as git never does:
- * its holder may be slow rather than dead, and a broken lock lets two writers in at once.
+ * anything else: {@link updateRef} with that decision.
  */
 export async function compareAndSwapRef(
   gitdir: string,
   update: RefUpdate,
   options: RefLockOptions,
 ): Promise<boolean> {
-  for (const oid of [update.to, update.from]) {
-    // A malformed value written into a ref breaks the repository for every reader, git included.
-    if (oid !== undefined && !OID.test(oid)) throw new Error(`not a commit id: ${oid}`)
-  }
-  const path = join(gitdir, update.ref)
+  const next = (current: string | undefined) => (current === update.from ? update.to : undefined)
+  return (await updateRef(gitdir, update.ref, next, options)) !== undefined
+}
+
+/**
+ * Moves `ref` to what `next` answers for the commit it holds now (`undefined`: leave it), and
+ * returns that answer. Git's own protocol, so it also excludes system git and other processes:
+ * create `<ref>.lock` exclusively, read the current value under it, decide, write the new value
+ * into the lock, fsync, rename it over the ref. Nobody moves the ref between the read and the
+ * rename; every failure, `next` throwing included, removes the lock.
+ *
+ * A lock held by someone else is retried with a short backoff for `waitMs` of sleep, then reported
+ * as {@link GitRefLockedError}. A lock is never taken over however old it is, as git never does:
+ * its holder may be slow rather than dead, and a broken lock lets two writers in at once.
+ */
+export async function updateRef(
+  gitdir: string,
+  ref: string,
+  next: (current: string | undefined) => string | undefined | Promise<string | undefined>,
+  options: RefLockOptions,
+): Promise<string | undefined> {
+  const path = join(gitdir, ref)
   const lock = `${path}.lock`
-  const handle = await acquire(lock, update.ref, options)
+  const handle = await acquire(lock, ref, options)
   let renamed = false
   try {
-    if ((await readRef(gitdir, update.ref, options.registry)) !== update.from) return false
-    await handle.writeFile(`${update.to}\n`)
+    const to = await next(await readRef(gitdir, ref, options.registry))
+    if (to === undefined) return undefined
+    // A malformed value written into a ref breaks the repository for every reader, git included.
+    if (!OID.test(to)) throw new Error(`not a commit id: ${to}`)
+    await handle.writeFile(`${to}\n`)
     // Renamed before its bytes reach the disk, a ref can be empty after a power cut.
     await handle.sync()
     await handle.close()
     await rename(lock, path)
     renamed = true
-    return true
+    return to
   } finally {
     if (!renamed) {
       await handle.close().catch(() => undefined)

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import git from 'isomorphic-git'
 import type { Signer } from '../../src/trust/signer.js'
 import type { GitContext } from './_context.js'
+import { REPOSITORY_README } from './_layout.js'
 import type { CommitFields } from './commitSignature.js'
 import { signedCommitText, verifyCommitText } from './commitSignature.js'
 import { GitRepositoryError } from './errors.js'
@@ -67,6 +68,17 @@ export async function resolveRef(ctx: GitContext, ref: string): Promise<string |
     if ((err as { code?: string }).code === 'NotFoundError') return undefined
     throw err
   }
+}
+
+/** The tree of a new registry's first commit: the README that explains the layout. */
+export async function readmeTree(ctx: GitContext): Promise<string> {
+  const { fs, gitdir } = ctx
+  const readme = await git.writeBlob({ fs, gitdir, blob: new TextEncoder().encode(REPOSITORY_README) })
+  return git.writeTree({
+    fs,
+    gitdir,
+    tree: [{ mode: '100644', path: 'README.md', oid: readme, type: 'blob' }],
+  })
 }
 
 /** The tree of a commit. */

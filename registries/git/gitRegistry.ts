@@ -12,12 +12,13 @@ import { checkInit, type GitConfig } from './_checkInit.js'
 import { type GitContext, gitContext } from './_context.js'
 import { EarlyCheck } from './_earlyCheck.js'
 import { loadIndexState, saveIndexState } from './_indexState.js'
-import { publishMessage, REPOSITORY_README, recordPath } from './_layout.js'
+import { type Landing, landOn, landOnTip } from './_landing.js'
+import { publishMessage, recordPath } from './_layout.js'
 import { LocalBranch } from './_localBranch.js'
 import { type RecordCheck, recordCheck } from './_recordCheck.js'
 import { RecordIndex } from './_recordIndex.js'
 import { fetchBranch, type OnPack, PUSH_REJECTED, pushBranch } from './_remote.js'
-import { openRepository, treeOf, walkNewCommits, writeCommit } from './_repository.js'
+import { openRepository, readmeTree, treeOf, walkNewCommits, writeCommit } from './_repository.js'
 import { commitDiff, putBlobAtPath } from './_trees.js'
 import { GitPushConflictError } from './errors.js'
 import type { GitRegistry, GitRegistryInit, GitRegistryStatus, SyncReport } from './types.js'
@@ -45,6 +46,7 @@ class GitRegistryNode implements GitRegistry {
   private readonly check: RecordCheck
   private readonly index = new RecordIndex()
   private readonly branch: LocalBranch
+  private readonly landing: Landing
   private readonly log
   private readonly watchers = watchQueue()
   private commit: string | undefined
@@ -63,6 +65,7 @@ class GitRegistryNode implements GitRegistry {
     this.check = recordCheck(cfg.verifier, cfg.maxRecordBytes)
     this.log = logger(`registry:git:${cfg.id}`)
     this.branch = new LocalBranch(this.ctx.gitdir, cfg.branch, cfg.id, this.log)
+    this.landing = { cfg, ctx: this.ctx, branch: this.branch }
   }
 
   async start(): Promise<void> {
@@ -153,6 +156,7 @@ class GitRegistryNode implements GitRegistry {
     })
     await raceSignal(this.ready(), signal, `${this.id} publish`)
     return this.exclusive(async () => {
+      const message = publishMessage(name, record.seq, id, record.signatures)
       for (let attempt = 1; attempt <= this.cfg.maxPushAttempts; attempt++) {
         throwIfAborted(signal, `${this.id} publish`)
         const refusal = this.index.refusal(name, { seq: record.seq, id }, `${this.id} publish`)
@@ -163,40 +167,47 @@ class GitRegistryNode implements GitRegistry {
         if (refusal !== undefined) {
           throw new PublishConflictError(this.id, name, record.seq, this.index.highest.get(name) ?? -1)
         }
-        const parent = this.commit!
         const blob = await git.writeBlob({ fs: this.ctx.fs, gitdir: this.ctx.gitdir, blob: encoded.bytes })
-        const tree = await putBlobAtPath(this.ctx, await treeOf(this.ctx, parent), path, blob)
-        const commit = await this.writeCommit(
-          tree,
-          [parent],
-          publishMessage(name, record.seq, id, record.signatures),
-        )
-        if (!(await this.land(commit, parent, signal))) {
-          this.log('publish %s: branch moved (attempt %d), syncing and retrying', name, attempt)
-          await this.syncRecorded(signal)
+        const build = async (base: string) =>
+          this.writeCommit(
+            await putBlobAtPath(this.ctx, await treeOf(this.ctx, base), path, blob),
+            [base],
+            message,
+          )
+        // A first attempt holds the branch's lock only to swap it (a writer killed while holding it
+        // leaves a lock that stops every publish until removed); a local retry holds it to build.
+        const local = this.cfg.url === undefined
+        const landed =
+          local && attempt > 1
+            ? await landOnTip(this.landing, { path, indexed: this.commit! }, build, signal)
+            : await landOn(this.landing, this.commit!, build, signal)
+        if (landed === undefined) {
+          this.log('publish %s: branch moved (attempt %d), rebuilding on the new tip', name, attempt)
+          if (!local || attempt > 1) await this.syncRecorded(signal)
           continue
         }
-        this.index.accept(name, { oid: blob, seq: record.seq, id, path, commit })
-        this.commit = commit
+        const receipt = { registry: this.id, location: `git:${landed.commit}:${path}` }
+        // Landed: the receipt stands. The index catches up with the tip it was built on, or the next sync does.
+        if (landed.base !== this.commit && !(await this.catchUp(landed.base))) return receipt
+        this.index.accept(name, { oid: blob, seq: record.seq, id, path, commit: landed.commit })
+        this.commit = landed.commit
         await this.save()
         this.watchers.notify({ names: [name], reason: 'publish' })
-        return { registry: this.id, location: `git:${commit}:${path}` }
+        return receipt
       }
       throw new GitPushConflictError(this.id, name, this.cfg.maxPushAttempts)
     })
   }
 
-  /**
-   * Moves the branch from `parent` to `commit`; false if it moved meanwhile (by another registry
-   * object, process or git itself). Without a remote that is one compare-and-swap of the local
-   * branch; with one, the push is the compare-and-swap (never forced) and the local branch follows.
-   */
-  private async land(commit: string, parent: string, signal: AbortSignal | undefined): Promise<boolean> {
-    if (this.cfg.url === undefined) return this.branch.swap(parent, commit, signal)
-    const seen = await this.branch.read()
-    if ((await pushBranch(this.cfg, this.ctx, commit, signal)) === PUSH_REJECTED) return false
-    await this.branch.follow(seen, commit, signal)
-    return true
+  /** Brings the index to `tip` after a publish landed on it; false (logged) if that failed. */
+  private catchUp(tip: string): Promise<boolean> {
+    return this.advance(tip).then(
+      () => true,
+      (err: unknown) => {
+        this.log.error('index left at %s after a publish: %s', this.commit, (err as Error).message)
+        return false
+      },
+    )
   }
 
   /** Opens the repository and builds the index once; later calls wait for the same work. */
@@ -365,21 +376,8 @@ class GitRegistryNode implements GitRegistry {
    * create the branch first; then its first commit is the one used.
    */
   private async initialCommit(): Promise<string> {
-    const readme = await git.writeBlob({
-      fs: this.ctx.fs,
-      gitdir: this.ctx.gitdir,
-      blob: new TextEncoder().encode(REPOSITORY_README),
-    })
-    const tree = await git.writeTree({
-      fs: this.ctx.fs,
-      gitdir: this.ctx.gitdir,
-      tree: [{ mode: '100644', path: 'README.md', oid: readme, type: 'blob' }],
-    })
-    const commit = await this.writeCommit(
-      tree,
-      [],
-      'Start a function-mesh registry\n\nSee README.md for the layout.\n',
-    )
+    const message = 'Start a function-mesh registry\n\nSee README.md for the layout.\n'
+    const commit = await this.writeCommit(await readmeTree(this.ctx), [], message)
     if (await this.branch.swap(undefined, commit)) return commit
     return (await this.branch.read()) ?? commit
   }

@@ -32,7 +32,6 @@ const registry = gitRegistry({
   dir: dir!,
   ...(url === undefined ? {} : { url }),
   syncIntervalMs: 0,
-  maxPushAttempts: 50,
 })
 await registry.start()
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`)

@@ -2,7 +2,7 @@ import { access, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { compareAndSwapRef, readRef } from '../../registries/git/_refLock.js'
+import { compareAndSwapRef, readRef, updateRef } from '../../registries/git/_refLock.js'
 import { systemGit } from '../_helpers/systemGit.js'
 
 const MAIN = 'refs/heads/main'
@@ -87,6 +87,52 @@ describe('git ref compare-and-swap (git update-ref protocol)', () => {
     )
     expect(results.filter(Boolean)).toHaveLength(1)
     expect(await revParse(gitdir)).toBe(targets[results.indexOf(true)])
+    expect(await exists(join(gitdir, `${MAIN}.lock`))).toBe(false)
+  })
+
+  it('decides under the lock: a swap started meanwhile waits, then finds the ref moved', async () => {
+    const { gitdir, one, two, three } = await repo()
+    let decide!: (to: string) => void
+    let entered!: () => void
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve
+    })
+    const update = updateRef(
+      gitdir,
+      MAIN,
+      (current) => {
+        expect(current).toBe(one)
+        entered()
+        return new Promise<string>((resolve) => {
+          decide = resolve
+        })
+      },
+      opts,
+    )
+    await inside
+    const swap = compareAndSwapRef(gitdir, { ref: MAIN, from: one, to: three }, { ...opts, waitMs: 60_000 })
+    // Time for the swap to find the lock; without it, it would move main to three, then lost to two.
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    decide(two)
+    expect(await update).toBe(two)
+    expect(await swap).toBe(false)
+    expect(await revParse(gitdir)).toBe(two)
+  })
+
+  it('error: a decision that throws leaves the ref and removes the lock', async () => {
+    const { gitdir, one } = await repo()
+    const failing = updateRef(
+      gitdir,
+      MAIN,
+      async () => {
+        throw new Error('build failed')
+      },
+      opts,
+    )
+    await expect(failing).rejects.toThrow('build failed')
+    expect(await revParse(gitdir)).toBe(one)
+    expect(await exists(join(gitdir, `${MAIN}.lock`))).toBe(false)
+    expect(await updateRef(gitdir, MAIN, () => undefined, opts)).toBeUndefined()
     expect(await exists(join(gitdir, `${MAIN}.lock`))).toBe(false)
   })
 
