@@ -152,8 +152,11 @@ export class ObjectReader {
       let pack = this.byName.get(name)
       if (pack === undefined) {
         const data = await readFile(join(dir, name.replace(/\.idx$/, '.pack'))).catch(() => undefined)
-        if (data === undefined) continue
-        pack = parseIdx(name, await readFile(join(dir, name)), data)
+        const idx = await readFile(join(dir, name)).catch(() => undefined)
+        // A fetch by another writer sharing the directory may still be writing this .idx: skip it
+        // until it is whole (kept, it would hide its objects for good).
+        if (data === undefined || idx === undefined || !isWholeIdx(idx)) continue
+        pack = parseIdx(name, idx, data)
         this.byName.set(name, pack)
       }
       packs.push(pack)
@@ -161,6 +164,13 @@ export class ObjectReader {
     for (const [name, pack] of this.added) if (!names.includes(name)) packs.push(pack)
     return packs
   }
+}
+
+/** Whether an .idx v2 is as long as its object count says (its checksums at the end included). */
+function isWholeIdx(idx: Buffer): boolean {
+  if (idx.byteLength < 8 + 256 * 4) return false
+  const count = idx.readUInt32BE(8 + 255 * 4)
+  return idx.byteLength >= 8 + 256 * 4 + count * 28 + 40
 }
 
 function parseIdx(name: string, idx: Buffer, data: Buffer): Pack {
