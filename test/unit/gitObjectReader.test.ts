@@ -56,7 +56,7 @@ describe('git ObjectReader', () => {
     expect(new TextDecoder().decode(await reader.readBlob(loose))).toBe('a loose object\n')
   })
 
-  it('skips a pack whose .idx is still being written, and reads it once the .idx is whole', async () => {
+  it('skips a pack whose .idx or .pack is still being written, and reads it once both are whole', async () => {
     const reader = new ObjectReader(gitdir)
     await reader.readBlob(blobs[0]!)
     const packDir = join(gitdir, 'objects', 'pack')
@@ -73,6 +73,12 @@ describe('git ObjectReader', () => {
       await systemGit(['cat-file', 'blob', blobs[1]!], gitdir),
     )
     await writeFile(join(packDir, idx), whole)
+    // The same for the .pack, which a second fetch of the same objects writes again.
+    const pack = join(packDir, idx.replace(/\.idx$/, '.pack'))
+    const bytes = await readFile(pack)
+    await writeFile(pack, bytes.subarray(0, bytes.byteLength - 10))
+    await expect(new ObjectReader(gitdir).readBlob(oid)).rejects.toThrow(/not in the repository/)
+    await writeFile(pack, bytes)
     expect(new TextDecoder().decode(await reader.readBlob(oid))).toBe('half an index\n')
   })
 
