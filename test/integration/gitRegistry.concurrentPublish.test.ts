@@ -257,4 +257,22 @@ describe('gitRegistry: concurrent publishers sharing one directory and a remote'
     expect(await receiptsNotOnBranch(dir, 'main', acknowledged)).toEqual([])
     for (const registry of registries) await registry.stop()
   })
+
+  it('two processes on one directory with a remote, 4 records each: every receipt is on the remote', async () => {
+    const dir = join(root, 'shared-processes')
+    const remote = await server.createRepo('processes.git')
+    // 4 each: a lost push is retried after a fetch, and the other has at most 4 to land first,
+    // so the default maxPushAttempts (5) always suffices.
+    const children = ['p', 'q'].map((prefix) => startChild(dir, prefix, 4, remote))
+    await Promise.all(children.map((c) => c.ready))
+    for (const c of children) c.go()
+    const results = await Promise.all(children.map((c) => c.done))
+    const acknowledged = results.flatMap((r) => r.acknowledged)
+    expect(results.flatMap((r) => r.failed)).toEqual([])
+    expect(acknowledged).toHaveLength(8)
+    expect(await receiptsNotOnBranch(join(server.root, 'processes.git'), 'main', acknowledged)).toEqual([])
+    console.info(
+      `two processes with a remote: 8 publishes, ${results.map((r) => r.retries).join(' + ')} pushes rejected and retried`,
+    )
+  }, 60_000)
 })
