@@ -3,8 +3,8 @@ import { compareAndSwapRef, readRef, updateRef } from './_refLock.js'
 
 /**
  * The registry's branch in its local repository, which other registry objects, processes and
- * system git may share. It is only ever moved by a compare-and-swap ({@link compareAndSwapRef}), so
- * no writer can overwrite a commit it has not seen.
+ * system git may share. It only ever moves under its lock, from a value checked under that lock
+ * ({@link updateRef}), so no writer can overwrite a commit it has not seen.
  */
 export class LocalBranch {
   readonly ref: string

@@ -103,8 +103,10 @@ function startChild(dir: string, prefix: string, count: number, url?: string) {
   const acknowledged: Acknowledged[] = []
   const failed: string[] = []
   let markReady: () => void
-  const ready = new Promise<void>((resolve) => {
+  let failReady: (err: Error) => void
+  const ready = new Promise<void>((resolve, reject) => {
     markReady = resolve
+    failReady = reject
   })
   const done = new Promise<ChildResult>((resolve, reject) => {
     lines.on('line', (line) => {
@@ -120,9 +122,14 @@ function startChild(dir: string, prefix: string, count: number, url?: string) {
       else acknowledged.push(value)
     })
     child.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`publishChild ${prefix} exited with ${code}:\n${stderr}`))
+      if (code === 0) return
+      const err = new Error(`publishChild ${prefix} exited with ${code}:\n${stderr}`)
+      failReady(err)
+      reject(err)
     })
   })
+  // Awaited after `ready`; a child that dies first is reported there.
+  done.catch(() => undefined)
   return { ready, done, go: () => child.stdin.end('go\n') }
 }
 
