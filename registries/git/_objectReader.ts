@@ -152,8 +152,12 @@ export class ObjectReader {
       let pack = this.byName.get(name)
       if (pack === undefined) {
         const data = await readFile(join(dir, name.replace(/\.idx$/, '.pack'))).catch(() => undefined)
-        if (data === undefined) continue
-        pack = parseIdx(name, await readFile(join(dir, name)), data)
+        const idx = await readFile(join(dir, name)).catch(() => undefined)
+        // A fetch by another writer sharing the directory may still be writing this pack (isomorphic-git
+        // rewrites one it fetches again): skip it until both files are whole, else kept half, it
+        // would hide its objects for good.
+        if (data === undefined || idx === undefined || !isWholePack(idx, data)) continue
+        pack = parseIdx(name, idx, data)
         this.byName.set(name, pack)
       }
       packs.push(pack)
@@ -161,6 +165,17 @@ export class ObjectReader {
     for (const [name, pack] of this.added) if (!names.includes(name)) packs.push(pack)
     return packs
   }
+}
+
+/**
+ * Whether an .idx v2 is as long as its object count says, and its pack ends with the checksum the
+ * .idx names (the 20 bytes before the .idx's own checksum).
+ */
+function isWholePack(idx: Buffer, pack: Buffer): boolean {
+  if (idx.byteLength < 8 + 256 * 4) return false
+  const count = idx.readUInt32BE(8 + 255 * 4)
+  if (idx.byteLength < 8 + 256 * 4 + count * 28 + 40 || pack.byteLength < 32) return false
+  return pack.subarray(-20).equals(idx.subarray(-40, -20))
 }
 
 function parseIdx(name: string, idx: Buffer, data: Buffer): Pack {

@@ -66,17 +66,21 @@ export async function fetchBranch(
   }
 }
 
-/** Pushes `localRef` to the remote branch, never forcing. Resolves `PUSH_REJECTED` when the remote moved. */
+/**
+ * Pushes `commit` to the remote branch, never forcing. Resolves `PUSH_REJECTED` when the remote moved.
+ * The commit id itself is pushed, not a local ref holding it: writers sharing the directory would
+ * share that ref too, and one could push the other's commit as its own.
+ */
 export async function pushBranch(
   cfg: GitConfig,
   ctx: GitContext,
-  localRef: string,
+  commit: string,
   signal: AbortSignal | undefined,
 ): Promise<'pushed' | typeof PUSH_REJECTED> {
   try {
     const result = await git.push({
       ...common(cfg, ctx, signal),
-      ref: localRef,
+      ref: commit,
       remoteRef: `refs/heads/${cfg.branch}`,
       force: false,
       ...(signal === undefined ? {} : { signal }),

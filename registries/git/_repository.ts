@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import git from 'isomorphic-git'
 import type { Signer } from '../../src/trust/signer.js'
 import type { GitContext } from './_context.js'
+import { REPOSITORY_README } from './_layout.js'
 import type { CommitFields } from './commitSignature.js'
 import { signedCommitText, verifyCommitText } from './commitSignature.js'
 import { GitRepositoryError } from './errors.js'
@@ -12,8 +13,14 @@ import type { CommitCheck } from './types.js'
 const decoder = new TextDecoder()
 
 /**
- * Makes sure `dir` holds a bare repository: creates it when the directory is missing or empty,
- * accepts an existing bare repository, refuses anything else.
+ * What isomorphic-git's init writes, in that order, before HEAD: a directory holding only these
+ * (hooks first) is being initialized by another writer starting at the same time.
+ */
+const INIT_ENTRIES = new Set(['hooks', 'info', 'objects', 'refs', 'config'])
+
+/**
+ * Makes sure `dir` holds a bare repository: creates it when the directory is missing or empty (or
+ * half-created by another writer), accepts an existing bare repository, refuses anything else.
  */
 export async function openRepository(ctx: GitContext, registry: string, branch: string): Promise<void> {
   const dir = ctx.gitdir
@@ -36,11 +43,14 @@ export async function openRepository(ctx: GitContext, registry: string, branch: 
     )
   }
   const isBare = names.includes('HEAD') && names.includes('objects') && names.includes('refs')
-  if (!isBare && names.length > 0) {
+  const initializing = names.includes('hooks') && names.every((name) => INIT_ENTRIES.has(name))
+  if (!isBare && !initializing && names.length > 0) {
     throw new GitRepositoryError(registry, dir, 'it is neither empty nor a bare Git repository')
   }
   try {
     if (!isBare) {
+      // Safe beside another writer's init: both create the same folders, and init writes nothing
+      // once the other's config exists.
       await mkdir(dir, { recursive: true })
       await git.init({ fs: ctx.fs, gitdir: dir, bare: true, defaultBranch: branch })
     }
@@ -60,8 +70,15 @@ export async function resolveRef(ctx: GitContext, ref: string): Promise<string |
   }
 }
 
-export async function setRef(ctx: GitContext, ref: string, oid: string): Promise<void> {
-  await git.writeRef({ fs: ctx.fs, gitdir: ctx.gitdir, ref, value: oid, force: true })
+/** The tree of a new registry's first commit: the README that explains the layout. */
+export async function readmeTree(ctx: GitContext): Promise<string> {
+  const { fs, gitdir } = ctx
+  const readme = await git.writeBlob({ fs, gitdir, blob: new TextEncoder().encode(REPOSITORY_README) })
+  return git.writeTree({
+    fs,
+    gitdir,
+    tree: [{ mode: '100644', path: 'README.md', oid: readme, type: 'blob' }],
+  })
 }
 
 /** The tree of a commit. */

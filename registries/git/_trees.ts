@@ -125,6 +125,19 @@ export async function commitDiff(
   return diffRecordTrees(ctx, await recordsTreeOf(ctx, previous), after)
 }
 
+/** The id of the blob at `path` (slash-separated) in a commit's tree, if there is one. */
+export async function blobAtPath(ctx: GitContext, commit: string, path: string): Promise<string | undefined> {
+  const segments = path.split('/')
+  let tree = commit
+  for (let depth = 0; depth < segments.length; depth++) {
+    const entry = (await entries(ctx, tree)).find((e) => e.path === segments[depth])
+    if (depth === segments.length - 1) return entry?.type === 'blob' ? entry.oid : undefined
+    if (entry?.type !== 'tree') return undefined
+    tree = entry.oid
+  }
+  return undefined
+}
+
 /** Writes the trees that put `blobOid` at `path` (slash-separated) under `rootTree`; returns the new root id. */
 export async function putBlobAtPath(
   ctx: GitContext,

@@ -52,6 +52,21 @@ export class GitPushConflictError extends MeshError {
   }
 }
 
+/**
+ * A ref's lock file (`<ref>.lock`) stayed in place for longer than a publish waits: another writer
+ * is stuck, or one crashed while holding it. Locks are never broken automatically.
+ */
+export class GitRefLockedError extends MeshError {
+  override name = 'GitRefLockedError'
+  constructor(registry: string, ref: string, lock: string, since: Date | undefined, cause?: unknown) {
+    super('E_GIT_REF_LOCKED', `Git registry ${registry} could not update ${ref}: ${lock} exists`, {
+      details: { registry, ref, lock, lockedSince: since?.toISOString() },
+      hint: 'Another fmesh or git process is updating this ref. If none is running, one crashed while holding the lock: remove the lock file and publish again.',
+      cause,
+    })
+  }
+}
+
 /** A file under `records/` whose path is not the path of a function name. */
 export class GitRecordPathError extends MeshError {
   override name = 'GitRecordPathError'

@@ -13,17 +13,16 @@ import { checkInit, type GitConfig } from './_checkInit.js'
 import { type GitContext, gitContext } from './_context.js'
 import { EarlyCheck } from './_earlyCheck.js'
 import { loadIndexState, saveIndexState } from './_indexState.js'
-import { publishMessage, REPOSITORY_README, recordPath } from './_layout.js'
+import { type Landing, landOn, landOnTip } from './_landing.js'
+import { publishMessage, recordPath } from './_layout.js'
+import { LocalBranch } from './_localBranch.js'
 import { type RecordCheck, recordCheck } from './_recordCheck.js'
 import { RecordIndex } from './_recordIndex.js'
 import { fetchBranch, type OnPack, PUSH_REJECTED, pushBranch } from './_remote.js'
-import { openRepository, resolveRef, setRef, treeOf, walkNewCommits, writeCommit } from './_repository.js'
+import { openRepository, readmeTree, treeOf, walkNewCommits, writeCommit } from './_repository.js'
 import { commitDiff, putBlobAtPath } from './_trees.js'
 import { GitPushConflictError } from './errors.js'
 import type { GitRegistry, GitRegistryInit, GitRegistryStatus, SyncReport } from './types.js'
-
-/** Where a commit being pushed waits, so the local branch only moves once the remote took it. */
-const OUTGOING_REF = 'refs/fmesh/outgoing'
 
 /**
  * A registry of function records in a Git repository: one canonical JSON file per record at
@@ -51,7 +50,8 @@ class GitRegistryImpl implements GitRegistry {
   private readonly ctx: GitContext
   private readonly check: RecordCheck
   private readonly index = new RecordIndex()
-  private readonly localRef: string
+  private readonly branch: LocalBranch
+  private readonly landing: Landing
   private readonly log: Logger
   private readonly clock: RegistryComponents['clock']
   private readonly watchers = watchQueue()
@@ -70,8 +70,9 @@ class GitRegistryImpl implements GitRegistry {
     this.clock = components.clock
     this.ctx = gitContext(cfg.dir)
     this.check = recordCheck(components.verifier, cfg.maxRecordBytes)
-    this.localRef = `refs/heads/${cfg.branch}`
     this.log = components.logger(`registry:git:${cfg.id}`)
+    this.branch = new LocalBranch(this.ctx.gitdir, cfg.branch, cfg.id, this.log)
+    this.landing = { cfg, ctx: this.ctx, branch: this.branch }
   }
 
   async start(): Promise<void> {
@@ -162,6 +163,7 @@ class GitRegistryImpl implements GitRegistry {
     })
     await raceSignal(this.ready(), signal, `${this.id} publish`)
     return this.exclusive(async () => {
+      const message = publishMessage(name, record.seq, id, record.signatures)
       for (let attempt = 1; attempt <= this.cfg.maxPushAttempts; attempt++) {
         throwIfAborted(signal, `${this.id} publish`)
         const refusal = this.index.refusal(name, { seq: record.seq, id }, `${this.id} publish`)
@@ -172,41 +174,47 @@ class GitRegistryImpl implements GitRegistry {
         if (refusal !== undefined) {
           throw new PublishConflictError(this.id, name, record.seq, this.index.highest.get(name) ?? -1)
         }
-        const parent = this.commit!
         const blob = await git.writeBlob({ fs: this.ctx.fs, gitdir: this.ctx.gitdir, blob: encoded.bytes })
-        const tree = await putBlobAtPath(this.ctx, await treeOf(this.ctx, parent), path, blob)
-        const commit = await this.writeCommit(
-          tree,
-          [parent],
-          publishMessage(name, record.seq, id, record.signatures),
-        )
-        if (!(await this.land(commit, parent, signal))) {
-          this.log('publish %s: branch moved (attempt %d), syncing and retrying', name, attempt)
-          await this.syncRecorded(signal)
+        const build = async (base: string) =>
+          this.writeCommit(
+            await putBlobAtPath(this.ctx, await treeOf(this.ctx, base), path, blob),
+            [base],
+            message,
+          )
+        // A first attempt holds the branch's lock only to swap it (a writer killed while holding it
+        // leaves a lock that stops every publish until removed); a local retry holds it to build.
+        const local = this.cfg.url === undefined
+        const landed =
+          local && attempt > 1
+            ? await landOnTip(this.landing, { path, indexed: this.commit! }, build, signal)
+            : await landOn(this.landing, this.commit!, build, signal)
+        if (landed === undefined) {
+          this.log('publish %s: branch moved (attempt %d), rebuilding on the new tip', name, attempt)
+          if (!local || attempt > 1) await this.syncRecorded(signal)
           continue
         }
-        this.index.accept(name, { oid: blob, seq: record.seq, id, path, commit })
-        this.commit = commit
+        const receipt = { registry: this.id, location: `git:${landed.commit}:${path}` }
+        // Landed: the receipt stands. The index catches up with the tip it was built on, or the next sync does.
+        if (landed.base !== this.commit && !(await this.catchUp(landed.base))) return receipt
+        this.index.accept(name, { oid: blob, seq: record.seq, id, path, commit: landed.commit })
+        this.commit = landed.commit
         await this.save()
         this.watchers.notify({ names: [name], reason: 'publish' })
-        return { registry: this.id, location: `git:${commit}:${path}` }
+        return receipt
       }
       throw new GitPushConflictError(this.id, name, this.cfg.maxPushAttempts)
     })
   }
 
-  /** Moves the branch to `commit` (pushing it first when there is a remote); false if it moved meanwhile. */
-  private async land(commit: string, parent: string, signal: AbortSignal | undefined): Promise<boolean> {
-    if (this.cfg.url === undefined) {
-      if ((await resolveRef(this.ctx, this.localRef)) !== parent) return false
-      await setRef(this.ctx, this.localRef, commit)
-      return true
-    }
-    await setRef(this.ctx, OUTGOING_REF, commit)
-    if ((await pushBranch(this.cfg, this.ctx, OUTGOING_REF, signal)) === PUSH_REJECTED) return false
-    await setRef(this.ctx, this.localRef, commit)
-    await setRef(this.ctx, `refs/remotes/origin/${this.cfg.branch}`, commit)
-    return true
+  /** Brings the index to `tip` after a publish landed on it; false (logged) if that failed. */
+  private catchUp(tip: string): Promise<boolean> {
+    return this.advance(tip).then(
+      () => true,
+      (err: unknown) => {
+        this.log.error('index left at %s after a publish: %s', this.commit, (err as Error).message)
+        return false
+      },
+    )
   }
 
   /** Opens the repository and builds the index once; later calls wait for the same work. */
@@ -222,17 +230,15 @@ class GitRegistryImpl implements GitRegistry {
 
   private async open(): Promise<void> {
     await openRepository(this.ctx, this.id, this.cfg.branch)
-    if (this.cfg.url !== undefined) {
-      await git.addRemote({
-        fs: this.ctx.fs,
-        gitdir: this.ctx.gitdir,
-        remote: 'origin',
-        url: this.cfg.url,
-        force: true,
-      })
-    }
+    const { fs, gitdir } = this.ctx
+    // Only when it changes: config is rewritten whole, under no lock, and may be shared.
+    if (
+      this.cfg.url !== undefined &&
+      (await git.getConfig({ fs, gitdir, path: 'remote.origin.url' })) !== this.cfg.url
+    )
+      await git.addRemote({ fs, gitdir, remote: 'origin', url: this.cfg.url, force: true })
     await this.exclusive(async () => {
-      const saved = await loadIndexState(this.ctx.gitdir, this.index)
+      const saved = await loadIndexState(this.ctx.gitdir, this.cfg.branch, this.index)
       if (saved !== undefined && this.commit === undefined) {
         if (await treeOf(this.ctx, saved).catch(() => undefined)) this.commit = saved
         else {
@@ -240,7 +246,7 @@ class GitRegistryImpl implements GitRegistry {
           this.index.highest.clear()
         }
       }
-      const local = await resolveRef(this.ctx, this.localRef)
+      const local = await this.branch.read()
       // Index what this repository already holds first, so a dead remote still leaves it served.
       const held = local === undefined ? undefined : await this.advance(local)
       try {
@@ -297,23 +303,20 @@ class GitRegistryImpl implements GitRegistry {
   /** The commit the branch should be at: the remote's, or the local branch's without a remote. */
   private async fetchTip(signal: AbortSignal | undefined, onPack?: OnPack): Promise<string> {
     throwIfAborted(signal, `${this.id} sync`)
-    if (this.cfg.url === undefined) {
-      return (await resolveRef(this.ctx, this.localRef)) ?? (await this.initialCommit())
-    }
-    const local = await resolveRef(this.ctx, this.localRef)
+    const local = await this.branch.read()
+    if (this.cfg.url === undefined) return local ?? (await this.initialCommit())
     const depth = local === undefined ? this.cfg.cloneDepth : 0
     const remote = await fetchBranch(this.cfg, this.ctx, depth, signal, onPack)
     if (remote !== undefined) {
-      await setRef(this.ctx, this.localRef, remote)
+      await this.branch.follow(local, remote, signal)
       return remote
     }
     // An empty remote: give it this repository's branch (a first commit holding the README if new).
     const tip = local ?? (await this.initialCommit())
-    await setRef(this.ctx, OUTGOING_REF, tip)
-    if ((await pushBranch(this.cfg, this.ctx, OUTGOING_REF, signal)) === PUSH_REJECTED) {
+    if ((await pushBranch(this.cfg, this.ctx, tip, signal)) === PUSH_REJECTED) {
       const raced = await fetchBranch(this.cfg, this.ctx, 0, signal)
       if (raced !== undefined) {
-        await setRef(this.ctx, this.localRef, raced)
+        await this.branch.follow(tip, raced, signal)
         return raced
       }
     }
@@ -368,30 +371,22 @@ class GitRegistryImpl implements GitRegistry {
   /** Keeps the index for the next start; a failure only costs a full re-index then. */
   private async save(): Promise<void> {
     if (this.commit === undefined) return
-    await saveIndexState(this.ctx.gitdir, this.commit, this.index).catch((err: unknown) => {
-      this.log.error('could not save the index: %s', (err as Error).message)
-    })
+    await saveIndexState(this.ctx.gitdir, { commit: this.commit, branch: this.cfg.branch }, this.index).catch(
+      (err: unknown) => {
+        this.log.error('could not save the index: %s', (err as Error).message)
+      },
+    )
   }
 
-  /** The first commit of a new registry: the README that explains the layout. */
+  /**
+   * The first commit of a new registry: the README that explains the layout. Another writer may
+   * create the branch first; then its first commit is the one used.
+   */
   private async initialCommit(): Promise<string> {
-    const readme = await git.writeBlob({
-      fs: this.ctx.fs,
-      gitdir: this.ctx.gitdir,
-      blob: new TextEncoder().encode(REPOSITORY_README),
-    })
-    const tree = await git.writeTree({
-      fs: this.ctx.fs,
-      gitdir: this.ctx.gitdir,
-      tree: [{ mode: '100644', path: 'README.md', oid: readme, type: 'blob' }],
-    })
-    const commit = await this.writeCommit(
-      tree,
-      [],
-      'Start a function-mesh registry\n\nSee README.md for the layout.\n',
-    )
-    await setRef(this.ctx, this.localRef, commit)
-    return commit
+    const message = 'Start a function-mesh registry\n\nSee README.md for the layout.\n'
+    const commit = await this.writeCommit(await readmeTree(this.ctx), [], message)
+    if (await this.branch.swap(undefined, commit)) return commit
+    return (await this.branch.read()) ?? commit
   }
 
   private writeCommit(tree: string, parents: string[], message: string): Promise<string> {

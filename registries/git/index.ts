@@ -22,6 +22,7 @@ export {
   GitAuthError,
   GitPushConflictError,
   GitRecordPathError,
+  GitRefLockedError,
   GitRemoteError,
   GitRepositoryError,
   SeqReusedError,

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -54,6 +54,32 @@ describe('git ObjectReader', () => {
     await writeFile(file, 'a loose object\n')
     const loose = (await systemGit(['hash-object', '-w', file], gitdir)).trim()
     expect(new TextDecoder().decode(await reader.readBlob(loose))).toBe('a loose object\n')
+  })
+
+  it('skips a pack whose .idx or .pack is still being written, and reads it once both are whole', async () => {
+    const reader = new ObjectReader(gitdir)
+    await reader.readBlob(blobs[0]!)
+    const packDir = join(gitdir, 'objects', 'pack')
+    const before = new Set(await readdir(packDir))
+    await commitFiles(gitdir, [{ path: 'half.txt', bytes: new TextEncoder().encode('half an index\n') }])
+    await systemGit(['repack', '-dq'], gitdir) // the new loose objects into a pack of their own
+    const idx = (await readdir(packDir)).find((n) => n.endsWith('.idx') && !before.has(n))!
+    const oid = (await systemGit(['rev-parse', 'main:half.txt'], gitdir)).trim()
+    const whole = await readFile(join(packDir, idx))
+    // As a fetch in another process leaves it mid-write: the fanout table and a few ids.
+    await writeFile(join(packDir, idx), whole.subarray(0, 8 + 256 * 4 + 30))
+    await expect(reader.readBlob(oid)).rejects.toThrow(/not in the repository/)
+    expect(new TextDecoder().decode(await reader.readBlob(blobs[1]!))).toBe(
+      await systemGit(['cat-file', 'blob', blobs[1]!], gitdir),
+    )
+    await writeFile(join(packDir, idx), whole)
+    // The same for the .pack, which a second fetch of the same objects writes again.
+    const pack = join(packDir, idx.replace(/\.idx$/, '.pack'))
+    const bytes = await readFile(pack)
+    await writeFile(pack, bytes.subarray(0, bytes.byteLength - 10))
+    await expect(new ObjectReader(gitdir).readBlob(oid)).rejects.toThrow(/not in the repository/)
+    await writeFile(pack, bytes)
+    expect(new TextDecoder().decode(await reader.readBlob(oid))).toBe('half an index\n')
   })
 
   it('error: names an object that is not in the repository', async () => {
