@@ -1,10 +1,12 @@
 import { hash } from 'node:crypto'
 import canonicalize from 'canonicalize'
 import { RecordLimitError, RecordMalformedError, RecordTooLargeError } from '../errors/record.js'
-import { MAX_VERSIONS } from './schema.js'
 
 /** Largest accepted encoded record, checked before parsing. @default 65536 */
 export const MAX_RECORD_BYTES = 64 * 1024
+
+/** Most versions in one record, counted right after parsing, before a schema walks them. @default 256 */
+export const MAX_VERSIONS = 256
 
 /** Prefixed to what a record signature covers, so a record signature can never pass for another kind. */
 export const RECORD_SIGNING_DOMAIN = 'function-mesh/record/v1\n'
@@ -44,8 +46,6 @@ export function recordId(bytes: Uint8Array): string {
  * the bench machine, with Node's one-shot `hash`. The five prefix bytes (version 0x01, codec 0x80 0x04,
  * sha2-256 0x12, length 0x20) are exactly 40 bits, eight base32 characters: a constant head, then
  * the digest's base32 (RFC 4648, lowercase, no padding).
- *
- * Self-contained on purpose (no outer names): the verification worker runs its source text too.
  */
 export function jsonCid(digest: string): string {
   const A = 'abcdefghijklmnopqrstuvwxyz234567'
@@ -164,8 +164,6 @@ export function parseRecordJson(bytes: Uint8Array, options: ParseOptions = {}): 
  * then the two agree, and the native serializer does in ~8 us what the library does in ~37 us. That
  * is the common case on the hot path: records read back from a registry were stored canonical. Any
  * doubt answers false and the `canonicalize` library does the work.
- *
- * Self-contained on purpose (no outer names): the verification worker runs its source text too.
  */
 export function stringifiesCanonically(value: unknown): boolean {
   const stack: unknown[] = [value]
