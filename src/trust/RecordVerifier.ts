@@ -1,8 +1,9 @@
-import { createHash, type KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { LRUCache } from 'lru-cache'
 import { raceSignal, throwIfAborted } from '../_abort.js'
 import { type Clock, systemClock } from '../clock.js'
+import { sha256 } from '../encoding/jsonCid.js'
 import { RecordSchemaError } from '../errors/record.js'
 import {
   NamespaceUnownedError,
@@ -219,7 +220,7 @@ export class RecordVerifier {
     const sent: number[] = []
     items.forEach(({ bytes, options }, i) => {
       const valid = bytes instanceof Uint8Array
-      const digest = this.seen !== undefined && valid ? sha256Key(bytes) : undefined
+      const digest = this.seen !== undefined && valid ? sha256(bytes) : undefined
       pre[i] = { digest, integrity: undefined }
       if (!valid || bytes.byteLength > maxBytes || options?.signal?.aborted === true) return
       if (digest !== undefined && this.seen!.has(digest)) return
@@ -261,7 +262,7 @@ export class RecordVerifier {
       pre !== undefined
         ? pre.digest
         : this.seen !== undefined && bytes instanceof Uint8Array
-          ? sha256Key(bytes)
+          ? sha256(bytes)
           : undefined
     const seen = digest === undefined ? undefined : this.seen!.get(digest)
     let raw: Record<string, unknown> | undefined
@@ -341,8 +342,4 @@ export class RecordVerifier {
     }
     throw new NamespaceUnownedError(namespace, name)
   }
-}
-
-function sha256Key(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('base64')
 }
