@@ -1,16 +1,6 @@
 import { createHash, hash } from 'node:crypto'
 import { crc32, inflateSync } from 'node:zlib'
 
-/** What {@link indexPackWith} needs from Node (passed in, so the function's source also runs in a worker). */
-export interface PackIndexDeps {
-  readonly createHash: typeof createHash
-  readonly hash: typeof hash
-  readonly crc32: typeof crc32
-  readonly inflateSync: typeof inflateSync
-}
-
-const NODE_DEPS: PackIndexDeps = { createHash, hash, crc32, inflateSync }
-
 /**
  * Indexes a Git pack file (v2 or v3) with zlib's and OpenSSL's native inflate, SHA-1 and CRC-32: it
  * checks the pack's trailing checksum, inflates and hashes every object (resolving ofs- and
@@ -21,14 +11,14 @@ const NODE_DEPS: PackIndexDeps = { createHash, hash, crc32, inflateSync }
  * Why not only isomorphic-git's `GitPackIndex.fromPack`, which its fetch runs anyway: it inflates
  * with pako and awaits a WebCrypto digest per object, so on the bench machine indexing the ~21,000
  * objects of a 10,000-record clone took ~0.9 s of wall time (~0.38 s of it CPU). This takes
- * ~0.25 s (~0.3-0.4 s of CPU beside a sync) on a thread of its own (see `_packIndexWorker.ts`), so
+ * ~0.25 s (~0.3-0.4 s of CPU beside a sync) on a thread of its own (see `_indexPackOffThread.ts`), so
  * the registry reads the fetched records while that fetch is still indexing them.
  */
 export function indexPack(pack: Buffer): Buffer {
-  return indexPackWith(pack, NODE_DEPS).idx
+  return indexPackWithFiles(pack).idx
 }
 
-/** The blob files under a folder of a commit's tree, as {@link indexPackWith} gathers them. */
+/** The blob files under a folder of a commit's tree, as {@link indexPackWithFiles} gathers them. */
 export interface PackFiles {
   /** Slash-separated paths from the tree's root, e.g. `records/acme.com/image/sharpen.json`. */
   readonly paths: string[]
@@ -39,7 +29,7 @@ export interface PackFiles {
   readonly ends: number[]
 }
 
-/** Which files {@link indexPackWith} should also return: blobs under `dir` ending in `suffix`. */
+/** Which files {@link indexPackWithFiles} should also return: blobs under `dir` ending in `suffix`. */
 export interface WantedFiles {
   /** The commit (hex id) whose tree to walk. */
   readonly commit: string
@@ -48,17 +38,14 @@ export interface WantedFiles {
 }
 
 /**
- * {@link indexPack} with its dependencies passed in, and, when `want` names a commit in the pack, the
- * contents of the blob files under a folder of its tree (what a first sync reads next; the objects
- * are at hand here). `files` is undefined when the commit or a tree under the folder is not in the
- * pack. Self-contained on purpose (no outer names but types): the pack-index worker runs its source.
+ * {@link indexPack}, and, when `want` names a commit in the pack, the contents of the blob files
+ * under a folder of its tree (what a first sync reads next; the objects are at hand here). `files` is
+ * undefined when the commit or a tree under the folder is not in the pack.
  */
-export function indexPackWith(
+export function indexPackWithFiles(
   pack: Buffer,
-  deps: PackIndexDeps,
   want?: WantedFiles,
 ): { idx: Buffer; files: PackFiles | undefined } {
-  const { createHash, hash, crc32, inflateSync } = deps
   /** Inflated objects kept as delta bases; a base pushed out is inflated again. 64 MiB. */
   const cacheBytes = 64 * 1024 * 1024
   /** Offsets from here on go to the idx's 8-byte table. */

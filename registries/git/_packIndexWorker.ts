@@ -1,81 +1,38 @@
-import { Worker } from 'node:worker_threads'
-import { indexPackWith, type PackFiles, type WantedFiles } from './_packIndex.js'
+import { parentPort } from 'node:worker_threads'
+import { indexPackWithFiles, type PackFiles, type WantedFiles } from './_packIndex.js'
 
-/**
- * The pack-index worker, as source text started with `new Worker(source, { eval: true })` (it loads
- * the same way under vitest, tsx and the compiled `dist/`): it runs {@link indexPackWith} on the one
- * pack it is sent and answers with the idx bytes or the error's name and message. `__name` is there
- * for transpilers that wrap inner functions to keep their names.
- */
-const SOURCE = `
-'use strict'
-const { parentPort } = require('node:worker_threads')
-const { createHash, hash } = require('node:crypto')
-const { crc32, inflateSync } = require('node:zlib')
-const __name = (f) => f
-const indexPackWith = ${indexPackWith.toString()}
-const whole = (b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength
-parentPort.once('message', ({ pack, want }) => {
+/** The one pack a pack-index worker is sent, and the files to return from it. */
+export interface PackIndexRequest {
+  readonly pack: Uint8Array
+  readonly want?: WantedFiles | undefined
+}
+
+/** Its answer: the idx bytes and the files, or the indexer's error. */
+export type PackIndexReply =
+  | { readonly idx: Uint8Array; readonly files: (Omit<PackFiles, 'data'> & { data: Uint8Array }) | undefined }
+  | { readonly error: { readonly name: string; readonly message: string } }
+
+const port = parentPort
+if (port === null)
+  throw new Error('_packIndexWorker.ts runs in a worker thread started by indexPackOffThread')
+
+// A pack-index worker (see `indexPackOffThread`): indexes the one pack it is sent.
+port.once('message', ({ pack, want }: PackIndexRequest) => {
+  let reply: PackIndexReply
+  const transfer: ArrayBuffer[] = []
   try {
     const bytes = Buffer.from(pack.buffer, pack.byteOffset, pack.byteLength)
-    const { idx, files } = indexPackWith(bytes, { createHash, hash, crc32, inflateSync }, want)
-    const transfer = [idx, files && files.data].filter((b) => b && whole(b)).map((b) => b.buffer)
-    parentPort.postMessage({ idx, files }, transfer)
+    const { idx, files } = indexPackWithFiles(bytes, want)
+    for (const b of [idx, files?.data])
+      if (b !== undefined && whole(b)) transfer.push(b.buffer as ArrayBuffer)
+    reply = { idx, files }
   } catch (err) {
-    parentPort.postMessage({ error: { name: err && err.name, message: String(err && err.message) } })
+    reply = { error: { name: (err as Error).name, message: String((err as Error).message) } }
   }
+  port.postMessage(reply, transfer)
 })
-`
 
-/**
- * Indexes a pack (see {@link indexPackWith}) on a worker thread of its own, so the thread that
- * fetched it goes on (isomorphic-git indexes the same pack on it meanwhile); with `want`, also
- * returns those files' contents. Rejects with the indexer's error (a `PackIndexError` for a corrupt
- * or thin pack) or when the worker cannot run.
- */
-export function indexPackOffThread(
-  pack: Uint8Array,
-  want?: WantedFiles,
-): Promise<{ idx: Buffer; files: PackFiles | undefined }> {
-  return new Promise((resolve, reject) => {
-    let worker: Worker
-    try {
-      worker = new Worker(SOURCE, { eval: true })
-    } catch (err) {
-      reject(err)
-      return
-    }
-    let settled = false
-    const settle = (fn: () => void) => {
-      if (settled) return
-      settled = true
-      fn()
-      void worker.terminate()
-    }
-    worker.once('message', (msg: Reply) => {
-      if (msg.idx !== undefined) {
-        const files = msg.files ? { ...msg.files, data: asBuffer(msg.files.data) } : undefined
-        settle(() => resolve({ idx: asBuffer(msg.idx!), files }))
-      } else {
-        const error = Object.assign(new Error(msg.error?.message ?? 'pack index failed'), {
-          name: msg.error?.name ?? 'PackIndexError',
-        })
-        settle(() => reject(error))
-      }
-    })
-    worker.once('error', (err) => settle(() => reject(err)))
-    worker.once('exit', (code) => settle(() => reject(new Error(`pack index worker exited (${code})`))))
-    // A copy: the caller's bytes stay where they are (isomorphic-git is still indexing them).
-    worker.postMessage({ pack: new Uint8Array(pack), want })
-  })
-}
-
-interface Reply {
-  idx?: Uint8Array
-  files?: (Omit<PackFiles, 'data'> & { data: Uint8Array }) | null
-  error?: { name: string; message: string }
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+/** Whether `b` spans its whole ArrayBuffer (so the buffer can be transferred, not copied). */
+function whole(b: Uint8Array): boolean {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength
 }

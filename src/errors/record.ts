@@ -19,12 +19,15 @@ export class RecordTooLargeError extends MeshError {
 /** The bytes are not JSON (or nest too deeply to parse safely). */
 export class RecordMalformedError extends MeshError {
   override name = 'RecordMalformedError'
+  /** Why: `not UTF-8`, the JSON parser's message, `nested too deeply`, ... */
+  readonly reason: string
   constructor(reason: string, where: RecordOrigin = {}, cause?: unknown) {
     super('E_RECORD_MALFORMED', `Record is not valid JSON: ${reason}`, {
       details: { origin: where.origin },
       hint: 'Records are UTF-8 JSON objects; re-export the record with `fmesh publish`.',
       cause,
     })
+    this.reason = reason
   }
 }
 

@@ -1,4 +1,6 @@
 import { type CancelTimer, type Clock, scheduleOn, systemClock } from '../clock.js'
+import { canonicalJson } from '../encoding/canonicalJson.js'
+import { jsonCid } from '../encoding/jsonCid.js'
 import type { MeshError } from '../errors/base.js'
 import {
   IdempotencyKeyRequiredError,
@@ -9,10 +11,8 @@ import {
   ProviderResponseError,
 } from '../errors/invoke.js'
 import { AbortedError } from '../errors/resolve.js'
-import { fastCid } from '../ledger/_cid.js'
 import type { Reservation } from '../ledger/LeaseBook.js'
 import type { Ledger } from '../ledger/Ledger.js'
-import { canonicalText } from '../record/codec.js'
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/httpTransport.js'
 import { AttemptRequest, newInvocationId } from './_attempt.js'
 import { checkCallOptions } from './_callOptions.js'
@@ -99,7 +99,7 @@ class GovernedInvoker implements Invoker {
     this.schemas.checkInput(choice.name, choice.version, descriptor.inputSchema, input)
     let inputText: string
     try {
-      inputText = canonicalText(input)
+      inputText = canonicalJson(input)
     } catch (err) {
       throw new InputInvalidError(
         choice.name,
@@ -108,7 +108,7 @@ class GovernedInvoker implements Invoker {
         `is not JSON (${(err as Error).message})`,
       )
     }
-    const inputCid = fastCid(inputText)
+    const inputCid = jsonCid(inputText)
     const ledger = await this.deps.ledger()
     const principal = options.principal ?? this.principal
     if (key === undefined)
@@ -282,7 +282,7 @@ class GovernedInvoker implements Invoker {
           )
           let outputText: string
           try {
-            outputText = canonicalText(response.output)
+            outputText = canonicalJson(response.output)
           } catch (err) {
             throw new ProviderResponseError(
               provider.provider.id,
@@ -306,7 +306,7 @@ class GovernedInvoker implements Invoker {
           const { entry, charge } = await ledger.completed(
             invoked,
             Object.assign(facts(), {
-              outputCid: fastCid(outputText),
+              outputCid: jsonCid(outputText),
               durationMs,
               quantity: quantity.toString(),
             }),

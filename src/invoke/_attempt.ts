@@ -1,8 +1,8 @@
 import type { Clock } from '../clock.js'
-import { randomHex } from '../ledger/_cid.js'
 import type { Provider } from '../record/schema.js'
 import type { TransportRequest } from '../transport/types.js'
 import type { CallSignal } from './_callSignal.js'
+import { randomHex } from './_randomHex.js'
 
 let idMs = -1
 let idMsHex = ''

@@ -1,5 +1,5 @@
 import { CallOptionsError } from '../errors/invoke.js'
-import { randomHex } from '../ledger/_cid.js'
+import { randomHex } from './_randomHex.js'
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 

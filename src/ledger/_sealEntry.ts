@@ -1,4 +1,5 @@
-import { canonicalJson, cidOfDigest, digestBytes, sha256 } from './_cid.js'
+import { canonicalJson } from '../encoding/canonicalJson.js'
+import { digestBytes, jsonCidOfDigest, sha256 } from '../encoding/jsonCid.js'
 import type { LineageEntry, SealedEntry } from './entry.js'
 
 /** An entry as sealed for the log, with the ledger's bookkeeping while its write is queued. */
@@ -181,7 +182,7 @@ function sealText(json: string, seq: number, type: string, invocation: string, a
   buf.write(json, 1)
   const bytes = buf.subarray(1)
   const leaf = digestBytes(sha256(buf))
-  const id = cidOfDigest(sha256(bytes))
+  const id = jsonCidOfDigest(sha256(bytes))
   return new SealedRecord(id, seq, bytes, leaf, type, invocation, at)
 }
 

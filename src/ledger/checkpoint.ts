@@ -1,5 +1,6 @@
 import { verify as verifySignature } from 'node:crypto'
-import { canonicalBytes, recordId } from '../record/codec.js'
+import { canonicalJsonBytes } from '../encoding/canonicalJson.js'
+import { jsonCid } from '../encoding/jsonCid.js'
 import { publicKeyObject } from '../trust/signer.js'
 import { leafHash, verifyInclusionPath } from './merkle.js'
 
@@ -27,7 +28,7 @@ export interface Checkpoint {
 /** The bytes a checkpoint signature covers. */
 export function checkpointPayload(checkpoint: Omit<Checkpoint, 'signature'>): Uint8Array {
   const { log, treeSize, root, at, keyId } = checkpoint
-  const body = canonicalBytes({ v: 1, log, treeSize, root, at, keyId })
+  const body = canonicalJsonBytes({ v: 1, log, treeSize, root, at, keyId })
   const out = new Uint8Array(domainBytes.length + body.length)
   out.set(domainBytes, 0)
   out.set(body, domainBytes.length)
@@ -86,7 +87,7 @@ export function verifyInclusion(proof: InclusionProof, options: { keyId?: string
   if (typeof checkpoint.root !== 'string' || !/^[0-9a-f]{64}$/.test(checkpoint.root)) return false
   if (!verifyCheckpoint(checkpoint, options.keyId)) return false
   const bytes = encoder.encode(proof.entry)
-  if (recordId(bytes) !== proof.entryId) return false
+  if (jsonCid(bytes) !== proof.entryId) return false
   const leaf = leafHash(bytes)
   const path = proof.path.map((p) => new Uint8Array(Buffer.from(p, 'hex')))
   const root = new Uint8Array(Buffer.from(checkpoint.root, 'hex'))

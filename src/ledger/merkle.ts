@@ -1,4 +1,5 @@
-import { createHash, hash } from 'node:crypto'
+import { createHash } from 'node:crypto'
+import { digestBytes, sha256 } from '../encoding/jsonCid.js'
 
 // RFC 9162 (Certificate Transparency 2.0), section 2.1: the Merkle Tree Hash over a list of leaves.
 // leaf = SHA-256(0x00 || data), node = SHA-256(0x01 || left || right); a list of n > 1 leaves splits
@@ -24,8 +25,7 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
     return new Uint8Array(createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest())
   pair.set(left, 1)
   pair.set(right, 33)
-  // A latin1 string, then bytes: faster than asking `hash` for a Buffer (see `sha256` in _cid.ts).
-  const digest = Buffer.from(hash('sha256', pair, 'binary'), 'latin1')
+  const digest = digestBytes(sha256(pair))
   return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength)
 }
 

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3'
 import { throwIfAborted } from '../_abort.js'
+import { canonicalJsonBytes } from '../encoding/canonicalJson.js'
+import { jsonCid } from '../encoding/jsonCid.js'
 import { LedgerQueryError, LineageTamperedError } from '../errors/ledger.js'
-import { canonicalBytes, recordId } from '../record/codec.js'
 import { publicKeyFromKeyId } from '../trust/signer.js'
 import { NODE_MIN_LEVEL, nodeKey } from './_merkleLog.js'
 import { verifyCheckpoint } from './checkpoint.js'
@@ -165,12 +166,12 @@ export function verifyLedger(db: Database.Database, logId: string, key: Expected
     }
     let canonical: Uint8Array
     try {
-      canonical = canonicalBytes(entry)
+      canonical = canonicalJsonBytes(entry)
     } catch {
       return bad('the stored JSON has no canonical form')
     }
     if (!equalBytes(canonical, bytes)) return bad('the stored bytes are not in canonical (RFC 8785) form')
-    if (recordId(bytes) !== row.id) return bad('the content does not match its id (CID)')
+    if (jsonCid(bytes) !== row.id) return bad('the content does not match its id (CID)')
     if (entry === null || typeof entry !== 'object') return bad('the entry is not an object')
     if (entry.seq !== row.seq) return bad(`the entry states seq ${String(entry.seq)}`)
     if (entry.prev !== prev) return bad(`the entry does not link to the entry before it (${prev ?? 'none'})`)

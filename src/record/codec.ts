@@ -1,10 +1,12 @@
-import { hash } from 'node:crypto'
-import canonicalize from 'canonicalize'
+import { canonicalJson } from '../encoding/canonicalJson.js'
+import { jsonCid } from '../encoding/jsonCid.js'
 import { RecordLimitError, RecordMalformedError, RecordTooLargeError } from '../errors/record.js'
-import { MAX_VERSIONS } from './schema.js'
 
 /** Largest accepted encoded record, checked before parsing. @default 65536 */
 export const MAX_RECORD_BYTES = 64 * 1024
+
+/** Most versions in one record, counted right after parsing, before a schema walks them. @default 256 */
+export const MAX_VERSIONS = 256
 
 /** Prefixed to what a record signature covers, so a record signature can never pass for another kind. */
 export const RECORD_SIGNING_DOMAIN = 'function-mesh/record/v1\n'
@@ -34,34 +36,7 @@ export function canonicalBytes(value: unknown, origin?: string): Uint8Array {
  * ```
  */
 export function recordId(bytes: Uint8Array): string {
-  return jsonCid(hash('sha256', bytes, 'binary'))
-}
-
-/**
- * The CIDv1 string (json codec 0x0200, sha2-256, base32 multibase) of JSON bytes, from their SHA-256
- * digest as a latin1 string: what multiformats' `CID.createV1(json.code, digest).toString()` gives
- * (property-tested against it), without its object layers: ~1.5 us instead of ~9.5 us per record on
- * the bench machine, with Node's one-shot `hash`. The five prefix bytes (version 0x01, codec 0x80 0x04,
- * sha2-256 0x12, length 0x20) are exactly 40 bits, eight base32 characters: a constant head, then
- * the digest's base32 (RFC 4648, lowercase, no padding).
- *
- * Self-contained on purpose (no outer names): the verification worker runs its source text too.
- */
-export function jsonCid(digest: string): string {
-  const A = 'abcdefghijklmnopqrstuvwxyz234567'
-  if (digest.length !== 32) throw new Error('jsonCid takes a 32-byte SHA-256 digest (a latin1 string)')
-  let out = 'bagaaiera'
-  let bits = 0
-  let value = 0
-  for (let i = 0; i < 32; i++) {
-    value = ((value << 8) | digest.charCodeAt(i)) & 0xfff
-    bits += 8
-    while (bits >= 5) {
-      bits -= 5
-      out += A[(value >> bits) & 31]
-    }
-  }
-  return bits > 0 ? out + A[(value << (5 - bits)) & 31] : out
+  return jsonCid(bytes)
 }
 
 /** The bytes a record signature covers: the domain prefix, then the canonical record without `signatures`. */
@@ -96,22 +71,17 @@ export function recordForms(
   }
 }
 
-/** The RFC 8785 canonical JSON text of a value (`canonicalBytes` without the UTF-8 encoding). */
+/**
+ * The RFC 8785 canonical JSON text of a value (`canonicalBytes` without the UTF-8 encoding): the
+ * encoding module's {@link canonicalJson}, its refusal as a `RecordMalformedError` naming `origin`.
+ */
 export function canonicalText(value: unknown, origin?: string): string {
-  let text: string | undefined
   try {
-    text = stringifiesCanonically(value) ? JSON.stringify(value) : canonicalize(value)
+    return canonicalJson(value)
   } catch (err) {
-    throw new RecordMalformedError(
-      err instanceof RangeError ? 'nested too deeply' : (err as Error).message,
-      origin === undefined ? {} : { origin },
-      err,
-    )
+    const { message, cause } = err as TypeError
+    throw new RecordMalformedError(message, origin === undefined ? {} : { origin }, cause)
   }
-  if (text === undefined) {
-    throw new RecordMalformedError('value has no JSON form', origin === undefined ? {} : { origin })
-  }
-  return text
 }
 
 export interface ParseOptions {
@@ -155,54 +125,4 @@ export function parseRecordJson(bytes: Uint8Array, options: ParseOptions = {}): 
     if (count > MAX_VERSIONS) throw new RecordLimitError('versions', count, MAX_VERSIONS, where)
   }
   return value as Record<string, unknown>
-}
-
-/**
- * Whether `JSON.stringify(value)` already is the RFC 8785 form of `value`: plain objects whose keys
- * enumerate in UTF-16 code-unit order at every level, finite numbers, no lone surrogates, nothing
- * JSON cannot hold. RFC 8785 serializes strings and numbers exactly as `JSON.stringify` does, so
- * then the two agree, and the native serializer does in ~8 us what the library does in ~37 us. That
- * is the common case on the hot path: records read back from a registry were stored canonical. Any
- * doubt answers false and the `canonicalize` library does the work.
- *
- * Self-contained on purpose (no outer names): the verification worker runs its source text too.
- */
-export function stringifiesCanonically(value: unknown): boolean {
-  const stack: unknown[] = [value]
-  let budget = 200_000
-  while (stack.length > 0) {
-    if (--budget < 0) return false
-    const v = stack.pop()
-    if (v === null || typeof v === 'boolean') continue
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) return false
-      continue
-    }
-    if (typeof v === 'string') {
-      if (/[\ud800-\udfff]/.test(v) && !/^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/.test(v))
-        return false
-      continue
-    }
-    if (typeof v !== 'object') return false
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        if (!(i in v) || v[i] === undefined) return false
-        stack.push(v[i])
-      }
-      continue
-    }
-    const proto = Object.getPrototypeOf(v)
-    if (proto !== Object.prototype && proto !== null) return false
-    const keys = Object.keys(v)
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i] as string
-      if (i > 0 && !((keys[i - 1] as string) < key)) return false
-      if (/[\ud800-\udfff]/.test(key) && !/^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/.test(key))
-        return false
-      const child = (v as Record<string, unknown>)[key]
-      if (child === undefined) return false
-      stack.push(child)
-    }
-  }
-  return true
 }

@@ -1,8 +1,9 @@
 import semver from 'semver'
 import { z } from 'zod'
 
-/** Most versions in one record. @default 256 */
-export const MAX_VERSIONS = 256
+// Defined in codec.ts, which counts versions before any schema runs (the verification workers load
+// the codec, never zod); named here too, with the other record limits.
+export { MAX_VERSIONS } from './codec.js'
 /** Most providers per version. @default 64 */
 export const MAX_PROVIDERS_PER_VERSION = 64
 /** Most signatures on one record. @default 8 */

@@ -1,8 +1,9 @@
-import { createHash, type KeyObject, verify as verifySignature } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { LRUCache } from 'lru-cache'
 import { raceSignal, throwIfAborted } from '../_abort.js'
 import { type Clock, systemClock } from '../clock.js'
+import { sha256 } from '../encoding/jsonCid.js'
 import { RecordSchemaError } from '../errors/record.js'
 import {
   NamespaceUnownedError,
@@ -12,12 +13,11 @@ import {
   SignatureInvalidError,
   SignerNotOwnerError,
 } from '../errors/trust.js'
-import { MAX_RECORD_BYTES, parseRecordJson, recordForms, recordId } from '../record/codec.js'
+import { MAX_RECORD_BYTES, parseRecordJson } from '../record/codec.js'
 import type { FunctionRecord } from '../record/schema.js'
 import { validateRecord } from '../record/validate.js'
-import type { Integrity } from './_integrity.js'
+import { type Integrity, integrityOf, keyObjects, verifyHere, verifyOnThreadPool } from './_integrity.js'
 import { IntegrityPool } from './_integrityPool.js'
-import { publicKeyObject } from './signer.js'
 import type { AbortOptions, TrustSource } from './types.js'
 
 /** A record that passed every check, with the facts of how. */
@@ -119,7 +119,7 @@ export class RecordVerifier {
   private readonly clock: Clock
   private readonly maxBytes: number | undefined
   private readonly maxSkew: number
-  private readonly keys = new LRUCache<string, KeyObject | false>({ max: 4096 })
+  private readonly keyObject: (keyId: string) => KeyObject | undefined = keyObjects()
   private readonly seen: LRUCache<string, Seen> | undefined
   private readonly workers: number
   private readonly workerMinBatch: number
@@ -227,7 +227,7 @@ export class RecordVerifier {
     const sent: number[] = []
     items.forEach(({ bytes, options }, i) => {
       const valid = bytes instanceof Uint8Array
-      const digest = this.seen !== undefined && valid ? sha256Key(bytes) : undefined
+      const digest = this.seen !== undefined && valid ? sha256(bytes) : undefined
       pre[i] = { digest, integrity: undefined }
       if (!valid || bytes.byteLength > maxBytes || options?.signal?.aborted === true) return
       if (digest !== undefined && this.seen!.has(digest)) return
@@ -269,7 +269,7 @@ export class RecordVerifier {
       pre !== undefined
         ? pre.digest
         : this.seen !== undefined && bytes instanceof Uint8Array
-          ? sha256Key(bytes)
+          ? sha256(bytes)
           : undefined
     const seen = digest === undefined ? undefined : this.seen!.get(digest)
     let raw: Record<string, unknown> | undefined
@@ -312,38 +312,25 @@ export class RecordVerifier {
     if (seen !== undefined && ownerSignatures.every((s) => seen.goodKeys.has(s.keyId))) {
       return { ...seen.verified, keyId, trustSource: source }
     }
-    let verified: Seen['verified']
-    let goodKeys: ReadonlySet<string>
-    if (pre?.integrity !== undefined) {
-      // A worker checked the bytes; apply the same rules to what it found, in the same order.
-      const integrity = await raceSignal(pre.integrity, options.signal, 'record verification')
-      if ('error' in integrity) throw integrity.error
-      for (const signature of ownerSignatures) {
-        if (this.keyObject(signature.keyId) === undefined)
-          throw new SignatureInvalidError(ref, signature.keyId, 'the key id is not an ed25519 did:key')
-        if (!integrity.good.has(signature.keyId)) throw new SignatureInvalidError(ref, signature.keyId)
-      }
-      verified = { record, id: integrity.id, bytes: integrity.canonical }
-      goodKeys = integrity.good
-    } else {
-      // Not seen, or ownership changed to a key whose signature was not checked: check everything.
-      raw ??= this.parse(bytes, origin)
-      const { payload, canonical } = recordForms(raw, origin)
-      const good = new Set<string>()
-      for (const signature of ownerSignatures) {
-        const key = this.keyObject(signature.keyId)
-        if (key === undefined)
-          throw new SignatureInvalidError(ref, signature.keyId, 'the key id is not an ed25519 did:key')
-        const sig = Buffer.from(signature.sig, 'base64url')
-        const ok = offThread
-          ? await verifyOffThread(payload, key, sig)
-          : verifySignature(null, payload, key, sig)
-        if (!ok) throw new SignatureInvalidError(ref, signature.keyId)
-        good.add(signature.keyId)
-      }
-      verified = { record, id: recordId(canonical), bytes: canonical }
-      goodKeys = good
+    // The integrity facts: from a worker, or checked here for the owners' signatures only. The same
+    // rules apply to either, in the same order.
+    const integrity: Integrity =
+      pre?.integrity !== undefined
+        ? await raceSignal(pre.integrity, options.signal, 'record verification')
+        : await integrityOf(raw ?? this.parse(bytes, origin), {
+            keyObject: this.keyObject,
+            origin,
+            keys: new Set(ownerSignatures.map((s) => s.keyId)),
+            verify: offThread ? verifyOnThreadPool : verifyHere,
+          })
+    if ('error' in integrity) throw integrity.error
+    for (const signature of ownerSignatures) {
+      if (this.keyObject(signature.keyId) === undefined)
+        throw new SignatureInvalidError(ref, signature.keyId, 'the key id is not an ed25519 did:key')
+      if (!integrity.good.has(signature.keyId)) throw new SignatureInvalidError(ref, signature.keyId)
     }
+    const verified = { record, id: integrity.id, bytes: integrity.canonical }
+    const goodKeys = integrity.good
     if (digest !== undefined) this.seen!.set(digest, { verified, goodKeys })
     return { ...verified, keyId, trustSource: source }
   }
@@ -367,27 +354,4 @@ export class RecordVerifier {
     }
     throw new NamespaceUnownedError(namespace, name)
   }
-
-  private keyObject(keyId: string): KeyObject | undefined {
-    let key = this.keys.get(keyId)
-    if (key === undefined) {
-      key = publicKeyObject(keyId) ?? false
-      this.keys.set(keyId, key)
-    }
-    return key === false ? undefined : key
-  }
-}
-
-function sha256Key(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('base64')
-}
-
-/**
- * ed25519 verification on libuv's thread pool (Node's callback form of `crypto.verify`), so the
- * main thread parses and checks the next record while this one's signature is checked.
- */
-function verifyOffThread(payload: Uint8Array, key: KeyObject, sig: Uint8Array): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    verifySignature(null, payload, key, sig, (err, ok) => (err ? reject(err) : resolve(ok)))
-  })
 }

@@ -1,75 +1,170 @@
-import { type KeyObject, verify as verifySignature } from 'node:crypto'
-import type { MeshError } from '../errors/base.js'
+import { type KeyObject, verify } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+import { MeshError } from '../errors/base.js'
 import { RecordLimitError, RecordMalformedError, RecordTooLargeError } from '../errors/record.js'
 import { parseRecordJson, recordForms, recordId } from '../record/codec.js'
+import { publicKeyObject } from './signer.js'
 
 /**
  * The integrity half of verifying a record: a pure function of its bytes (size, UTF-8, JSON,
  * canonical forms, id, and which ed25519 signatures verify). Whether those signers may publish for
  * the namespace, the schema and the time window are the verifier's authority half, on the main thread.
  */
-export type Integrity =
-  | {
-      /** CIDv1 of {@link canonical}. */
-      readonly id: string
-      /** The record's canonical bytes, signatures included. */
-      readonly canonical: Uint8Array
-      /** Key ids (ed25519 did:keys) whose signatures over the record verified. */
-      readonly good: ReadonlySet<string>
-    }
-  | { readonly error: MeshError }
+export type Integrity = IntegrityFacts | { readonly error: MeshError }
 
-/** A refusal as it crosses from a worker: the error's code and its constructor arguments. */
-export interface WireRefusal {
-  readonly code: string
-  readonly args: readonly unknown[]
+export interface IntegrityFacts {
+  /** CIDv1 of {@link IntegrityFacts.canonical}. */
+  readonly id: string
+  /** The record's canonical bytes, signatures included. */
+  readonly canonical: Uint8Array
+  /** Key ids (ed25519 did:keys) whose signatures over the record verified. */
+  readonly good: ReadonlySet<string>
 }
 
-/** Checks integrity on this thread, with exactly the codec the worker mirrors. */
-export function integrityInThread(
+/** Checks one ed25519 signature over `payload`. */
+export type SignatureCheck = (
+  payload: Uint8Array,
+  key: KeyObject,
+  sig: Uint8Array,
+) => boolean | Promise<boolean>
+
+/** On this thread. */
+export const verifyHere: SignatureCheck = (payload, key, sig) => verify(null, payload, key, sig)
+
+/**
+ * On libuv's thread pool (Node's callback form of `crypto.verify`), so this thread parses and checks
+ * the next record of a batch meanwhile.
+ */
+export const verifyOnThreadPool: SignatureCheck = (payload, key, sig) =>
+  new Promise((resolve, reject) => {
+    verify(null, payload, key, sig, (err, ok) => (err ? reject(err) : resolve(ok)))
+  })
+
+export interface IntegrityOptions {
+  /** The public key of an ed25519 did:key, undefined for any other key id. */
+  readonly keyObject: (keyId: string) => KeyObject | undefined
+  /** Where the bytes came from, named in refusals. */
+  readonly origin?: string | undefined
+  /** Check only the signatures by these keys (the namespace's owners); every signature when absent. */
+  readonly keys?: ReadonlySet<string> | undefined
+  /** @default verifyHere */
+  readonly verify?: SignatureCheck | undefined
+}
+
+/**
+ * The one integrity check of record bytes, wherever it runs: on the verification workers, on the
+ * main thread when it takes queued records or a worker dies, and in `RecordVerifier` without workers
+ * (there through {@link integrityOf}, with the record it already parsed). A refusal settles as
+ * `{ error }` with the `MeshError` the codec threw; only a bug rejects.
+ */
+export async function checkIntegrity(
   bytes: Uint8Array,
   maxBytes: number,
-  origin: string | undefined,
-  keyObject: (keyId: string) => KeyObject | undefined,
-): Integrity {
+  options: IntegrityOptions,
+): Promise<Integrity> {
+  const origin = options.origin
+  let raw: Record<string, unknown>
   try {
-    const raw = parseRecordJson(bytes, { maxBytes, ...(origin === undefined ? {} : { origin }) })
-    const { payload, canonical } = recordForms(raw, origin)
-    const good = new Set<string>()
-    const signatures = Array.isArray(raw.signatures) ? (raw.signatures as unknown[]) : []
-    for (const s of signatures) {
-      if (s === null || typeof s !== 'object') continue
-      const { keyId, sig } = s as { keyId?: unknown; sig?: unknown }
-      if (typeof keyId !== 'string' || typeof sig !== 'string') continue
-      const key = keyObject(keyId)
-      if (key === undefined) continue
-      let ok = false
-      try {
-        ok = verifySignature(null, payload, key, Buffer.from(sig, 'base64url'))
-      } catch {
-        ok = false
-      }
-      if (ok) good.add(keyId)
-    }
-    return { id: recordId(canonical), canonical, good }
+    raw = parseRecordJson(bytes, { maxBytes, ...(origin === undefined ? {} : { origin }) })
   } catch (error) {
-    return { error: error as MeshError }
+    return refused(error)
+  }
+  return integrityOf(raw, options)
+}
+
+/** {@link checkIntegrity} of a record already parsed (by `parseRecordJson`). */
+export async function integrityOf(
+  raw: Record<string, unknown>,
+  options: IntegrityOptions,
+): Promise<Integrity> {
+  let forms: { payload: Uint8Array; canonical: Uint8Array }
+  try {
+    forms = recordForms(raw, options.origin)
+  } catch (error) {
+    return refused(error)
+  }
+  const check = options.verify ?? verifyHere
+  const good = new Set<string>()
+  const signatures = Array.isArray(raw.signatures) ? (raw.signatures as unknown[]) : []
+  for (const s of signatures) {
+    if (s === null || typeof s !== 'object') continue
+    const { keyId, sig } = s as { keyId?: unknown; sig?: unknown }
+    if (typeof keyId !== 'string' || typeof sig !== 'string') continue
+    if (options.keys !== undefined && !options.keys.has(keyId)) continue
+    const key = options.keyObject(keyId)
+    if (key === undefined) continue
+    let ok = false
+    try {
+      ok = await check(forms.payload, key, Buffer.from(sig, 'base64url'))
+    } catch {
+      ok = false
+    }
+    if (ok) good.add(keyId)
+  }
+  return { id: recordId(forms.canonical), canonical: forms.canonical, good }
+}
+
+/** {@link publicKeyObject}, remembered: key ids to public keys in a bounded cache. */
+export function keyObjects(max = 4096): (keyId: string) => KeyObject | undefined {
+  const keys = new LRUCache<string, KeyObject | false>({ max })
+  return (keyId) => {
+    let key = keys.get(keyId)
+    if (key === undefined) {
+      key = publicKeyObject(keyId) ?? false
+      keys.set(keyId, key)
+    }
+    return key === false ? undefined : key
   }
 }
 
-/** Rebuilds a worker's refusal as the MeshError subclass the in-thread path throws. */
-export function refusalError(refusal: WireRefusal, origin: string | undefined): MeshError {
+function refused(error: unknown): Integrity {
+  if (error instanceof MeshError) return { error }
+  throw error
+}
+
+/**
+ * A refusal as it crosses from a worker: the error's class and its constructor arguments (the
+ * origin is the main thread's to add back).
+ */
+export type WireRefusal =
+  | { readonly code: 'E_RECORD_TOO_LARGE'; readonly size: number; readonly limit: number }
+  | { readonly code: 'E_RECORD_LIMIT'; readonly path: string; readonly count: number; readonly limit: number }
+  | {
+      readonly code: 'E_RECORD_MALFORMED'
+      readonly reason: string
+      readonly cause?: { readonly name: string; readonly message: string }
+    }
+
+/** A worker's refusal in wire form; undefined for an error the integrity check never settles with. */
+export function toWire(error: MeshError): WireRefusal | undefined {
+  if (error instanceof RecordTooLargeError) {
+    const { size, limit } = error.details as { size: number; limit: number }
+    return { code: 'E_RECORD_TOO_LARGE', size, limit }
+  }
+  if (error instanceof RecordLimitError) {
+    const { path, count, limit } = error.details as { path: string; count: number; limit: number }
+    return { code: 'E_RECORD_LIMIT', path, count, limit }
+  }
+  if (error instanceof RecordMalformedError) {
+    const cause =
+      error.cause instanceof Error ? { name: error.cause.name, message: error.cause.message } : undefined
+    return { code: 'E_RECORD_MALFORMED', reason: error.reason, ...(cause === undefined ? {} : { cause }) }
+  }
+  return undefined
+}
+
+/** Rebuilds a worker's refusal as the MeshError the in-thread check settles with. */
+export function fromWire(refusal: WireRefusal, origin: string | undefined): MeshError {
   const where = origin === undefined ? {} : { origin }
-  const a = refusal.args
   switch (refusal.code) {
     case 'E_RECORD_TOO_LARGE':
-      return new RecordTooLargeError(a[0] as number, a[1] as number, where)
+      return new RecordTooLargeError(refusal.size, refusal.limit, where)
     case 'E_RECORD_LIMIT':
-      return new RecordLimitError(a[0] as string, a[1] as number, a[2] as number, where)
-    default: {
-      const cause = a[1] as { name?: string; message?: string } | undefined
+      return new RecordLimitError(refusal.path, refusal.count, refusal.limit, where)
+    case 'E_RECORD_MALFORMED': {
+      const { cause } = refusal
       return new RecordMalformedError(
-        String(a[0]),
+        refusal.reason,
         where,
         cause === undefined ? undefined : Object.assign(new Error(cause.message), { name: cause.name }),
       )

@@ -1,10 +1,9 @@
 import type { KeyObject } from 'node:crypto'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startWorker } from '../_workerModule.js'
 import { AbortedError } from '../errors/resolve.js'
-import { RECORD_SIGNING_DOMAIN } from '../record/codec.js'
-import { MAX_VERSIONS } from '../record/schema.js'
-import { type Integrity, integrityInThread, refusalError, type WireRefusal } from './_integrity.js'
-import { INTEGRITY_WORKER_SOURCE } from './_integrityWorkerSource.js'
+import { checkIntegrity, fromWire, type Integrity } from './_integrity.js'
+import type { IntegrityBatch, IntegrityReply } from './_integrityWorker.js'
 
 /** Records per message to a worker: enough to amortize messaging, small enough to spread the work. */
 const CHUNK = 32
@@ -29,13 +28,13 @@ export interface IntegrityPoolInit {
   keyObject: (keyId: string) => KeyObject | undefined
   /** The main thread also checks queued records when it has nothing else to do. @default true */
   steal?: boolean
-  /** Worker source; tests pass one that crashes. @default INTEGRITY_WORKER_SOURCE */
-  source?: string
+  /** The worker module (its compiled `.js` URL); tests pass one that crashes. @default `./_integrityWorker.js` */
+  worker?: URL
 }
 
 interface Job {
   readonly item: IntegrityItem
-  readonly resolve: (integrity: Integrity) => void
+  readonly resolve: (integrity: Integrity | Promise<Integrity>) => void
 }
 
 interface Slot {
@@ -44,22 +43,11 @@ interface Slot {
   dead: boolean
 }
 
-let urls: Record<string, string> | undefined
-
-/** The packages the worker imports, resolved here (the worker has no loader that could). */
-function packageUrls(): Record<string, string> {
-  urls ??= {
-    canonicalize: import.meta.resolve('canonicalize'),
-    base58: import.meta.resolve('multiformats/bases/base58'),
-  }
-  return urls
-}
-
 /**
  * Worker threads that check the integrity of records (see {@link Integrity}). Batches go out in
  * chunks, a few in flight per worker; the main thread takes queued records from the tail when it is
  * idle. Workers are unref'd while idle, so they never keep the process alive. A worker that dies is
- * replaced and its records are checked on this thread; every job settles, none rejects.
+ * replaced and its records are checked on this thread; every job settles, and only a bug rejects one.
  */
 export class IntegrityPool {
   private readonly init: IntegrityPoolInit
@@ -80,7 +68,7 @@ export class IntegrityPool {
     return this.slots.filter((s) => !s.dead).map((s) => s.worker)
   }
 
-  /** Checks each item; the promises resolve in any order and never reject. */
+  /** Checks each item; the promises settle in any order, and reject only on a bug. */
   check(items: readonly IntegrityItem[]): Promise<Integrity>[] {
     const promises = items.map(
       (item) => new Promise<Integrity>((resolve) => this.queue.push({ item, resolve })),
@@ -118,19 +106,16 @@ export class IntegrityPool {
     try {
       while (this.slots.length < this.init.size) this.slots.push(this.spawn())
     } catch {
-      // No worker can start here (no import.meta.resolve, no threads): every record is checked in-thread.
+      // No worker can start here: every record is checked in-thread.
       this.crashes = MAX_CRASHES
     }
   }
 
   private spawn(): Slot {
-    const worker = new Worker(this.init.source ?? INTEGRITY_WORKER_SOURCE, {
-      eval: true,
-      workerData: { urls: packageUrls(), domain: RECORD_SIGNING_DOMAIN, maxVersions: MAX_VERSIONS },
-    })
+    const worker = startWorker(this.init.worker ?? new URL('./_integrityWorker.js', import.meta.url))
     worker.unref()
     const slot: Slot = { worker, inFlight: new Map(), dead: false }
-    worker.on('message', (msg: Reply) => this.answer(slot, msg))
+    worker.on('message', (msg: IntegrityReply) => this.answer(slot, msg))
     worker.on('error', () => this.crash(slot))
     worker.on('exit', () => this.crash(slot))
     return slot
@@ -187,10 +172,11 @@ export class IntegrityPool {
     const seq = this.seq++
     if (slot.inFlight.size === 0) slot.worker.ref()
     slot.inFlight.set(seq, jobs)
-    slot.worker.postMessage({ seq, buf: buf.buffer, ends, maxBytes: this.init.maxBytes }, [buf.buffer])
+    const batch: IntegrityBatch = { seq, buf: buf.buffer, ends, maxBytes: this.init.maxBytes }
+    slot.worker.postMessage(batch, [buf.buffer])
   }
 
-  private answer(slot: Slot, msg: Reply): void {
+  private answer(slot: Slot, msg: IntegrityReply): void {
     const jobs = slot.inFlight.get(msg.seq)
     if (jobs === undefined) return
     slot.inFlight.delete(msg.seq)
@@ -201,7 +187,7 @@ export class IntegrityPool {
     msg.results.forEach((result, i) => {
       const job = jobs[i]!
       if ('code' in result) {
-        job.resolve({ error: refusalError(result, job.item.origin) })
+        job.resolve({ error: fromWire(result, job.item.origin) })
         return
       }
       const canonical = out.subarray(at, at + result.length)
@@ -236,13 +222,7 @@ export class IntegrityPool {
   private drainInThread(jobs: readonly Job[]): void {
     for (const job of this.take([...jobs])) {
       const { bytes, origin } = job.item
-      job.resolve(integrityInThread(bytes, this.init.maxBytes, origin, this.init.keyObject))
+      job.resolve(checkIntegrity(bytes, this.init.maxBytes, { keyObject: this.init.keyObject, origin }))
     }
   }
-}
-
-type Reply = {
-  seq: number
-  buf: ArrayBuffer
-  results: ({ id: string; length: number; good: string[] } | WireRefusal)[]
 }

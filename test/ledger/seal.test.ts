@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fastCid } from '../../src/ledger/_cid.js'
+import { jsonCid } from '../../src/encoding/jsonCid.js'
 import { sealEntry } from '../../src/ledger/_sealEntry.js'
 import { leafHash } from '../../src/ledger/merkle.js'
 import { canonicalBytes, recordId } from '../../src/record/codec.js'
@@ -124,7 +124,7 @@ describe('sealing lineage entries', () => {
         const expected = canonicalBytes({ ...f, v: 1, seq, prev, at })
         expect(new Uint8Array(sealed.bytes)).toEqual(expected)
         expect(sealed.id).toBe(recordId(expected))
-        expect(sealed.id).toBe(fastCid(expected))
+        expect(sealed.id).toBe(jsonCid(expected))
         expect(new Uint8Array(sealed.leaf)).toEqual(leafHash(expected))
         const text = new TextDecoder().decode(sealed.bytes)
         expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(sealed.entry)))

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MeshError } from '../../src/errors/base.js'
 import { MAX_RECORD_BYTES, recordForms, recordId } from '../../src/record/codec.js'
 import { type EncodedRecord, signRecord } from '../../src/record/signRecord.js'
-import { type Integrity, integrityInThread } from '../../src/trust/_integrity.js'
+import { checkIntegrity, type Integrity } from '../../src/trust/_integrity.js'
 import { IntegrityPool } from '../../src/trust/_integrityPool.js'
 import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
 import { RecordVerifier, type VerifiedRecord } from '../../src/trust/RecordVerifier.js'
@@ -13,6 +13,7 @@ import { envelope, mutate, NOW, sampleDraft } from '../_helpers/records.js'
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
+const CRASHING_WORKER = new URL('../_helpers/crashingWorker.ts', import.meta.url)
 
 /** What a caller can observe of a verification: the value, or the error's class, code, message and details. */
 function outcome(settled: PromiseSettledResult<VerifiedRecord>): unknown {
@@ -95,12 +96,21 @@ describe('the integrity worker pool', () => {
         ),
         async (bytes) => {
           const [fromWorker] = pool.check([{ bytes, origin: 'peer' }])
-          const fromThread = integrityInThread(bytes, MAX_RECORD_BYTES, 'peer', keyObject)
+          const fromThread = await checkIntegrity(bytes, MAX_RECORD_BYTES, { origin: 'peer', keyObject })
           expect(integrityOf(await fromWorker!)).toEqual(integrityOf(fromThread))
         },
       ),
       { numRuns: 300 },
     )
+  })
+
+  it('runs the integrity worker module itself: batches are answered, no worker is lost', async () => {
+    const [worker] = pool.workers
+    expect(worker).toBeDefined()
+    const results = await Promise.all(pool.check(Array.from({ length: 40 }, () => ({ bytes: good.bytes }))))
+    for (const r of results)
+      expect(integrityOf(r)).toEqual({ id: good.id, canonical: dec.decode(good.bytes), good: [owner.id] })
+    expect(pool.workers).toEqual([worker])
   })
 
   it('reports which signatures verified: a co-signature that is garbage is left out', async () => {
@@ -125,13 +135,54 @@ describe('the integrity worker pool', () => {
     await crashing.close()
   })
 
+  it('error: refuses forged signatures on every path: worker, records taken by this thread, crashed workers', async () => {
+    const raw = JSON.parse(dec.decode(good.bytes)) as { signatures: { keyId: string; sig: string }[] }
+    const byStranger = await signRecord({ ...sampleDraft(), ...envelope() }, stranger)
+    const strangerSig = (JSON.parse(dec.decode(byStranger.bytes)) as typeof raw).signatures[0]!.sig
+    const forgeries = [
+      // A stranger's valid signature, relabelled as the owner's.
+      enc.encode(JSON.stringify({ ...raw, signatures: [{ ...raw.signatures[0]!, sig: strangerSig }] })),
+      // The owner's signature over another record (a field changed after signing).
+      mutate(good.bytes, (r) => (r.seq = 2)),
+      // Garbage of the right length.
+      enc.encode(JSON.stringify({ ...raw, signatures: [{ ...raw.signatures[0]!, sig: 'A'.repeat(86) }] })),
+    ]
+    const inThread = new IntegrityPool({ size: 0, maxBytes: MAX_RECORD_BYTES, keyObject })
+    const stealing = new IntegrityPool({ size: 1, maxBytes: MAX_RECORD_BYTES, keyObject })
+    const crashed = new IntegrityPool({
+      size: 1,
+      maxBytes: MAX_RECORD_BYTES,
+      keyObject,
+      steal: false,
+      worker: CRASHING_WORKER,
+    })
+    const items = [...forgeries, good.bytes].map((bytes) => ({ bytes }))
+    const many = Array.from({ length: 8 }, () => items).flat()
+    for (const [path, results] of [
+      ['worker', await Promise.all(pool.check(items))],
+      ['this thread', await Promise.all(inThread.check(items))],
+      ['worker and this thread', await Promise.all(stealing.check(many))],
+      ['after a crash', await Promise.all(crashed.check(items))],
+      [
+        'checkIntegrity',
+        await Promise.all(items.map((i) => checkIntegrity(i.bytes, MAX_RECORD_BYTES, { keyObject }))),
+      ],
+    ] as const) {
+      results.forEach((r, i) => {
+        const expected = i % items.length === items.length - 1 ? [owner.id] : []
+        expect({ path, i, good: integrityOf(r) }).toMatchObject({ path, i, good: { good: expected } })
+      })
+    }
+    await Promise.all([inThread.close(), stealing.close(), crashed.close()])
+  })
+
   it('never loses or hangs a record when every worker crashes: they are checked on this thread', async () => {
     const broken = new IntegrityPool({
       size: 2,
       maxBytes: MAX_RECORD_BYTES,
       keyObject,
       steal: false,
-      source: `require('node:worker_threads').parentPort.on('message', () => { throw new Error('boom') })`,
+      worker: CRASHING_WORKER,
     })
     const items = Array.from({ length: 300 }, (_, i) => ({
       bytes: i % 3 === 0 ? enc.encode('{') : good.bytes,
@@ -334,11 +385,8 @@ describe('verifyMany with verification workers', () => {
     expect(settled).toBe(0)
     idle.release()
     const results = await Promise.all(checks)
-    expect(results.map(integrityOf)).toEqual(
-      Array.from({ length: 20 }, () =>
-        integrityOf(integrityInThread(good.bytes, MAX_RECORD_BYTES, undefined, keyObject)),
-      ),
-    )
+    const expected = integrityOf(await checkIntegrity(good.bytes, MAX_RECORD_BYTES, { keyObject }))
+    expect(results.map(integrityOf)).toEqual(Array.from({ length: 20 }, () => expected))
     await idle.close()
   })
 })
