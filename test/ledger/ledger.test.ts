@@ -1,68 +1,22 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { copyFileSync, mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { isMeshError } from '../../src/errors/base.js'
 import { verifyInclusion } from '../../src/ledger/checkpoint.js'
 import { contentId } from '../../src/ledger/entry.js'
-import { type Ledger, openLedger } from '../../src/ledger/Ledger.js'
+import { openLedger } from '../../src/ledger/Ledger.js'
+import { baseEntry, ledgerFixture, oneCall } from '../_helpers/ledgers.js'
 
-const dirs: string[] = []
-const ledgers: Ledger[] = []
-afterEach(async () => {
-  for (const l of ledgers.splice(0)) l.closeNow()
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
+const fixture = ledgerFixture('fmesh-ledger-')
+const tmpPath = fixture.tmpPath
+const base = baseEntry
 
-function tmpPath(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fmesh-ledger-'))
-  dirs.push(dir)
-  return join(dir, 'data', 'ledger.sqlite')
-}
-
-async function open(path = tmpPath(), extra: { checkpointEvery?: number; now?: () => number } = {}) {
-  const ledger = await openLedger({
-    path,
+function open(path = tmpPath(), extra: { checkpointEvery?: number; now?: () => number } = {}) {
+  return fixture.open(path, {
     ...(extra.checkpointEvery === undefined ? {} : { checkpointEvery: extra.checkpointEvery }),
     ...(extra.now === undefined ? {} : { clock: { now: extra.now } }),
   })
-  ledgers.push(ledger)
-  return ledger
-}
-
-const base = (invocation: string, attempt = 1) => ({
-  invocation,
-  attempt,
-  function: 'acme.com/text/upper',
-  version: '1.0.0',
-  provider: 'p1',
-  principal: 'alice',
-})
-
-async function oneCall(ledger: Ledger, n: number, outcome: 'ok' | 'fail' = 'ok', amount = 10n) {
-  const inv = await ledger.invoked({
-    ...base(`inv-${n}`),
-    endpoint: 'local:acme.com/text/upper@1.0.0',
-    recordId: 'local:acme.com/text/upper@1.0.0',
-    reason: 'only provider',
-    inputCid: contentId({ n }),
-    idempotencyClass: 'idempotent',
-    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-  })
-  if (outcome === 'fail')
-    return ledger.failed(inv, {
-      ...base(`inv-${n}`),
-      error: { code: 'E_PROVIDER_FAILED', message: 'boom' },
-      sent: true,
-      durationMs: 1,
-    })
-  const { entry } = await ledger.completed(
-    inv,
-    { ...base(`inv-${n}`), outputCid: contentId({ out: n }), durationMs: 1, quantity: '1' },
-    { currency: 'USDC', amount, quantity: 1n },
-  )
-  return entry
 }
 
 describe('ledger', () => {
@@ -145,7 +99,6 @@ describe('ledger', () => {
       ledger = await open(path)
       const report = await ledger.verify()
       ledger.closeNow()
-      ledgers.pop()
       expect(report.ok, `byte ${pos}`).toBe(false)
       expect(report.error?.seq, `byte ${pos}`).toBe(5)
       expect(report.error?.entryId).toBe(target.id)
@@ -164,7 +117,6 @@ describe('ledger', () => {
     const ledger = await open(path, { checkpointEvery: 4 })
     for (let i = 0; i < 6; i++) await oneCall(ledger, i)
     await ledger.close()
-    ledgers.pop()
     const cases: [string, (db: Database.Database) => void, string][] = [
       ['removed', (db) => db.prepare('DELETE FROM entries WHERE seq = 3').run(), 'missing'],
       ['truncated', (db) => db.prepare('DELETE FROM entries WHERE seq >= 10').run(), 'entries were removed'],
@@ -256,7 +208,6 @@ describe('ledger', () => {
     )
     expect(ledger.lookupKey('alice', 'k1')).toMatchObject({ state: 'pending', invocation: 'inv-crash' })
     ledger.closeNow() // as if killed: no terminal entry
-    ledgers.pop()
     const reopened = await open(path)
     const entries = await reopened.lineage('inv-crash')
     expect(entries.map((e) => e.entry.type)).toEqual(['FUNCTION_INVOKED', 'FUNCTION_FAILED'])
@@ -345,7 +296,6 @@ describe('ledger', () => {
     const ledger = await open(path)
     await oneCall(ledger, 1)
     await ledger.close()
-    ledgers.pop()
     const db = new Database(path)
     db.prepare("UPDATE meta SET v = '2' WHERE k = 'schema'").run()
     db.close()
@@ -370,7 +320,6 @@ describe('ledger', () => {
     for (let i = 0; i < 4; i++) await oneCall(a, i)
     const root = a.root
     await a.close()
-    ledgers.pop()
     const b = await open(path, { checkpointEvery: 3 })
     expect(b.size).toBe(8)
     expect(b.root).toBe(root)
@@ -471,7 +420,6 @@ describe('leases', () => {
       { currency: 'USDC', amount: 20n, quantity: 1n, reservation },
     )
     await a.close()
-    ledgers.pop()
     const b = await open(path)
     expect(b.leases.get(lease.id).balances.USDC).toEqual({
       budget: 50n,

@@ -2,79 +2,27 @@ import {
   chmodSync,
   copyFileSync,
   existsSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync,
   statSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { checkpointPayload } from '../../src/ledger/checkpoint.js'
-import { contentId } from '../../src/ledger/entry.js'
 import { type Ledger, openLedger } from '../../src/ledger/Ledger.js'
-import type { LedgerInit } from '../../src/ledger/types.js'
 import { createMesh } from '../../src/mesh.js'
 import { generateSigner, type LocalSigner, type PrivateKeyJwk } from '../../src/trust/signer.js'
+import { baseEntry, ledgerFixture, oneCall } from '../_helpers/ledgers.js'
 import { upperFunction } from '../_helpers/upper.js'
 
-const dirs: string[] = []
-const ledgers: Ledger[] = []
-afterEach(async () => {
-  for (const l of ledgers.splice(0)) l.closeNow()
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
-
-function tmpDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fmesh-ledgerkey-'))
-  dirs.push(dir)
-  return dir
-}
-
-async function open(path: string, extra: Omit<LedgerInit, 'path'> = {}): Promise<Ledger> {
-  const ledger = await openLedger({ path, ...extra })
-  ledgers.push(ledger)
-  return ledger
-}
-
-/** Closes a ledger opened with `open` (so `afterEach` does not close it again). */
-async function close(ledger: Ledger): Promise<void> {
-  await ledger.close()
-  ledgers.splice(ledgers.indexOf(ledger), 1)
-}
+const { tmpDir, open, close } = ledgerFixture('fmesh-ledgerkey-')
 
 const mode = (path: string) => statSync(path).mode & 0o777
 
-const base = (invocation: string) => ({
-  invocation,
-  attempt: 1,
-  function: 'acme.com/text/upper',
-  version: '1.0.0',
-  provider: 'p1',
-  principal: 'alice',
-})
-
-/** One completed call charging `amount` USDC: a FUNCTION_INVOKED and a FUNCTION_COMPLETED entry. */
-async function oneCall(ledger: Ledger, n: number, amount = 10n) {
-  const inv = await ledger.invoked({
-    ...base(`inv-${n}`),
-    endpoint: 'local:acme.com/text/upper@1.0.0',
-    recordId: 'local:acme.com/text/upper@1.0.0',
-    reason: 'only provider',
-    inputCid: contentId({ n }),
-    idempotencyClass: 'idempotent',
-    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-  })
-  return ledger.completed(
-    inv,
-    { ...base(`inv-${n}`), outputCid: contentId({ out: n }), durationMs: 1, quantity: '1' },
-    { currency: 'USDC', amount, quantity: 1n },
-  )
-}
+const _base = (invocation: string) => baseEntry(invocation)
 
 /** A closed ledger at `<dir>/ledger.sqlite` with 6 calls and a checkpoint every 4 entries. */
 async function ledgerWithHistory(dir = tmpDir()) {
@@ -351,7 +299,7 @@ describe('verify against a pinned key', () => {
     db.prepare("UPDATE meta SET v = ? WHERE k = 'log'").run(log)
     db.close()
     const forger = await open(forged, { signer: fresh, checkpointEvery: 4 })
-    for (let i = 0; i < 6; i++) await oneCall(forger, i, i === 2 ? 1n : 10n)
+    for (let i = 0; i < 6; i++) await oneCall(forger, i, 'ok', i === 2 ? 1n : 10n)
     await close(forger)
     copyFileSync(forged, path)
 

@@ -1,29 +1,17 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ID_EPOCH_BITS, ID_INDEX_LAG } from '../../src/ledger/_sql.js'
 import { verifyInclusion } from '../../src/ledger/checkpoint.js'
 import { contentId } from '../../src/ledger/entry.js'
-import { type Ledger, openLedger } from '../../src/ledger/Ledger.js'
+import type { Ledger } from '../../src/ledger/Ledger.js'
 import { inclusionPath } from '../../src/ledger/merkle.js'
+import { baseEntry, ledgerFixture } from '../_helpers/ledgers.js'
 
-const dirs: string[] = []
-const ledgers: Ledger[] = []
-afterEach(() => {
-  for (const l of ledgers.splice(0)) l.closeNow()
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
+const { tmpDir, open, close } = ledgerFixture('fmesh-proof-')
 
-const base = (invocation: string) => ({
-  invocation,
-  attempt: 1,
-  function: 'acme.com/text/upper',
-  version: '1.0.0',
-  provider: 'p1',
-  principal: 'alice',
-})
+const base = (invocation: string) => baseEntry(invocation)
 
 /** `count` calls, all in flight at once, or one after another (entry k's COMPLETED then sits at seq 2k+1). */
 async function calls(ledger: Ledger, from: number, count: number, sequential = false): Promise<string[]> {
@@ -55,12 +43,8 @@ async function calls(ledger: Ledger, from: number, count: number, sequential = f
 }
 
 async function fresh(checkpointEvery: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'fmesh-proof-'))
-  dirs.push(dir)
-  const path = join(dir, 'ledger.sqlite')
-  const ledger = await openLedger({ path, checkpointEvery })
-  ledgers.push(ledger)
-  return { path, ledger }
+  const path = join(tmpDir(), 'ledger.sqlite')
+  return { path, ledger: await open(path, { checkpointEvery }) }
 }
 
 function leaves(path: string, size: number): Uint8Array[] {
@@ -86,16 +70,14 @@ describe('inclusion proofs from stored Merkle nodes', () => {
       expect(verifyInclusion(proof, { keyId: ledger.keyId }), `entry ${i}`).toBe(true)
       proofs.push(proof)
     }
-    await ledger.close()
+    await close(ledger)
     for (const proof of proofs) {
       const all = leaves(path, proof.checkpoint.treeSize)
       expect(proof.path, `leaf ${proof.leafIndex}`).toEqual(
         inclusionPath(all, proof.leafIndex).map((h) => Buffer.from(h).toString('hex')),
       )
     }
-    ledgers.pop()
-    const reopened = await openLedger({ path, checkpointEvery: 500 })
-    ledgers.push(reopened)
+    const reopened = await open(path, { checkpointEvery: 500 })
     await calls(reopened, 100_000, 3)
     for (const i of [5, ids.length - 1]) {
       const proof = await reopened.proof(ids[i]!)
@@ -106,10 +88,8 @@ describe('inclusion proofs from stored Merkle nodes', () => {
 
   it('lineage and usage find entries and charges both in the bulk indexes and after them', async () => {
     let now = 1_000
-    const dir = mkdtempSync(join(tmpdir(), 'fmesh-proof-'))
-    dirs.push(dir)
-    const ledger = await openLedger({ path: join(dir, 'ledger.sqlite'), clock: { now: () => now } })
-    ledgers.push(ledger)
+    const dir = tmpDir()
+    const ledger = await open(join(dir, 'ledger.sqlite'), { clock: { now: () => now } })
     const half = ID_INDEX_LAG / 2
     await calls(ledger, 0, half)
     now = 2_000
@@ -134,7 +114,7 @@ describe('inclusion proofs from stored Merkle nodes', () => {
     expect((await ledger.verify()).ok).toBe(true)
     // The compact usage index is checked against the charges it copies.
     const path = join(dir, 'ledger.sqlite')
-    await ledger.close()
+    await close(ledger)
     for (const [label, sql, reason] of [
       [
         'changed',
@@ -155,8 +135,7 @@ describe('inclusion proofs from stored Merkle nodes', () => {
       const db = new Database(copy)
       expect(db.prepare(sql).run().changes, label).toBe(1)
       db.close()
-      const reopened = await openLedger({ path: copy })
-      ledgers.push(reopened)
+      const reopened = await open(copy)
       const report = await reopened.verify()
       expect(report.ok, label).toBe(false)
       expect(report.error?.message, label).toContain(reason)
@@ -180,7 +159,7 @@ describe('inclusion proofs from stored Merkle nodes', () => {
     await expect(ledger.entry('bagaaieranotanentry')).rejects.toMatchObject({
       code: 'E_LINEAGE_ENTRY_NOT_FOUND',
     })
-    await ledger.close()
+    await close(ledger)
     const db = new Database(path, { readonly: true, fileMustExist: true })
     expect(db.prepare('SELECT count(DISTINCT epoch) FROM entry_ids').pluck().get()).toBe(2)
     db.close()
@@ -189,14 +168,12 @@ describe('inclusion proofs from stored Merkle nodes', () => {
   it('read only the entry and its path: a damaged leaf elsewhere does not touch the proof', async () => {
     const { path, ledger } = await fresh(64)
     const ids = await calls(ledger, 0, 200, true)
-    await ledger.close()
-    ledgers.pop()
+    await close(ledger)
     const db = new Database(path)
     // Leaf 300 is not on the path of leaf 3: the proof of entry 3 never reads it.
     db.prepare('UPDATE entries SET leaf = zeroblob(32) WHERE seq = 300').run()
     db.close()
-    const reopened = await openLedger({ path, checkpointEvery: 64 })
-    ledgers.push(reopened)
+    const reopened = await open(path, { checkpointEvery: 64 })
     const proof = await reopened.proof(ids[1]!)
     expect(proof.leafIndex).toBe(3)
     expect(verifyInclusion(proof, { keyId: reopened.keyId })).toBe(true)
@@ -209,16 +186,14 @@ describe('inclusion proofs from stored Merkle nodes', () => {
   it('error: a changed stored node fails verify (naming the entry it ends at) and every proof through it', async () => {
     const { path, ledger } = await fresh(64)
     const ids = await calls(ledger, 0, 100, true)
-    await ledger.close()
-    ledgers.pop()
+    await close(ledger)
     const db = new Database(path)
     // The level-5 node over leaves 0..31 ends at entry 31.
     const key = 31 * 64 + 5
     expect(db.prepare('SELECT count(*) FROM nodes WHERE k = ?').pluck().get(key)).toBe(1)
     db.prepare('UPDATE nodes SET hash = zeroblob(32) WHERE k = ?').run(key)
     db.close()
-    const reopened = await openLedger({ path, checkpointEvery: 64 })
-    ledgers.push(reopened)
+    const reopened = await open(path, { checkpointEvery: 64 })
     const report = await reopened.verify()
     expect(report.ok).toBe(false)
     expect(report.error?.seq).toBe(31)
