@@ -1,5 +1,5 @@
-import type { Logger } from './_logger.js'
 import type { Clock } from './clock.js'
+import type { Logger } from './logger.js'
 import type { Mesh } from './mesh.js'
 import type { Registry } from './registry/types.js'
 import type { Resolver } from './resolve/Resolver.js'

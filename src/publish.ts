@@ -1,4 +1,4 @@
-import { throwIfAborted } from './_abort.js'
+import { throwIfAborted } from './abort.js'
 import type { Clock } from './clock.js'
 import { isMeshError } from './errors/base.js'
 import { RecordSchemaError } from './errors/record.js'

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path'
 import type { AuthCallback } from 'isomorphic-git'
 import { z } from 'zod'
-import { checkKnownKeys } from '../../src/_options.js'
 import { ConfigError } from '../../src/errors/registry.js'
+import { checkKnownKeys } from '../../src/options.js'
 import type { Signer } from '../../src/trust/signer.js'
 import type { GitAuthor, GitRegistryInit } from './types.js'
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../../src/_logger.js'
+import type { Logger } from '../../src/logger.js'
 import { compareAndSwapRef, readRef, updateRef } from './_refLock.js'
 
 /**

@@ -1,4 +1,4 @@
-import { throwIfAborted } from '../../src/_abort.js'
+import { throwIfAborted } from '../../src/abort.js'
 import { isMeshError } from '../../src/errors/base.js'
 import { SeqRollbackError } from '../../src/errors/trust.js'
 import type { GitContext } from './_context.js'

@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { throwIfAborted } from '../../src/_abort.js'
+import { throwIfAborted } from '../../src/abort.js'
 import { GitRefLockedError, GitRepositoryError } from './errors.js'
 
 /**

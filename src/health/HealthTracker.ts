@@ -1,7 +1,7 @@
 import { CircuitState } from 'cockatiel'
-import { logger } from '../_logger.js'
 import { type Clock, systemClock } from '../clock.js'
 import { HealthSampleInvalidError } from '../errors/health.js'
+import { logger } from '../logger.js'
 import type { Provider } from '../record/schema.js'
 import { checkHealthOptions, type HealthOptions } from './healthOptions.js'
 import { type CircuitStateName, ProviderStats, type StatsOwner } from './ProviderStats.js'

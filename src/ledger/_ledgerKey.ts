@@ -1,7 +1,7 @@
 import { chmodSync, existsSync } from 'node:fs'
 import type Database from 'better-sqlite3'
-import { logger } from '../_logger.js'
 import { LedgerKeyConflictError, LedgerKeyMissingError, LedgerOpenError } from '../errors/ledger.js'
+import { logger } from '../logger.js'
 import {
   generateSigner,
   importSigner,

@@ -1,8 +1,8 @@
 import { closeSync, fchmodSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { logger } from '../_logger.js'
 import { LedgerLockedError, LedgerOpenError, LedgerSchemaError } from '../errors/ledger.js'
+import { logger } from '../logger.js'
 import { SCHEMA_VERSION } from './_sql.js'
 import type { LedgerInit } from './types.js'
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3'
-import { throwIfAborted } from '../_abort.js'
+import { throwIfAborted } from '../abort.js'
 import { canonicalJsonBytes } from '../encoding/canonicalJson.js'
 import { jsonCid } from '../encoding/jsonCid.js'
 import { LedgerQueryError, LineageTamperedError } from '../errors/ledger.js'

@@ -1,6 +1,6 @@
 import { closest, distance } from 'fastest-levenshtein'
-import { checkKnownKeys, checkObject } from '../_options.js'
 import { ConfigError } from '../errors/registry.js'
+import { checkKnownKeys, checkObject } from '../options.js'
 import { configIssueError, configPath } from './_configIssue.js'
 import { REGISTRY_KINDS } from './registryKinds.js'
 import type { RegistryConfig, RegistryKind, RegistryKindModule } from './types.js'

@@ -1,9 +1,7 @@
 import '../_polyfill.js'
 
 // The registry kit (`function-mesh/registry`): what a third-party registry is built from.
-export { raceSignal, throwIfAborted } from '../_abort.js'
-export { type Logger, logger } from '../_logger.js'
-export { checkKnownKeys } from '../_options.js'
+export { raceSignal, throwIfAborted } from '../abort.js'
 export { type CancelTimer, type Clock, scheduleOn, systemClock } from '../clock.js'
 export type {
   ComponentLogger,
@@ -20,12 +18,13 @@ export {
   RegistryUnknownError,
 } from '../errors/registry.js'
 export { AbortedError, TimeoutError } from '../errors/resolve.js'
+export { type Logger, logger } from '../logger.js'
+export { checkKnownKeys } from '../options.js'
 export type { FunctionRecord } from '../record/schema.js'
 export type { EncodedRecord } from '../record/signRecord.js'
 export type { RecordVerifier, VerifiedRecord, VerifyOptions } from '../trust/RecordVerifier.js'
 export type { SeqLedger } from '../trust/SeqLedger.js'
 export type { TrustSource } from '../trust/types.js'
-export { type WatchQueue, watchQueue } from './_watchQueue.js'
 export { type MemoryRegistryInit, memoryRegistry } from './memoryRegistry.js'
 export { compileNamePattern, MAX_PATTERN_LENGTH } from './namePattern.js'
 export {
@@ -34,3 +33,4 @@ export {
   type StandaloneComponents,
 } from './registryComponents.js'
 export type { AbortOptions, PublishReceipt, Registry, RegistryChange, RegistryEntry } from './types.js'
+export { type WatchQueue, watchQueue } from './watchQueue.js'

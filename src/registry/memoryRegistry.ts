@@ -1,10 +1,10 @@
-import { throwIfAborted } from '../_abort.js'
-import { checkKnownKeys } from '../_options.js'
+import { throwIfAborted } from '../abort.js'
 import { ConfigError, PublishConflictError } from '../errors/registry.js'
+import { checkKnownKeys } from '../options.js'
 import type { EncodedRecord } from '../record/signRecord.js'
-import { watchQueue } from './_watchQueue.js'
 import { compileNamePattern } from './namePattern.js'
 import type { AbortOptions, PublishReceipt, Registry, RegistryChange, RegistryEntry } from './types.js'
+import { watchQueue } from './watchQueue.js'
 
 export interface MemoryRegistryInit {
   /** @default 'memory' */

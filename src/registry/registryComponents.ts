@@ -1,7 +1,7 @@
-import { logger } from '../_logger.js'
 import { type Clock, systemClock } from '../clock.js'
 import type { RegistryComponents } from '../components.js'
 import { defaultDataDir } from '../dataDir.js'
+import { logger } from '../logger.js'
 import { RecordVerifier } from '../trust/RecordVerifier.js'
 import { memorySeqLedger, type SeqLedger } from '../trust/SeqLedger.js'
 import { TrustChain } from '../trust/trustChain.js'

@@ -1,4 +1,4 @@
-import { raceSignal } from '../_abort.js'
+import { raceSignal } from '../abort.js'
 
 interface Flight<T> {
   promise: Promise<T>

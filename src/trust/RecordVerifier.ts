@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { LRUCache } from 'lru-cache'
-import { raceSignal, throwIfAborted } from '../_abort.js'
+import { raceSignal, throwIfAborted } from '../abort.js'
 import { type Clock, systemClock } from '../clock.js'
 import { sha256 } from '../encoding/jsonCid.js'
 import { RecordSchemaError } from '../errors/record.js'

@@ -1,4 +1,4 @@
-import { raceSignal } from '../../src/_abort.js'
+import { raceSignal } from '../../src/abort.js'
 import { RegistryError } from '../../src/errors/registry.js'
 import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
 import type { AbortOptions, Registry, RegistryEntry } from '../../src/registry/types.js'

@@ -1,4 +1,4 @@
-import { raceSignal } from '../_abort.js'
+import { raceSignal } from '../abort.js'
 import type { RegistryChange } from './types.js'
 
 /** Fans registry changes out to every open `watch` iterator, each with its own queue. */
