@@ -97,6 +97,21 @@ const INVOKE_KEYS = [
   'defaultTimeoutMs',
 ] as const satisfies readonly (keyof InvokeOptions)[]
 
+const CACHE_KEYS = [
+  'max',
+  'maxTtlSeconds',
+  'negativeTtlSeconds',
+  'staleIfErrorSeconds',
+] as const satisfies readonly (keyof CacheOptions)[]
+
+const LEDGER_KEYS = [
+  'path',
+  'keyPath',
+  'signer',
+  'checkpointEvery',
+  'durability',
+] as const satisfies readonly (keyof LedgerOptions)[]
+
 /**
  * Checks the options: unknown keys are refused naming the nearest known one, plain-data fields are
  * range-checked, registries are registries or factories, and `trust` becomes sources in order.
@@ -109,6 +124,15 @@ export function checkMeshInit(init: MeshInit): { trust: TrustSource[] } {
     if (init.invoke === null || typeof init.invoke !== 'object')
       throw new ConfigError('invoke', 'must be an object')
     checkKnownKeys(init.invoke, INVOKE_KEYS, 'invoke')
+  }
+  for (const [key, known] of [
+    ['cache', CACHE_KEYS],
+    ['ledger', LEDGER_KEYS],
+  ] as const) {
+    const value = init[key]
+    if (value === undefined) continue
+    if (value === null || typeof value !== 'object') throw new ConfigError(key, 'must be an object')
+    checkKnownKeys(value, known, key)
   }
   if (init.health !== undefined && init.health !== null && typeof init.health === 'object') {
     if (Object.getPrototypeOf(init.health) === Object.prototype)

@@ -3,15 +3,29 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { LedgerLockedError, LedgerOpenError, LedgerSchemaError } from '../errors/ledger.js'
 import { logger } from '../logger.js'
+import { checkKnownKeys } from '../options.js'
 import { SCHEMA_VERSION } from './_sql.js'
 import type { LedgerInit } from './types.js'
 
 const log = logger('ledger')
 
 /** Checks the options before anything touches the disk; returns the checkpoint interval. */
+/** Every key `openLedger` takes. */
+export const LEDGER_INIT_KEYS = [
+  'path',
+  'keyPath',
+  'signer',
+  'checkpointEvery',
+  'durability',
+  'clock',
+] as const satisfies readonly (keyof LedgerInit)[]
+
 export function checkInit(init: LedgerInit, defaultEvery: number): number {
   if (init === null || typeof init !== 'object' || typeof init.path !== 'string' || init.path === '')
     throw new LedgerOpenError(String(init?.path), '`path` must be a file path')
+  checkKnownKeys(init, LEDGER_INIT_KEYS, 'ledger')
+  if (init.durability !== undefined && init.durability !== 'normal' && init.durability !== 'full')
+    throw new LedgerOpenError(init.path, "`durability` must be 'normal' or 'full'")
   const every = init.checkpointEvery ?? defaultEvery
   if (!Number.isSafeInteger(every) || every < 1)
     throw new LedgerOpenError(init.path, '`checkpointEvery` must be a positive integer')

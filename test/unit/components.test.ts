@@ -215,6 +215,15 @@ describe('a closed mesh and bad arguments', () => {
     const nested = await rejection(createMesh({ invoke: { defaultTimeout: 5 } } as never))
     expect(nested).toMatchObject({ code: 'E_CONFIG_INVALID', details: { path: 'invoke.defaultTimeout' } })
     expect(nested.message).toContain('did you mean `defaultTimeoutMs`?')
+    for (const [init, path, near] of [
+      [{ ledger: { path: ':memory:', durabilty: 'full' } }, 'ledger.durabilty', 'durability'],
+      [{ cache: { maxx: 3 } }, 'cache.maxx', 'max'],
+      [{ health: { decayMS: 3 } }, 'health.decayMS', 'decayMs'],
+    ] as const) {
+      const err = await rejection(createMesh(init as never))
+      expect(err).toMatchObject({ code: 'E_CONFIG_INVALID', details: { path } })
+      expect(err.message).toContain(`did you mean \`${near}\`?`)
+    }
     const far = await rejection(createMesh({ zzz: 1 } as never))
     expect(far.message).toContain('known options: registries, services')
   })
