@@ -171,22 +171,23 @@ class MeshRuntime implements Mesh {
     return this.resolver.marketplace
   }
 
-  /** Makes and starts the registries, then the services; on a failure stops what had started. */
+  /**
+   * Makes every registry, adds the trust sources they bring (so each registry's first sync sees the
+   * whole trust chain), starts them in order, then makes and starts the services; on a failure stops
+   * everything whose start was attempted.
+   */
   async start(): Promise<void> {
     if (this.state !== 'new') return
     this.state = 'running'
     const ids = new Set<string>()
     try {
       for (const [i, entry] of (this.init.registries ?? []).entries()) {
-        const registry = checkRegistry(
-          typeof entry === 'function' ? await entry(this.components) : entry,
-          i,
-          ids,
-        )
-        this.registries.push(registry)
-        await registry.start?.()
-        if (registry.trustSource !== undefined) this.trust.addRegistrySource(registry.trustSource)
+        const made = typeof entry === 'function' ? await entry(this.components) : entry
+        this.registries.push(checkRegistry(made, i, ids))
       }
+      for (const registry of this.registries)
+        if (registry.trustSource !== undefined) this.trust.addRegistrySource(registry.trustSource)
+      for (const registry of this.registries) await registry.start?.()
       for (const registry of this.registries) void this.resolver.follow(registry, this.lifetime.signal)
       const components: ServiceComponents = Object.freeze({
         ...this.components,
@@ -207,15 +208,27 @@ class MeshRuntime implements Mesh {
     }
   }
 
+  /** Stops services (in reverse), the invocation layer, registries (in reverse); every one is stopped even if another fails. */
   async close(): Promise<void> {
     if (this.state === 'closed') return
     this.state = 'closed'
     this.lifetime.abort()
-    for (const service of [...this.services].reverse()) await service.stop()
-    await this.invocation.close()
-    for (const registry of [...this.registries].reverse()) await registry.stop?.()
-    await this.components.seqLedger.flush?.()
-    await this.verifier.close()
+    const failures: unknown[] = []
+    const attempt = async (what: string, stop: () => void | Promise<void>) => {
+      try {
+        await stop()
+      } catch (err) {
+        log.error('stopping %s failed: %o', what, err)
+        failures.push(err)
+      }
+    }
+    for (const service of [...this.services].reverse()) await attempt('a service', () => service.stop())
+    await attempt('the invocation layer', () => this.invocation.close())
+    for (const registry of [...this.registries].reverse())
+      await attempt(`registry ${registry.id}`, () => registry.stop?.())
+    await attempt('the seq ledger', () => this.components.seqLedger.flush?.())
+    await attempt('the verifier', () => this.verifier.close())
+    if (failures.length > 0) throw failures[0]
   }
 
   registry<R extends Registry = Registry>(id: string): R {

@@ -115,6 +115,40 @@ describe('registries as components', () => {
     }
   })
 
+  it('adds every registry’s trust source before any registry starts', async () => {
+    const chainKey = await generateSigner()
+    const record = await signed(chainKey, 'acme.com/image/sharpen', 1)
+    let verifiedAtStart: string | undefined
+    const checksAtStart = (components: RegistryComponents) =>
+      Object.assign(memoryRegistry({ id: 'first' }), {
+        start: async () => {
+          verifiedAtStart = (await components.verifier.verify(record.bytes)).trustSource
+        },
+      })
+    const chain = Object.assign(memoryRegistry({ id: 'chain' }), {
+      trustSource: { id: 'chain:test', publishersOf: () => [chainKey.id] },
+    })
+    const mesh = await createMesh({ registries: [checksAtStart, chain] })
+    expect(verifiedAtStart).toBe('chain:test')
+    await mesh.close()
+  })
+
+  it('error: close stops every part even when one fails, then rejects with that failure', async () => {
+    const stopped: string[] = []
+    const failing = Object.assign(memoryRegistry({ id: 'a' }), {
+      stop: async () => {
+        stopped.push('a')
+        throw new Error('disk gone')
+      },
+    })
+    const fine = Object.assign(memoryRegistry({ id: 'b' }), { stop: async () => void stopped.push('b') })
+    const service = () => ({ start: () => {}, stop: () => void stopped.push('service') })
+    const mesh = await createMesh({ registries: [fine, failing], services: [service] })
+    await expect(mesh.close()).rejects.toThrow('disk gone')
+    expect(stopped).toEqual(['service', 'a', 'b'])
+    await mesh.close() // closed once and for all
+  })
+
   it('error: a factory that returns no registry fails createMesh with E_CONFIG_INVALID naming its place', async () => {
     const err = await rejection(createMesh({ registries: [memoryRegistry(), () => ({}) as never] }))
     expect(err).toMatchObject({ code: 'E_CONFIG_INVALID', details: { path: 'registries[1]' } })
