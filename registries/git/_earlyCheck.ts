@@ -1,6 +1,6 @@
 import { basename } from 'node:path'
 import type { GitContext } from './_context.js'
-import { type PackIndexer, startPackIndexer } from './_indexPackOffThread.js'
+import { indexPackOffThread } from './_indexPackOffThread.js'
 import { isRecordFile, RECORDS_DIR } from './_layout.js'
 import type { RecordCheck } from './_recordCheck.js'
 import type { CheckedFiles, RecordIndex } from './_recordIndex.js'
@@ -34,8 +34,6 @@ interface Started {
 export class EarlyCheck {
   private running: Promise<Started | undefined> | undefined
   private claimed = false
-  /** Started with the sync, so the worker is up when the pack arrives. */
-  private readonly indexer: PackIndexer = startPackIndexer()
 
   private readonly remoteRef: string
 
@@ -75,7 +73,6 @@ export class EarlyCheck {
 
   /** Drops what was not claimed (a sync that failed or went the usual way leaves nothing held). */
   async settle(): Promise<void> {
-    this.indexer.close()
     const started = await this.running
     if (started !== undefined && !this.claimed) started.prepared.discard()
     this.claimed = true
@@ -85,7 +82,7 @@ export class EarlyCheck {
     const tip = await resolveRef(this.ctx, this.remoteRef)
     if (tip === undefined) return undefined
     // The worker has every object at hand: it also returns the record files (none read here).
-    const { idx, files } = await this.indexer.index(data, { commit: tip, dir: RECORDS_DIR, suffix: '.json' })
+    const { idx, files } = await indexPackOffThread(data, { commit: tip, dir: RECORDS_DIR, suffix: '.json' })
     this.ctx.objects.addPack(basename(path), data, idx)
     const upserts = new Map<string, string>()
     const blobs = new Map<string, Uint8Array>()

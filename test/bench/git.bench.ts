@@ -10,6 +10,11 @@
 //     fetch 58-63 ms (1.6-2.1x); its time is mostly the test server spawning git http-backend
 //   cold lookup from the index                            4.1-4.5 us median (target <= 1 ms: met),
 //     readFile of the checkout 59-66 us
+// With the verification and pack-index workers as real modules (no source text), 2 cores, other work
+// running, same hour, before -> after: initial sync 2,331-2,510 -> 2,538-2,696 ms from this bench
+// (tsx starts each worker module through its loader, ~0.1 s more per worker than the eval'd source);
+// from a tsc build 2,104-2,508 -> 2,104-2,412 ms; in-thread (workers 0) 2,845-3,228 ms; incremental
+// sync 89-107 -> 96-117 ms (git fetch 66-94 ms in the same runs).
 // Where an initial sync's time goes (profile, 10,000 records, 3.9-4.3 s of CPU over the 2 cores, so
 // at least ~2 s of wall time): isomorphic-git's fetch and its pack indexing ~0.73 s on the main
 // thread (listpack ~0.49 s, the idx's fanout ~0.09 s); ed25519 verification ~1.1 s (~90-120 us a

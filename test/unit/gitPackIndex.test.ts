@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inflateSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { indexPackOffThread, startPackIndexer } from '../../registries/git/_indexPackOffThread.js'
+import { indexPackOffThread } from '../../registries/git/_indexPackOffThread.js'
 import { ObjectReader } from '../../registries/git/_objectReader.js'
 import { indexPack } from '../../registries/git/_packIndex.js'
 import { commitFiles } from '../_helpers/seedRepo.js'
@@ -130,18 +130,6 @@ describe('git pack indexer', () => {
     // A commit the pack does not hold: no files (the caller reads them another way).
     const absent = await indexPackOffThread(pack, { commit: '0'.repeat(40), dir: 'records', suffix: '.json' })
     expect(absent.files).toBeUndefined()
-  })
-
-  it('a pack indexer started ahead indexes one pack; closed unused, it indexes none', async () => {
-    const pack = await packOf(gitdir, ['--delta-base-offset'])
-    const indexer = startPackIndexer()
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    expect((await indexer.index(pack)).idx.equals(indexPack(pack))).toBe(true)
-    await expect(indexer.index(pack)).rejects.toThrow(/one pack/)
-    const unused = startPackIndexer()
-    unused.close()
-    unused.close()
-    await expect(unused.index(pack)).rejects.toThrow(/one pack/)
   })
 
   it('error: refuses a corrupt, truncated or thin pack, naming why', async () => {
