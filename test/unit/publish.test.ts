@@ -106,7 +106,7 @@ describe('createMesh options', () => {
   it.each([
     [{ lookupTimeoutMs: -1 }, 'lookupTimeoutMs'],
     [{ cache: { max: 0 } }, 'cache.max'],
-    [{ cache: { ttl: 5 } }, 'cache'],
+    [{ cache: { ttl: 5 } }, 'cache.ttl'],
     [{ registries: [{}] }, 'registries[0]'],
     [{ trust: { owners: { 'acme.com': ['not-a-key'] } } }, 'trust.owners["acme.com"][0]'],
     [{ trust: 'yes' }, 'trust'],
