@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process'
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { Contract, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundledAnvilBinary } from '../../registries/chain/_anvilBinary.js'
@@ -11,6 +14,9 @@ import { startAnvil } from '../../registries/chain/startAnvil.js'
 import { isMeshError } from '../../src/errors/base.js'
 import { type Chain, startChain } from '../_helpers/chain.js'
 import { formatGasTable, measureRegistryGas } from '../_helpers/chainGas.js'
+import { until } from '../_helpers/until.js'
+
+const CHILD = fileURLToPath(new URL('../_helpers/anvilChild.ts', import.meta.url))
 
 // The committed artifact, the local EVM launcher and the deploy helper, against a real anvil.
 
@@ -82,6 +88,16 @@ describe('startAnvil', () => {
     await expect(rpc(node.rpcUrl, 'eth_chainId')).rejects.toThrow()
   })
 
+  it.each([
+    ['its event loop runs dry', 'natural'],
+    ['it calls process.exit()', 'exit'],
+  ])('anvil dies with the process that started it when %s, without stop()', async (_when, how) => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CHILD, how])
+    const pid = Number(stdout.trim())
+    expect(pid).toBeGreaterThan(0)
+    await until(() => !alive(pid), { what: `anvil ${pid} to exit` })
+  })
+
   it('finds the binary @foundry-rs/anvil ships for this platform', () => {
     expect(bundledAnvilBinary()).toHaveProperty('binary')
   })
@@ -138,6 +154,15 @@ describe('FunctionMeshRegistry gas', () => {
     expect(gas['markVersion (yank)']).toBeLessThan(200_000n)
   })
 })
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
 
 async function rpc(url: string, method: string): Promise<unknown> {
   const res = await fetch(url, {
