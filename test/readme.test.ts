@@ -34,6 +34,13 @@ describe('README examples', () => {
     expect(lines).toEqual([[{ text: 'HI' }, 500n, true], [500n], [500n], [true], ['E_BUDGET_EXCEEDED']])
   })
 
+  it('chainContract.ts prints what its comments say', async () => {
+    const lines: string[] = []
+    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')))
+    await import('./examples/chainContract.js')
+    expect(lines).toEqual(['1 true true'])
+  })
+
   it('gitRegistry.ts prints what its comments say', async () => {
     const lines: string[] = []
     vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')))
