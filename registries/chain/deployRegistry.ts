@@ -1,6 +1,7 @@
 import { ContractFactory, type Signer } from 'ethers'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
-import { ChainDeployError } from './errors.js'
+import { isRpcFailure, reasonOf, rpcUrlOf } from './_rpcFailure.js'
+import { ChainDeployError, ChainRpcError } from './errors.js'
 import { REGISTRY_ARTIFACT } from './registryArtifact.js'
 
 /** Where a registry contract was deployed. */
@@ -43,9 +44,9 @@ export async function deployRegistry(
         throw new Error(`the code at ${address} is not the artifact's`)
       return { address, blockNumber: receipt.blockNumber, transactionHash }
     } catch (err) {
-      const reason =
-        err instanceof Error ? ((err as { shortMessage?: string }).shortMessage ?? err.message) : String(err)
-      throw new ChainDeployError(reason, { transactionHash }, err)
+      if (isRpcFailure(err))
+        throw new ChainRpcError(rpcUrlOf(provider), 'deploy the registry', reasonOf(err), err)
+      throw new ChainDeployError(reasonOf(err), { transactionHash }, err)
     }
   }
   return raceSignal(deploy(), options.signal, 'deploying the registry')

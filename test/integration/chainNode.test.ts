@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process'
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { Contract, Wallet } from 'ethers'
+import { Contract, Interface, JsonRpcProvider, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundledAnvilBinary } from '../../registries/chain/_anvilBinary.js'
 import { deployRegistry } from '../../registries/chain/deployRegistry.js'
@@ -43,6 +43,32 @@ describe('FunctionMeshRegistry artifact', () => {
     expect(REGISTRY_ARTIFACT.bytecode).toBe(fresh.bytecode)
     expect(REGISTRY_ARTIFACT.deployedBytecode).toBe(fresh.deployedBytecode)
   })
+
+  it('every function, event and custom error in the ABI is exercised by the contract tests', async () => {
+    const sources = await Promise.all(
+      ['chainContract.test.ts', 'chainContract.anchors.test.ts'].map((f) =>
+        readFile(new URL(`./${f}`, import.meta.url), 'utf8'),
+      ),
+    )
+    const tested = sources.join('\n')
+    const iface = new Interface(REGISTRY_ABI)
+    const names: string[] = []
+    iface.forEachFunction((f) => names.push(f.name))
+    iface.forEachEvent((e) => names.push(e.name))
+    iface.forEachError((e) => names.push(e.name))
+    // Constants read as flags or limits in the tests by value, not by name.
+    const constants = [
+      'DEPRECATED',
+      'YANKED',
+      'POINTER_CID',
+      'POINTER_INLINE',
+      'MAX_CID_LENGTH',
+      'MAX_NAME_LENGTH',
+    ]
+    const limits = ['MAX_NAMESPACE_LENGTH', 'MAX_PATH_SEGMENTS', 'MAX_SEGMENT_LENGTH', 'MAX_VERSION_LENGTH']
+    const untested = names.filter((n) => !tested.includes(`'${n}'`) && ![...constants, ...limits].includes(n))
+    expect(untested).toEqual([])
+  })
 })
 
 describe('deployRegistry', () => {
@@ -63,6 +89,19 @@ describe('deployRegistry', () => {
 
       Check that the signer is connected to the intended chain and has funds for gas."
     `)
+  })
+
+  it('error: E_CHAIN_RPC naming the URL when the node is down', async () => {
+    const node = await startAnvil()
+    await node.stop()
+    const provider = new JsonRpcProvider(node.rpcUrl, node.chainId, { staticNetwork: true, cacheTimeout: -1 })
+    try {
+      const err = await deployRegistry(Wallet.createRandom().connect(provider)).catch((e: unknown) => e)
+      expect(isMeshError(err, 'E_CHAIN_RPC')).toBe(true)
+      expect((err as Error).message).toContain(`Chain RPC ${node.rpcUrl} failed to deploy the registry`)
+    } finally {
+      provider.destroy()
+    }
   })
 
   it('error: E_CHAIN_DEPLOY when the deploying account cannot pay for gas', async () => {
