@@ -103,6 +103,7 @@ function waitForBanner(
       clearTimeout(timer)
       options.signal?.removeEventListener('abort', onAbort)
       lines.close()
+      child.stderr!.off('data', onStderr)
       child.off('error', onError)
       child.off('exit', onExit)
       if (err === undefined) resolve(banner)
@@ -125,6 +126,7 @@ function waitForBanner(
           'Run the binary with the same flags by hand to see why; a flag in `args` may be wrong.',
         ),
       )
+    const onStderr = (chunk: Buffer) => stderr.push(chunk.toString('utf8'))
     const onAbort = () => done(new AbortedError('starting anvil', options.signal?.reason))
     const timer = setTimeout(
       () =>
@@ -137,7 +139,7 @@ function waitForBanner(
         ),
       timeoutMs,
     )
-    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')))
+    child.stderr!.on('data', onStderr)
     child.once('error', onError)
     child.once('exit', onExit)
     options.signal?.addEventListener('abort', onAbort, { once: true })
