@@ -1,10 +1,11 @@
 import type { Helia } from '@helia/interface'
 import type { IPNS } from '@helia/ipns'
-import type { UnixFS } from '@helia/unixfs'
+import type { UnixFS, UnixFSComponents } from '@helia/unixfs'
 import { base36 } from 'multiformats/bases/base36'
 import { CID } from 'multiformats/cid'
 import type { Logger } from '../../src/logger.js'
 import type { RecordVerifier } from '../../src/trust/RecordVerifier.js'
+import { pinBlock, traceBlocks } from './_dirPins.js'
 import { nameOfSegments } from './_layout.js'
 import type { IndexEntry, NameIndex } from './_nameIndex.js'
 import { walkFiles } from './_tree.js'
@@ -22,13 +23,15 @@ export interface OwnRoot {
 export interface OpenRootInit {
   registry: string
   helia: Helia
-  fs: UnixFS
+  unixfs: (components: UnixFSComponents) => UnixFS
   name: IPNS
   index: NameIndex
   keyName: string
   lifetimeMs: number
   verifier: RecordVerifier
   log: Logger
+  /** The mesh's clock (ms since the epoch). */
+  now: () => number
 }
 
 /**
@@ -55,7 +58,8 @@ export async function openRoot(init: OpenRootInit): Promise<OwnRoot> {
     root = state.root
     sequence = state.ipnsSequence
   } else {
-    root = await init.fs.addDirectory()
+    root = await init.unixfs(helia).addDirectory()
+    await pinBlock(helia, root)
     sequence = 0n
   }
   const publish = async (next: CID): Promise<bigint> => {
@@ -65,8 +69,10 @@ export async function openRoot(init: OpenRootInit): Promise<OwnRoot> {
     return own.sequence
   }
   const own = { ipnsName, root, sequence, publish }
-  // A new registry, or a name whose record expired or went missing: publish the root it has.
-  if (resolved === undefined) {
+  // A new registry, a name whose record went missing, or one past half its lifetime: publish the root
+  // it has again (the sequence rises) so the name stays valid for readers.
+  const stale = resolved !== undefined && !(resolved.validUntil > init.now() + lifetimeMs / 2)
+  if (resolved === undefined || stale) {
     const published = await publish(root)
     await index.save(new Map(), { root, ipnsSequence: published })
   }
@@ -82,28 +88,41 @@ async function loadOrCreateKey(helia: Helia, keyName: string) {
   }
 }
 
+interface Resolved {
+  readonly root: CID
+  readonly sequence: bigint
+  /** When the IPNS record stops being valid (ms since the epoch; NaN when unreadable). */
+  readonly validUntil: number
+}
+
 /** The root the registry's own name holds in the local datastore, or undefined (none, or expired). */
 async function resolveOwn(
   name: IPNS,
   publicKey: Parameters<IPNS['resolve']>[0],
   log: Logger,
-): Promise<{ root: CID; sequence: bigint } | undefined> {
+): Promise<Resolved | undefined> {
   try {
-    let last: { root: CID; sequence: bigint } | undefined
-    for await (const result of name.resolve(publicKey, { offline: true, nocache: true })) {
+    let last: Resolved | undefined
+    // Unvalidated: the resolver deletes a record that fails validation (an expired one), and the next
+    // publish would then restart the sequence at 1. The record is this registry's own, in its datastore.
+    for await (const result of name.resolve(publicKey, { offline: true, validate: false })) {
       const cid = result.value.replace(/^\/ipfs\//, '').split('/')[0]!
-      last = { root: CID.parse(cid), sequence: result.record.sequence ?? 0n }
+      const validity = Date.parse(new TextDecoder().decode(result.record.validity ?? new Uint8Array()))
+      last = { root: CID.parse(cid), sequence: result.record.sequence ?? 0n, validUntil: validity }
     }
     return last
   } catch (err) {
-    if ((err as Error).name !== 'NotFoundError') log('own IPNS name unresolved: %s', (err as Error).message)
+    if (!(err as Error).name.includes('NotFound')) log('own IPNS name unresolved: %s', (err as Error).message)
     return undefined
   }
 }
 
 /** Rebuilds the index from the files under `root`, verifying each record; refused files are logged. */
 async function rebuild(init: OpenRootInit, resolved: { root: CID; sequence: bigint }): Promise<void> {
-  const { fs, helia, verifier, registry, log } = init
+  const { helia, verifier, registry, log } = init
+  // The walk reads every directory block of the tree: each is pinned, as publishes pin theirs.
+  const trace = traceBlocks(helia)
+  const fs = init.unixfs({ blockstore: trace.blockstore })
   const entries = new Map<string, IndexEntry>()
   for await (const file of walkFiles(fs, resolved.root)) {
     const recordName = nameOfSegments(file.segments)
@@ -122,11 +141,11 @@ async function rebuild(init: OpenRootInit, resolved: { root: CID; sequence: bigi
         unowned: 'integrity',
       })
       entries.set(recordName, { cid: file.cid, seq: record.seq, id })
-      if (!(await helia.pins.isPinned(file.cid)))
-        for await (const _ of helia.pins.add(file.cid, { depth: 0 })) void _
+      await pinBlock(helia, file.cid)
     } catch (err) {
       log('rebuild: %s refused: %s', path, (err as Error).message)
     }
   }
+  for (const cid of trace.read.values()) if (cid.code === 0x70) await pinBlock(helia, cid)
   await init.index.replace(entries, { root: resolved.root, ipnsSequence: resolved.sequence })
 }

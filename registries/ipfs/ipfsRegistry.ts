@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Helia } from '@helia/interface'
 import type { IPNS } from '@helia/ipns'
-import type { UnixFS } from '@helia/unixfs'
+import type { UnixFS, UnixFSComponents } from '@helia/unixfs'
 import type { CID } from 'multiformats/cid'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
@@ -14,6 +14,7 @@ import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from
 import { watchQueue } from '../../src/registry/watchQueue.js'
 import type { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import { checkInit, type IpfsConfig } from './_checkInit.js'
+import { movePins, traceBlocks } from './_dirPins.js'
 import { type OwnRoot, openRoot } from './_ipnsRoot.js'
 import { recordSegments } from './_layout.js'
 import { type IndexEntry, NameIndex } from './_nameIndex.js'
@@ -48,6 +49,8 @@ export function ipfsRegistry(init: IpfsRegistryInit): (components: RegistryCompo
 interface Opened {
   readonly helia: Helia
   readonly fs: UnixFS
+  /** Makes a UnixFS over another blockstore (a traced one). */
+  readonly unixfs: (components: UnixFSComponents) => UnixFS
   readonly index: NameIndex
   readonly own: OwnRoot
 }
@@ -56,6 +59,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
   readonly id: string
   private readonly cfg: IpfsConfig
   private readonly verifier: RecordVerifier
+  private readonly clock: RegistryComponents['clock']
   private readonly log: Logger
   private readonly watchers = watchQueue()
   private opened: Opened | undefined
@@ -67,6 +71,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
     this.cfg = cfg
     this.id = cfg.id
     this.verifier = components.verifier
+    this.clock = components.clock
     this.log = components.logger(`registry:ipfs:${cfg.id}`)
   }
 
@@ -167,7 +172,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
 
   /** Adds the record's file, pins it, puts it in the tree, publishes the new root, saves the index. */
   private async store(
-    { helia, fs, index, own }: Opened,
+    { helia, fs, unixfs, index, own }: Opened,
     name: string,
     record: { bytes: Uint8Array; seq: number; id: string },
   ): Promise<IndexEntry> {
@@ -178,8 +183,9 @@ class IpfsRegistryImpl implements IpfsRegistry {
       cidVersion: 1,
     })
     if (!(await helia.pins.isPinned(cid))) for await (const _ of helia.pins.add(cid, { depth: 0 })) void _
+    const trace = traceBlocks(helia)
     const root = await putAtPath(
-      fs,
+      unixfs({ blockstore: trace.blockstore }),
       own.root,
       recordSegments(name),
       cid,
@@ -189,6 +195,9 @@ class IpfsRegistryImpl implements IpfsRegistry {
     const sequence = await own.publish(root)
     const entry = { cid, seq: record.seq, id: record.id }
     await index.save(new Map([[name, entry]]), { root, ipnsSequence: sequence })
+    await movePins(helia, trace).catch((err: unknown) =>
+      this.log.error('directory pins after %s: %s', name, (err as Error).message),
+    )
     return entry
   }
 
@@ -243,15 +252,16 @@ class IpfsRegistryImpl implements IpfsRegistry {
       const own = await openRoot({
         registry: this.id,
         helia,
-        fs,
+        unixfs,
         name,
         index,
         keyName: this.cfg.ipnsKey,
         lifetimeMs: this.cfg.ipnsLifetimeMs,
         verifier: this.verifier,
         log: this.log,
+        now: () => this.clock.now(),
       })
-      return { helia, fs, index, own }
+      return { helia, fs, unixfs, index, own }
     } catch (err) {
       if (this.cfg.helia === undefined) await helia.stop().catch(() => undefined)
       throw err
