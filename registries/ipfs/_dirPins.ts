@@ -54,18 +54,18 @@ async function unpinBlock(helia: Helia, cid: CID): Promise<void> {
  */
 export async function movePins(helia: Helia, trace: BlockTrace): Promise<void> {
   const written = [...trace.written.values()].filter(isDirectoryBlock)
-  for (const cid of written) await pinBlock(helia, cid)
+  // Each pin touches only its own block's keys, so they run side by side.
+  await Promise.all(written.map((cid) => pinBlock(helia, cid)))
   const kept = new Set<string>()
-  const queue: CID[] = []
-  for (const cid of written) queue.push(...(await linksOf(helia, cid)))
+  const queue: CID[] = (await Promise.all(written.map((cid) => linksOf(helia, cid)))).flat()
   for (let cid = queue.pop(); cid !== undefined; cid = queue.pop()) {
     const key = cid.toString()
     if (!trace.read.has(key) || trace.written.has(key) || kept.has(key)) continue
     kept.add(key)
     if (isDirectoryBlock(cid)) queue.push(...(await linksOf(helia, cid)))
   }
-  for (const [key, cid] of trace.read) {
-    if (isDirectoryBlock(cid) && !trace.written.has(key) && !kept.has(key))
-      await unpinBlock(helia, cid).catch(() => undefined)
-  }
+  const replaced = [...trace.read].filter(
+    ([key, cid]) => isDirectoryBlock(cid) && !trace.written.has(key) && !kept.has(key),
+  )
+  await Promise.all(replaced.map(([, cid]) => unpinBlock(helia, cid).catch(() => undefined)))
 }

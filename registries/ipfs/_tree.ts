@@ -2,24 +2,41 @@ import type { UnixFS } from '@helia/unixfs'
 import type { CID } from 'multiformats/cid'
 import { RegistryError } from '../../src/errors/registry.js'
 
-/** Puts `file` at `segments` under `root`, making missing directories; returns the new root. */
-export async function putAtPath(
-  fs: UnixFS,
-  root: CID,
-  segments: readonly string[],
-  file: CID,
-  shardSplitThresholdBytes: number,
-  registry: string,
-): Promise<CID> {
-  const options = { force: true, offline: true, shardSplitThresholdBytes }
+export interface PutAtPath {
+  fs: UnixFS
+  root: CID
+  segments: readonly string[]
+  file: CID
+  shardSplitThresholdBytes: number
+  registry: string
+  /** Directory CIDs under `root` already known, by path (`acme.com/image`): no walk to find them. */
+  known: ReadonlyMap<string, CID>
+}
+
+/** What a put made: the new root, and the new CID of each directory on the path, by path. */
+export interface PutResult {
+  root: CID
+  dirs: Map<string, CID>
+}
+
+/** Puts `file` at `segments` under `root`, making missing directories. */
+export async function putAtPath(put: PutAtPath): Promise<PutResult> {
+  const { fs, segments } = put
+  const options = { force: true, offline: true, shardSplitThresholdBytes: put.shardSplitThresholdBytes }
+  const pathOf = (depth: number) => segments.slice(0, depth).join('/')
   // The directories from the root down to the file's parent, as they are now.
-  const dirs: CID[] = [root]
-  for (const segment of segments.slice(0, -1)) {
-    const parent = dirs.at(-1)!
-    const found = await statOrUndefined(fs, parent, segment)
+  const dirs: CID[] = [put.root]
+  for (let depth = 1; depth < segments.length; depth++) {
+    const known = put.known.get(pathOf(depth))
+    if (known !== undefined) {
+      dirs.push(known)
+      continue
+    }
+    const segment = segments[depth - 1]!
+    const found = await statOrUndefined(fs, dirs.at(-1)!, segment)
     if (found !== undefined && found.type !== 'directory') {
       throw new RegistryError(
-        registry,
+        put.registry,
         `publish at ${segments.join('/')}`,
         `${segment} is a record file, not a directory`,
       )
@@ -27,9 +44,13 @@ export async function putAtPath(
     dirs.push(found?.cid ?? (await fs.addDirectory({}, { offline: true } as never)))
   }
   // Then each changed directory back up to the root: one HAMT entry per level.
-  let child = file
-  for (let i = segments.length - 1; i >= 0; i--) child = await fs.cp(child, dirs[i]!, segments[i]!, options)
-  return child
+  const made = new Map<string, CID>()
+  let child = put.file
+  for (let i = segments.length - 1; i >= 0; i--) {
+    child = await fs.cp(child, dirs[i]!, segments[i]!, options)
+    if (i > 0) made.set(pathOf(i), child)
+  }
+  return { root: child, dirs: made }
 }
 
 async function statOrUndefined(fs: UnixFS, dir: CID, name: string) {

@@ -45,6 +45,31 @@ export function ipfsRegistry(init: IpfsRegistryInit): (components: RegistryCompo
   return (components) => new IpfsRegistryImpl(cfg, components)
 }
 
+/**
+ * The node's keychain, with each exported key kept once read: IPNS exports the signing key on every
+ * publish, and the keychain derives its decryption key (PBKDF2) for each export.
+ */
+function cachedKeychain(keychain: Helia['keychain']): Helia['keychain'] {
+  const keys = new Map<string, ReturnType<Helia['keychain']['exportKey']>>()
+  return new Proxy(keychain, {
+    get(target, property, receiver) {
+      if (property !== 'exportKey') return Reflect.get(target, property, receiver)
+      return (keyName: string, options?: AbortOptions) => {
+        let key = keys.get(keyName)
+        if (key === undefined) {
+          key = target.exportKey(keyName, options)
+          keys.set(keyName, key)
+          key.catch(() => keys.delete(keyName))
+        }
+        return key
+      }
+    },
+  })
+}
+
+/** Directory CIDs kept in memory; past this the map starts again (a cache, never the truth). */
+const MAX_KNOWN_DIRS = 10_000
+
 /** What an open registry works with. */
 interface Opened {
   readonly helia: Helia
@@ -66,6 +91,8 @@ class IpfsRegistryImpl implements IpfsRegistry {
   private opening: Promise<Opened> | undefined
   private started = false
   private tail: Promise<unknown> = Promise.resolve()
+  /** The current tree's directory CIDs by path, as publishes made them (a publish walks no path it knows). */
+  private readonly dirs = new Map<string, CID>()
 
   constructor(cfg: IpfsConfig, components: RegistryComponents) {
     this.cfg = cfg
@@ -92,6 +119,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
     const opened = await opening.catch(() => undefined)
     this.opening = undefined
     this.opened = undefined
+    this.dirs.clear()
     if (opened !== undefined && this.cfg.helia === undefined) await opened.helia.stop()
   }
 
@@ -184,17 +212,21 @@ class IpfsRegistryImpl implements IpfsRegistry {
     })
     if (!(await helia.pins.isPinned(cid))) for await (const _ of helia.pins.add(cid, { depth: 0 })) void _
     const trace = traceBlocks(helia)
-    const root = await putAtPath(
-      unixfs({ blockstore: trace.blockstore }),
-      own.root,
-      recordSegments(name),
-      cid,
-      this.cfg.shardSplitThresholdBytes,
-      this.id,
-    )
+    const { root, dirs } = await putAtPath({
+      fs: unixfs({ blockstore: trace.blockstore }),
+      root: own.root,
+      segments: recordSegments(name),
+      file: cid,
+      shardSplitThresholdBytes: this.cfg.shardSplitThresholdBytes,
+      registry: this.id,
+      known: this.dirs,
+    })
     const sequence = await own.publish(root)
     const entry = { cid, seq: record.seq, id: record.id }
     await index.save(new Map([[name, entry]]), { root, ipnsSequence: sequence })
+    // Only now the new root stands, and with it the directory CIDs on this path.
+    if (this.dirs.size + dirs.size > MAX_KNOWN_DIRS) this.dirs.clear()
+    for (const [path, dir] of dirs) this.dirs.set(path, dir)
     await movePins(helia, trace).catch((err: unknown) =>
       this.log.error('directory pins after %s: %s', name, (err as Error).message),
     )
@@ -247,7 +279,13 @@ class IpfsRegistryImpl implements IpfsRegistry {
     try {
       const [{ unixfs }, { ipns }] = await Promise.all([import('@helia/unixfs'), import('@helia/ipns')])
       const fs = unixfs(helia)
-      const name: IPNS = ipns(helia)
+      const name: IPNS = ipns({
+        datastore: helia.datastore,
+        routing: helia.routing,
+        logger: helia.logger,
+        events: helia.events,
+        keychain: cachedKeychain(helia.keychain),
+      })
       const index = new NameIndex(helia.datastore, this.id)
       const own = await openRoot({
         registry: this.id,
