@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ipns } from '@helia/ipns'
@@ -115,6 +115,27 @@ describe('ipfsRegistry on disk', () => {
       offline: true,
     })
     expect((await registry.lookup('acme.com/image/sharpen'))?.location).toBe(`ipfs:/ipfs/${stat.cid}`)
+  })
+
+  it('error: a root whose IPNS sequence went backwards is refused with E_IPNS_ROLLBACK', async () => {
+    const dir = nextDir()
+    const first = await openRegistry({ dir })
+    await first.publish(await conformanceRecord(signer, 'acme.com/image/sharpen', 1))
+    const older = first.status().ipnsSequence!
+    // Keep the IPNS record of that root (the datastore's dht/ keys), as an old backup would.
+    const saved = join(root, `ipns-backup-${dirs}`)
+    await cp(join(dir, 'datastore', 'dht'), saved, { recursive: true })
+    await first.publish(await conformanceRecord(signer, 'acme.com/image/sharpen', 2))
+    const newer = first.status().ipnsSequence!
+    await first.stop()
+    await rm(join(dir, 'datastore', 'dht'), { recursive: true })
+    await cp(saved, join(dir, 'datastore', 'dht'), { recursive: true })
+
+    const err = await errorOf(ipfsRegistry({ dir })(components).start())
+    expect(err).toMatchObject({
+      code: 'E_IPNS_ROLLBACK',
+      details: { sequence: String(older), seen: String(newer) },
+    })
   })
 
   it('error: an unwritable dir is refused with E_IPFS_STORE naming the dir', async () => {
