@@ -6,7 +6,7 @@ import type { CID } from 'multiformats/cid'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
 import { RecordSchemaError } from '../../src/errors/record.js'
-import { PublishConflictError } from '../../src/errors/registry.js'
+import { ConfigError, PublishConflictError } from '../../src/errors/registry.js'
 import type { Logger } from '../../src/logger.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
 import { compileNamePattern } from '../../src/registry/namePattern.js'
@@ -275,6 +275,11 @@ class IpfsRegistryImpl implements IpfsRegistry {
   }
 
   private async open(): Promise<Opened> {
+    if (this.cfg.helia !== undefined && this.cfg.helia.status !== 'started')
+      throw new ConfigError(
+        'ipfsRegistry.helia',
+        `must be a started node (it is ${this.cfg.helia.status}): await helia.start() first`,
+      )
     const helia = this.cfg.helia ?? (await openOwnedNode(this.id, this.cfg.dir!))
     try {
       const [{ unixfs }, { ipns }] = await Promise.all([import('@helia/unixfs'), import('@helia/ipns')])

@@ -237,6 +237,13 @@ describe('ipfsRegistry on a given Helia node', () => {
     }
   })
 
+  it('error: a given node that is not started is refused at start, naming the option', async () => {
+    const helia = createHeliaLight()
+    const err = await errorOf(ipfsRegistry({ helia })(components).start())
+    expect(err).toMatchObject({ code: 'E_CONFIG_INVALID', details: { path: 'ipfsRegistry.helia' } })
+    expect((err as Error).message).toContain('await helia.start()')
+  })
+
   it('serves a mesh: resolves a record published through mesh.publish into the IPFS registry', async () => {
     const helia = await createHeliaLight().start()
     const mesh = await createMesh({
