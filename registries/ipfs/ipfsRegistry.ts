@@ -13,6 +13,7 @@ import { compileNamePattern } from '../../src/registry/namePattern.js'
 import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from '../../src/registry/types.js'
 import { watchQueue } from '../../src/registry/watchQueue.js'
 import type { RecordVerifier } from '../../src/trust/RecordVerifier.js'
+import type { BlockFileReader } from './_blockFile.js'
 import { checkInit, type IpfsConfig } from './_checkInit.js'
 import { movePins, traceBlocks } from './_dirPins.js'
 import { type OwnRoot, openRoot } from './_ipnsRoot.js'
@@ -73,6 +74,8 @@ const MAX_KNOWN_DIRS = 10_000
 /** What an open registry works with. */
 interface Opened {
   readonly helia: Helia
+  /** The own node's direct block reads; undefined on a given node. */
+  readonly readBlockFile: BlockFileReader | undefined
   readonly fs: UnixFS
   /** Makes a UnixFS over another blockstore (a traced one). */
   readonly unixfs: (components: UnixFSComponents) => UnixFS
@@ -139,10 +142,10 @@ class IpfsRegistryImpl implements IpfsRegistry {
   async lookup(name: string, options: AbortOptions = {}): Promise<RegistryEntry | undefined> {
     const what = `${this.id} lookup`
     throwIfAborted(options.signal, what)
-    const { helia, index } = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
-    const entry = index.entries.get(String(name).toLowerCase())
+    const opened = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
+    const entry = opened.index.entries.get(String(name).toLowerCase())
     if (entry === undefined) return undefined
-    const bytes = await raceSignal(this.readBlock(helia, entry.cid, options.signal), options.signal, what)
+    const bytes = await raceSignal(this.readBlock(opened, entry.cid, options.signal), options.signal, what)
     return { bytes, location: `ipfs:/ipfs/${entry.cid}` }
   }
 
@@ -242,7 +245,13 @@ class IpfsRegistryImpl implements IpfsRegistry {
   }
 
   /** The block's bytes, checked against its CID (a damaged blockstore never serves other bytes). */
-  private async readBlock(helia: Helia, cid: CID, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  private async readBlock(
+    { helia, readBlockFile }: Opened,
+    cid: CID,
+    signal: AbortSignal | undefined,
+  ): Promise<Uint8Array> {
+    const direct = await readBlockFile?.(cid).catch(() => undefined)
+    if (direct !== undefined) return this.checked(cid, direct)
     const chunks: Uint8Array[] = []
     try {
       for await (const chunk of helia.blockstore.get(cid, { offline: true, ...(signal ? { signal } : {}) }))
@@ -250,7 +259,11 @@ class IpfsRegistryImpl implements IpfsRegistry {
     } catch (err) {
       throw new IpfsBlockError(this.id, cid.toString(), 'missing', err)
     }
-    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+    return this.checked(cid, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))
+  }
+
+  /** `bytes` if they hash to `cid`'s sha-256 multihash; a damaged block is never served. */
+  private checked(cid: CID, bytes: Uint8Array): Uint8Array {
     const digest = createHash('sha256').update(bytes).digest()
     if (cid.multihash.code !== 0x12 || !digest.equals(cid.multihash.digest))
       throw new IpfsBlockError(this.id, cid.toString(), 'corrupt')
@@ -280,7 +293,8 @@ class IpfsRegistryImpl implements IpfsRegistry {
         'ipfsRegistry.helia',
         `must be a started node (it is ${this.cfg.helia.status}): await helia.start() first`,
       )
-    const helia = this.cfg.helia ?? (await openOwnedNode(this.id, this.cfg.dir!))
+    const owned = this.cfg.helia === undefined ? await openOwnedNode(this.id, this.cfg.dir!) : undefined
+    const helia = this.cfg.helia ?? owned!.helia
     try {
       const [{ unixfs }, { ipns }] = await Promise.all([import('@helia/unixfs'), import('@helia/ipns')])
       const fs = unixfs(helia)
@@ -304,7 +318,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
         log: this.log,
         now: () => this.clock.now(),
       })
-      return { helia, fs, unixfs, index, own }
+      return { helia, readBlockFile: owned?.readBlockFile, fs, unixfs, index, own }
     } catch (err) {
       if (this.cfg.helia === undefined) await helia.stop().catch(() => undefined)
       throw err

@@ -117,6 +117,22 @@ describe('ipfsRegistry on disk', () => {
     expect((await registry.lookup('acme.com/image/sharpen'))?.location).toBe(`ipfs:/ipfs/${stat.cid}`)
   })
 
+  it('reads each record from its block file: the very bytes the blockstore returns for the CID', async () => {
+    const registry = await openRegistry({ dir: nextDir() })
+    const records = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => conformanceRecord(signer, `acme.com/direct/fn-${i}`, 1)),
+    )
+    for (const record of records) await registry.publish(record)
+    for (const record of records) {
+      const entry = (await registry.lookup(record.record.name))!
+      const chunks: Uint8Array[] = []
+      const cid = CID.parse(entry.location!.slice('ipfs:/ipfs/'.length))
+      for await (const chunk of registry.helia!.blockstore.get(cid, { offline: true })) chunks.push(chunk)
+      expect(Buffer.from(entry.bytes).equals(Buffer.concat(chunks))).toBe(true)
+      expect(Buffer.from(entry.bytes).equals(Buffer.from(record.bytes))).toBe(true)
+    }
+  })
+
   it('error: a root whose IPNS sequence went backwards is refused with E_IPNS_ROLLBACK', async () => {
     const dir = nextDir()
     const first = await openRegistry({ dir })
