@@ -76,6 +76,8 @@ interface Opened {
   readonly helia: Helia
   /** The own node's direct block reads; undefined on a given node. */
   readonly readBlockFile: BlockFileReader | undefined
+  /** Gives the own node's directory back; undefined on a given node. */
+  readonly release: (() => Promise<void>) | undefined
   readonly fs: UnixFS
   /** Makes a UnixFS over another blockstore (a traced one). */
   readonly unixfs: (components: UnixFSComponents) => UnixFS
@@ -123,7 +125,10 @@ class IpfsRegistryImpl implements IpfsRegistry {
     this.opening = undefined
     this.opened = undefined
     this.dirs.clear()
-    if (opened !== undefined && this.cfg.helia === undefined) await opened.helia.stop()
+    if (opened !== undefined && this.cfg.helia === undefined) {
+      await opened.helia.stop()
+      await opened.release?.()
+    }
   }
 
   status(): IpfsRegistryStatus {
@@ -318,9 +323,12 @@ class IpfsRegistryImpl implements IpfsRegistry {
         log: this.log,
         now: () => this.clock.now(),
       })
-      return { helia, readBlockFile: owned?.readBlockFile, fs, unixfs, index, own }
+      return { helia, readBlockFile: owned?.readBlockFile, release: owned?.release, fs, unixfs, index, own }
     } catch (err) {
-      if (this.cfg.helia === undefined) await helia.stop().catch(() => undefined)
+      if (owned !== undefined) {
+        await helia.stop().catch(() => undefined)
+        await owned.release()
+      }
       throw err
     }
   }

@@ -154,6 +154,19 @@ describe('ipfsRegistry on disk', () => {
     })
   })
 
+  it('error: a dir another live registry holds is refused with E_IPFS_STORE; a lock left by a dead process is taken over', async () => {
+    const dir = nextDir()
+    const first = await openRegistry({ dir })
+    const err = await errorOf(ipfsRegistry({ dir })(components).start())
+    expect(err).toMatchObject({ code: 'E_IPFS_STORE', details: { dir } })
+    expect((err as Error).message).toContain(`process ${process.pid}`)
+    await first.stop()
+
+    await writeFile(join(dir, 'fmesh-ipfs.lock'), '999999999') // no such process
+    const second = await openRegistry({ dir })
+    expect(second.status().started).toBe(true)
+  })
+
   it('error: an unwritable dir is refused with E_IPFS_STORE naming the dir', async () => {
     const file = join(root, 'a-file')
     await writeFile(file, 'not a directory')
