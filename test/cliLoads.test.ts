@@ -52,6 +52,7 @@ describe('fmesh CLI loads only what a command needs', () => {
     expect(under(files, 'multiformats').length).toBeGreaterThan(0)
     expect(under(files, 'isomorphic-git')).toEqual([])
     expect(under(files, 'better-sqlite3')).toEqual([])
+    expect(under(files, 'helia')).toEqual([])
     expect(files.filter((f) => f.includes('/registries/') || f.includes('/src/preset/'))).toEqual([])
   })
 
@@ -60,8 +61,33 @@ describe('fmesh CLI loads only what a command needs', () => {
     expect(code).toBe(0)
     expect(JSON.parse(stdout)).toEqual({ names: [] })
     expect(under(files, 'isomorphic-git').length).toBeGreaterThan(0)
-    // Listing and resolving open no ledger, so SQLite stays unloaded.
+    // Listing and resolving open no ledger, so SQLite stays unloaded; no IPFS registry, so no Helia.
     expect(under(files, 'better-sqlite3')).toEqual([])
+    expect(under(files, 'helia')).toEqual([])
+    expect(under(files, '@helia')).toEqual([])
+  })
+
+  it('ls on a config with an IPFS registry loads Helia, and not isomorphic-git', async () => {
+    const config = join(dir, 'ipfs.json')
+    await writeFile(config, JSON.stringify({ registries: [{ type: 'ipfs', dir: 'ipfs-node' }] }))
+    const { code, stdout, files } = await cliLoads(['ls', '--config', config, '--json'], dir)
+    expect(code).toBe(0)
+    expect(JSON.parse(stdout)).toEqual({ names: [] })
+    expect(under(files, 'helia').length).toBeGreaterThan(0)
+    expect(under(files, 'isomorphic-git')).toEqual([])
+  })
+
+  it('error: a bad IPFS registry entry is refused, naming its path, without loading Helia', async () => {
+    const config = join(dir, 'bad-ipfs.json')
+    await writeFile(config, JSON.stringify({ registries: [{ type: 'ipfs', ipnsKey: 'no spaces' }] }))
+    const { code, stderr, files } = await cliLoads(['ls', '--config', config, '--json'], dir)
+    expect(code).toBe(1)
+    expect(JSON.parse(stderr).error).toMatchObject({
+      code: 'E_CONFIG_INVALID',
+      details: { path: `${config}: registries[0].ipnsKey` },
+    })
+    expect(under(files, 'helia')).toEqual([])
+    expect(under(files, '@helia')).toEqual([])
   })
 
   it('error: a bad Git registry entry is refused, naming its path, without loading isomorphic-git', async () => {

@@ -47,4 +47,11 @@ describe('README examples', () => {
     await import('./examples/gitRegistry.js')
     expect(lines).toEqual(['git:COMMIT:records/acme.com/image/sharpen.json', '0 1'])
   })
+
+  it('ipfsRegistry.ts prints what its comments say', async () => {
+    const lines: string[] = []
+    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')))
+    await import('./examples/ipfsRegistry.js')
+    expect(lines).toEqual(['ipfs:/ipfs/CID', 'true 2 1'])
+  })
 })

@@ -9,4 +9,5 @@ import type { RegistryKind } from './types.js'
 export const REGISTRY_KINDS: readonly RegistryKind[] = [
   { type: 'memory', load: () => import('./memoryKind.js') },
   { type: 'git', load: () => import('./gitKind.js') },
+  { type: 'ipfs', load: () => import('./ipfsKind.js') },
 ]

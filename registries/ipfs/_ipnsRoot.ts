@@ -1,0 +1,151 @@
+import type { Helia } from '@helia/interface'
+import type { IPNS } from '@helia/ipns'
+import type { UnixFS, UnixFSComponents } from '@helia/unixfs'
+import { base36 } from 'multiformats/bases/base36'
+import { CID } from 'multiformats/cid'
+import type { Logger } from '../../src/logger.js'
+import type { RecordVerifier } from '../../src/trust/RecordVerifier.js'
+import { pinBlock, traceBlocks } from './_dirPins.js'
+import { nameOfSegments } from './_layout.js'
+import type { IndexEntry, NameIndex } from './_nameIndex.js'
+import { walkFiles } from './_tree.js'
+import { IpnsRollbackError } from './errors.js'
+
+/** The registry's root and the IPNS name it is published under. */
+export interface OwnRoot {
+  readonly ipnsName: string
+  readonly root: CID
+  readonly sequence: bigint
+  /** Publishes `root` under the name (the sequence rises by one) and makes it the current root. */
+  publish(root: CID): Promise<bigint>
+}
+
+export interface OpenRootInit {
+  registry: string
+  helia: Helia
+  unixfs: (components: UnixFSComponents) => UnixFS
+  name: IPNS
+  index: NameIndex
+  keyName: string
+  lifetimeMs: number
+  verifier: RecordVerifier
+  log: Logger
+  /** The mesh's clock (ms since the epoch). */
+  now: () => number
+}
+
+/**
+ * Brings the index and the IPNS name into step when the registry opens: the index as saved when its
+ * root is the one the name holds; rebuilt from the name's root when the index is missing or behind
+ * (a crash between publishing the root and saving the index); refused when the name went backwards.
+ */
+export async function openRoot(init: OpenRootInit): Promise<OwnRoot> {
+  const { helia, name, index, keyName, lifetimeMs, log } = init
+  const key = await loadOrCreateKey(helia, keyName)
+  const ipnsName = `/ipns/${key.publicKey.toCID().toString(base36)}`
+  const state = await index.load()
+  const resolved = await resolveOwn(name, key.publicKey, log)
+  let root: CID
+  let sequence: bigint
+  if (resolved !== undefined && (state === undefined || resolved.sequence > state.ipnsSequence)) {
+    log('rebuilding the index from %s at sequence %s', resolved.root, resolved.sequence)
+    await rebuild(init, resolved)
+    root = resolved.root
+    sequence = resolved.sequence
+  } else if (state !== undefined) {
+    if (resolved !== undefined && resolved.sequence < state.ipnsSequence)
+      throw new IpnsRollbackError(init.registry, ipnsName, resolved.sequence, state.ipnsSequence)
+    root = state.root
+    sequence = state.ipnsSequence
+  } else {
+    root = await init.unixfs(helia).addDirectory()
+    await pinBlock(helia, root)
+    sequence = 0n
+  }
+  const publish = async (next: CID): Promise<bigint> => {
+    const result = await name.publish(keyName, next, { offline: true, lifetime: lifetimeMs })
+    own.root = next
+    own.sequence = result.record.sequence ?? 0n
+    return own.sequence
+  }
+  const own = { ipnsName, root, sequence, publish }
+  // A new registry, a name whose record went missing, or one past half its lifetime: publish the root
+  // it has again (the sequence rises) so the name stays valid for readers.
+  const stale = resolved !== undefined && !(resolved.validUntil > init.now() + lifetimeMs / 2)
+  if (resolved === undefined || stale) {
+    const published = await publish(root)
+    await index.save(new Map(), { root, ipnsSequence: published })
+  }
+  return own
+}
+
+async function loadOrCreateKey(helia: Helia, keyName: string) {
+  try {
+    return await helia.keychain.exportKey(keyName)
+  } catch (err) {
+    if ((err as Error).name !== 'NotFoundError') throw err
+    return helia.keychain.generateKey(keyName)
+  }
+}
+
+interface Resolved {
+  readonly root: CID
+  readonly sequence: bigint
+  /** When the IPNS record stops being valid (ms since the epoch; NaN when unreadable). */
+  readonly validUntil: number
+}
+
+/** The root the registry's own name holds in the local datastore, or undefined (none, or expired). */
+async function resolveOwn(
+  name: IPNS,
+  publicKey: Parameters<IPNS['resolve']>[0],
+  log: Logger,
+): Promise<Resolved | undefined> {
+  try {
+    let last: Resolved | undefined
+    // Unvalidated: the resolver deletes a record that fails validation (an expired one), and the next
+    // publish would then restart the sequence at 1. The record is this registry's own, in its datastore.
+    for await (const result of name.resolve(publicKey, { offline: true, validate: false })) {
+      const cid = result.value.replace(/^\/ipfs\//, '').split('/')[0]!
+      const validity = Date.parse(new TextDecoder().decode(result.record.validity ?? new Uint8Array()))
+      last = { root: CID.parse(cid), sequence: result.record.sequence ?? 0n, validUntil: validity }
+    }
+    return last
+  } catch (err) {
+    if (!(err as Error).name.includes('NotFound')) log('own IPNS name unresolved: %s', (err as Error).message)
+    return undefined
+  }
+}
+
+/** Rebuilds the index from the files under `root`, verifying each record; refused files are logged. */
+async function rebuild(init: OpenRootInit, resolved: { root: CID; sequence: bigint }): Promise<void> {
+  const { helia, verifier, registry, log } = init
+  // The walk reads every directory block of the tree: each is pinned, as publishes pin theirs.
+  const trace = traceBlocks(helia)
+  const fs = init.unixfs({ blockstore: trace.blockstore })
+  const entries = new Map<string, IndexEntry>()
+  for await (const file of walkFiles(fs, resolved.root)) {
+    const recordName = nameOfSegments(file.segments)
+    const path = file.segments.join('/')
+    if (recordName === undefined) {
+      log('rebuild: %s holds no record, skipped', path)
+      continue
+    }
+    const chunks: Uint8Array[] = []
+    for await (const chunk of fs.cat(file.cid, { offline: true })) chunks.push(chunk)
+    try {
+      const { record, id } = await verifier.verify(Buffer.concat(chunks), {
+        origin: `${registry} rebuild ${path}`,
+        expectName: recordName,
+        allowExpired: true,
+        unowned: 'integrity',
+      })
+      entries.set(recordName, { cid: file.cid, seq: record.seq, id })
+      await pinBlock(helia, file.cid)
+    } catch (err) {
+      log('rebuild: %s refused: %s', path, (err as Error).message)
+    }
+  }
+  for (const cid of trace.read.values()) if (cid.code === 0x70) await pinBlock(helia, cid)
+  await init.index.replace(entries, { root: resolved.root, ipnsSequence: resolved.sequence })
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod'
+import { RegistryConfigIdSchema } from '../../src/registry/registryConfig.js'
+
+/**
+ * One IPFS registry in a config file (`{ "type": "ipfs", ... }` in `registries`): the part of
+ * `IpfsRegistryInit` a JSON file can say. It imports only zod, so the embedded preset checks a config
+ * without loading Helia; `ipfsRegistry` checks its options again when the registry is made.
+ */
+export const IpfsRegistryConfigSchema = z.strictObject({
+  type: z.literal('ipfs'),
+  id: RegistryConfigIdSchema.optional(),
+  /** The registry's Helia stores; relative to the config file. @default DATA_DIR/ipfs */
+  dir: z.string().min(1).optional(),
+  ipnsKey: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'a keychain key name')
+    .optional(),
+  shardSplitThresholdBytes: z.number().int().min(1).optional(),
+  ipnsLifetimeMs: z.number().int().min(1000).optional(),
+})
+
+/** A checked IPFS registry config entry. */
+export type IpfsRegistryConfig = z.infer<typeof IpfsRegistryConfigSchema>

@@ -1,0 +1,61 @@
+import { MeshError } from '../../src/errors/base.js'
+
+/** The registry's directory cannot hold its blockstore and datastore (a file, not writable). */
+export class IpfsStoreError extends MeshError {
+  override name = 'IpfsStoreError'
+  constructor(registry: string, dir: string, reason: string, cause?: unknown) {
+    super('E_IPFS_STORE', `IPFS registry ${registry} cannot use ${dir}: ${reason}`, {
+      details: { registry, dir },
+      hint: 'Point `dir` at a writable directory (it is created if missing), or pass a started Helia node as `helia`.',
+      cause,
+    })
+  }
+}
+
+/** An entry of the registry's own name -> CID index could not be read. */
+export class IpfsIndexCorruptError extends MeshError {
+  override name = 'IpfsIndexCorruptError'
+  constructor(registry: string, key: string, reason: string, cause?: unknown) {
+    super('E_IPFS_INDEX_CORRUPT', `IPFS registry ${registry} has a corrupt index entry ${key}: ${reason}`, {
+      details: { registry, key },
+      hint: 'Remove the index (the datastore keys under the prefix above; with `dir`, the folder datastore/<prefix> in it): the registry rebuilds it from its IPNS root on the next start.',
+      cause,
+    })
+  }
+}
+
+/** A block the index points at is not in the blockstore, or its bytes do not match its CID. */
+export class IpfsBlockError extends MeshError {
+  override name = 'IpfsBlockError'
+  constructor(registry: string, cid: string, reason: 'missing' | 'corrupt', cause?: unknown) {
+    super(
+      reason === 'missing' ? 'E_IPFS_BLOCK_MISSING' : 'E_IPFS_BLOCK_CORRUPT',
+      reason === 'missing'
+        ? `IPFS registry ${registry} has no block ${cid}`
+        : `IPFS registry ${registry} read block ${cid}, but its bytes do not match its CID`,
+      {
+        details: { registry, cid, reason },
+        hint:
+          reason === 'missing'
+            ? 'The block was deleted outside the registry (records are pinned, so not by helia.gc()). Publish the record again.'
+            : 'The blockstore on disk is damaged: delete that block file and publish the record again, or restore the directory from a backup.',
+        cause,
+      },
+    )
+  }
+}
+
+/** The registry's IPNS name resolved to a sequence below the one its index already reflects. */
+export class IpnsRollbackError extends MeshError {
+  override name = 'IpnsRollbackError'
+  constructor(registry: string, ipnsName: string, sequence: bigint, seen: bigint) {
+    super(
+      'E_IPNS_ROLLBACK',
+      `IPFS registry ${registry}: ${ipnsName} resolved to sequence ${sequence}, below ${seen} already seen`,
+      {
+        details: { registry, ipnsName, sequence: String(sequence), seen: String(seen) },
+        hint: 'A root older than one already published is refused. If the datastore was restored from a backup, remove the index so it is rebuilt from the IPNS root it now holds.',
+      },
+    )
+  }
+}

@@ -1,0 +1,31 @@
+import { join, resolve } from 'node:path'
+import { type IpfsRegistryConfig, IpfsRegistryConfigSchema } from '../../registries/ipfs/config.js'
+import type { RegistryFactory } from '../components.js'
+import type { PresetContext } from './types.js'
+
+/** `{ "type": "ipfs", ... }`: an IPFS registry on its own local Helia node; the schema imports only zod. */
+export const schema = IpfsRegistryConfigSchema
+
+/** The node's stores: `dir` relative to the config file, else `DATA_DIR/ipfs` (`ipfs-N` after the first). */
+function nodeDir(config: IpfsRegistryConfig, context: PresetContext): string {
+  if (config.dir !== undefined) return resolve(context.baseDir, config.dir)
+  return join(context.dataDir, context.index === 0 ? 'ipfs' : `ipfs-${context.index}`)
+}
+
+export function describe(config: IpfsRegistryConfig, context: PresetContext): string {
+  return `ipfs registry in ${nodeDir(config, context)} (local Helia node, offline)`
+}
+
+export async function create(config: IpfsRegistryConfig, context: PresetContext): Promise<RegistryFactory> {
+  // Helia loads here, when an IPFS registry is built, never when a config is only checked.
+  const { ipfsRegistry } = await import('../../registries/ipfs/index.js')
+  return ipfsRegistry({
+    id: context.id,
+    dir: nodeDir(config, context),
+    ...(config.ipnsKey === undefined ? {} : { ipnsKey: config.ipnsKey }),
+    ...(config.shardSplitThresholdBytes === undefined
+      ? {}
+      : { shardSplitThresholdBytes: config.shardSplitThresholdBytes }),
+    ...(config.ipnsLifetimeMs === undefined ? {} : { ipnsLifetimeMs: config.ipnsLifetimeMs }),
+  })
+}
