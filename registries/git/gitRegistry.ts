@@ -2,10 +2,10 @@ import git from 'isomorphic-git'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
 import { isMeshError } from '../../src/errors/base.js'
-import { RecordSchemaError } from '../../src/errors/record.js'
 import { PublishConflictError, RegistryError } from '../../src/errors/registry.js'
 import type { Logger } from '../../src/logger.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
+import { checkEncodedRecord } from '../../src/registry/checkEncodedRecord.js'
 import { compileNamePattern } from '../../src/registry/namePattern.js'
 import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from '../../src/registry/types.js'
 import { watchQueue } from '../../src/registry/watchQueue.js'
@@ -145,16 +145,7 @@ class GitRegistryImpl implements GitRegistry {
   async publish(encoded: EncodedRecord, options: AbortOptions = {}): Promise<PublishReceipt> {
     const signal = options.signal
     throwIfAborted(signal, `${this.id} publish`)
-    if (encoded === null || typeof encoded !== 'object' || !(encoded.bytes instanceof Uint8Array)) {
-      throw new RecordSchemaError(
-        '',
-        'publish takes an EncodedRecord ({ record, bytes, id }) from signRecord',
-        {
-          origin: this.id,
-        },
-      )
-    }
-    const name = String(encoded.record?.name ?? '').toLowerCase()
+    const name = checkEncodedRecord(encoded, this.id)
     const path = recordPath(name)
     const { record, id } = await this.check(encoded.bytes, {
       origin: `${this.id} publish`,

@@ -5,10 +5,10 @@ import type { UnixFS, UnixFSComponents } from '@helia/unixfs'
 import type { CID } from 'multiformats/cid'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
-import { RecordSchemaError } from '../../src/errors/record.js'
 import { ConfigError, PublishConflictError } from '../../src/errors/registry.js'
 import type { Logger } from '../../src/logger.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
+import { checkEncodedRecord } from '../../src/registry/checkEncodedRecord.js'
 import { compileNamePattern } from '../../src/registry/namePattern.js'
 import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from '../../src/registry/types.js'
 import { watchQueue } from '../../src/registry/watchQueue.js'
@@ -173,16 +173,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
     const signal = options.signal
     const what = `${this.id} publish`
     throwIfAborted(signal, what)
-    if (encoded === null || typeof encoded !== 'object' || !(encoded.bytes instanceof Uint8Array)) {
-      throw new RecordSchemaError(
-        '',
-        'publish takes an EncodedRecord ({ record, bytes, id }) from signRecord',
-        {
-          origin: this.id,
-        },
-      )
-    }
-    const name = String(encoded.record?.name ?? '').toLowerCase()
+    const name = checkEncodedRecord(encoded, this.id)
     const { record, id } = await this.verifier.verify(encoded.bytes, {
       origin: what,
       expectName: name,

@@ -25,6 +25,7 @@ export type { EncodedRecord } from '../record/signRecord.js'
 export type { RecordVerifier, VerifiedRecord, VerifyOptions } from '../trust/RecordVerifier.js'
 export type { SeqLedger } from '../trust/SeqLedger.js'
 export type { TrustSource } from '../trust/types.js'
+export { checkEncodedRecord } from './checkEncodedRecord.js'
 export { type MemoryRegistryInit, memoryRegistry } from './memoryRegistry.js'
 export { compileNamePattern, MAX_PATTERN_LENGTH } from './namePattern.js'
 export {
