@@ -60,8 +60,11 @@ export async function connect(cfg: ChainConfig): Promise<Connection> {
       throw new ChainIdMismatchError(rpcUrl, init.chainId, chainId)
     provider = new JsonRpcProvider(rpcUrl, Network.from(chainId), {
       staticNetwork: true,
+      // ethers caches eth_getTransactionCount for 250 ms by default: back-to-back sends reused a nonce.
       cacheTimeout: -1,
       batchMaxCount: 1,
+      // A receipt not there at once is polled for; ethers' default (4 s) is longer than a block here.
+      pollingInterval: 250,
     })
   } else {
     provider = init.provider!

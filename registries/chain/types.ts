@@ -61,6 +61,10 @@ export interface ChainRegistry extends Registry {
   /** The chain id, known once started. */
   readonly chainId: number | undefined
   readonly address: string
+  /** Connects and checks the chain id and the contract's code; starts the event poll. Idempotent. */
+  start(): Promise<void>
+  /** Stops the poll and closes the provider this registry made. Idempotent; a later call reconnects. */
+  stop(): Promise<void>
   /** The signer's account, if the registry has a signer. */
   account(): Promise<string | undefined>
   /** The namespace's owner, pending owner and publisher keys, or undefined when unclaimed. */

@@ -1,0 +1,270 @@
+import { ContractFactory, Wallet } from 'ethers'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { chainRegistry } from '../../registries/chain/chainRegistry.js'
+import { deployRegistry } from '../../registries/chain/deployRegistry.js'
+import { startAnvil } from '../../registries/chain/startAnvil.js'
+import type { ChainRegistry, ChainRegistryInit } from '../../registries/chain/types.js'
+import { isMeshError } from '../../src/errors/base.js'
+import { createMesh, type Mesh } from '../../src/mesh.js'
+import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
+import { registryComponents } from '../../src/registry/registryComponents.js'
+import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
+import { type Chain, startChain } from '../_helpers/chain.js'
+import { sampleDraft, signed } from '../_helpers/records.js'
+
+// chainRegistry over JSON-RPC to a real anvil with the committed contract: publishing, resolving
+// with the chain as the only trust, and the chain's keys overriding what other registries hold.
+
+let chain: Chain
+let address: string
+let fromBlock: number
+let key: LocalSigner
+const meshes: Mesh[] = []
+
+beforeAll(async () => {
+  chain = await startChain()
+})
+afterAll(() => chain?.stop())
+beforeEach(async () => {
+  ;({ address, blockNumber: fromBlock } = await deployRegistry(chain.wallets[9]!))
+  key = await generateSigner()
+})
+afterEach(async () => {
+  for (const mesh of meshes.splice(0)) await mesh.close()
+})
+
+/** A chain registry on this test's contract; `account` signs transactions when given. */
+const onChain = (init: Partial<ChainRegistryInit> & { account?: number } = {}) => {
+  const { account, ...rest } = init
+  return chainRegistry({
+    rpcUrl: chain.node.rpcUrl,
+    address,
+    fromBlock,
+    ...(account === undefined ? {} : { signer: chain.node.accounts[account]!.privateKey }),
+    ...rest,
+  })
+}
+const meshOf = async (init: Parameters<typeof createMesh>[0]) => {
+  const mesh = await createMesh(init)
+  meshes.push(mesh)
+  return mesh
+}
+/** The code of a refused resolve's cause (the mesh wraps each refusal in E_NO_VALID_RECORD). */
+const refusal = async (promise: Promise<unknown>) => {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(isMeshError(err, 'E_NO_VALID_RECORD'), String(err)).toBe(true)
+  return (err as { cause?: { code?: string } }).cause?.code
+}
+const codeOf = async (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (err: unknown) => (isMeshError(err) ? err.code : String(err)),
+  )
+
+describe('chainRegistry: publish and resolve through the chain', () => {
+  it('claims, adds a key, publishes; a fresh mesh whose only trust is the chain resolves it, verified by the chain', async () => {
+    const publisher = await meshOf({ registries: [onChain({ account: 0 })] })
+    const owner = publisher.registry<ChainRegistry>('chain')
+    await owner.claim('acme.com')
+    await owner.addPublisher('acme.com', key.id)
+    const published = await publisher.publish(sampleDraft('acme.com/image/sharpen'), { signer: key })
+    expect(published.receipts[0]).toMatchObject({ registry: 'chain' })
+    expect(published.receipts[0]!.location).toMatch(new RegExp(`^chain:31337/${address}@\\d+$`))
+    expect(await owner.anchoredSeq('acme.com/image/sharpen')).toBe(published.seq)
+
+    const reader = await meshOf({ registries: [onChain()] })
+    const result = await reader.resolve('acme.com/image/sharpen@^1.2')
+    const source = reader.registry<ChainRegistry>('chain').trustSource.id
+    expect(source).toBe(`chain:31337/${address}`)
+    expect(result.version).toBe('1.4.1')
+    expect(result.recordId).toBe(published.id)
+    expect(result.verified).toMatchObject({ keyId: key.id, trustSource: source, seq: published.seq })
+    expect(await codeOf(reader.resolve('acme.com/image/missing'))).not.toBe('resolved')
+  })
+
+  it('the trust source answers undefined for an unclaimed namespace (pinned owners then apply) and [] for a claimed one without keys', async () => {
+    const registry = onChain({ account: 0 })(registryComponents({ trust: { owners: {} } }))
+    expect(await registry.trustSource.publishersOf('beta.org')).toBeUndefined()
+    await registry.claim('beta.org')
+    expect(await registry.trustSource.publishersOf('beta.org')).toEqual([])
+    await registry.addPublisher('beta.org', key.id)
+    expect(await registry.trustSource.publishersOf('beta.org')).toEqual([key.id])
+    expect(await registry.namespace('beta.org')).toEqual({
+      owner: chain.wallets[0]!.address,
+      publishers: [key.id],
+    })
+    await registry.stop()
+
+    const pinned = await generateSigner()
+    const memory = memoryRegistry()
+    await memory.publish(await signed(pinned, 'gamma.net/fn/a', 1))
+    const mesh = await meshOf({
+      registries: [onChain(), memory],
+      trust: { owners: { 'gamma.net': [pinned.id] } },
+    })
+    expect((await mesh.resolve('gamma.net/fn/a')).verified).toMatchObject({ trustSource: 'pinned' })
+  })
+})
+
+describe('chainRegistry: the chain as trust for records found elsewhere', () => {
+  it('error: refuses a memory-registry record signed by a key the chain does not list, whatever pinned owners say (E_SIGNER_NOT_OWNER)', async () => {
+    const owner = onChain({ account: 0 })(registryComponents({ trust: { owners: {} } }))
+    await owner.claim('acme.com')
+    await owner.addPublisher('acme.com', key.id)
+    await owner.stop()
+    const stranger = await generateSigner()
+    const memory = memoryRegistry()
+    await memory.publish(await signed(stranger, 'acme.com/image/forged', 1))
+    await memory.publish(await signed(key, 'acme.com/image/genuine', 1))
+    const mesh = await meshOf({
+      registries: [onChain(), memory],
+      trust: { owners: { 'acme.com': [stranger.id] } },
+    })
+    expect(await refusal(mesh.resolve('acme.com/image/forged'))).toBe('E_SIGNER_NOT_OWNER')
+    expect((await mesh.resolve('acme.com/image/genuine')).verified).toMatchObject({
+      keyId: key.id,
+      trustSource: `chain:31337/${address}`,
+    })
+  })
+
+  it('error: after a key is removed on chain, another mesh refuses its records (its trust cache dropped by the PublisherRemoved event)', async () => {
+    const owner = onChain({ account: 0 })(registryComponents({ trust: { owners: {} } }))
+    await owner.claim('acme.com')
+    await owner.addPublisher('acme.com', key.id)
+    const memory = memoryRegistry()
+    await memory.publish(await signed(key, 'acme.com/image/rotated', 1))
+    const mesh = await meshOf({ registries: [onChain({ trustMaxAgeMs: 0 }), memory] })
+    const reader = mesh.registry<ChainRegistry>('chain')
+    expect((await mesh.resolve('acme.com/image/rotated')).verified).toMatchObject({ keyId: key.id })
+    expect(await reader.trustSource.publishersOf('acme.com')).toEqual([key.id])
+
+    await owner.removePublisher('acme.com', key.id)
+    await owner.stop()
+    // The reader's trust cache still holds the key; the event it reads next drops it.
+    expect(await reader.trustSource.publishersOf('acme.com')).toEqual([])
+    mesh.cache.invalidate('acme.com/image/rotated') // the mesh's resolve cache is not the chain's to drop
+    expect(await refusal(mesh.resolve('acme.com/image/rotated'))).toBe('E_SIGNER_NOT_OWNER')
+  })
+
+  it('error: a transferred namespace: the old owner can no longer publish (E_CHAIN_NOT_OWNER), and its keys are gone', async () => {
+    const components = registryComponents({ trust: { owners: {} } })
+    const oldOwner = onChain({ account: 0 })(components)
+    const newOwner = onChain({ account: 1 })(components)
+    await oldOwner.claim('acme.com')
+    await oldOwner.addPublisher('acme.com', key.id)
+    await oldOwner.publish(await signed(key, 'acme.com/image/moved', 1))
+    await oldOwner.transferOwnership('acme.com', chain.wallets[1]!.address)
+    expect((await oldOwner.namespace('acme.com'))?.pendingOwner).toBe(chain.wallets[1]!.address)
+    await newOwner.acceptOwnership('acme.com')
+    expect(await oldOwner.namespace('acme.com')).toEqual({ owner: chain.wallets[1]!.address, publishers: [] })
+    expect(await oldOwner.trustSource.publishersOf('acme.com')).toEqual([])
+
+    const err = await oldOwner.publish(await signed(key, 'acme.com/image/moved', 2)).catch((e: unknown) => e)
+    expect(isMeshError(err, 'E_CHAIN_NOT_OWNER')).toBe(true)
+    expect((err as Error).message).toContain(
+      `Account ${chain.wallets[0]!.address} does not own namespace acme.com`,
+    )
+    expect(await codeOf(oldOwner.addPublisher('acme.com', key.id))).toBe('E_CHAIN_NOT_OWNER')
+    await newOwner.addPublisher('acme.com', key.id)
+    await newOwner.publish(await signed(key, 'acme.com/image/moved', 2))
+    expect(await newOwner.anchoredSeq('acme.com/image/moved')).toBe(2)
+    await oldOwner.stop()
+    await newOwner.stop()
+  })
+})
+
+describe('chainRegistry: bad input', () => {
+  const started = async (init: Partial<ChainRegistryInit>) => {
+    const registry = onChain(init)(registryComponents({ trust: { owners: {} } }))
+    try {
+      await registry.start()
+      return 'started'
+    } catch (err) {
+      return err
+    } finally {
+      await registry.stop()
+    }
+  }
+
+  it('error: E_CHAIN_ID_MISMATCH when the node serves another chain than `chainId`', async () => {
+    const err = await started({ chainId: 1 })
+    expect(isMeshError(err, 'E_CHAIN_ID_MISMATCH')).toBe(true)
+    expect((err as Error).message).toContain('serves chain 31337, not the configured 1')
+  })
+
+  it('error: E_CHAIN_CONTRACT for an address without code, and for one with another contract', async () => {
+    const empty = await started({ address: Wallet.createRandom().address })
+    expect(isMeshError(empty, 'E_CHAIN_CONTRACT')).toBe(true)
+    expect((empty as Error).message).toContain('No contract at')
+    // A one-byte contract (runtime code 0x00).
+    const other = await new ContractFactory([], '0x6001600c60003960016000f300', chain.wallets[8]!).deploy()
+    await other.waitForDeployment()
+    const foreign = await started({ address: await other.getAddress() })
+    expect(isMeshError(foreign, 'E_CHAIN_CONTRACT')).toBe(true)
+    expect((foreign as Error).message).toContain('is not FunctionMeshRegistry')
+  })
+
+  it('error: E_CHAIN_RPC naming the URL when the node is down', async () => {
+    const node = await startAnvil()
+    await node.stop()
+    const err = await started({ rpcUrl: node.rpcUrl })
+    expect(isMeshError(err, 'E_CHAIN_RPC')).toBe(true)
+    expect((err as Error).message).toContain(`Chain RPC ${node.rpcUrl} failed to read the chain id`)
+  })
+
+  it('error: a reverted transaction is a MeshError with the decoded custom error', async () => {
+    const registry = onChain({ account: 0 })(registryComponents({ trust: { owners: {} } }))
+    await registry.claim('acme.com')
+    const err = await registry.removePublisher('acme.com', key.id).catch((e: unknown) => e)
+    expect(isMeshError(err, 'E_CHAIN_REVERT')).toBe(true)
+    expect((err as { errorName: string }).errorName).toBe('UnknownKey')
+    expect((err as Error).message.split('\n')[0]).toMatch(
+      /^FunctionMeshRegistry refused to remove a publisher from acme\.com: UnknownKey\(0x[0-9a-f]{64}, 0x[0-9a-f]{64}\)$/,
+    )
+    const claimed = await registry.claim('acme.com').catch((e: unknown) => e)
+    expect((claimed as { errorName: string }).errorName).toBe('AlreadyClaimed')
+    await registry.stop()
+  })
+
+  it('error: without a signer, writes say E_CHAIN_NO_SIGNER; with autoClaim off, an unclaimed namespace is E_CHAIN_NOT_OWNER', async () => {
+    const readOnly = onChain()(registryComponents({ trust: { owners: {} } }))
+    expect(await codeOf(readOnly.claim('acme.com'))).toBe('E_CHAIN_NO_SIGNER')
+    expect(await codeOf(readOnly.publish(await signed(key, 'acme.com/image/x', 1)))).toBe('E_CHAIN_NO_SIGNER')
+    await readOnly.stop()
+    const manual = onChain({ account: 0, autoClaim: false })(registryComponents({ trust: { owners: {} } }))
+    expect(await codeOf(manual.publish(await signed(key, 'acme.com/image/x', 1)))).toBe('E_CHAIN_NOT_OWNER')
+    expect(await manual.namespace('acme.com')).toBeUndefined()
+    await manual.stop()
+  })
+
+  it('error: a record over 4 KiB of canonical bytes is E_CHAIN_INLINE_TOO_LARGE (CID pointers are not built yet)', async () => {
+    const registry = onChain({ account: 0 })(registryComponents({ trust: { owners: {} } }))
+    const big = await signed(key, 'acme.com/image/big', 1, { description: 'x'.repeat(2048) })
+    expect(big.bytes.byteLength).toBeGreaterThan(4096)
+    expect(await codeOf(registry.publish(big))).toBe('E_CHAIN_INLINE_TOO_LARGE')
+    await registry.stop()
+  })
+
+  it('error: unknown options and bad values are E_CONFIG_INVALID at once', () => {
+    const bad = (init: unknown) => {
+      try {
+        chainRegistry(init as ChainRegistryInit)
+        return 'accepted'
+      } catch (err) {
+        return isMeshError(err) ? err.message.split('\n')[0] : String(err)
+      }
+    }
+    expect(bad({ rpcUrl: 'http://x', address, confirmation: 1 })).toBe(
+      'Invalid configuration at chainRegistry.confirmation: unknown option `confirmation`; did you mean `confirmations`?',
+    )
+    expect(bad({ address })).toBe(
+      'Invalid configuration at chainRegistry: give exactly one of `rpcUrl` and `provider`',
+    )
+    expect(bad({ rpcUrl: 'http://x', address: '0x12' })).toBe(
+      'Invalid configuration at chainRegistry.address: must be a 0x-prefixed 20-byte address',
+    )
+  })
+})
