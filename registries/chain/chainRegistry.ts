@@ -133,7 +133,6 @@ class ChainRegistryImpl implements ChainRegistry {
     this.connected = undefined
     const ready = await opening?.catch(() => undefined)
     await this.sendTail.catch(() => undefined)
-    await ready?.events.sync().catch(() => undefined)
     if (ready?.conn.ownsProvider) ready.conn.provider.destroy()
     this.trustSource.clear()
   }

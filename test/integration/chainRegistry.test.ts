@@ -149,6 +149,31 @@ describe('chainRegistry: the chain as trust for records found elsewhere', () => 
     expect(await refusal(mesh.resolve('acme.com/image/rotated'))).toBe('E_SIGNER_NOT_OWNER')
   })
 
+  it("another registry's poll reads the PublisherRemoved event: its watch names the namespace's anchored records and its trust cache drops the key", async () => {
+    const owner = onChain({ account: 0 })(registryComponents({ trust: { owners: {} } }))
+    await owner.claim('acme.com')
+    await owner.addPublisher('acme.com', key.id)
+    await owner.publish(await signed(key, 'acme.com/image/watched', 1))
+    const reader = onChain({ pollIntervalMs: 20 })(registryComponents({ trust: { owners: {} } }))
+    await reader.start()
+    await reader.sync() // the events so far, so the watch below sees only the removal's
+    expect(await reader.trustSource.publishersOf('acme.com')).toEqual([key.id])
+    const controller = new AbortController()
+    const changes = reader.watch({ signal: controller.signal })[Symbol.asyncIterator]()
+    const trustChange = (async () => {
+      for (let next = await changes.next(); !next.done; next = await changes.next())
+        if (next.value.reason === 'chain trust') return next.value.names
+      return undefined
+    })()
+    await owner.removePublisher('acme.com', key.id)
+    expect(await trustChange).toEqual(['acme.com/image/watched'])
+    controller.abort()
+    // Within trustMaxAgeMs (1 s by default) of its last read: the event dropped the entry, not age.
+    expect(await reader.trustSource.publishersOf('acme.com')).toEqual([])
+    await reader.stop()
+    await owner.stop()
+  })
+
   it('error: a transferred namespace: the old owner can no longer publish (E_CHAIN_NOT_OWNER), and its keys are gone', async () => {
     const components = registryComponents({ trust: { owners: {} } })
     const oldOwner = onChain({ account: 0 })(components)
