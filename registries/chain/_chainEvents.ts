@@ -16,6 +16,8 @@ export interface ChainEventsInit {
   readonly clock: Clock
   /** A namespace's owner or keys changed (by its keccak256 hash). */
   onTrustChange(nsHash: string): void
+  /** A record anchor read from an event: `name` is now at `seq`. */
+  onAnchored(name: string, seq: number): void
   /** Names whose anchor or version marks changed, or whose namespace's trust did. */
   onChange(change: RegistryChange): void
 }
@@ -80,6 +82,7 @@ export class ChainEvents {
           const name = event.args.name as string
           this.names.set(name, nsHash)
           changed.add(name)
+          if (event.name === 'RecordAnchored') this.init.onAnchored(name, Number(event.args.seq))
           break
         }
         case 'NamespaceClaimed':

@@ -160,6 +160,8 @@ class ChainRegistryImpl implements ChainRegistry {
     )
     const { anchor } = answer
     if (anchor.seq === 0n) return undefined
+    // The anchored seq is the floor for this name wherever its record is found: lower is a rollback.
+    this.components.seqLedger.accept(text, Number(anchor.seq))
     const location = `chain:${conn.chainId}/${this.address}@${anchor.updatedAtBlock}`
     if (anchor.pointerKind !== POINTER_INLINE) {
       const pointer =
@@ -350,6 +352,7 @@ class ChainRegistryImpl implements ChainRegistry {
             fromBlock: this.cfg.fromBlock,
             clock: this.components.clock,
             onTrustChange: (nsHash) => this.trustSource.invalidate(nsHash),
+            onAnchored: (name, seq) => this.components.seqLedger.accept(name, seq),
             onChange: (change) => this.watchers.notify(change),
           })
           this.connected = { conn, events }
@@ -458,17 +461,23 @@ class ChainRegistryImpl implements ChainRegistry {
     return hexlify(key)
   }
 
-  /** Reads new events every `pollIntervalMs` while started: `watch`, the name index, trust invalidation. */
-  private poll(): void {
+  /**
+   * Reads new events at start and then every `pollIntervalMs`: `watch`, the name index, trust
+   * invalidation, and anchored seqs into the mesh's seq ledger.
+   */
+  private poll(first = true): void {
     if (!this.started) return
-    this.timer = setTimeout(() => {
-      const ready = this.connected
-      if (ready === undefined) return
-      ready.events
-        .sync()
-        .catch((err: unknown) => this.log.error('polling events: %s', reasonOf(err)))
-        .finally(() => this.poll())
-    }, this.cfg.pollIntervalMs)
+    this.timer = setTimeout(
+      () => {
+        const ready = this.connected
+        if (ready === undefined) return
+        ready.events
+          .sync()
+          .catch((err: unknown) => this.log.error('polling events: %s', reasonOf(err)))
+          .finally(() => this.poll(false))
+      },
+      first ? 0 : this.cfg.pollIntervalMs,
+    )
     this.timer.unref()
   }
 }

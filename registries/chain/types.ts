@@ -1,5 +1,5 @@
 import type { Provider, Signer } from 'ethers'
-import type { AbortOptions, Registry } from '../../src/registry/types.js'
+import type { AbortOptions, Registry, RegistryChange } from '../../src/registry/types.js'
 import type { TrustSource } from '../../src/trust/types.js'
 
 export interface ChainRegistryInit {
@@ -85,6 +85,11 @@ export interface ChainRegistry extends Registry {
     status: VersionMarkStatus,
     options?: AbortOptions,
   ): Promise<ChainTransaction>
+  /**
+   * The names of RecordAnchored and VersionMarked events as the poll reads them, and the anchored
+   * names of a namespace whose keys or owner changed.
+   */
+  watch(options?: AbortOptions): AsyncIterable<RegistryChange>
   /** Reads the contract's new events now: the name index, trust cache invalidation and watchers. */
   sync(options?: AbortOptions): Promise<void>
 }

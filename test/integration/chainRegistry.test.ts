@@ -8,6 +8,7 @@ import { isMeshError } from '../../src/errors/base.js'
 import { createMesh, type Mesh } from '../../src/mesh.js'
 import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
 import { registryComponents } from '../../src/registry/registryComponents.js'
+import { memorySeqLedger } from '../../src/trust/SeqLedger.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { type Chain, startChain } from '../_helpers/chain.js'
 import { sampleDraft, signed } from '../_helpers/records.js'
@@ -172,6 +173,27 @@ describe('chainRegistry: the chain as trust for records found elsewhere', () => 
     expect(await reader.trustSource.publishersOf('acme.com')).toEqual([])
     await reader.stop()
     await owner.stop()
+  })
+
+  it('error: a record found elsewhere with a seq below the anchored one is a rollback (E_SEQ_ROLLBACK): anchored seqs feed the seq ledger', async () => {
+    const owner = onChain({ account: 0 })(registryComponents({ trust: { owners: {} } }))
+    await owner.claim('acme.com')
+    await owner.addPublisher('acme.com', key.id)
+    const anchored = await signed(key, 'acme.com/image/floor', 3)
+    await owner.publish(anchored)
+    await owner.stop()
+    const memory = memoryRegistry()
+    await memory.publish(await signed(key, 'acme.com/image/floor', 2))
+    const seqLedger = memorySeqLedger()
+    const mesh = await meshOf({ registries: [memory, onChain()], seqLedger })
+    await mesh.registry<ChainRegistry>('chain').sync()
+    expect(seqLedger.highest('acme.com/image/floor')).toBe(3)
+    const result = await mesh.resolve('acme.com/image/floor')
+    expect(result.recordId).toBe(anchored.id)
+    expect(result.report?.find((r) => r.registry === 'memory')).toMatchObject({
+      status: 'outdated',
+      error: { code: 'E_SEQ_ROLLBACK' },
+    })
   })
 
   it('error: a transferred namespace: the old owner can no longer publish (E_CHAIN_NOT_OWNER), and its keys are gone', async () => {
