@@ -1,17 +1,9 @@
-import {
-  type Contract,
-  type ContractTransactionResponse,
-  getAddress,
-  hexlify,
-  id as keccakText,
-  sha256,
-  ZeroAddress,
-} from 'ethers'
+import { getAddress, hexlify, id as keccakText, sha256, ZeroAddress } from 'ethers'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
 import { isMeshError } from '../../src/errors/base.js'
 import { RecordSchemaError } from '../../src/errors/record.js'
-import { ConfigError, PublishConflictError, RegistryError } from '../../src/errors/registry.js'
+import { ConfigError, PublishConflictError } from '../../src/errors/registry.js'
 import type { Logger } from '../../src/logger.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
 import { compileNamePattern } from '../../src/registry/namePattern.js'
@@ -22,14 +14,15 @@ import { ChainEvents } from './_chainEvents.js'
 import { ChainTrust, keysOf } from './_chainTrust.js'
 import { type ChainConfig, checkChainInit } from './_checkChainInit.js'
 import { type Connection, connect, rpcError } from './_connection.js'
-import { decodeRevert, type RevertContext, revertError } from './_reverts.js'
-import { isRpcFailure, reasonOf } from './_rpcFailure.js'
+import { lookupCall } from './_lookupCall.js'
+import type { RevertContext } from './_reverts.js'
+import { reasonOf } from './_rpcFailure.js'
+import { type BuildTransaction, Transactions } from './_transactions.js'
 import {
   ChainDigestMismatchError,
   ChainNoSignerError,
   ChainPointerUnavailableError,
   ChainRecordTooLargeError,
-  ChainRpcError,
   NotNamespaceOwnerError,
 } from './errors.js'
 import type {
@@ -46,13 +39,6 @@ const POINTER_INLINE = 2n
 /** The most canonical bytes an anchor holds inline (the contract's MAX_INLINE_LENGTH). */
 export const MAX_INLINE_RECORD_BYTES = 4096
 const MARKS: Record<VersionMarkStatus, number> = { none: 0, deprecated: 1, yanked: 2, 'deprecated+yanked': 3 }
-
-/** What the contract's `lookup(name)` returns, as ethers decodes it. */
-interface LookupAnswer {
-  anchor: { recordDigest: string; seq: bigint; updatedAtBlock: bigint; pointerKind: bigint; pointer: string }
-  owner: string
-  publishers: readonly string[]
-}
 
 interface Ready {
   conn: Connection
@@ -91,7 +77,7 @@ class ChainRegistryImpl implements ChainRegistry {
   private readonly watchers = watchQueue()
   private opening: Promise<Ready> | undefined
   private connected: Ready | undefined
-  private sendTail: Promise<unknown> = Promise.resolve()
+  private readonly transactions: Transactions
   private started = false
   private timer: NodeJS.Timeout | undefined
 
@@ -101,6 +87,7 @@ class ChainRegistryImpl implements ChainRegistry {
     this.address = getAddress(cfg.address)
     this.components = components
     this.log = components.logger(`registry:chain:${cfg.id}`)
+    this.transactions = new Transactions(cfg.id, cfg.confirmations, this.log)
     this.trustSource = new ChainTrust({
       clock: components.clock,
       maxAgeMs: cfg.trustMaxAgeMs,
@@ -132,7 +119,7 @@ class ChainRegistryImpl implements ChainRegistry {
     this.opening = undefined
     this.connected = undefined
     const ready = await opening?.catch(() => undefined)
-    await this.sendTail.catch(() => undefined)
+    await this.transactions.drain()
     if (ready?.conn.ownsProvider) ready.conn.provider.destroy()
     this.trustSource.clear()
   }
@@ -149,7 +136,7 @@ class ChainRegistryImpl implements ChainRegistry {
     const { conn } = await this.ready(options)
     const generation = this.trustSource.generation
     const at = this.components.clock.now()
-    const answer = await raceSignal(this.read(conn, text), options.signal, `${this.id} lookup`)
+    const answer = await raceSignal(lookupCall(conn, this.id, text), options.signal, `${this.id} lookup`)
     const namespace = text.slice(0, text.indexOf('/'))
     // The same answer carries the namespace's keys: the mesh's owner check then needs no second call.
     this.trustSource.remember(
@@ -198,7 +185,11 @@ class ChainRegistryImpl implements ChainRegistry {
 
   async anchoredSeq(name: string, options: AbortOptions = {}): Promise<number> {
     const { conn } = await this.ready(options)
-    const answer = await raceSignal(this.read(conn, String(name)), options.signal, `${this.id} anchoredSeq`)
+    const answer = await raceSignal(
+      lookupCall(conn, this.id, String(name)),
+      options.signal,
+      `${this.id} anchoredSeq`,
+    )
     return Number(answer.anchor.seq)
   }
 
@@ -249,7 +240,7 @@ class ChainRegistryImpl implements ChainRegistry {
     const account = await this.signerAccount(conn, 'publish')
     const namespace = record.namespace
     const digest = sha256(bytes)
-    const current = await raceSignal(this.read(conn, name), signal, `${this.id} publish`)
+    const current = await raceSignal(lookupCall(conn, this.id, name), signal, `${this.id} publish`)
     const location = (block: bigint | number) => `chain:${conn.chainId}/${this.address}@${block}`
     if (current.anchor.seq >= BigInt(record.seq)) {
       if (current.anchor.seq === BigInt(record.seq) && current.anchor.recordDigest === digest)
@@ -260,7 +251,8 @@ class ChainRegistryImpl implements ChainRegistry {
       if (!this.cfg.autoClaim) throw new NotNamespaceOwnerError(namespace, account, undefined)
       await this.claimOnce(namespace, account, signal)
     } else if (current.owner !== account) throw new NotNamespaceOwnerError(namespace, account, current.owner)
-    const tx = await this.transact(
+    const tx = await this.transactions.send(
+      await this.ready(),
       { registry: this.id, operation: `publish ${name}`, namespace, account, name, seq: record.seq },
       (contract) =>
         contract.getFunction('publish')(
@@ -367,18 +359,6 @@ class ChainRegistryImpl implements ChainRegistry {
     return raceSignal(this.opening, options.signal, `${this.id} connect`)
   }
 
-  private async read(conn: Connection, name: string): Promise<LookupAnswer> {
-    try {
-      const [anchor, owner, publishers] = await conn.contract.getFunction('lookup').staticCall(name)
-      return { anchor, owner, publishers }
-    } catch (err) {
-      const revert = decodeRevert(conn.contract.interface, err)
-      if (revert !== undefined)
-        throw revertError(revert, { registry: this.id, operation: `look up ${name}` }, err)
-      throw rpcError(conn.rpcUrl, `look up ${name}`, err)
-    }
-  }
-
   private async signerAccount(conn: Connection, operation: string): Promise<string> {
     if (conn.signer === undefined) throw new ChainNoSignerError(this.id, operation)
     return getAddress(await conn.signer.getAddress())
@@ -391,7 +371,8 @@ class ChainRegistryImpl implements ChainRegistry {
     signal: AbortSignal | undefined,
   ): Promise<void> {
     try {
-      await this.transact(
+      await this.transactions.send(
+        await this.ready(),
         { registry: this.id, operation: `claim ${namespace}`, account },
         (c) => c.getFunction('claim')(namespace),
         signal,
@@ -403,55 +384,25 @@ class ChainRegistryImpl implements ChainRegistry {
         )
       )
         throw err
-      const { conn } = await this.ready()
-      const owner = (await this.read(conn, `${namespace}/x`)).owner
+      const owner = (await this.namespace(namespace))?.owner
       if (owner !== account) throw new NotNamespaceOwnerError(namespace, account, owner, err)
     }
   }
 
   private async change(
     ctx: Omit<RevertContext, 'registry'>,
-    build: (contract: Contract) => Promise<ContractTransactionResponse>,
+    build: BuildTransaction,
     options: AbortOptions,
   ): Promise<ChainTransaction> {
     throwIfAborted(options.signal, `${this.id} ${ctx.operation}`)
-    const { conn } = await this.ready(options)
+    const { conn, events } = await this.ready(options)
     const account = await this.signerAccount(conn, ctx.operation)
-    return this.transact({ registry: this.id, account, ...ctx }, build, options.signal)
-  }
-
-  /**
-   * Sends a transaction and waits for its receipt and `confirmations`, then reads the new events (so
-   * this registry's caches and watchers see the change). Sends are serialized: a signer's nonces
-   * are read from the node, and two sends at once would read the same one.
-   */
-  private async transact(
-    ctx: RevertContext,
-    build: (contract: Contract) => Promise<ContractTransactionResponse>,
-    signal: AbortSignal | undefined,
-  ): Promise<ChainTransaction> {
-    throwIfAborted(signal, `${this.id} ${ctx.operation}`)
-    const { conn, events } = await this.ready()
-    const contract = conn.contract.connect(conn.signer!) as Contract
-    const fail = (err: unknown): never => {
-      if (isMeshError(err)) throw err
-      const revert = decodeRevert(conn.contract.interface, err)
-      if (revert !== undefined) throw revertError(revert, ctx, err)
-      if (isRpcFailure(err)) throw new ChainRpcError(conn.rpcUrl, ctx.operation, reasonOf(err), err)
-      throw new RegistryError(this.id, ctx.operation, reasonOf(err), err)
-    }
-    const sent = this.sendTail.then(() => build(contract))
-    this.sendTail = sent.catch(() => undefined)
-    const work = (async () => {
-      const tx = await sent.catch(fail)
-      const receipt = await tx.wait(1 + this.cfg.confirmations).catch(fail)
-      if (receipt === null) throw new RegistryError(this.id, ctx.operation, 'the transaction was dropped')
-      await events
-        .sync()
-        .catch((err: unknown) => this.log.error('reading events after %s: %s', ctx.operation, reasonOf(err)))
-      return { transactionHash: receipt.hash, blockNumber: receipt.blockNumber }
-    })()
-    return raceSignal(work, signal, `${this.id} ${ctx.operation}`)
+    return this.transactions.send(
+      { conn, events },
+      { registry: this.id, account, ...ctx },
+      build,
+      options.signal,
+    )
   }
 
   private keyOf(keyId: string, operation: string): string {
