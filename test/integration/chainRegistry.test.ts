@@ -1,7 +1,8 @@
-import { ContractFactory, Wallet } from 'ethers'
+import { Contract, ContractFactory, toUtf8Bytes, Wallet } from 'ethers'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { chainRegistry } from '../../registries/chain/chainRegistry.js'
 import { deployRegistry } from '../../registries/chain/deployRegistry.js'
+import { REGISTRY_ABI } from '../../registries/chain/registryArtifact.js'
 import { startAnvil } from '../../registries/chain/startAnvil.js'
 import type { ChainRegistry, ChainRegistryInit } from '../../registries/chain/types.js'
 import { isMeshError } from '../../src/errors/base.js'
@@ -292,6 +293,24 @@ describe('chainRegistry: bad input', () => {
     const big = await signed(key, 'acme.com/image/big', 1, { description: 'x'.repeat(2048) })
     expect(big.bytes.byteLength).toBeGreaterThan(4096)
     expect(await codeOf(registry.publish(big))).toBe('E_CHAIN_INLINE_TOO_LARGE')
+    await registry.stop()
+  })
+
+  it('error: an anchor with a CID pointer is E_CHAIN_POINTER_UNAVAILABLE naming the CID (IPFS pointers are a later increment)', async () => {
+    const registry = onChain({ account: 0 })(registryComponents({ trust: { owners: {} } }))
+    await registry.claim('acme.com')
+    const cid = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
+    const raw = new Contract(address, REGISTRY_ABI, chain.wallets[0]!)
+    const digest = `0x${'ab'.repeat(32)}`
+    await (
+      await raw.getFunction('publish')('acme.com/image/cid', 1, digest, digest, 1, toUtf8Bytes(cid))
+    ).wait()
+    const err = await registry.lookup('acme.com/image/cid').catch((e: unknown) => e)
+    expect(isMeshError(err, 'E_CHAIN_POINTER_UNAVAILABLE')).toBe(true)
+    expect((err as Error).message.split('\n')[0]).toBe(
+      `The anchor of acme.com/image/cid points at ${cid}, which this registry cannot fetch`,
+    )
+    expect(await registry.anchoredSeq('acme.com/image/cid')).toBe(1)
     await registry.stop()
   })
 
