@@ -29,6 +29,8 @@ export interface ChainEventsInit {
 export class ChainEvents {
   /** Every anchored name, with its namespace's hash. */
   readonly names = new Map<string, string>()
+  /** Every claimed namespace's text by its hash (from NamespaceClaimed, so complete since `fromBlock`). */
+  readonly namespaces = new Map<string, string>()
   /** The last block whose events were read. */
   lastBlock: number
   /** When the last completed sync started (clock ms); the events up to then are applied. */
@@ -86,6 +88,9 @@ export class ChainEvents {
           break
         }
         case 'NamespaceClaimed':
+          this.namespaces.set(nsHash, event.args.namespace as string)
+          trust.add(nsHash)
+          break
         case 'PublisherAdded':
         case 'PublisherRemoved':
         case 'OwnershipTransferred':
@@ -93,12 +98,18 @@ export class ChainEvents {
           break
       }
     }
+    const namespaces: string[] = []
     for (const nsHash of trust) {
       this.init.onTrustChange(nsHash)
-      // The mesh drops cached resolves of the names it hears of; these are the ones this chain knows.
+      const namespace = this.namespaces.get(nsHash)
+      if (namespace !== undefined) namespaces.push(namespace)
       for (const [name, hash] of this.names) if (hash === nsHash) changed.add(name)
     }
-    if (changed.size > 0)
-      this.init.onChange({ names: [...changed], reason: trust.size > 0 ? 'chain trust' : 'chain' })
+    if (changed.size > 0 || namespaces.length > 0)
+      this.init.onChange({
+        names: [...changed],
+        ...(namespaces.length > 0 ? { namespaces } : {}),
+        reason: trust.size > 0 ? 'chain trust' : 'chain',
+      })
   }
 }

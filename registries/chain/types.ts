@@ -86,8 +86,8 @@ export interface ChainRegistry extends Registry {
     options?: AbortOptions,
   ): Promise<ChainTransaction>
   /**
-   * The names of RecordAnchored and VersionMarked events as the poll reads them, and the anchored
-   * names of a namespace whose keys or owner changed.
+   * The names of RecordAnchored and VersionMarked events as the poll reads them; for a namespace
+   * whose keys or owner changed, the namespace (`namespaces`) and its anchored names.
    */
   watch(options?: AbortOptions): AsyncIterable<RegistryChange>
   /** Reads the contract's new events now: the name index, trust cache invalidation and watchers. */

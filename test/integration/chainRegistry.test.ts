@@ -13,6 +13,7 @@ import { memorySeqLedger } from '../../src/trust/SeqLedger.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { type Chain, startChain } from '../_helpers/chain.js'
 import { sampleDraft, signed } from '../_helpers/records.js'
+import { until } from '../_helpers/until.js'
 
 // chainRegistry over JSON-RPC to a real anvil with the committed contract: publishing, resolving
 // with the chain as the only trust, and the chain's keys overriding what other registries hold.
@@ -132,12 +133,13 @@ describe('chainRegistry: the chain as trust for records found elsewhere', () => 
     })
   })
 
-  it('error: after a key is removed on chain, another mesh refuses its records (its trust cache dropped by the PublisherRemoved event)', async () => {
+  it('error: after a key is removed on chain, a reader with trustMaxAgeMs 0 refuses its records at once (the PublisherRemoved event drops its trust cache)', async () => {
     const owner = onChain({ account: 0 })(registryComponents({ trust: { owners: {} } }))
     await owner.claim('acme.com')
     await owner.addPublisher('acme.com', key.id)
     const memory = memoryRegistry()
     await memory.publish(await signed(key, 'acme.com/image/rotated', 1))
+    await memory.publish(await signed(key, 'acme.com/image/other', 1))
     const mesh = await meshOf({ registries: [onChain({ trustMaxAgeMs: 0 }), memory] })
     const reader = mesh.registry<ChainRegistry>('chain')
     expect((await mesh.resolve('acme.com/image/rotated')).verified).toMatchObject({ keyId: key.id })
@@ -145,9 +147,26 @@ describe('chainRegistry: the chain as trust for records found elsewhere', () => 
 
     await owner.removePublisher('acme.com', key.id)
     await owner.stop()
-    // The reader's trust cache still holds the key; the event it reads next drops it.
+    // The reader's trust cache still holds the key; the event it reads first drops it.
     expect(await reader.trustSource.publishersOf('acme.com')).toEqual([])
-    mesh.cache.invalidate('acme.com/image/rotated') // the mesh's resolve cache is not the chain's to drop
+    expect(await refusal(mesh.resolve('acme.com/image/other'))).toBe('E_SIGNER_NOT_OWNER')
+  })
+
+  it("error: after a key is removed on chain, another mesh's poll drops its cached resolves in the namespace, from any registry, and refuses them", async () => {
+    const owner = onChain({ account: 0 })(registryComponents({ trust: { owners: {} } }))
+    await owner.claim('acme.com')
+    await owner.addPublisher('acme.com', key.id)
+    const memory = memoryRegistry()
+    await memory.publish(await signed(key, 'acme.com/image/rotated', 1))
+    const mesh = await meshOf({ registries: [onChain({ pollIntervalMs: 20 }), memory] })
+    expect((await mesh.resolve('acme.com/image/rotated')).verified).toMatchObject({ keyId: key.id })
+    expect(mesh.cache.size).toBe(1)
+
+    await owner.removePublisher('acme.com', key.id)
+    await owner.stop()
+    // No call here drops anything: the reader's poll reads PublisherRemoved, its watch names
+    // acme.com, and the mesh drops the namespace's cached resolves (the record has a 300 s TTL).
+    await until(() => mesh.cache.size === 0, { what: 'the cached resolve to be dropped' })
     expect(await refusal(mesh.resolve('acme.com/image/rotated'))).toBe('E_SIGNER_NOT_OWNER')
   })
 
@@ -164,11 +183,12 @@ describe('chainRegistry: the chain as trust for records found elsewhere', () => 
     const changes = reader.watch({ signal: controller.signal })[Symbol.asyncIterator]()
     const trustChange = (async () => {
       for (let next = await changes.next(); !next.done; next = await changes.next())
-        if (next.value.reason === 'chain trust') return next.value.names
+        if (next.value.reason === 'chain trust')
+          return { names: next.value.names, namespaces: next.value.namespaces }
       return undefined
     })()
     await owner.removePublisher('acme.com', key.id)
-    expect(await trustChange).toEqual(['acme.com/image/watched'])
+    expect(await trustChange).toEqual({ names: ['acme.com/image/watched'], namespaces: ['acme.com'] })
     controller.abort()
     // Within trustMaxAgeMs (1 s by default) of its last read: the event dropped the entry, not age.
     expect(await reader.trustSource.publishersOf('acme.com')).toEqual([])
