@@ -1,4 +1,4 @@
-import { Contract, ContractFactory, toUtf8Bytes, Wallet } from 'ethers'
+import { Contract, ContractFactory, JsonRpcProvider, toUtf8Bytes, Wallet } from 'ethers'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { chainRegistry } from '../../registries/chain/chainRegistry.js'
 import { deployRegistry } from '../../registries/chain/deployRegistry.js'
@@ -281,6 +281,32 @@ describe('chainRegistry: bad input', () => {
     const err = await started({ rpcUrl: node.rpcUrl })
     expect(isMeshError(err, 'E_CHAIN_RPC')).toBe(true)
     expect((err as Error).message).toContain(`Chain RPC ${node.rpcUrl} failed to read the chain id`)
+  })
+
+  it('error: lookup, list and publishersOf say E_CHAIN_RPC when the node goes down after start', async () => {
+    const node = await startAnvil()
+    const deployer = new Wallet(
+      node.accounts[9]!.privateKey,
+      new JsonRpcProvider(node.rpcUrl, node.chainId, { staticNetwork: true, cacheTimeout: -1 }),
+    )
+    const deployed = await deployRegistry(deployer)
+    deployer.provider!.destroy()
+    const registry = chainRegistry({ rpcUrl: node.rpcUrl, address: deployed.address, trustMaxAgeMs: 0 })(
+      registryComponents({ trust: { owners: {} } }),
+    )
+    await registry.start()
+    expect(await registry.trustSource.publishersOf('acme.com')).toBeUndefined()
+    await node.stop()
+    expect(await codeOf(registry.lookup('acme.com/image/sharpen'))).toBe('E_CHAIN_RPC')
+    expect(
+      await codeOf(
+        (async () => {
+          for await (const _ of registry.list('**')) break
+        })(),
+      ),
+    ).toBe('E_CHAIN_RPC')
+    expect(await codeOf(Promise.resolve(registry.trustSource.publishersOf('acme.com')))).toBe('E_CHAIN_RPC')
+    await registry.stop()
   })
 
   it('error: a reverted transaction is a MeshError with the decoded custom error', async () => {
