@@ -78,6 +78,7 @@ class ChainRegistryImpl implements ChainRegistry {
   private opening: Promise<Ready> | undefined
   private connected: Ready | undefined
   private readonly transactions: Transactions
+  private knownChainId: number | undefined
   private started = false
   private timer: NodeJS.Timeout | undefined
 
@@ -99,8 +100,9 @@ class ChainRegistryImpl implements ChainRegistry {
     })
   }
 
+  /** The chain id read at the first connection (kept after stop, so the trust source's id stays). */
   get chainId(): number | undefined {
-    return this.connected?.conn.chainId
+    return this.knownChainId
   }
 
   async start(): Promise<void> {
@@ -348,6 +350,7 @@ class ChainRegistryImpl implements ChainRegistry {
             onChange: (change) => this.watchers.notify(change),
           })
           this.connected = { conn, events }
+          this.knownChainId = conn.chainId
           return this.connected
         },
         (err: unknown) => {
