@@ -41,6 +41,13 @@ describe('README examples', () => {
     expect(lines).toEqual(['1 true true'])
   })
 
+  it('chainRegistry.ts prints what its comments say', async () => {
+    const lines: string[] = []
+    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')))
+    await import('./examples/chainRegistry.js')
+    expect(lines).toEqual(['1.2.0 true'])
+  })
+
   it('gitRegistry.ts prints what its comments say', async () => {
     const lines: string[] = []
     vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')))

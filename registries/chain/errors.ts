@@ -31,3 +31,135 @@ export class ChainDeployError extends MeshError {
     })
   }
 }
+
+/** The node answers for another chain than the one configured. */
+export class ChainIdMismatchError extends MeshError {
+  override name = 'ChainIdMismatchError'
+  constructor(rpcUrl: string, expected: number, actual: number) {
+    super(
+      'E_CHAIN_ID_MISMATCH',
+      `Chain RPC ${rpcUrl} serves chain ${actual}, not the configured ${expected}`,
+      {
+        details: { rpcUrl, expected, actual },
+        hint: 'Point `rpcUrl` at a node of the configured chain, or fix `chainId`.',
+      },
+    )
+  }
+}
+
+/** The configured address holds no code, or code that is not FunctionMeshRegistry. */
+export class ChainContractError extends MeshError {
+  override name = 'ChainContractError'
+  constructor(address: string, chainId: number, reason: 'no code' | 'other code') {
+    super(
+      'E_CHAIN_CONTRACT',
+      reason === 'no code'
+        ? `No contract at ${address} on chain ${chainId}`
+        : `The contract at ${address} on chain ${chainId} is not FunctionMeshRegistry`,
+      {
+        details: { address, chainId, reason },
+        hint:
+          reason === 'no code'
+            ? 'Check `address` and the chain: deploy the registry with deployRegistry() and use the address it returns.'
+            : "Check `address`: its deployed bytecode differs from the committed artifact's (another contract, or another build).",
+      },
+    )
+  }
+}
+
+/** A contract call reverted with one of FunctionMeshRegistry's custom errors. */
+export class ChainRevertError extends MeshError {
+  override name = 'ChainRevertError'
+  readonly errorName: string
+  readonly args: readonly string[]
+  constructor(operation: string, errorName: string, args: readonly string[], cause?: unknown) {
+    super(
+      'E_CHAIN_REVERT',
+      `FunctionMeshRegistry refused to ${operation}: ${errorName}(${args.join(', ')})`,
+      {
+        details: { operation, error: errorName, args },
+        hint: 'The contract error names the rule broken; see registries/chain/contracts/FunctionMeshRegistry.sol.',
+        cause,
+      },
+    )
+    this.errorName = errorName
+    this.args = args
+  }
+}
+
+/** A namespace change was sent by an account that does not own the namespace. */
+export class NotNamespaceOwnerError extends MeshError {
+  override name = 'NotNamespaceOwnerError'
+  constructor(namespace: string, account: string, owner: string | undefined, cause?: unknown) {
+    super(
+      'E_CHAIN_NOT_OWNER',
+      owner === undefined
+        ? `Namespace ${namespace} is not claimed on chain (account ${account})`
+        : `Account ${account} does not own namespace ${namespace} on chain (owner ${owner})`,
+      {
+        details: { namespace, account, ...(owner === undefined ? {} : { owner }) },
+        hint:
+          owner === undefined
+            ? 'Claim the namespace first (`registry.claim(namespace)`), or leave `autoClaim` on.'
+            : "Send the change from the owner's account (`signer`), or have the owner transfer the namespace.",
+        cause,
+      },
+    )
+  }
+}
+
+/** The bytes a chain pointer leads to do not hash to the anchored record digest. */
+export class ChainDigestMismatchError extends MeshError {
+  override name = 'ChainDigestMismatchError'
+  constructor(name: string, anchored: string, actual: string) {
+    super(
+      'E_CHAIN_DIGEST_MISMATCH',
+      `The record bytes for ${name} do not match the digest anchored on chain`,
+      {
+        details: { name, anchored, actual },
+        hint: 'The pointer leads to other bytes than the ones anchored; republish the record.',
+      },
+    )
+  }
+}
+
+/** The anchor points at a CID, and this registry cannot fetch CIDs yet. */
+export class ChainPointerUnavailableError extends MeshError {
+  override name = 'ChainPointerUnavailableError'
+  constructor(name: string, cid: string) {
+    super(
+      'E_CHAIN_POINTER_UNAVAILABLE',
+      `The anchor of ${name} points at ${cid}, which this registry cannot fetch`,
+      {
+        details: { name, cid },
+        hint: 'CID pointers need the IPFS integration (not built yet); fetch the record from an IPFS or Git registry.',
+      },
+    )
+  }
+}
+
+/** The canonical record is too large to anchor inline, and CID pointers are not built yet. */
+export class ChainRecordTooLargeError extends MeshError {
+  override name = 'ChainRecordTooLargeError'
+  constructor(name: string, size: number, max: number) {
+    super(
+      'E_CHAIN_INLINE_TOO_LARGE',
+      `Record ${name} is ${size} bytes, over the ${max} bytes a chain anchor holds inline`,
+      {
+        details: { name, size, max },
+        hint: 'Shrink the record (fewer versions or providers), or publish it to a Git registry only.',
+      },
+    )
+  }
+}
+
+/** A write was asked of a chain registry configured without a signer. */
+export class ChainNoSignerError extends MeshError {
+  override name = 'ChainNoSignerError'
+  constructor(registry: string, operation: string) {
+    super('E_CHAIN_NO_SIGNER', `Chain registry ${registry} has no signer to ${operation}`, {
+      details: { registry, operation },
+      hint: "Pass `signer` (an ethers Signer or a private key) of the namespace owner's account.",
+    })
+  }
+}

@@ -1,6 +1,10 @@
-// `function-mesh/registries/chain` (in progress): the registry contract's artifact, a local EVM
-// launcher and a deploy helper. The `chainRegistry` backend builds on these.
+// `function-mesh/registries/chain`: the registry contract's artifact, a local EVM launcher, a deploy
+// helper, and `chainRegistry`: the Registry over the contract and the chain as a trust source.
+export { chainRegistry, MAX_INLINE_RECORD_BYTES } from './chainRegistry.js'
+export * from './defaults.js'
 export * from './deployRegistry.js'
 export * from './errors.js'
 export * from './registryArtifact.js'
 export * from './startAnvil.js'
+export type * from './types.js'
+export { versionSetDigest } from './versionSetDigest.js'

@@ -20,6 +20,11 @@ export interface PublishReceipt {
 /** Names a registry saw change (a sync, a chain event, a peer announcement). */
 export interface RegistryChange {
   readonly names: readonly string[]
+  /**
+   * Namespaces whose publisher keys or owner changed (a trust source's event): the mesh drops every
+   * cached resolve in them, whatever registry the record came from.
+   */
+  readonly namespaces?: readonly string[]
   readonly reason?: string
 }
 

@@ -103,6 +103,7 @@ export class Resolver {
     try {
       for await (const change of registry.watch({ signal })) {
         for (const name of change.names) this.cache.invalidate(name)
+        for (const namespace of change.namespaces ?? []) this.cache.invalidateNamespace(namespace)
         this.log('%s changed %d names', registry.id, change.names.length)
       }
     } catch (err) {

@@ -1,0 +1,28 @@
+import type { Connection } from './_connection.js'
+import { rpcError } from './_connection.js'
+import { decodeRevert, revertError } from './_reverts.js'
+
+/** What the contract's `lookup(name)` returns, as ethers decodes it. */
+export interface LookupAnswer {
+  readonly anchor: {
+    readonly recordDigest: string
+    readonly seq: bigint
+    readonly updatedAtBlock: bigint
+    readonly pointerKind: bigint
+    readonly pointer: string
+  }
+  readonly owner: string
+  readonly publishers: readonly string[]
+}
+
+/** One `eth_call` of `lookup(name)`: the anchor, the namespace's owner and publisher keys. */
+export async function lookupCall(conn: Connection, registry: string, name: string): Promise<LookupAnswer> {
+  try {
+    const [anchor, owner, publishers] = await conn.contract.getFunction('lookup').staticCall(name)
+    return { anchor, owner, publishers }
+  } catch (err) {
+    const revert = decodeRevert(conn.contract.interface, err)
+    if (revert !== undefined) throw revertError(revert, { registry, operation: `look up ${name}` }, err)
+    throw rpcError(conn.rpcUrl, `look up ${name}`, err)
+  }
+}

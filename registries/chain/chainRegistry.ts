@@ -1,0 +1,437 @@
+import { getAddress, hexlify, id as keccakText, sha256, ZeroAddress } from 'ethers'
+import { raceSignal, throwIfAborted } from '../../src/abort.js'
+import type { RegistryComponents } from '../../src/components.js'
+import { isMeshError } from '../../src/errors/base.js'
+import { RecordSchemaError } from '../../src/errors/record.js'
+import { ConfigError, PublishConflictError } from '../../src/errors/registry.js'
+import type { Logger } from '../../src/logger.js'
+import type { EncodedRecord } from '../../src/record/signRecord.js'
+import { compileNamePattern } from '../../src/registry/namePattern.js'
+import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from '../../src/registry/types.js'
+import { watchQueue } from '../../src/registry/watchQueue.js'
+import { publicKeyFromKeyId } from '../../src/trust/signer.js'
+import { ChainEvents } from './_chainEvents.js'
+import { ChainTrust, keysOf } from './_chainTrust.js'
+import { type ChainConfig, checkChainInit } from './_checkChainInit.js'
+import { type Connection, connect, rpcError } from './_connection.js'
+import { lookupCall } from './_lookupCall.js'
+import type { RevertContext } from './_reverts.js'
+import { reasonOf } from './_rpcFailure.js'
+import { type BuildTransaction, Transactions } from './_transactions.js'
+import {
+  ChainDigestMismatchError,
+  ChainNoSignerError,
+  ChainPointerUnavailableError,
+  ChainRecordTooLargeError,
+  NotNamespaceOwnerError,
+} from './errors.js'
+import type {
+  ChainNamespace,
+  ChainRegistry,
+  ChainRegistryInit,
+  ChainTransaction,
+  VersionMarkStatus,
+} from './types.js'
+import { versionSetDigest } from './versionSetDigest.js'
+
+const POINTER_CID = 1n
+const POINTER_INLINE = 2n
+/** The most canonical bytes an anchor holds inline (the contract's MAX_INLINE_LENGTH). */
+export const MAX_INLINE_RECORD_BYTES = 4096
+const MARKS: Record<VersionMarkStatus, number> = { none: 0, deprecated: 1, yanked: 2, 'deprecated+yanked': 3 }
+
+interface Ready {
+  conn: Connection
+  events: ChainEvents
+}
+
+/**
+ * A registry over a FunctionMeshRegistry contract on any EVM JSON-RPC node, and the chain as a
+ * trust source: the mesh checks every record it finds, wherever from, against the namespace's
+ * on-chain publisher keys. A lookup is one `eth_call` of `lookup(name)` returning the anchor (with
+ * the canonical record bytes inline) and the namespace's keys. Returns a factory the mesh calls
+ * with its components; options are checked at once.
+ *
+ * @example
+ * ```ts
+ * const chain = chainRegistry({ rpcUrl: node.rpcUrl, address, signer: node.accounts[0]!.privateKey })
+ * const mesh = await createMesh({ registries: [chain] }) // no pinned owners: the chain says who publishes
+ * const registry = mesh.registry<ChainRegistry>('chain')
+ * await registry.claim('acme.com')
+ * await registry.addPublisher('acme.com', signer.id)
+ * await mesh.publish(draft, { signer })
+ * ```
+ */
+export function chainRegistry(init: ChainRegistryInit): (components: RegistryComponents) => ChainRegistry {
+  const cfg = checkChainInit(init)
+  return (components) => new ChainRegistryImpl(cfg, components)
+}
+
+class ChainRegistryImpl implements ChainRegistry {
+  readonly id: string
+  readonly address: string
+  readonly trustSource: ChainTrust
+  private readonly cfg: ChainConfig
+  private readonly components: RegistryComponents
+  private readonly log: Logger
+  private readonly watchers = watchQueue()
+  private opening: Promise<Ready> | undefined
+  private connected: Ready | undefined
+  private readonly transactions: Transactions
+  private knownChainId: number | undefined
+  private started = false
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(cfg: ChainConfig, components: RegistryComponents) {
+    this.cfg = cfg
+    this.id = cfg.id
+    this.address = getAddress(cfg.address)
+    this.components = components
+    this.log = components.logger(`registry:chain:${cfg.id}`)
+    this.transactions = new Transactions(cfg.id, cfg.confirmations, this.log)
+    this.trustSource = new ChainTrust({
+      clock: components.clock,
+      maxAgeMs: cfg.trustMaxAgeMs,
+      id: () => `chain:${this.chainId ?? cfg.init.chainId ?? '?'}/${this.address}`,
+      ready: async (options) => {
+        const { conn, events } = await this.ready(options)
+        return { contract: conn.contract, rpcUrl: conn.rpcUrl, events }
+      },
+    })
+  }
+
+  /** The chain id read at the first connection (kept after stop, so the trust source's id stays). */
+  get chainId(): number | undefined {
+    return this.knownChainId
+  }
+
+  async start(): Promise<void> {
+    await this.ready()
+    if (this.started) return
+    this.started = true
+    this.poll()
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started && this.opening === undefined) return
+    this.started = false
+    clearTimeout(this.timer)
+    this.timer = undefined
+    const opening = this.opening
+    this.opening = undefined
+    this.connected = undefined
+    const ready = await opening?.catch(() => undefined)
+    await this.transactions.drain()
+    if (ready?.conn.ownsProvider) ready.conn.provider.destroy()
+    this.trustSource.clear()
+  }
+
+  async account(): Promise<string | undefined> {
+    const { conn } = await this.ready()
+    return conn.signer === undefined ? undefined : getAddress(await conn.signer.getAddress())
+  }
+
+  async lookup(name: string, options: AbortOptions = {}): Promise<RegistryEntry | undefined> {
+    throwIfAborted(options.signal, `${this.id} lookup`)
+    const text = String(name)
+    if (!text.includes('/')) return undefined
+    const { conn } = await this.ready(options)
+    const generation = this.trustSource.generation
+    const at = this.components.clock.now()
+    const answer = await raceSignal(lookupCall(conn, this.id, text), options.signal, `${this.id} lookup`)
+    const namespace = text.slice(0, text.indexOf('/'))
+    // The same answer carries the namespace's keys: the mesh's owner check then needs no second call.
+    this.trustSource.remember(
+      keccakText(namespace),
+      keysOf(answer.owner, [...answer.publishers]),
+      at,
+      generation,
+    )
+    const { anchor } = answer
+    if (anchor.seq === 0n) return undefined
+    // The anchored seq is the floor for this name wherever its record is found: lower is a rollback.
+    this.components.seqLedger.accept(text, Number(anchor.seq))
+    const location = `chain:${conn.chainId}/${this.address}@${anchor.updatedAtBlock}`
+    if (anchor.pointerKind !== POINTER_INLINE) {
+      const pointer =
+        anchor.pointerKind === POINTER_CID
+          ? Buffer.from(anchor.pointer.slice(2), 'hex').toString('utf8')
+          : anchor.pointer
+      throw new ChainPointerUnavailableError(text, pointer)
+    }
+    const bytes = Buffer.from(anchor.pointer.slice(2), 'hex')
+    const digest = sha256(bytes)
+    if (digest !== anchor.recordDigest) throw new ChainDigestMismatchError(text, anchor.recordDigest, digest)
+    return { bytes: new Uint8Array(bytes), location }
+  }
+
+  async *list(pattern: string, options: AbortOptions = {}): AsyncIterable<string> {
+    const match = compileNamePattern(pattern)
+    throwIfAborted(options.signal, `${this.id} list`)
+    const { events } = await this.ready(options)
+    await events.sync(options.signal)
+    for (const name of [...events.names.keys()]) {
+      throwIfAborted(options.signal, `${this.id} list`)
+      if (match(name)) yield name
+    }
+  }
+
+  watch(options: AbortOptions = {}): AsyncIterable<RegistryChange> {
+    return this.watchers.follow(options.signal, `${this.id} watch`)
+  }
+
+  async sync(options: AbortOptions = {}): Promise<void> {
+    const { events } = await this.ready(options)
+    await events.sync(options.signal)
+  }
+
+  async anchoredSeq(name: string, options: AbortOptions = {}): Promise<number> {
+    const { conn } = await this.ready(options)
+    const answer = await raceSignal(
+      lookupCall(conn, this.id, String(name)),
+      options.signal,
+      `${this.id} anchoredSeq`,
+    )
+    return Number(answer.anchor.seq)
+  }
+
+  async namespace(namespace: string, options: AbortOptions = {}): Promise<ChainNamespace | undefined> {
+    const { conn } = await this.ready(options)
+    let answer: [{ owner: string; pendingOwner: string }, string[]]
+    try {
+      answer = await raceSignal(
+        conn.contract.getFunction('namespaceOf').staticCall(keccakText(namespace)),
+        options.signal,
+        `${this.id} namespace`,
+      )
+    } catch (err) {
+      throw rpcError(conn.rpcUrl, `read namespace ${namespace}`, err)
+    }
+    const [ns, publishers] = answer
+    if (ns.owner === ZeroAddress) return undefined
+    return {
+      owner: ns.owner,
+      ...(ns.pendingOwner === ZeroAddress ? {} : { pendingOwner: ns.pendingOwner }),
+      publishers: keysOf(ns.owner, [...publishers]) ?? [],
+    }
+  }
+
+  async publish(encoded: EncodedRecord, options: AbortOptions = {}): Promise<PublishReceipt> {
+    const signal = options.signal
+    throwIfAborted(signal, `${this.id} publish`)
+    if (encoded === null || typeof encoded !== 'object' || !(encoded.bytes instanceof Uint8Array))
+      throw new RecordSchemaError(
+        '',
+        'publish takes an EncodedRecord ({ record, bytes, id }) from signRecord',
+        {
+          origin: this.id,
+        },
+      )
+    const name = String(encoded.record?.name ?? '').toLowerCase()
+    // Integrity, name and (when the mesh's trust knows the namespace) the signer, before spending gas.
+    const { record, bytes } = await this.components.verifier.verify(encoded.bytes, {
+      origin: `${this.id} publish`,
+      expectName: name,
+      allowExpired: true,
+      unowned: 'integrity',
+      ...(signal === undefined ? {} : { signal }),
+    })
+    if (bytes.byteLength > MAX_INLINE_RECORD_BYTES)
+      throw new ChainRecordTooLargeError(name, bytes.byteLength, MAX_INLINE_RECORD_BYTES)
+    const { conn } = await this.ready(options)
+    const account = await this.signerAccount(conn, 'publish')
+    const namespace = record.namespace
+    const digest = sha256(bytes)
+    const current = await raceSignal(lookupCall(conn, this.id, name), signal, `${this.id} publish`)
+    const location = (block: bigint | number) => `chain:${conn.chainId}/${this.address}@${block}`
+    if (current.anchor.seq >= BigInt(record.seq)) {
+      if (current.anchor.seq === BigInt(record.seq) && current.anchor.recordDigest === digest)
+        return { registry: this.id, location: location(current.anchor.updatedAtBlock) }
+      throw new PublishConflictError(this.id, name, record.seq, Number(current.anchor.seq))
+    }
+    if (current.owner === ZeroAddress) {
+      if (!this.cfg.autoClaim) throw new NotNamespaceOwnerError(namespace, account, undefined)
+      await this.claimOnce(namespace, account, signal)
+    } else if (current.owner !== account) throw new NotNamespaceOwnerError(namespace, account, current.owner)
+    const tx = await this.transactions.send(
+      await this.ready(),
+      { registry: this.id, operation: `publish ${name}`, namespace, account, name, seq: record.seq },
+      (contract) =>
+        contract.getFunction('publish')(
+          name,
+          record.seq,
+          digest,
+          versionSetDigest(record),
+          POINTER_INLINE,
+          hexlify(bytes),
+        ),
+      signal,
+    )
+    return { registry: this.id, location: location(tx.blockNumber) }
+  }
+
+  claim(namespace: string, options: AbortOptions = {}): Promise<ChainTransaction> {
+    return this.change({ operation: `claim ${namespace}` }, (c) => c.getFunction('claim')(namespace), options)
+  }
+
+  addPublisher(namespace: string, keyId: string, options: AbortOptions = {}): Promise<ChainTransaction> {
+    const key = this.keyOf(keyId, 'addPublisher')
+    return this.change(
+      { operation: `add a publisher to ${namespace}`, namespace },
+      (c) => c.getFunction('addPublisher')(keccakText(namespace), key),
+      options,
+    )
+  }
+
+  removePublisher(namespace: string, keyId: string, options: AbortOptions = {}): Promise<ChainTransaction> {
+    const key = this.keyOf(keyId, 'removePublisher')
+    return this.change(
+      { operation: `remove a publisher from ${namespace}`, namespace },
+      (c) => c.getFunction('removePublisher')(keccakText(namespace), key),
+      options,
+    )
+  }
+
+  transferOwnership(namespace: string, to: string, options: AbortOptions = {}): Promise<ChainTransaction> {
+    return this.change(
+      { operation: `transfer ${namespace}`, namespace },
+      (c) => c.getFunction('transferOwnership')(keccakText(namespace), to),
+      options,
+    )
+  }
+
+  cancelOwnershipTransfer(namespace: string, options: AbortOptions = {}): Promise<ChainTransaction> {
+    return this.change(
+      { operation: `cancel the transfer of ${namespace}`, namespace },
+      (c) => c.getFunction('cancelOwnershipTransfer')(keccakText(namespace)),
+      options,
+    )
+  }
+
+  acceptOwnership(namespace: string, options: AbortOptions = {}): Promise<ChainTransaction> {
+    return this.change(
+      { operation: `accept ${namespace}` },
+      (c) => c.getFunction('acceptOwnership')(keccakText(namespace)),
+      options,
+    )
+  }
+
+  markVersion(
+    name: string,
+    version: string,
+    status: VersionMarkStatus,
+    options: AbortOptions = {},
+  ): Promise<ChainTransaction> {
+    const flags = MARKS[status]
+    if (flags === undefined)
+      throw new ConfigError('markVersion.status', `must be one of ${Object.keys(MARKS).join(', ')}`)
+    const namespace = String(name).split('/')[0]!
+    return this.change(
+      { operation: `mark ${name}@${version} ${status}`, namespace },
+      (c) => c.getFunction('markVersion')(name, version, flags),
+      options,
+    )
+  }
+
+  /** Connects and checks the contract once; later calls share it (a failure is retried next call). */
+  private ready(options: AbortOptions = {}): Promise<Ready> {
+    if (this.opening === undefined) {
+      this.opening = connect(this.cfg).then(
+        (conn) => {
+          const events = new ChainEvents({
+            provider: conn.provider,
+            rpcUrl: conn.rpcUrl,
+            address: this.address,
+            iface: conn.contract.interface,
+            fromBlock: this.cfg.fromBlock,
+            clock: this.components.clock,
+            onTrustChange: (nsHash) => this.trustSource.invalidate(nsHash),
+            onAnchored: (name, seq) => this.components.seqLedger.accept(name, seq),
+            onChange: (change) => this.watchers.notify(change),
+          })
+          this.connected = { conn, events }
+          this.knownChainId = conn.chainId
+          return this.connected
+        },
+        (err: unknown) => {
+          this.opening = undefined
+          throw err
+        },
+      )
+    }
+    return raceSignal(this.opening, options.signal, `${this.id} connect`)
+  }
+
+  private async signerAccount(conn: Connection, operation: string): Promise<string> {
+    if (conn.signer === undefined) throw new ChainNoSignerError(this.id, operation)
+    return getAddress(await conn.signer.getAddress())
+  }
+
+  /** Claims for `account`; a claim that lost a race to this same account counts as done. */
+  private async claimOnce(
+    namespace: string,
+    account: string,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    try {
+      await this.transactions.send(
+        await this.ready(),
+        { registry: this.id, operation: `claim ${namespace}`, account },
+        (c) => c.getFunction('claim')(namespace),
+        signal,
+      )
+    } catch (err) {
+      if (
+        !(
+          isMeshError(err, 'E_CHAIN_REVERT') && (err as { errorName?: string }).errorName === 'AlreadyClaimed'
+        )
+      )
+        throw err
+      const owner = (await this.namespace(namespace))?.owner
+      if (owner !== account) throw new NotNamespaceOwnerError(namespace, account, owner, err)
+    }
+  }
+
+  private async change(
+    ctx: Omit<RevertContext, 'registry'>,
+    build: BuildTransaction,
+    options: AbortOptions,
+  ): Promise<ChainTransaction> {
+    throwIfAborted(options.signal, `${this.id} ${ctx.operation}`)
+    const { conn, events } = await this.ready(options)
+    const account = await this.signerAccount(conn, ctx.operation)
+    return this.transactions.send(
+      { conn, events },
+      { registry: this.id, account, ...ctx },
+      build,
+      options.signal,
+    )
+  }
+
+  private keyOf(keyId: string, operation: string): string {
+    const key = publicKeyFromKeyId(String(keyId))
+    if (key === undefined)
+      throw new ConfigError(`${operation}.keyId`, 'must be an ed25519 did:key (did:key:z6Mk...)')
+    return hexlify(key)
+  }
+
+  /**
+   * Reads new events at start and then every `pollIntervalMs`: `watch`, the name index, trust
+   * invalidation, and anchored seqs into the mesh's seq ledger.
+   */
+  private poll(first = true): void {
+    if (!this.started) return
+    this.timer = setTimeout(
+      () => {
+        const ready = this.connected
+        if (ready === undefined) return
+        ready.events
+          .sync()
+          .catch((err: unknown) => this.log.error('polling events: %s', reasonOf(err)))
+          .finally(() => this.poll(false))
+      },
+      first ? 0 : this.cfg.pollIntervalMs,
+    )
+    this.timer.unref()
+  }
+}

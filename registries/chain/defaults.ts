@@ -1,0 +1,8 @@
+// Defaults of chainRegistry's options.
+
+/** Blocks a publish waits for after its own; 0 suits a dev chain. @default 0 */
+export const DEFAULT_CHAIN_CONFIRMATIONS = 0
+/** How old the trust cache may be before `publishersOf` reads new events. @default 1000 */
+export const DEFAULT_CHAIN_TRUST_MAX_AGE_MS = 1000
+/** How often `watch` polls for new events. @default 1000 */
+export const DEFAULT_CHAIN_POLL_INTERVAL_MS = 1000

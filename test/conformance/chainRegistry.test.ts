@@ -1,0 +1,34 @@
+import { afterAll, beforeAll } from 'vitest'
+import { chainRegistry } from '../../registries/chain/chainRegistry.js'
+import { deployRegistry } from '../../registries/chain/deployRegistry.js'
+import { CONFORMANCE_NAMESPACES, runRegistryConformance } from '../../src/testing/registryConformance.js'
+import { type Chain, startChain } from '../_helpers/chain.js'
+
+// One anvil for the file, a fresh contract per test. The setup claims the suite's namespaces and
+// registers the keys the suite's trust pins for them, so the chain's trust source (which a mesh asks
+// before pinned owners) agrees with the suite's.
+let chain: Chain
+beforeAll(async () => {
+  chain = await startChain()
+})
+afterAll(() => chain?.stop())
+
+runRegistryConformance({
+  name: 'chainRegistry (anvil)',
+  watch: true,
+  setup: async (components) => {
+    const { address, blockNumber } = await deployRegistry(chain.wallets[9]!)
+    const registry = chainRegistry({
+      rpcUrl: chain.node.rpcUrl,
+      address,
+      fromBlock: blockNumber,
+      signer: chain.node.accounts[0]!.privateKey,
+    })(components)
+    for (const namespace of CONFORMANCE_NAMESPACES) {
+      await registry.claim(namespace)
+      for (const keyId of (await components.trust.publishersOf(namespace)) ?? [])
+        await registry.addPublisher(namespace, keyId)
+    }
+    return registry
+  },
+})
