@@ -2,10 +2,10 @@ import { getAddress, hexlify, id as keccakText, sha256, ZeroAddress } from 'ethe
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
 import { isMeshError } from '../../src/errors/base.js'
-import { RecordSchemaError } from '../../src/errors/record.js'
 import { ConfigError, PublishConflictError } from '../../src/errors/registry.js'
 import type { Logger } from '../../src/logger.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
+import { checkEncodedRecord } from '../../src/registry/checkEncodedRecord.js'
 import { compileNamePattern } from '../../src/registry/namePattern.js'
 import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from '../../src/registry/types.js'
 import { watchQueue } from '../../src/registry/watchQueue.js'
@@ -219,15 +219,7 @@ class ChainRegistryImpl implements ChainRegistry {
   async publish(encoded: EncodedRecord, options: AbortOptions = {}): Promise<PublishReceipt> {
     const signal = options.signal
     throwIfAborted(signal, `${this.id} publish`)
-    if (encoded === null || typeof encoded !== 'object' || !(encoded.bytes instanceof Uint8Array))
-      throw new RecordSchemaError(
-        '',
-        'publish takes an EncodedRecord ({ record, bytes, id }) from signRecord',
-        {
-          origin: this.id,
-        },
-      )
-    const name = String(encoded.record?.name ?? '').toLowerCase()
+    const name = checkEncodedRecord(encoded, this.id)
     // Integrity, name and (when the mesh's trust knows the namespace) the signer, before spending gas.
     const { record, bytes } = await this.components.verifier.verify(encoded.bytes, {
       origin: `${this.id} publish`,
