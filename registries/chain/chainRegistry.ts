@@ -2,22 +2,21 @@ import { getAddress, hexlify, id as keccakText, sha256, ZeroAddress } from 'ethe
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
 import { isMeshError } from '../../src/errors/base.js'
-import { ConfigError, PublishConflictError } from '../../src/errors/registry.js'
+import { PublishConflictError } from '../../src/errors/registry.js'
 import type { Logger } from '../../src/logger.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
 import { checkEncodedRecord } from '../../src/registry/checkEncodedRecord.js'
 import { compileNamePattern } from '../../src/registry/namePattern.js'
 import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from '../../src/registry/types.js'
 import { watchQueue } from '../../src/registry/watchQueue.js'
-import { publicKeyFromKeyId } from '../../src/trust/signer.js'
 import { ChainEvents } from './_chainEvents.js'
 import { ChainTrust, keysOf } from './_chainTrust.js'
 import { type ChainConfig, checkChainInit } from './_checkChainInit.js'
 import { type Connection, connect, rpcError } from './_connection.js'
 import { lookupCall } from './_lookupCall.js'
-import type { RevertContext } from './_reverts.js'
+import { type NamespaceWrite, namespaceWrites } from './_namespaceWrites.js'
 import { reasonOf } from './_rpcFailure.js'
-import { type BuildTransaction, Transactions } from './_transactions.js'
+import { Transactions } from './_transactions.js'
 import {
   ChainDigestMismatchError,
   ChainNoSignerError,
@@ -38,7 +37,6 @@ const POINTER_CID = 1n
 const POINTER_INLINE = 2n
 /** The most canonical bytes an anchor holds inline (the contract's MAX_INLINE_LENGTH). */
 export const MAX_INLINE_RECORD_BYTES = 4096
-const MARKS: Record<VersionMarkStatus, number> = { none: 0, deprecated: 1, yanked: 2, 'deprecated+yanked': 3 }
 
 interface Ready {
   conn: Connection
@@ -263,49 +261,27 @@ class ChainRegistryImpl implements ChainRegistry {
   }
 
   claim(namespace: string, options: AbortOptions = {}): Promise<ChainTransaction> {
-    return this.change({ operation: `claim ${namespace}` }, (c) => c.getFunction('claim')(namespace), options)
+    return this.change(namespaceWrites.claim(namespace), options)
   }
 
   addPublisher(namespace: string, keyId: string, options: AbortOptions = {}): Promise<ChainTransaction> {
-    const key = this.keyOf(keyId, 'addPublisher')
-    return this.change(
-      { operation: `add a publisher to ${namespace}`, namespace },
-      (c) => c.getFunction('addPublisher')(keccakText(namespace), key),
-      options,
-    )
+    return this.change(namespaceWrites.addPublisher(namespace, keyId), options)
   }
 
   removePublisher(namespace: string, keyId: string, options: AbortOptions = {}): Promise<ChainTransaction> {
-    const key = this.keyOf(keyId, 'removePublisher')
-    return this.change(
-      { operation: `remove a publisher from ${namespace}`, namespace },
-      (c) => c.getFunction('removePublisher')(keccakText(namespace), key),
-      options,
-    )
+    return this.change(namespaceWrites.removePublisher(namespace, keyId), options)
   }
 
   transferOwnership(namespace: string, to: string, options: AbortOptions = {}): Promise<ChainTransaction> {
-    return this.change(
-      { operation: `transfer ${namespace}`, namespace },
-      (c) => c.getFunction('transferOwnership')(keccakText(namespace), to),
-      options,
-    )
+    return this.change(namespaceWrites.transferOwnership(namespace, to), options)
   }
 
   cancelOwnershipTransfer(namespace: string, options: AbortOptions = {}): Promise<ChainTransaction> {
-    return this.change(
-      { operation: `cancel the transfer of ${namespace}`, namespace },
-      (c) => c.getFunction('cancelOwnershipTransfer')(keccakText(namespace)),
-      options,
-    )
+    return this.change(namespaceWrites.cancelOwnershipTransfer(namespace), options)
   }
 
   acceptOwnership(namespace: string, options: AbortOptions = {}): Promise<ChainTransaction> {
-    return this.change(
-      { operation: `accept ${namespace}` },
-      (c) => c.getFunction('acceptOwnership')(keccakText(namespace)),
-      options,
-    )
+    return this.change(namespaceWrites.acceptOwnership(namespace), options)
   }
 
   markVersion(
@@ -314,15 +290,7 @@ class ChainRegistryImpl implements ChainRegistry {
     status: VersionMarkStatus,
     options: AbortOptions = {},
   ): Promise<ChainTransaction> {
-    const flags = MARKS[status]
-    if (flags === undefined)
-      throw new ConfigError('markVersion.status', `must be one of ${Object.keys(MARKS).join(', ')}`)
-    const namespace = String(name).split('/')[0]!
-    return this.change(
-      { operation: `mark ${name}@${version} ${status}`, namespace },
-      (c) => c.getFunction('markVersion')(name, version, flags),
-      options,
-    )
+    return this.change(namespaceWrites.markVersion(name, version, status), options)
   }
 
   /** Connects and checks the contract once; later calls share it (a failure is retried next call). */
@@ -384,11 +352,7 @@ class ChainRegistryImpl implements ChainRegistry {
     }
   }
 
-  private async change(
-    ctx: Omit<RevertContext, 'registry'>,
-    build: BuildTransaction,
-    options: AbortOptions,
-  ): Promise<ChainTransaction> {
+  private async change({ ctx, build }: NamespaceWrite, options: AbortOptions): Promise<ChainTransaction> {
     throwIfAborted(options.signal, `${this.id} ${ctx.operation}`)
     const { conn, events } = await this.ready(options)
     const account = await this.signerAccount(conn, ctx.operation)
@@ -398,13 +362,6 @@ class ChainRegistryImpl implements ChainRegistry {
       build,
       options.signal,
     )
-  }
-
-  private keyOf(keyId: string, operation: string): string {
-    const key = publicKeyFromKeyId(String(keyId))
-    if (key === undefined)
-      throw new ConfigError(`${operation}.keyId`, 'must be an ed25519 did:key (did:key:z6Mk...)')
-    return hexlify(key)
   }
 
   /**
