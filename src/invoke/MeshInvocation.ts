@@ -1,5 +1,6 @@
-import { join, resolve as resolvePath } from 'node:path'
+import { join } from 'node:path'
 import type { Clock } from '../clock.js'
+import { defaultDataDir } from '../dataDir.js'
 import { MeshClosedError } from '../errors/mesh.js'
 import { ConfigError } from '../errors/registry.js'
 import { billingFacade, type MeshBilling } from '../ledger/billingFacade.js'
@@ -48,11 +49,6 @@ export interface MeshInvocationInit {
   dataDir?: string | undefined
   transports?: readonly Transport[] | undefined
   invoke?: InvokeOptions | undefined
-}
-
-/** The data directory when nothing says otherwise: `$FMESH_DATA_DIR`, else `.fmesh` in the working directory. */
-export function defaultDataDir(): string {
-  return resolvePath(process.env.FMESH_DATA_DIR ?? '.fmesh')
 }
 
 /** Turns a selection into the invoker's plan: the chosen provider first, then the other candidates. */
