@@ -11,9 +11,12 @@ import {
   Wallet,
 } from 'ethers'
 import { expect } from 'vitest'
+import { chainRegistry } from '../../registries/chain/chainRegistry.js'
 import { deployRegistry } from '../../registries/chain/deployRegistry.js'
 import { REGISTRY_ABI } from '../../registries/chain/registryArtifact.js'
 import { type AnvilNode, startAnvil } from '../../registries/chain/startAnvil.js'
+import type { ChainRegistry } from '../../registries/chain/types.js'
+import type { RegistryComponents } from '../../src/components.js'
 import { generateSigner } from '../../src/trust/signer.js'
 
 /** A real anvil on 127.0.0.1 and a provider to it; one per test file. */
@@ -106,3 +109,18 @@ export function eventsOf(
 /** A left-padded 32-byte topic for an address. */
 export const addressTopic = (address: string): string =>
   `0x${address.slice(2).toLowerCase().padStart(64, '0')}`
+
+/** A chainRegistry over a freshly deployed contract, sending as dev account 0, and where it is. */
+export async function freshChainRegistry(
+  chain: Chain,
+  components: RegistryComponents,
+): Promise<{ registry: ChainRegistry; address: string; blockNumber: number }> {
+  const { address, blockNumber } = await deployRegistry(chain.wallets[9]!)
+  const registry = chainRegistry({
+    rpcUrl: chain.node.rpcUrl,
+    address,
+    fromBlock: blockNumber,
+    signer: chain.node.accounts[0]!.privateKey,
+  })(components)
+  return { registry, address, blockNumber }
+}

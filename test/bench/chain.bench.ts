@@ -1,13 +1,12 @@
 import { Contract, type ContractTransactionResponse, hexlify, sha256 } from 'ethers'
 import { chainRegistry } from '../../registries/chain/chainRegistry.js'
-import { deployRegistry } from '../../registries/chain/deployRegistry.js'
 import { REGISTRY_ABI } from '../../registries/chain/registryArtifact.js'
 import type { ChainRegistry } from '../../registries/chain/types.js'
 import { versionSetDigest } from '../../registries/chain/versionSetDigest.js'
 import { createMesh } from '../../src/mesh.js'
 import { registryComponents } from '../../src/registry/registryComponents.js'
 import { generateSigner } from '../../src/trust/signer.js'
-import { startChain } from '../_helpers/chain.js'
+import { freshChainRegistry, startChain } from '../_helpers/chain.js'
 import { formatGasTable, measureRegistryGas } from '../_helpers/chainGas.js'
 import { signed } from '../_helpers/records.js'
 import { measure, ratio, report, time } from './_harness.js'
@@ -20,15 +19,9 @@ export default async function chainBench(): Promise<void> {
   const chain = await startChain()
   try {
     console.log(formatGasTable(await measureRegistryGas(chain)))
-    const { address, blockNumber } = await deployRegistry(chain.wallets[9]!)
     const key = await generateSigner()
     const components = registryComponents({ trust: { owners: {} } })
-    const registry = chainRegistry({
-      rpcUrl: chain.node.rpcUrl,
-      address,
-      fromBlock: blockNumber,
-      signer: chain.node.accounts[0]!.privateKey,
-    })(components)
+    const { registry, address, blockNumber } = await freshChainRegistry(chain, components)
     await registry.claim('acme.com')
     await registry.addPublisher('acme.com', key.id)
     await registry.publish(await signed(key, 'acme.com/image/sharpen', 1))

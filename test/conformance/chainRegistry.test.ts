@@ -1,8 +1,6 @@
 import { afterAll, beforeAll } from 'vitest'
-import { chainRegistry } from '../../registries/chain/chainRegistry.js'
-import { deployRegistry } from '../../registries/chain/deployRegistry.js'
 import { CONFORMANCE_NAMESPACES, runRegistryConformance } from '../../src/testing/registryConformance.js'
-import { type Chain, startChain } from '../_helpers/chain.js'
+import { type Chain, freshChainRegistry, startChain } from '../_helpers/chain.js'
 
 // One anvil for the file, a fresh contract per test. The setup claims the suite's namespaces and
 // registers the keys the suite's trust pins for them, so the chain's trust source (which a mesh asks
@@ -17,13 +15,7 @@ runRegistryConformance({
   name: 'chainRegistry (anvil)',
   watch: true,
   setup: async (components) => {
-    const { address, blockNumber } = await deployRegistry(chain.wallets[9]!)
-    const registry = chainRegistry({
-      rpcUrl: chain.node.rpcUrl,
-      address,
-      fromBlock: blockNumber,
-      signer: chain.node.accounts[0]!.privateKey,
-    })(components)
+    const { registry } = await freshChainRegistry(chain, components)
     for (const namespace of CONFORMANCE_NAMESPACES) {
       await registry.claim(namespace)
       for (const keyId of (await components.trust.publishersOf(namespace)) ?? [])
