@@ -1,8 +1,10 @@
 import type { Clock } from './clock.js'
+import type { MeshEvents } from './events.js'
 import type { Logger } from './logger.js'
 import type { Mesh } from './mesh.js'
 import type { Registry } from './registry/types.js'
 import type { Resolver } from './resolve/Resolver.js'
+import type { Transport } from './transport/types.js'
 import type { RecordVerifier } from './trust/RecordVerifier.js'
 import type { SeqLedger } from './trust/SeqLedger.js'
 import type { TrustSource } from './trust/types.js'
@@ -51,6 +53,19 @@ export interface ServiceComponents extends RegistryComponents {
   readonly registries: readonly Registry[]
   /** The mesh the service runs in: select, call, publish, lineage, billing (the gateway serves them). */
   readonly mesh: Mesh
+  /** The mesh's event bus (`mesh.events`): resolves, calls, publishes, changes, services' own events. */
+  readonly events: MeshEvents
+  /**
+   * Adds a registry the service brings (the peer node's `peerRegistry`), asked after the configured
+   * ones: its trust source joins the chain, it is started and its watch followed, and the mesh stops
+   * it after the services. Returns the started registry.
+   */
+  addRegistry<R extends Registry>(registry: R): Promise<R>
+  /**
+   * Adds a transport the service brings (the peer node's `libp2p:`), asked before the built-in ones;
+   * returns the function that removes it.
+   */
+  addTransport(transport: Transport): () => void
 }
 
 /** A service as `createMesh({ services })` takes it: started after the registries, stopped before them. */

@@ -16,6 +16,16 @@ export type {
 } from './components.js'
 export { type ErrorDetails, isMeshError, MeshError, type MeshErrorJSON } from './errors/base.js'
 export type { RegistryOutcome } from './errors/resolve.js'
+export type {
+  CallEvent,
+  ChangeEvent,
+  MeshEventListener,
+  MeshEventMap,
+  MeshEvents,
+  MeshEventType,
+  PublishEvent,
+  ResolveEvent,
+} from './events.js'
 export type { HealthSnapshot, HealthTracker } from './health/HealthTracker.js'
 export type { HealthOptions } from './health/healthOptions.js'
 export { defineFunction, type GovernedFunction, governedFunction } from './invoke/governedFunction.js'

@@ -3,6 +3,7 @@ import type { RegistryComponents, ServiceComponents, Startable } from './compone
 import { defaultDataDir } from './dataDir.js'
 import { InvalidArgumentError, MeshClosedError } from './errors/mesh.js'
 import { RegistryUnknownError } from './errors/registry.js'
+import { MeshEvents } from './events.js'
 import { HealthTracker } from './health/HealthTracker.js'
 import type { MeshBilling, MeshLeases, MeshLineage } from './invoke/MeshInvocation.js'
 import { MeshInvocation } from './invoke/MeshInvocation.js'
@@ -18,6 +19,7 @@ import type { ResolveOptions, ResolveResult } from './resolve/types.js'
 import type { SecurityContext, SecurityContextInit } from './security/SecurityContext.js'
 import { Selector } from './select/Selector.js'
 import type { SelectOptions, SelectResult } from './select/types.js'
+import type { Transport } from './transport/types.js'
 import { RecordVerifier } from './trust/RecordVerifier.js'
 import { memorySeqLedger } from './trust/SeqLedger.js'
 import { TrustChain } from './trust/trustChain.js'
@@ -63,6 +65,11 @@ export interface Mesh {
   call<O = unknown>(name: string, input: unknown, options?: CallOptions): Promise<CallResult<O>>
   /** Calls every local function whose `triggerEvents` include `kind`, each with its own lineage. */
   dispatch(kind: string, event: unknown, options?: Omit<CallOptions, 'trigger'>): Promise<DispatchResult[]>
+  /**
+   * What happens in the mesh, as events: `resolve`, `call`, `publish`, `change` (a registry's
+   * names), and services' own (`service`). Metrics, live feeds and the MCP server listen here.
+   */
+  readonly events: MeshEvents
   /** Lineage proofs and verification. */
   readonly lineage: MeshLineage
   /** Usage from the charges in the ledger. */
@@ -100,6 +107,7 @@ class MeshRuntime implements Mesh {
   readonly verifier: RecordVerifier
   readonly cache: MeshCache
   readonly health: HealthTracker
+  readonly events = new MeshEvents(log)
   private readonly resolver: Resolver
   private readonly selector: Selector
   private readonly invocation: MeshInvocation
@@ -108,6 +116,7 @@ class MeshRuntime implements Mesh {
   private readonly services: Startable[] = []
   private readonly lifetime = new AbortController()
   private readonly init: MeshInit
+  private readonly registryIds = new Set<string>()
   private state: State = 'new'
 
   constructor(init: MeshInit) {
@@ -138,6 +147,7 @@ class MeshRuntime implements Mesh {
       ...(init.cache === undefined ? {} : { cache: init.cache }),
       ...(init.lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs: init.lookupTimeoutMs }),
       log,
+      events: this.events,
     })
     this.health =
       init.health instanceof HealthTracker ? init.health : new HealthTracker({ ...init.health, clock })
@@ -155,6 +165,7 @@ class MeshRuntime implements Mesh {
       dataDir: init.dataDir,
       transports: init.transports,
       invoke: init.invoke,
+      events: this.events,
     })
     const cache = this.resolver.cache
     this.cache = {
@@ -179,7 +190,7 @@ class MeshRuntime implements Mesh {
   async start(): Promise<void> {
     if (this.state !== 'new') return
     this.state = 'running'
-    const ids = new Set<string>()
+    const ids = this.registryIds
     try {
       for (const [i, entry] of (this.init.registries ?? []).entries()) {
         const made = typeof entry === 'function' ? await entry(this.components) : entry
@@ -194,6 +205,9 @@ class MeshRuntime implements Mesh {
         resolver: this.resolver,
         registries: this.registries,
         mesh: this,
+        events: this.events,
+        addRegistry: <R extends Registry>(registry: R) => this.addRegistry(registry),
+        addTransport: (transport: Transport) => this.invocation.addTransport(transport),
       })
       for (const factory of this.init.services ?? []) {
         const service = await factory(components)
@@ -206,6 +220,17 @@ class MeshRuntime implements Mesh {
       )
       throw err
     }
+  }
+
+  /** A service's registry: checked like a configured one, joined to the trust chain, started, followed. */
+  private async addRegistry<R extends Registry>(registry: R): Promise<R> {
+    if (this.state === 'closed') throw new MeshClosedError('add a registry')
+    const checked = checkRegistry(registry, this.registries.length, this.registryIds) as R
+    if (checked.trustSource !== undefined) this.trust.addRegistrySource(checked.trustSource)
+    this.registries.push(checked)
+    await checked.start?.()
+    void this.resolver.follow(checked, this.lifetime.signal)
+    return checked
   }
 
   /** Stops services (in reverse), the invocation layer, registries (in reverse); every one is stopped even if another fails. */
@@ -228,6 +253,7 @@ class MeshRuntime implements Mesh {
       await attempt(`registry ${registry.id}`, () => registry.stop?.())
     await attempt('the seq ledger', () => this.components.seqLedger.flush?.())
     await attempt('the verifier', () => this.verifier.close())
+    this.events.clear()
     if (failures.length > 0) throw failures[0]
   }
 
@@ -293,7 +319,7 @@ class MeshRuntime implements Mesh {
     if (this.state === 'closed') throw new MeshClosedError('publish')
     if (options === null || typeof options !== 'object')
       throw new InvalidArgumentError('mesh.publish', 'options', '{ signer } (a publisher key)', options)
-    return publishRecord(record, options, {
+    const published = await publishRecord(record, options, {
       registries: this.registries,
       verifier: this.verifier,
       seqLedger: this.components.seqLedger,
@@ -303,5 +329,12 @@ class MeshRuntime implements Mesh {
       defaultTtlSeconds: this.init.defaultRecordTtlSeconds,
       invalidate: (name) => this.resolver.cache.invalidate(name),
     })
+    this.events.emit('publish', {
+      name: published.name,
+      id: published.id,
+      seq: published.seq,
+      registries: published.receipts.map((r) => r.registry),
+    })
+    return published
   }
 }

@@ -1,8 +1,9 @@
 import { join } from 'node:path'
 import type { Clock } from '../clock.js'
 import { defaultDataDir } from '../dataDir.js'
-import { MeshClosedError } from '../errors/mesh.js'
+import { InvalidArgumentError, MeshClosedError } from '../errors/mesh.js'
 import { ConfigError } from '../errors/registry.js'
+import type { MeshEvents } from '../events.js'
 import { billingFacade, type MeshBilling } from '../ledger/billingFacade.js'
 import type { Ledger } from '../ledger/Ledger.js'
 import { leasesFacade, type MeshLeases } from '../ledger/leasesFacade.js'
@@ -49,6 +50,8 @@ export interface MeshInvocationInit {
   dataDir?: string | undefined
   transports?: readonly Transport[] | undefined
   invoke?: InvokeOptions | undefined
+  /** Where each finished call is reported (`call` events). */
+  events?: MeshEvents | undefined
 }
 
 /** Turns a selection into the invoker's plan: the chosen provider first, then the other candidates. */
@@ -74,7 +77,8 @@ export class MeshInvocation {
   readonly billing: MeshBilling
   readonly leases: MeshLeases
   private readonly invoker: Invoker
-  private readonly transports: readonly Transport[]
+  private readonly transports: Transport[]
+  private readonly observed: Pick<Invoker, 'call'>
   private readonly ledgerInit: LedgerInit
   private opening: Promise<Ledger> | undefined
   private closed = false
@@ -117,17 +121,78 @@ export class MeshInvocation {
       maxResponseBytes: init.invoke?.maxResponseBytes,
       defaultTimeoutMs: init.invoke?.defaultTimeoutMs,
     })
+    this.observed = { call: (name, input, options) => this.observe(name, input, options) }
     this.lineage = lineageFacade(() => this.ledger())
     this.billing = billingFacade(() => this.ledger())
     this.leases = leasesFacade(() => this.ledger())
   }
 
   call<O = unknown>(name: string, input: unknown, options?: CallOptions): Promise<CallResult<O>> {
-    return this.invoker.call<O>(name, input, options)
+    return this.observe<O>(name, input, options)
   }
 
   dispatch(kind: string, event: unknown, options?: Omit<CallOptions, 'trigger'>): Promise<DispatchResult[]> {
-    return dispatchEvent(this.invoker, this.init.marketplace, kind, event, options)
+    return dispatchEvent(this.observed, this.init.marketplace, kind, event, options)
+  }
+
+  /**
+   * Adds a transport (a service's: the peer node's `libp2p:`), asked before the built-in ones;
+   * returns the function that removes it. The mesh stops it when it closes.
+   */
+  addTransport(transport: Transport): () => void {
+    if (
+      transport === null ||
+      typeof transport !== 'object' ||
+      typeof transport.handles !== 'function' ||
+      typeof transport.call !== 'function'
+    )
+      throw new InvalidArgumentError('addTransport', 'transport', 'a transport (handles and call)', transport)
+    if (this.closed) throw new MeshClosedError('add a transport')
+    this.transports.unshift(transport)
+    return () => {
+      const at = this.transports.indexOf(transport)
+      if (at !== -1) this.transports.splice(at, 1)
+    }
+  }
+
+  /** Calls through the invoker and reports the outcome as a `call` event when someone listens. */
+  private observe<O>(name: string, input: unknown, options?: CallOptions): Promise<CallResult<O>> {
+    const events = this.init.events
+    if (events === undefined || !events.has('call')) return this.invoker.call<O>(name, input, options)
+    const clock = this.init.clock
+    const started = clock.now()
+    const principal = options?.principal ?? this.init.invoke?.principal ?? 'local'
+    const bare = String(name).split('@')[0]!
+    return this.invoker.call<O>(name, input, options).then(
+      (result) => {
+        events.emit('call', {
+          name: bare,
+          outcome: 'ok',
+          principal,
+          version: result.version,
+          providerId: result.provider.id,
+          endpoint: result.provider.endpoint,
+          invocationId: result.invocationId,
+          attempts: result.attempts,
+          replayed: result.replayed,
+          charge: { amount: String(result.charge.amount), currency: result.charge.currency ?? 'free' },
+          durationMs: clock.now() - started,
+        })
+        return result
+      },
+      (err: unknown) => {
+        const e = err as { code?: unknown; message?: unknown; invocationId?: unknown }
+        events.emit('call', {
+          name: bare,
+          outcome: 'error',
+          principal,
+          ...(typeof e?.code === 'string' ? { code: e.code } : {}),
+          ...(typeof e?.message === 'string' ? { message: e.message.split('\n')[0]! } : {}),
+          durationMs: clock.now() - started,
+        })
+        throw err
+      },
+    )
   }
 
   /** The ledger, opened (with crash recovery) on first use. */

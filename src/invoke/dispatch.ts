@@ -13,7 +13,7 @@ const KIND = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/
  * `<key>/<name>@<version>`, so dispatching the same event again replays instead of re-running.
  */
 export async function dispatchEvent(
-  invoker: Invoker,
+  invoker: Pick<Invoker, 'call'>,
   marketplace: Marketplace,
   kind: string,
   event: unknown,

@@ -3,6 +3,7 @@ import { type FoundEntry, ResolutionCache } from '../cache/ResolutionCache.js'
 import type { Clock } from '../clock.js'
 import { isMeshError } from '../errors/base.js'
 import { FunctionNotFoundError, NoValidRecordError, RegistriesUnavailableError } from '../errors/resolve.js'
+import type { MeshEvents } from '../events.js'
 import { type Logger, logger } from '../logger.js'
 import { Marketplace, selectorKey } from '../marketplace/Marketplace.js'
 import { type FunctionName, parseFunctionName } from '../name.js'
@@ -28,6 +29,8 @@ export interface ResolverInit {
   /** Deadline of each registry's answer to one lookup. @default DEFAULT_LOOKUP_TIMEOUT_MS */
   lookupTimeoutMs?: number
   log?: Logger
+  /** Where each resolve (`resolve`) and each registry change (`change`) is reported. */
+  events?: MeshEvents
 }
 
 /**
@@ -65,6 +68,36 @@ export class Resolver {
 
   /** Resolves `namespace/path[@selector]` to a verified version of a record. */
   resolve(input: string, options: ResolveOptions = {}): Promise<ResolveResult> {
+    const events = this.init.events
+    if (events === undefined || !events.has('resolve')) return this.resolveQuietly(input, options)
+    const clock = this.init.clock
+    const started = clock.now()
+    const bare = String(input).split('@')[0]!.toLowerCase()
+    return this.resolveQuietly(input, options).then(
+      (result) => {
+        events.emit('resolve', {
+          name: result.name,
+          outcome: 'ok',
+          source: result.source,
+          version: result.version,
+          durationMs: clock.now() - started,
+        })
+        return result
+      },
+      (err: unknown) => {
+        const code = (err as { code?: unknown })?.code
+        events.emit('resolve', {
+          name: bare,
+          outcome: 'error',
+          ...(typeof code === 'string' ? { code } : {}),
+          durationMs: clock.now() - started,
+        })
+        throw err
+      },
+    )
+  }
+
+  private resolveQuietly(input: string, options: ResolveOptions): Promise<ResolveResult> {
     let name: FunctionName
     try {
       name = this.parse(input)
@@ -105,6 +138,12 @@ export class Resolver {
         for (const name of change.names) this.cache.invalidate(name)
         for (const namespace of change.namespaces ?? []) this.cache.invalidateNamespace(namespace)
         this.log('%s changed %d names', registry.id, change.names.length)
+        this.init.events?.emit('change', {
+          registry: registry.id,
+          names: change.names,
+          namespaces: change.namespaces ?? [],
+          ...(change.reason === undefined ? {} : { reason: change.reason }),
+        })
       }
     } catch (err) {
       if (!signal.aborted) this.log.error('watch on %s ended: %s', registry.id, (err as Error).message)
