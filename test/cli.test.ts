@@ -185,7 +185,7 @@ describe('fmesh CLI', () => {
         '--json',
       ])
       expect(refused.code).toBe(1)
-      expect(JSON.parse(refused.stderr).error.code).toMatch(/^E_/)
+      expect(JSON.parse(refused.stderr).error.code).toBe('E_INPUT_INVALID')
       const usage = JSON.parse(
         (await cli(['usage', '--by', 'provider', '--config', config, '--json'])).stdout,
       )

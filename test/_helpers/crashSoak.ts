@@ -20,6 +20,20 @@ export interface SoakReport {
   /** Attempts that a kill interrupted and recovery closed as FUNCTION_FAILED. */
   recovered: number
   problems: string[]
+  /** The seed of the kill points: the same seed kills at the same moments (give it to rerun one). */
+  seed: number
+}
+
+/** mulberry32: a small seeded generator, so a failing soak can be rerun with its kill points. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
 }
 
 /**
@@ -31,11 +45,13 @@ export interface SoakReport {
  */
 export async function runCrashSoak(options: {
   kills: number
-  random?: () => number
+  /** Seeds the kill points. @default a random seed, reported in the result */
+  seed?: number
   onKill?: (n: number) => void
   startTimeoutMs?: number
 }): Promise<SoakReport> {
-  const random = options.random ?? Math.random
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32)
+  const random = seededRandom(seed)
   const dir = mkdtempSync(join(tmpdir(), 'fmesh-crash-'))
   const ledgerPath = join(dir, 'ledger.sqlite')
   const execLog = join(dir, 'executions.log')
@@ -75,7 +91,7 @@ export async function runCrashSoak(options: {
     const report = await check(ledgerPath, execLog, options.kills, problems)
     if (report.problems.length > 0) report.problems.push(`files kept in ${dir}`)
     else rmSync(dir, { recursive: true, force: true })
-    return report
+    return { ...report, seed }
   } catch (err) {
     rmSync(dir, { recursive: true, force: true })
     throw err
@@ -105,7 +121,7 @@ async function check(
   execLog: string,
   kills: number,
   problems: string[],
-): Promise<SoakReport> {
+): Promise<Omit<SoakReport, 'seed'>> {
   const ledger = await openLedger({ path: ledgerPath })
   const report = await ledger.verify()
   await ledger.close()

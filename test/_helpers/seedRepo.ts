@@ -1,10 +1,17 @@
 import { spawn } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
+import type { Clock } from '../../src/clock.js'
 import { importSigner, type LocalSigner, type PrivateKeyJwk } from '../../src/trust/signer.js'
 import { systemGit } from './systemGit.js'
 
 const fixtures = join(import.meta.dirname, '../../fixtures')
+
+/**
+ * The time the seed's records are checked at: they were issued 2026-01-01 and expire 2036-01-01, so a
+ * test on the system clock would start failing in 2036. Tests that read the seed use this clock.
+ */
+export const seedClock: Clock = { now: () => Date.parse('2026-06-01T00:00:00.000Z') }
 
 /** The test-only publisher keys of the seed's namespaces (fixtures/keys), and `trust.owners` for them. */
 export async function seedKeys(): Promise<{

@@ -74,7 +74,7 @@ describe('gitRegistry: two publishers over a real Git HTTP server', () => {
     const text = await systemGit(['show', 'main:records/acme.com/image/sharpen.json'], bare)
     const entry = await a.lookup('acme.com/image/sharpen')
     expect(text).toBe(new TextDecoder().decode(entry!.bytes))
-    expect(JSON.stringify(JSON.parse(text))).not.toBe('') // valid JSON
+    expect(JSON.parse(text)).toMatchObject({ name: 'acme.com/image/sharpen', namespace: 'acme.com' })
   })
 
   it('signs each commit with the publisher key, and a sync verifies and reports it', async () => {
@@ -95,7 +95,12 @@ describe('gitRegistry: two publishers over a real Git HTTP server', () => {
     // b has not synced: its push is rejected, it fetches, re-applies its record on top and retries.
     const receipt = await b.publish(await signed(keyB, 'beta.org/text/summarize', 1))
     expect(receipt.location).toMatch(/^git:[0-9a-f]{40}:records\/beta\.org\/text\/summarize\.json$/)
-    expect(await b.lookup('acme.com/image/crop')).toBeDefined()
+    expect(
+      JSON.parse(new TextDecoder().decode((await b.lookup('acme.com/image/crop'))!.bytes)),
+    ).toMatchObject({
+      name: 'acme.com/image/crop',
+      seq: 1,
+    })
     const bare = join(server.root, 'records.git')
     const log = (await systemGit(['log', '--format=%s', 'main'], bare)).trim().split('\n')
     expect(log.slice(0, 2)).toEqual([

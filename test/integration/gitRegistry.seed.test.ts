@@ -6,7 +6,7 @@ import { type GitRegistry, gitRegistry } from '../../registries/git/index.js'
 import { createMesh, type Mesh } from '../../src/mesh.js'
 import { registryComponents } from '../../src/registry/registryComponents.js'
 import { type GitHttpServer, startGitHttpServer } from '../_helpers/gitHttpServer.js'
-import { seedKeys, seedRepo } from '../_helpers/seedRepo.js'
+import { seedClock, seedKeys, seedRepo } from '../_helpers/seedRepo.js'
 
 describe('gitRegistry over the fixtures/git-seed repository', () => {
   let root: string
@@ -23,8 +23,8 @@ describe('gitRegistry over the fixtures/git-seed repository', () => {
       dir: join(root, 'clone'),
       url: server.url('seed.git'),
       syncIntervalMs: 0,
-    })(registryComponents({ trust: { owners } }))
-    mesh = await createMesh({ registries: [registry], trust: { owners } })
+    })(registryComponents({ trust: { owners }, clock: seedClock }))
+    mesh = await createMesh({ registries: [registry], trust: { owners }, clock: seedClock })
   })
   afterAll(async () => {
     await mesh?.close()
@@ -62,6 +62,7 @@ describe('gitRegistry over the fixtures/git-seed repository', () => {
     })(
       registryComponents({
         trust: { owners: { 'acme.com': [signers['beta.org']!.id], 'beta.org': [signers['beta.org']!.id] } },
+        clock: seedClock,
       }),
     )
     const report = await wrong.sync()

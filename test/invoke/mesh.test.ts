@@ -134,7 +134,12 @@ describe('mesh.call', () => {
     const entries = await m.lineage.entries(result.invocationId)
     expect(entries[0]!.entry).toMatchObject({ provider: 'cheap-broken', recordId: published.id })
     expect((entries[0]!.entry as { reason: string }).reason).toContain('lowest')
-    expect(m.health.snapshot(`cheap-broken ${server.url('/fail')}`)).toBeDefined()
+    expect(m.health.snapshot(`cheap-broken ${server.url('/fail')}`)).toMatchObject({
+      circuit: 'closed',
+      inFlight: 0,
+      samples: 1,
+      successRatio: 0,
+    })
     expect(await m.billing.usage({ by: 'provider' })).toEqual([
       { key: 'good', currency: 'USDC', amount: 9n, calls: 1 },
     ])

@@ -89,17 +89,20 @@ describe('parseFunctionName', () => {
   })
 
   it('pins the message a user sees', () => {
+    let thrown: unknown
     try {
       parseFunctionName('acme_co/x')
     } catch (err) {
-      expect((err as Error).message).toMatchInlineSnapshot(`
+      thrown = err
+    }
+    expect(thrown).toBeInstanceOf(MeshError)
+    expect((thrown as Error).message).toMatchInlineSnapshot(`
         "Invalid function name "acme_co/x": namespace label "acme_co" must be 1-63 of a-z, 0-9 and "-", not starting or ending with "-"
           name: acme_co/x
           rule: namespace-label
 
         A name is NAMESPACE/PATH[@VERSION], e.g. acme.com/image/sharpen@^1.2 or image-processing/sharpen."
       `)
-    }
   })
 
   it('normalizeRecordName refuses a selector', () => {

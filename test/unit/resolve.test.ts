@@ -32,11 +32,12 @@ describe('version selection', () => {
     expect(pick('@^2.0.0-beta.0')).toBe('2.0.0-beta.1')
   })
   it('error: names skipped versions when nothing matches', () => {
-    try {
-      pick('@~1.0.0')
-    } catch (err) {
-      expect((err as MeshError).details).toMatchObject({ skippedDeprecatedOrYanked: ['1.0.0'] })
-    }
+    expect(() => pick('@~1.0.0')).toThrow(
+      expect.objectContaining({
+        code: 'E_NO_MATCHING_VERSION',
+        details: expect.objectContaining({ skippedDeprecatedOrYanked: ['1.0.0'] }),
+      }),
+    )
   })
 
   it('agrees with semver.maxSatisfying over the eligible versions (property)', () => {
@@ -239,14 +240,26 @@ describe('mesh.resolve', () => {
     })
   })
 
-  it('error: refuses a rollback to a lower seq than already accepted', async () => {
+  it('error: refuses a rollback to a lower seq than already accepted, even by one', async () => {
     await a.publish(await signed(signer, 'acme.com/image/sharpen', 5))
     await mesh.resolve('acme.com/image/sharpen')
-    a.put('acme.com/image/sharpen', (await signed(signer, 'acme.com/image/sharpen', 3)).bytes)
+    a.put('acme.com/image/sharpen', (await signed(signer, 'acme.com/image/sharpen', 4)).bytes)
     mesh.cache.invalidate('acme.com/image/sharpen')
     const err = await rejection(mesh.resolve('acme.com/image/sharpen'))
     expect(err.code).toBe('E_NO_VALID_RECORD')
     expect((err.cause as MeshError).code).toBe('E_SEQ_ROLLBACK')
+    expect((err.cause as MeshError).details).toMatchObject({ seq: 4, highest: 5 })
+  })
+
+  it('accepts the highest seq seen again (the boundary is not a rollback), with other bytes too', async () => {
+    await a.publish(await signed(signer, 'acme.com/image/sharpen', 5))
+    await mesh.resolve('acme.com/image/sharpen')
+    const again = await signed(signer, 'acme.com/image/sharpen', 5, { description: 'same seq, other bytes' })
+    a.put('acme.com/image/sharpen', again.bytes)
+    mesh.cache.invalidate('acme.com/image/sharpen')
+    const r = await mesh.resolve('acme.com/image/sharpen')
+    expect(r.record.seq).toBe(5)
+    expect(r.recordId).toBe(again.id)
   })
 
   it('error: E_NO_VALID_RECORD names the first refusal as its cause', async () => {
