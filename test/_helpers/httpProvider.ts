@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect } from 'node:net'
 
 /** One request the test provider received. */
 export interface Received {
@@ -111,9 +111,18 @@ export async function startHttpProvider(): Promise<{
 
 /** A loopback URL where nothing listens (connection refused). */
 export async function refusedUrl(): Promise<string> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
+  // Port 2 is below the ephemeral range, so no test server (all listen on port 0) is ever handed it,
+  // and fetch does not block it; a port taken and closed here could be bound again by another worker.
+  const port = 2
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.once('connect', () => {
+      socket.destroy()
+      reject(new Error(`something listens on 127.0.0.1:${port}; the refused-connection tests need it free`))
+    })
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ECONNREFUSED' ? resolve() : reject(err),
+    )
+  })
   return `http://127.0.0.1:${port}/gone`
 }

@@ -7,6 +7,7 @@ import { type StaticStatsInit, staticStats } from '../../src/select/staticStats.
 import type { Candidate } from '../../src/select/types.js'
 import { generateSigner } from '../../src/trust/signer.js'
 import { fakeClock } from './clock.js'
+import { closeAfter } from './closeAfter.js'
 
 /** A provider with an https endpoint, priced in `unit`. */
 export function provider(
@@ -67,6 +68,7 @@ export async function meshWith(drafts: RecordDraft[], init: MeshInit = {}): Prom
     clock: fakeClock(),
     ...init,
   })
+  closeAfter(mesh)
   for (const d of drafts) await mesh.publish(d, { signer })
   return mesh
 }

@@ -15,6 +15,7 @@ import { checkpointPayload } from '../../src/ledger/checkpoint.js'
 import { type Ledger, openLedger } from '../../src/ledger/Ledger.js'
 import { createMesh } from '../../src/mesh.js'
 import { generateSigner, type LocalSigner, type PrivateKeyJwk } from '../../src/trust/signer.js'
+import { closeAfter } from '../_helpers/closeAfter.js'
 import { baseEntry, ledgerFixture, oneCall } from '../_helpers/ledgers.js'
 import { upperFunction } from '../_helpers/upper.js'
 
@@ -326,7 +327,7 @@ describe('verify against a pinned key', () => {
 
   it('mesh.lineage.keyId() is the key file key, and mesh.lineage.verify({ keyId }) pins it', async () => {
     const dir = tmpDir()
-    const mesh = await createMesh({ dataDir: dir })
+    const mesh = closeAfter(await createMesh({ dataDir: dir }))
     try {
       upperFunction('7').register(mesh.marketplace)
       await mesh.call('acme.com/text/upper', { text: 'hi' })

@@ -12,6 +12,7 @@ import { Resolver } from '../../src/resolve/Resolver.js'
 import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import { memorySeqLedger } from '../../src/trust/SeqLedger.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
+import { closeAfter } from '../_helpers/closeAfter.js'
 import { sampleDraft, signed } from '../_helpers/records.js'
 import { rejection } from '../_helpers/rejection.js'
 
@@ -44,10 +45,12 @@ describe('registries as components', () => {
       return gitRegistry({ dir: join(root, dir), id, syncIntervalMs: 0 })(components)
     }
     const verifyMany = vi.spyOn(RecordVerifier.prototype, 'verifyMany')
-    const mesh = await createMesh({
-      registries: [spy('one', 'git-1'), spy('two', 'git-2')],
-      trust: { owners },
-    })
+    const mesh = closeAfter(
+      await createMesh({
+        registries: [spy('one', 'git-1'), spy('two', 'git-2')],
+        trust: { owners },
+      }),
+    )
     try {
       expect(seen.map((c) => c.verifier)).toEqual([mesh.verifier, mesh.verifier])
       expect(seen[0]!.trust).toBe(seen[1]!.trust)
@@ -64,14 +67,16 @@ describe('registries as components', () => {
 
   it('hands a factory the mesh’s components and returns the registry it made from mesh.registry(id)', async () => {
     let got: RegistryComponents | undefined
-    const mesh = await createMesh({
-      registries: [
-        (components) => {
-          got = components
-          return memoryRegistry({ id: 'made' })
-        },
-      ],
-    })
+    const mesh = closeAfter(
+      await createMesh({
+        registries: [
+          (components) => {
+            got = components
+            return memoryRegistry({ id: 'made' })
+          },
+        ],
+      }),
+    )
     expect(Object.keys(got!).sort()).toEqual(
       ['clock', 'dataDir', 'logger', 'seqLedger', 'signal', 'trust', 'verifier'].sort(),
     )
@@ -93,10 +98,12 @@ describe('registries as components', () => {
         publishersOf: (ns: string) => (ns === 'acme.com' ? [chainKey.id] : undefined),
       },
     })
-    const mesh = await createMesh({
-      registries: [registry],
-      trust: { owners: { 'acme.com': [key.id], 'beta.org': [key.id] } },
-    })
+    const mesh = closeAfter(
+      await createMesh({
+        registries: [registry],
+        trust: { owners: { 'acme.com': [key.id], 'beta.org': [key.id] } },
+      }),
+    )
     try {
       await mesh.publish(sampleDraft('acme.com/image/sharpen'), { signer: chainKey })
       const result = await mesh.resolve('acme.com/image/sharpen')
@@ -128,7 +135,7 @@ describe('registries as components', () => {
     const chain = Object.assign(memoryRegistry({ id: 'chain' }), {
       trustSource: { id: 'chain:test', publishersOf: () => [chainKey.id] },
     })
-    const mesh = await createMesh({ registries: [checksAtStart, chain] })
+    const mesh = closeAfter(await createMesh({ registries: [checksAtStart, chain] }))
     expect(verifiedAtStart).toBe('chain:test')
     await mesh.close()
   })
@@ -143,7 +150,7 @@ describe('registries as components', () => {
     })
     const fine = Object.assign(memoryRegistry({ id: 'b' }), { stop: async () => void stopped.push('b') })
     const service = () => ({ start: () => {}, stop: () => void stopped.push('service') })
-    const mesh = await createMesh({ registries: [fine, failing], services: [service] })
+    const mesh = closeAfter(await createMesh({ registries: [fine, failing], services: [service] }))
     await expect(mesh.close()).rejects.toThrow('disk gone')
     expect(stopped).toEqual(['service', 'a', 'b'])
     await mesh.close() // closed once and for all
@@ -178,7 +185,9 @@ describe('services', () => {
         stop: async () => void events.push(`${name} stop`),
       }
     }
-    const mesh = await createMesh({ registries: [registry], services: [service('a'), service('b')] })
+    const mesh = closeAfter(
+      await createMesh({ registries: [registry], services: [service('a'), service('b')] }),
+    )
     expect(events).toEqual(['registry start', 'a start', 'b start'])
     expect(components!.mesh).toBe(mesh)
     expect(components!.registries.map((r) => r.id)).toEqual(['r'])
@@ -222,7 +231,9 @@ describe('the Resolver on its own', () => {
 
 describe('a closed mesh and bad arguments', () => {
   it('error: a closed mesh refuses resolve, select, call, dispatch, publish and the ledger with E_MESH_CLOSED', async () => {
-    const mesh = await createMesh({ registries: [memoryRegistry()], ledger: { path: ':memory:' } })
+    const mesh = closeAfter(
+      await createMesh({ registries: [memoryRegistry()], ledger: { path: ':memory:' } }),
+    )
     await mesh.close()
     await mesh.close() // idempotent
     const attempts = [
@@ -263,7 +274,7 @@ describe('a closed mesh and bad arguments', () => {
   })
 
   it('error: public functions turn bad arguments into E_INVALID_ARGUMENT', async () => {
-    const mesh = await createMesh({ registries: [memoryRegistry()] })
+    const mesh = closeAfter(await createMesh({ registries: [memoryRegistry()] }))
     try {
       const noOptions = await rejection(
         mesh.publish(sampleDraft('acme.com/image/sharpen'), undefined as never),

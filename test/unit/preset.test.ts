@@ -10,6 +10,7 @@ import { checkConfig, loadConfig } from '../../src/preset/config.js'
 import { REGISTRY_KINDS } from '../../src/preset/registryKinds.js'
 import type { RegistryKind } from '../../src/preset/types.js'
 import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
+import { closeAfter } from '../_helpers/closeAfter.js'
 import { rejection } from '../_helpers/rejection.js'
 
 const message = async (value: unknown) => (await rejection(checkConfig(value, '/srv'))).shortMessage
@@ -132,7 +133,7 @@ describe('embedded preset: buildRegistries', () => {
       `git-2    git registry in ${join(dir, 'conf', 'other.git')} (local only)`,
       `named    git registry in ${join(dir, 'data', 'registry-3.git')} (local only)`,
     ])
-    const mesh = await createMesh({ registries: built.registries, dataDir: join(dir, 'data') })
+    const mesh = closeAfter(await createMesh({ registries: built.registries, dataDir: join(dir, 'data') }))
     try {
       expect(mesh.registries.map((r) => r.id)).toEqual(['git', 'memory-1', 'git-2', 'named'])
     } finally {

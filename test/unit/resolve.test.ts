@@ -8,6 +8,7 @@ import type { FunctionRecord } from '../../src/record/schema.js'
 import { selectVersion } from '../../src/resolve/selectVersion.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { type FakeClock, fakeClock } from '../_helpers/clock.js'
+import { closeAfter } from '../_helpers/closeAfter.js'
 import { type ControlledRegistry, controlledRegistry } from '../_helpers/controlledRegistry.js'
 import { sampleDraft, signed } from '../_helpers/records.js'
 import { rejection } from '../_helpers/rejection.js'
@@ -87,13 +88,15 @@ describe('mesh.resolve', () => {
     clock = fakeClock(Date.now())
     a = controlledRegistry('a')
     b = controlledRegistry('b')
-    mesh = await createMesh({
-      registries: [a, b],
-      trust: { owners: { 'acme.com': [signer.id] } },
-      clock,
-      lookupTimeoutMs: 200,
-      cache: { maxTtlSeconds: 60, negativeTtlSeconds: 10, staleIfErrorSeconds: 600 },
-    })
+    mesh = closeAfter(
+      await createMesh({
+        registries: [a, b],
+        trust: { owners: { 'acme.com': [signer.id] } },
+        clock,
+        lookupTimeoutMs: 200,
+        cache: { maxTtlSeconds: 60, negativeTtlSeconds: 10, staleIfErrorSeconds: 600 },
+      }),
+    )
   })
 
   it('answers from the registry first, then from the cache, saying so', async () => {
@@ -287,11 +290,13 @@ describe('mesh.resolve', () => {
   it('drops a name from the cache when a watching registry reports it changed', async () => {
     const { memoryRegistry } = await import('../../src/registry/memoryRegistry.js')
     const watched = memoryRegistry({ id: 'watched' })
-    const m = await createMesh({
-      registries: [watched],
-      trust: { owners: { 'acme.com': [signer.id] } },
-      clock,
-    })
+    const m = closeAfter(
+      await createMesh({
+        registries: [watched],
+        trust: { owners: { 'acme.com': [signer.id] } },
+        clock,
+      }),
+    )
     await watched.publish(await signed(signer, 'acme.com/image/sharpen', 1))
     expect((await m.resolve('acme.com/image/sharpen')).record.seq).toBe(1)
     await watched.publish(await signed(signer, 'acme.com/image/sharpen', 2))
@@ -322,7 +327,9 @@ describe('conflict resolution is deterministic (property)', () => {
             setTimeout(g.resolve, delays[i]!)
             return g
           })
-          const mesh = await createMesh({ registries, trust: { owners: { 'acme.com': [signer.id] } } })
+          const mesh = closeAfter(
+            await createMesh({ registries, trust: { owners: { 'acme.com': [signer.id] } } }),
+          )
           const present = holdings.filter((h) => h !== undefined)
           if (present.length === 0) {
             await expect(mesh.resolve('acme.com/x/y')).rejects.toMatchObject({ code: 'E_FUNCTION_NOT_FOUND' })

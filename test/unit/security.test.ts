@@ -4,6 +4,7 @@ import type { NoAllowedProviderError } from '../../src/errors/security.js'
 import { createMesh } from '../../src/mesh.js'
 import { filterProviders } from '../../src/security/filterProviders.js'
 import { type SecurityContextInit, securityContext } from '../../src/security/SecurityContext.js'
+import { closeAfter } from '../_helpers/closeAfter.js'
 import { draft, meshWith, provider } from '../_helpers/selectFixtures.js'
 
 const NAME = 'acme.com/image/sharpen'
@@ -310,7 +311,7 @@ describe('mesh and call contexts', () => {
     await mesh.close()
   })
   it('local providers pass the provider rule unless allowLocal is false', async () => {
-    const mesh = await createMesh()
+    const mesh = closeAfter(await createMesh())
     mesh.marketplace.register({ name: 'acme.com/text/upper', version: '1.0.0' }, (s: string) =>
       s.toUpperCase(),
     )

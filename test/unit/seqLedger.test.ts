@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createMesh } from '../../src/mesh.js'
 import { fileSeqLedger } from '../../src/trust/fileSeqLedger.js'
 import { generateSigner } from '../../src/trust/signer.js'
+import { closeAfter } from '../_helpers/closeAfter.js'
 import { controlledRegistry } from '../_helpers/controlledRegistry.js'
 import { signed } from '../_helpers/records.js'
 
@@ -25,12 +26,16 @@ describe('fileSeqLedger', () => {
     const registry = controlledRegistry('r')
     const trust = { owners: { 'acme.com': [signer.id] } }
     registry.put('acme.com/image/sharpen', (await signed(signer, 'acme.com/image/sharpen', 7)).bytes)
-    const first = await createMesh({ registries: [registry], trust, seqLedger: fileSeqLedger(file) })
+    const first = closeAfter(
+      await createMesh({ registries: [registry], trust, seqLedger: fileSeqLedger(file) }),
+    )
     expect((await first.resolve('acme.com/image/sharpen')).record.seq).toBe(7)
     await first.close()
 
     registry.put('acme.com/image/sharpen', (await signed(signer, 'acme.com/image/sharpen', 3)).bytes)
-    const second = await createMesh({ registries: [registry], trust, seqLedger: fileSeqLedger(file) })
+    const second = closeAfter(
+      await createMesh({ registries: [registry], trust, seqLedger: fileSeqLedger(file) }),
+    )
     await expect(second.resolve('acme.com/image/sharpen')).rejects.toMatchObject({
       code: 'E_NO_VALID_RECORD',
       cause: expect.objectContaining({ code: 'E_SEQ_ROLLBACK' }),
