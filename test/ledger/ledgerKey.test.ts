@@ -9,6 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
+import { isMainThread } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { checkpointPayload } from '../../src/ledger/checkpoint.js'
@@ -68,13 +69,15 @@ describe('the checkpoint key file', () => {
   it('is made on first open beside the ledger as a 0600 private JWK, and the ledger file and WAL are 0600, whatever the umask', async () => {
     const dir = tmpDir()
     const path = join(dir, 'data', 'ledger.sqlite')
-    const umask = process.umask(0)
+    // A worker thread cannot set the umask (the mutation runner runs tests on threads): there the
+    // process's own umask stays, and the modes must still be 0600.
+    const umask = isMainThread ? process.umask(0) : undefined
     let ledger: Ledger
     try {
       ledger = await open(path)
       await oneCall(ledger, 1)
     } finally {
-      process.umask(umask)
+      if (umask !== undefined) process.umask(umask)
     }
     expect(ledger.keyPath).toBe(`${path}.key`)
     expect(mode(`${path}.key`)).toBe(0o600)
