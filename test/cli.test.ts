@@ -184,7 +184,7 @@ describe('fmesh CLI', () => {
         config,
         '--json',
       ])
-      expect(refused.code).toBe(1)
+      expect(refused.code).toBe(2)
       expect(JSON.parse(refused.stderr).error.code).toBe('E_INPUT_INVALID')
       const usage = JSON.parse(
         (await cli(['usage', '--by', 'provider', '--config', config, '--json'])).stdout,
@@ -200,7 +200,7 @@ describe('fmesh CLI', () => {
       expect(otherKey.code).toBe(1)
       expect(JSON.parse(otherKey.stderr).error.message).toContain(`not by the pinned key ${id}`)
       const notAKey = await verify('did:key:nope')
-      expect(notAKey.code).toBe(1)
+      expect(notAKey.code).toBe(2)
       expect(JSON.parse(notAKey.stderr).error).toMatchObject({ code: 'E_USAGE' })
       expect(provider.executions('/ok')).toBe(1)
     } finally {
@@ -214,7 +214,7 @@ describe('fmesh CLI', () => {
     const config = join(dir, 'fmesh.json')
     await writeFile(config, JSON.stringify({ registries: [{ type: 'git', dri: 'x' }] }))
     const bad = await cli(['resolve', 'acme.com/x', '--config', config, '--json'])
-    expect(bad.code).toBe(1)
+    expect(bad.code).toBe(2)
     expect(JSON.parse(bad.stderr).error.code).toBe('E_CONFIG_INVALID')
     const noKey = await cli(['publish', join(dir, 'nope.json'), '--key', join(dir, 'nope.jwk'), '--json'])
     expect(JSON.parse(noKey.stderr).error).toMatchObject({ code: 'E_FILE_READ' })

@@ -81,7 +81,7 @@ describe('fmesh CLI loads only what a command needs', () => {
     const config = join(dir, 'bad-ipfs.json')
     await writeFile(config, JSON.stringify({ registries: [{ type: 'ipfs', ipnsKey: 'no spaces' }] }))
     const { code, stderr, files } = await cliLoads(['ls', '--config', config, '--json'], dir)
-    expect(code).toBe(1)
+    expect(code).toBe(2)
     expect(JSON.parse(stderr).error).toMatchObject({
       code: 'E_CONFIG_INVALID',
       details: { path: `${config}: registries[0].ipnsKey` },
@@ -97,7 +97,7 @@ describe('fmesh CLI loads only what a command needs', () => {
       ['resolve', 'acme.com/x', '--config', config, '--json'],
       dir,
     )
-    expect(code).toBe(1)
+    expect(code).toBe(2)
     expect(JSON.parse(stderr).error).toMatchObject({
       code: 'E_CONFIG_INVALID',
       details: { path: `${config}: registries[1].dir` },

@@ -1,5 +1,11 @@
 import { type Output, output } from './_output.js'
 
+/**
+ * Fires on the first Ctrl-C or SIGTERM (main.ts): commands pass it to what they run (`mesh.call`,
+ * a sync) so the work in flight stops cleanly and the command says what became of it.
+ */
+export const interrupt = new AbortController()
+
 /** Flags every command takes. */
 export const commonArgs = {
   json: { type: 'boolean', description: 'Print one JSON document instead of text', default: false },

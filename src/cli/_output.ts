@@ -47,10 +47,16 @@ export function printError(err: unknown, json: boolean): void {
     process.stderr.write(`${JSON.stringify({ error: body }, jsonReplacer, 2)}\n`)
     return
   }
-  if (err instanceof MeshError) process.stderr.write(`error ${err.code}: ${err.message}\n`)
-  else if ((err as Error)?.name === 'CLIError') {
+  if (err instanceof MeshError) {
+    // One line for what went wrong, one for what to do; the details are in --json (or DEBUG=fmesh:*).
+    const verbose = (process.env.DEBUG ?? '').includes('fmesh')
+    const hint = err.hint === undefined ? '' : `  ${err.hint}\n`
     process.stderr.write(
-      `error: ${(err as Error).message}\nRun \`fmesh --help\` for the commands and their flags.\n`,
+      verbose ? `error ${err.code}: ${err.message}\n` : `error ${err.code}: ${err.shortMessage}\n${hint}`,
+    )
+  } else if ((err as Error)?.name === 'CLIError') {
+    process.stderr.write(
+      `error: ${(err as Error).message}\n  Run \`fmesh --help\` for the commands and their flags.\n`,
     )
   } else process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`)
 }

@@ -1,8 +1,9 @@
 import { defineCommand } from 'citty'
 import { MeshError } from '../errors/base.js'
 import { publicKeyFromKeyId } from '../trust/signer.js'
-import { commonArgs, context } from './_context.js'
+import { commonArgs, context, interrupt } from './_context.js'
 import { openMesh } from './_openMesh.js'
+import { progress } from './_progress.js'
 
 function parseInput(text: string): unknown {
   try {
@@ -25,6 +26,17 @@ function parseTimeout(text: string | undefined): number | undefined {
   return ms
 }
 
+/** Ctrl-C during `fmesh call`: the call was cancelled, and the ledger says how it ended. */
+class CallInterruptedError extends MeshError {
+  constructor(name: string, cause: unknown) {
+    super('E_INTERRUPTED', `Interrupted: the call to ${name} was cancelled before it completed`, {
+      details: { name, reason: (cause as { code?: string })?.code ?? String(cause) },
+      hint: 'Nothing was charged; the attempt is in the lineage as failed (`fmesh lineage verify` checks it).',
+      cause,
+    })
+  }
+}
+
 /** `fmesh call NAME --input JSON`: a governed call, with its lineage and charge. */
 export const callCommand = defineCommand({
   meta: {
@@ -44,17 +56,27 @@ export const callCommand = defineCommand({
     lease: { type: 'string', description: 'A lease id whose budget pays for the call' },
   },
   async run({ args }) {
-    const { out, configPath } = context(args)
+    const { out, configPath, json } = context(args)
     const input = parseInput(args.input)
     const timeoutMs = parseTimeout(args.timeout)
     const { mesh } = await openMesh(configPath)
+    const done = progress(`calling ${args.name}`, { json, deadlineMs: timeoutMs })
     try {
-      const r = await mesh.call(args.name, input, {
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        ...(args['idempotency-key'] ? { idempotencyKey: args['idempotency-key'] } : {}),
-        ...(args.principal ? { principal: args.principal } : {}),
-        ...(args.lease ? { lease: args.lease } : {}),
-      })
+      let r: Awaited<ReturnType<typeof mesh.call>>
+      try {
+        r = await mesh.call(args.name, input, {
+          signal: interrupt.signal,
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+          ...(args['idempotency-key'] ? { idempotencyKey: args['idempotency-key'] } : {}),
+          ...(args.principal ? { principal: args.principal } : {}),
+          ...(args.lease ? { lease: args.lease } : {}),
+        })
+      } catch (err) {
+        if (interrupt.signal.aborted) throw new CallInterruptedError(args.name, err)
+        throw err
+      } finally {
+        done()
+      }
       out.result(
         {
           output: r.output,
@@ -73,6 +95,8 @@ export const callCommand = defineCommand({
             `  invocation  ${r.invocationId}, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'}${r.replayed ? ', replayed' : ''}`,
           )
           out.line(`  lineage     completed ${r.lineage.completed}`)
+          const { amount, currency } = r.charge
+          out.line(`  charge      ${currency === null ? 'free' : `${amount} ${currency}`}`)
         },
       )
     } finally {

@@ -1,71 +1,59 @@
 #!/usr/bin/env node
 import '../_polyfill.js'
-import { readFileSync } from 'node:fs'
-import { type CommandDef, defineCommand, type Resolvable, renderUsage, runCommand } from 'citty'
+import { type CommandDef, renderUsage, runCommand } from 'citty'
+import { checkArgv, commandOf } from './_argv.js'
+import { main, version } from './_commands.js'
+import { interrupt } from './_context.js'
+import { EXIT, exitCodeOf } from './_exitCodes.js'
 import { printError } from './_output.js'
 
-/** The package version, from the package.json above this file (src/cli or dist/src/cli). */
-function packageVersion(): string {
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
-        name?: string
-        version?: string
-      }
-      if (pkg.name === 'function-mesh' && pkg.version) return pkg.version
-    } catch {}
-  }
-  return '0.0.0'
-}
+// `fmesh resolve x | head -1`: a closed pipe ends the command quietly, not with an EPIPE stack.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok)
+    throw err
+  })
 
-const version = packageVersion()
+// Ctrl-C (or SIGTERM) once: commands see `interrupt.signal` fire and stop what is in flight, saying
+// what happened to it; a second Ctrl-C exits at once.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    if (interrupt.signal.aborted) process.exit(EXIT.interrupted)
+    process.stderr.write(
+      `\n${signal === 'SIGINT' ? 'interrupted' : 'terminated'}: stopping (again to quit at once)\n`,
+    )
+    interrupt.abort()
+  })
 
-const main = defineCommand({
-  meta: { name: 'fmesh', version, description: 'function-mesh: DNS for functions' },
-  // Each command's module loads only when it runs (help loads them all for their descriptions), so
-  // `fmesh keys new` loads neither the mesh nor any registry kind.
-  subCommands: {
-    resolve: () => import('./resolveCommand.js').then((m) => m.resolveCommand),
-    call: () => import('./callCommand.js').then((m) => m.callCommand),
-    publish: () => import('./publishCommand.js').then((m) => m.publishCommand),
-    lineage: () => import('./callCommand.js').then((m) => m.lineageCommand),
-    usage: () => import('./callCommand.js').then((m) => m.usageCommand),
-    ls: () => import('./listCommand.js').then((m) => m.listCommand),
-    keys: () => import('./keys.js').then((m) => m.keysCommand),
-    demo: () => import('./demo.js').then((m) => m.demoCommand),
-  },
-})
-
-const resolved = <T>(value: Resolvable<T>): Promise<T> =>
-  Promise.resolve(typeof value === 'function' ? (value as () => T | Promise<T>)() : value)
-
-/** The (sub)command `args` name, e.g. `keys new` in `keys new --out k.jwk --help`, and its parent. */
-async function commandNamed(args: readonly string[]): Promise<[CommandDef, CommandDef | undefined]> {
-  let command: CommandDef = main as CommandDef
-  let parent: CommandDef | undefined
-  for (const arg of args) {
-    if (arg.startsWith('-')) continue
-    const sub = (await resolved(command.subCommands ?? {}))[arg]
-    if (sub === undefined) break
-    parent = command
-    command = await resolved(sub)
-  }
-  return [command, parent]
+/** Help text, without colour unless stdout is a terminal and NO_COLOR is unset. */
+function plain(text: string): string {
+  const colour = process.stdout.isTTY === true && process.env.NO_COLOR === undefined
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes are what is stripped
+  return colour ? text : text.replace(/\u001b\[[0-9;]*m/g, '')
 }
 
 const rawArgs = process.argv.slice(2)
 const json = rawArgs.includes('--json')
 const flags = rawArgs.includes('--') ? rawArgs.slice(0, rawArgs.indexOf('--')) : rawArgs
-if (rawArgs.length === 0 || flags.includes('--help') || flags.includes('-h')) {
-  // Help for the command named, never a run of it: `fmesh keys new --help` must not print a new key.
-  process.stdout.write(`${await renderUsage(...(await commandNamed(flags)))}\n`)
-} else if (rawArgs[0] === '--version' || rawArgs[0] === '-v') {
-  process.stdout.write(`${version}\n`)
-} else {
-  try {
+try {
+  if (rawArgs.length === 0 || flags.includes('--help') || flags.includes('-h')) {
+    // Help for the command named, never a run of it: `fmesh keys new --help` must not print a new key.
+    const named = await commandOf(
+      main as CommandDef,
+      flags.filter((f) => f !== '--help' && f !== '-h'),
+    )
+    const parent =
+      named.path.length === 0
+        ? undefined
+        : (await commandOf(main as CommandDef, named.path.slice(0, -1))).command
+    process.stdout.write(`${plain(await renderUsage(named.command, parent))}\n`)
+  } else if (rawArgs[0] === '--version' || rawArgs[0] === '-v') {
+    process.stdout.write(`${version}\n`)
+  } else {
+    await checkArgv(main as CommandDef, rawArgs)
     await runCommand(main, { rawArgs })
-  } catch (err) {
-    printError(err, json)
-    process.exitCode = (err as { name?: string })?.name === 'CLIError' ? 2 : 1
   }
+} catch (err) {
+  printError(err, json)
+  process.exitCode = exitCodeOf(err)
 }

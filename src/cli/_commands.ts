@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs'
+import { defineCommand } from 'citty'
+
+/** The package version, from the package.json above this file (src/cli or dist/src/cli). */
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
+        name?: string
+        version?: string
+      }
+      if (pkg.name === 'function-mesh' && pkg.version) return pkg.version
+    } catch {}
+  }
+  return '0.0.0'
+}
+
+export const version = packageVersion()
+
+/** The `fmesh` command tree; main.ts runs it, tests walk it (every command's --help). */
+export const main = defineCommand({
+  meta: { name: 'fmesh', version, description: 'function-mesh: DNS for functions' },
+  // Each command's module loads only when it runs (help loads them all for their descriptions), so
+  // `fmesh keys new` loads neither the mesh nor any registry kind.
+  subCommands: {
+    resolve: () => import('./resolveCommand.js').then((m) => m.resolveCommand),
+    call: () => import('./callCommand.js').then((m) => m.callCommand),
+    publish: () => import('./publishCommand.js').then((m) => m.publishCommand),
+    lineage: () => import('./callCommand.js').then((m) => m.lineageCommand),
+    usage: () => import('./callCommand.js').then((m) => m.usageCommand),
+    ls: () => import('./listCommand.js').then((m) => m.listCommand),
+    keys: () => import('./keys.js').then((m) => m.keysCommand),
+    demo: () => import('./demo.js').then((m) => m.demoCommand),
+  },
+})
