@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -57,6 +57,8 @@ describe('fmesh CLI loads only what a command needs', () => {
   })
 
   it('ls on the default config builds the Git registry, so the same log shows isomorphic-git loaded', async () => {
+    // A read never creates a registry (E_REGISTRY_MISSING): an empty bare repository stands for one.
+    await run('git', ['init', '--quiet', '--bare', join(dir, 'data', 'registry.git')])
     const { code, stdout, files } = await cliLoads(['ls', '--json'], dir)
     expect(code).toBe(0)
     expect(JSON.parse(stdout)).toEqual({ names: [] })
@@ -70,6 +72,7 @@ describe('fmesh CLI loads only what a command needs', () => {
   it('ls on a config with an IPFS registry loads Helia, and not isomorphic-git', async () => {
     const config = join(dir, 'ipfs.json')
     await writeFile(config, JSON.stringify({ registries: [{ type: 'ipfs', dir: 'ipfs-node' }] }))
+    await mkdir(join(dir, 'ipfs-node'))
     const { code, stdout, files } = await cliLoads(['ls', '--config', config, '--json'], dir)
     expect(code).toBe(0)
     expect(JSON.parse(stdout)).toEqual({ names: [] })

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process'
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -172,5 +172,89 @@ describe('fmesh usage', () => {
     } finally {
       await provider.close()
     }
+  })
+})
+
+describe('fmesh init, config discovery and read-only commands', () => {
+  it('init writes a commented fmesh.json, its data dir and a pinned key; commands then find it without --config', async () => {
+    const dir = await emptyDir()
+    const init = await cli(['init', '--namespace', 'acme.com', '--json'], dir)
+    expect(init.code).toBe(0)
+    const made = JSON.parse(init.stdout) as { config: string; key: { id: string; file: string } }
+    expect(made.config).toBe(join(dir, 'fmesh.json'))
+    expect((await readdir(dir)).sort()).toEqual(['.fmesh', 'acme.com.jwk', 'fmesh.json'])
+    expect(await readdir(join(dir, '.fmesh'))).toContain('registry.git')
+    const text = await readFile(join(dir, 'fmesh.json'), 'utf8')
+    expect(text).toContain('// Who may publish for a namespace')
+    expect(text).toContain(made.key.id)
+    expect((await stat(made.key.file)).mode & 0o777).toBe(0o600)
+    // A draft from the template lints, publishes and resolves with the config found in ./fmesh.json.
+    expect((await cli(['record', 'new', 'acme.com/text/upper', '--out', 'draft.json'], dir)).code).toBe(0)
+    expect((await cli(['record', 'lint', 'draft.json'], dir)).stdout).toBe(
+      'ok: acme.com/text/upper, versions 1.0.0\n',
+    )
+    expect((await cli(['publish', 'draft.json', '--key', made.key.file], dir)).code).toBe(0)
+    const resolved = JSON.parse((await cli(['resolve', 'acme.com/text/upper', '--json'], dir)).stdout)
+    expect(resolved).toMatchObject({ version: '1.0.0', verified: { keyId: made.key.id } })
+    // A second init refuses to replace the config.
+    const again = await cli(['init'], dir)
+    expect([again.code, again.stderr.split('\n')[0]]).toEqual([
+      2,
+      `error E_USAGE: ${made.config} already exists`,
+    ])
+  })
+
+  it('FMESH_CONFIG names the config when --config is absent; a missing file is an error naming it', async () => {
+    const dir = await emptyDir()
+    const other = await emptyDir()
+    expect((await cli(['init'], dir)).code).toBe(0)
+    const env = { ...process.env, FMESH_CONFIG: join(dir, 'fmesh.json') }
+    const viaEnv = await run(process.execPath, ['--import', tsx, entry, 'ls', '--json'], { cwd: other, env })
+    expect(JSON.parse(viaEnv.stdout)).toEqual({ names: [] })
+    const missing = await run(process.execPath, ['--import', tsx, entry, 'ls', '--json'], {
+      cwd: other,
+      env: { ...env, FMESH_CONFIG: join(other, 'nope.json') },
+    }).catch((e: { stderr: string; code: number }) => e)
+    expect((missing as { code: number }).code).toBe(2)
+    expect(JSON.parse((missing as { stderr: string }).stderr).error).toMatchObject({
+      code: 'E_CONFIG_READ',
+      details: { file: join(other, 'nope.json') },
+    })
+    expect(await readdir(other)).toEqual([])
+  })
+
+  it('error: read commands never create state: a misspelt registry dir is an error, not a new empty registry', async () => {
+    const dir = await emptyDir()
+    await writeFile(
+      join(dir, 'fmesh.json'),
+      '{ "registries": [{ "type": "git", "dir": "regsitry.git" }] // typo\n}',
+    )
+    const r = await cli(['resolve', 'acme.com/x'], dir)
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([
+      3,
+      `error E_REGISTRY_MISSING: No Git registry at ${join(dir, 'regsitry.git')} (registry git)`,
+    ])
+    expect(r.stderr).toContain("Fix the registry's dir in the config")
+    expect((await cli(['usage'], dir)).stdout).toBe('0 rows (no ledger yet)\n')
+    const lineage = await cli(['lineage', 'verify'], dir)
+    expect([lineage.code, lineage.stderr.split(':')[0]]).toEqual([3, 'error E_LEDGER_MISSING'])
+    expect(await readdir(dir)).toEqual(['fmesh.json'])
+  })
+
+  it('error: a config that is not JSON names the line and column; a bad record draft names its field and place', async () => {
+    const dir = await emptyDir()
+    await writeFile(join(dir, 'fmesh.json'), '{\n  "dataDir": ".fmesh",\n  "registries": [}\n')
+    const bad = await cli(['ls', '--json'], dir)
+    expect(bad.code).toBe(2)
+    expect(JSON.parse(bad.stderr).error.details.path).toBe(`${join(dir, 'fmesh.json')}:3:18`)
+    expect((await cli(['record', 'new', 'acme.com/x/y', '--out', 'd.json'], dir)).code).toBe(0)
+    const draft = (await readFile(join(dir, 'd.json'), 'utf8')).replace('"read-only"', '"readonly"')
+    await writeFile(join(dir, 'd.json'), draft)
+    const lint = await cli(['record', 'lint', 'd.json', '--json'], dir)
+    expect(lint.code).toBe(2)
+    expect(JSON.parse(lint.stderr).error).toMatchObject({
+      code: 'E_RECORD_SCHEMA',
+      details: { field: 'versions["1.0.0"].descriptor.maxRisk', line: 30, column: 20 },
+    })
   })
 })

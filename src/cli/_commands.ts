@@ -23,6 +23,8 @@ export const main = defineCommand({
   // Each command's module loads only when it runs (help loads them all for their descriptions), so
   // `fmesh keys new` loads neither the mesh nor any registry kind.
   subCommands: {
+    init: () => import('./initCommand.js').then((m) => m.initCommand),
+    record: () => import('./recordCommand.js').then((m) => m.recordCommand),
     resolve: () => import('./resolveCommand.js').then((m) => m.resolveCommand),
     call: () => import('./callCommand.js').then((m) => m.callCommand),
     publish: () => import('./publishCommand.js').then((m) => m.publishCommand),

@@ -43,6 +43,8 @@ const NOT_FOUND = new Set([
   'E_REGISTRY_UNKNOWN',
   'E_LINEAGE_ENTRY_NOT_FOUND',
   'E_LEASE_NOT_FOUND',
+  'E_REGISTRY_MISSING',
+  'E_LEDGER_MISSING',
 ])
 
 const REFUSED = new Set([

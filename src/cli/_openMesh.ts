@@ -1,16 +1,29 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { LedgerMissingError } from '../errors/ledger.js'
 import type { Mesh } from '../mesh.js'
-import { type LoadedConfig, loadConfig } from '../preset/config.js'
+import { findConfig, type LoadedConfig, loadConfig } from '../preset/config.js'
 import { createPresetMesh } from '../preset/createPresetMesh.js'
 import type { Signer } from '../trust/signer.js'
 
-/** A mesh opened from `--config` (or the embedded defaults) for one CLI command: registries sync on demand. */
+/**
+ * A mesh opened from the config (`--config`, `$FMESH_CONFIG`, `./fmesh.json`, the user's config
+ * dir, else the embedded defaults) for one CLI command: registries sync on demand. A `readOnly`
+ * command refuses a registry whose local store does not exist instead of creating it empty.
+ */
 export async function openMesh(
   configPath: string | undefined,
-  options: { signer?: Signer } = {},
+  options: { signer?: Signer; readOnly?: boolean; ledgerOnly?: boolean } = {},
 ): Promise<{ mesh: Mesh; config: LoadedConfig; describe: string[] }> {
-  const config = await loadConfig(configPath)
+  const loaded = await loadConfig(await findConfig(configPath))
+  // `lineage` and `usage` read the ledger only: no registry is built (or loaded), and a ledger that
+  // does not exist is not created by a read.
+  if (options.ledgerOnly === true && !existsSync(join(loaded.dataDir, 'ledger.sqlite')))
+    throw new LedgerMissingError(join(loaded.dataDir, 'ledger.sqlite'))
+  const config = options.ledgerOnly === true ? { ...loaded, registries: [] } : loaded
   const opened = await createPresetMesh(config, {
     oneShot: true,
+    ...(options.readOnly === true ? { readOnly: true } : {}),
     ...(options.signer ? { signer: options.signer } : {}),
   })
   return { ...opened, config }

@@ -1,5 +1,5 @@
 import { defineCommand } from 'citty'
-import { MeshError } from '../errors/base.js'
+import { isMeshError, MeshError } from '../errors/base.js'
 import { publicKeyFromKeyId } from '../trust/signer.js'
 import { commonArgs, context, interrupt } from './_context.js'
 import { openMesh } from './_openMesh.js'
@@ -59,7 +59,7 @@ export const callCommand = defineCommand({
     const { out, configPath, json } = context(args)
     const input = parseInput(args.input)
     const timeoutMs = parseTimeout(args.timeout)
-    const { mesh } = await openMesh(configPath)
+    const { mesh } = await openMesh(configPath, { readOnly: true })
     const done = progress(`calling ${args.name}`, { json, deadlineMs: timeoutMs })
     try {
       let r: Awaited<ReturnType<typeof mesh.call>>
@@ -135,7 +135,7 @@ export const lineageCommand = defineCommand({
       async run({ args }) {
         const { out, configPath } = context(args)
         const keyId = parseKeyId(args.key)
-        const { mesh } = await openMesh(configPath)
+        const { mesh } = await openMesh(configPath, { ledgerOnly: true })
         try {
           const report = await mesh.lineage.verify(keyId === undefined ? {} : { keyId })
           out.result(report, () => {
@@ -164,7 +164,7 @@ export const lineageCommand = defineCommand({
       args: { ...commonArgs },
       async run({ args }) {
         const { out, configPath } = context(args)
-        const { mesh } = await openMesh(configPath)
+        const { mesh } = await openMesh(configPath, { ledgerOnly: true })
         try {
           const keyId = await mesh.lineage.keyId()
           out.result({ keyId }, () => out.line(keyId))
@@ -195,7 +195,16 @@ export const usageCommand = defineCommand({
     if (since !== undefined && Number.isNaN(since)) {
       throw new MeshError('E_USAGE', `--since must be an ISO 8601 date-time, not ${args.since}`)
     }
-    const { mesh } = await openMesh(configPath)
+    let opened: Awaited<ReturnType<typeof openMesh>>
+    try {
+      opened = await openMesh(configPath, { ledgerOnly: true })
+    } catch (err) {
+      if (!isMeshError(err, 'E_LEDGER_MISSING')) throw err
+      // Nothing was ever called with this data dir: no usage, and nothing is created by asking.
+      out.result({ by: args.by, rows: [] }, () => out.line('0 rows (no ledger yet)'))
+      return
+    }
+    const { mesh } = opened
     try {
       const rows = await mesh.billing.usage({
         by: args.by as 'provider' | 'function' | 'principal',

@@ -11,7 +11,7 @@ export const listCommand = defineCommand({
   args: { ...commonArgs, pattern: { type: 'positional', description: 'e.g. acme.com/**', default: '**' } },
   async run({ args }) {
     const { out, configPath } = context(args)
-    const { mesh } = await openMesh(configPath)
+    const { mesh } = await openMesh(configPath, { readOnly: true })
     try {
       const names = new Map<string, string[]>()
       for (const registry of mesh.registries) {

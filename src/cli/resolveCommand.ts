@@ -19,7 +19,7 @@ export const resolveCommand = defineCommand({
   },
   async run({ args }) {
     const { out, configPath } = context(args)
-    const { mesh } = await openMesh(configPath)
+    const { mesh } = await openMesh(configPath, { readOnly: true })
     try {
       const r = await mesh.resolve(args.name, { includeDeprecated: args['include-deprecated'] === true })
       const result = {

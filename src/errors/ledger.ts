@@ -12,6 +12,17 @@ export class LedgerOpenError extends MeshError {
   }
 }
 
+/** A read of the ledger (`fmesh lineage`) where no ledger exists yet: nothing was ever called here. */
+export class LedgerMissingError extends MeshError {
+  override name = 'LedgerMissingError'
+  constructor(path: string) {
+    super('E_LEDGER_MISSING', `No ledger at ${path}: no call was made with this data dir`, {
+      details: { path },
+      hint: 'Make a call first (`fmesh call NAME`), or point --config at the data dir that has the ledger.',
+    })
+  }
+}
+
 /** The ledger file was written with another version of the ledger's tables. */
 export class LedgerSchemaError extends MeshError {
   override name = 'LedgerSchemaError'

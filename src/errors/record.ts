@@ -37,7 +37,7 @@ export class RecordSchemaError extends MeshError {
   constructor(path: string, rule: string, where: RecordOrigin = {}) {
     super('E_RECORD_SCHEMA', `Record field ${path || '(root)'} is invalid: ${rule}`, {
       details: { path: path || '(root)', rule, origin: where.origin },
-      hint: 'Fix the field and sign the record again; see DESIGN.md section 2 for the record format.',
+      hint: 'Fix the field and sign the record again (`fmesh record lint FILE` checks a draft); the README\'s "Records" section lists every field.',
     })
   }
 }

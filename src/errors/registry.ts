@@ -49,6 +49,19 @@ export class ConfigError extends MeshError {
   }
 }
 
+/** A read-only command found no registry where the config points: nothing is created in its place. */
+export class RegistryMissingError extends MeshError {
+  override name = 'RegistryMissingError'
+  constructor(id: string, kind: string, dir: string, configured: boolean) {
+    super('E_REGISTRY_MISSING', `No ${kind} registry at ${dir} (registry ${id})`, {
+      details: { registry: id, kind, dir },
+      hint: configured
+        ? `Fix the registry's dir in the config, or create it: \`fmesh init\`, or publish a record to it first.`
+        : 'Nothing is published here yet: run `fmesh init`, or `fmesh publish` a record, or pass --config.',
+    })
+  }
+}
+
 /** A publish reached some target registries but not all. `details` lists both. */
 export class PublishIncompleteError extends MeshError {
   override name = 'PublishIncompleteError'

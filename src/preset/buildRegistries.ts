@@ -19,6 +19,8 @@ export interface BuildOptions {
   signer?: Signer
   /** Registries sync on demand only (one-shot commands). @default false */
   oneShot?: boolean
+  /** Refuse (`E_REGISTRY_MISSING`) rather than create a registry's missing local store. @default false */
+  readOnly?: boolean
 }
 
 /**
@@ -46,6 +48,7 @@ export async function buildRegistries(
       dataDir: config.dataDir,
       baseDir: config.baseDir ?? process.cwd(),
       oneShot: options.oneShot ?? false,
+      readOnly: options.readOnly ?? false,
       ...(options.signer === undefined ? {} : { signer: options.signer }),
     }
     registries.push(await kind.create(checked, context))

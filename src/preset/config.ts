@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { dirname, isAbsolute, resolve } from 'node:path'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
+import envPaths from 'env-paths'
+import { type ParseError, parse as parseJsonc, printParseErrorCode } from 'jsonc-parser'
 import { z } from 'zod'
 import { defaultDataDir } from '../dataDir.js'
 import { MeshError } from '../errors/base.js'
@@ -69,8 +72,45 @@ export async function checkConfig(value: unknown, baseDir: string): Promise<Load
   }
 }
 
+/** The config file in the user's config dir (`~/.config/fmesh/config.json` on Linux). */
+export function userConfigFile(): string {
+  return join(envPaths('fmesh', { suffix: '' }).config, 'config.json')
+}
+
 /**
- * Reads a JSON config file, or returns the embedded defaults when `file` is undefined: one Git
+ * Which config file a command uses: `--config`, else `$FMESH_CONFIG`, else `./fmesh.json`, else the
+ * user's config file, else none (the embedded defaults). A named file must exist; the two looked for
+ * are used only when they do.
+ */
+export async function findConfig(
+  explicit: string | undefined,
+  cwd = process.cwd(),
+): Promise<string | undefined> {
+  if (explicit !== undefined) return explicit
+  const fromEnv = process.env.FMESH_CONFIG
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv
+  const local = join(cwd, 'fmesh.json')
+  if (existsSync(local)) return local
+  const user = userConfigFile()
+  return existsSync(user) ? user : undefined
+}
+
+/** JSON with comments and trailing commas (as `fmesh init` writes it); errors name the line and column. */
+function parseConfigText(text: string, file: string): unknown {
+  const errors: ParseError[] = []
+  const value = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false })
+  if (errors.length > 0) {
+    const first = errors[0]!
+    const before = text.slice(0, first.offset)
+    const line = before.split('\n').length
+    const column = first.offset - before.lastIndexOf('\n')
+    throw new ConfigError(`${file}:${line}:${column}`, `not JSON: ${printParseErrorCode(first.error)}`)
+  }
+  return value
+}
+
+/**
+ * Reads a JSON config file (comments allowed), or returns the embedded defaults when `file` is undefined: one Git
  * registry in `DATA_DIR/registry.git` (`$FMESH_DATA_DIR`, else `.fmesh`), no pinned owners.
  */
 export async function loadConfig(file: string | undefined): Promise<LoadedConfig> {
@@ -82,16 +122,11 @@ export async function loadConfig(file: string | undefined): Promise<LoadedConfig
   } catch (err) {
     throw new MeshError('E_CONFIG_READ', `Cannot read the config file ${file}`, {
       details: { file, reason: (err as Error).message },
-      hint: 'Check the path given to --config.',
+      hint: 'Check the path given to --config (or $FMESH_CONFIG), or run `fmesh init` to write one.',
       cause: err,
     })
   }
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (err) {
-    throw new ConfigError(file, `not JSON: ${(err as Error).message}`)
-  }
+  const value = parseConfigText(text, file)
   const path = isAbsolute(file) ? file : resolve(file)
   try {
     return { ...(await checkConfig(value, dirname(path))), file: path }

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { type IpfsRegistryConfig, IpfsRegistryConfigSchema } from '../../registries/ipfs/config.js'
 import type { RegistryFactory } from '../components.js'
+import { RegistryMissingError } from '../errors/registry.js'
 import type { PresetContext } from './types.js'
 
 /** `{ "type": "ipfs", ... }`: an IPFS registry on its own local Helia node; the schema imports only zod. */
@@ -18,10 +20,13 @@ export function describe(config: IpfsRegistryConfig, context: PresetContext): st
 
 export async function create(config: IpfsRegistryConfig, context: PresetContext): Promise<RegistryFactory> {
   // Helia loads here, when an IPFS registry is built, never when a config is only checked.
+  const dir = nodeDir(config, context)
+  if (context.readOnly === true && !existsSync(dir))
+    throw new RegistryMissingError(context.id, 'IPFS', dir, config.dir !== undefined)
   const { ipfsRegistry } = await import('../../registries/ipfs/index.js')
   return ipfsRegistry({
     id: context.id,
-    dir: nodeDir(config, context),
+    dir,
     ...(config.ipnsKey === undefined ? {} : { ipnsKey: config.ipnsKey }),
     ...(config.shardSplitThresholdBytes === undefined
       ? {}

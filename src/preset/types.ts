@@ -26,6 +26,11 @@ export interface PresetContext {
   readonly signer?: Signer
   /** A one-shot command: the registry syncs on demand only, with no timers of its own. */
   readonly oneShot: boolean
+  /**
+   * A command that writes no record (`resolve`, `ls`, `call`): a registry whose local store does
+   * not exist is an error (`E_REGISTRY_MISSING`), never created empty in its place. @default false
+   */
+  readonly readOnly?: boolean
 }
 
 /**
