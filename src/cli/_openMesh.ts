@@ -13,12 +13,16 @@ import type { Signer } from '../trust/signer.js'
  */
 export async function openMesh(
   configPath: string | undefined,
-  options: { signer?: Signer; readOnly?: boolean; ledgerOnly?: boolean } = {},
+  options: { signer?: Signer; readOnly?: boolean; ledgerOnly?: boolean; createLedger?: boolean } = {},
 ): Promise<{ mesh: Mesh; config: LoadedConfig; describe: string[] }> {
   const loaded = await loadConfig(await findConfig(configPath))
   // `lineage` and `usage` read the ledger only: no registry is built (or loaded), and a ledger that
   // does not exist is not created by a read.
-  if (options.ledgerOnly === true && !existsSync(join(loaded.dataDir, 'ledger.sqlite')))
+  if (
+    options.ledgerOnly === true &&
+    options.createLedger !== true &&
+    !existsSync(join(loaded.dataDir, 'ledger.sqlite'))
+  )
     throw new LedgerMissingError(join(loaded.dataDir, 'ledger.sqlite'))
   const config = options.ledgerOnly === true ? { ...loaded, registries: [] } : loaded
   const opened = await createPresetMesh(config, {

@@ -153,7 +153,7 @@ export class DeadlineExceededError extends MeshError {
   constructor(name: string, budgetMs: number, attempts: readonly string[], source: string) {
     super('E_DEADLINE_EXCEEDED', `Calling ${name} did not finish within its ${budgetMs} ms deadline`, {
       details: { name, budgetMs, deadlineFrom: source, attempts },
-      hint: 'Raise timeoutMs (up to the descriptor maxDurationMs), or pick a faster provider.',
+      hint: "Give it longer (`fmesh call --timeout MS`, or the `timeoutMs` call option; at most the descriptor's maxDurationMs), or pick a faster provider.",
     })
   }
 }

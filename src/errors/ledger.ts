@@ -44,7 +44,7 @@ export class LedgerLockedError extends MeshError {
   constructor(path: string, cause?: unknown) {
     super('E_LEDGER_LOCKED', `The ledger at ${path} is in use by another mesh`, {
       details: { path },
-      hint: 'One mesh owns a ledger file at a time: stop the other one, or give this mesh its own `ledger.path`.',
+      hint: 'One process owns a ledger file at a time: wait for the other command or node to finish, or stop it, or give this one its own data dir (`dataDir` in fmesh.json; `ledger.path` in createMesh).',
       cause,
     })
   }
@@ -163,7 +163,7 @@ export class LeaseNotFoundError extends MeshError {
   constructor(leaseId: string) {
     super('E_LEASE_NOT_FOUND', `No lease ${leaseId}`, {
       details: { leaseId },
-      hint: 'Grant a lease with `mesh.leases.grant(...)` and pass its id as the `lease` call option.',
+      hint: 'Grant one (`fmesh lease grant`, or `mesh.leases.grant(...)`) and pass its id (`fmesh call --lease ID`, or the `lease` call option).',
     })
   }
 }
@@ -211,7 +211,7 @@ export class LeaseInvalidError extends MeshError {
   constructor(field: string, rule: string, value?: unknown) {
     super('E_LEASE_INVALID', `Invalid lease: ${field} ${rule}`, {
       details: { field, rule, ...(value === undefined ? {} : { value: String(value) }) },
-      hint: 'Example: mesh.leases.grant({ capabilities: ["acme.com/**"], budgets: { USDC: 1000000n }, ttlMs: 3600000 })',
+      hint: 'For example `fmesh lease grant --capabilities "acme.com/**" --budget USDC=1000000 --ttl 1h`, or mesh.leases.grant({ capabilities: ["acme.com/**"], budgets: { USDC: 1000000n }, ttlMs: 3600000 }).',
     })
   }
 }

@@ -59,14 +59,37 @@ export class RegistriesUnavailableError extends MeshError {
 export class NoValidRecordError extends MeshError {
   override name = 'NoValidRecordError'
   constructor(name: string, report: readonly RegistryOutcome[], cause: unknown) {
-    super('E_NO_VALID_RECORD', `Every record found for ${name} was refused`, {
-      details: {
-        name,
-        registries: report.map((r) => `${r.registry}: ${r.status}${r.error ? ` (${r.error.code})` : ''}`),
+    const code = (cause as { code?: unknown })?.code
+    const because = (cause as { shortMessage?: unknown })?.shortMessage
+    super(
+      'E_NO_VALID_RECORD',
+      `Every record found for ${name} was refused${typeof because === 'string' ? `: ${because}` : ''}`,
+      {
+        details: {
+          name,
+          registries: report.map((r) => `${r.registry}: ${r.status}${r.error ? ` (${r.error.code})` : ''}`),
+        },
+        hint: refusalHint(code, cause),
+        cause,
       },
-      hint: 'See the cause: the publisher must fix and re-sign the record.',
-      cause,
-    })
+    )
+  }
+}
+
+/** What to do about a refusal depends on whose it is to fix: this mesh's trust, or the publisher's record. */
+function refusalHint(code: unknown, cause: unknown): string {
+  switch (code) {
+    case 'E_NAMESPACE_UNOWNED':
+    case 'E_SIGNER_NOT_OWNER':
+      // The reader's trust decides these: the cause says which keys to pin, or why not.
+      return (cause as { hint?: string })?.hint ?? 'Check the trust configured for the namespace.'
+    case 'E_SEQ_ROLLBACK':
+      return 'A registry serves an older record than this mesh has seen: it is stale or replaying; the newer record is elsewhere.'
+    case 'E_RECORD_EXPIRED':
+    case 'E_RECORD_NOT_YET_VALID':
+      return "The record is outside its validity window: the publisher must publish a fresh one (or this machine's clock is off)."
+    default:
+      return 'See the cause: the publisher must fix and re-sign the record.'
   }
 }
 

@@ -48,7 +48,7 @@ export class NamespaceUnownedError extends MeshError {
   constructor(namespace: string, name?: string) {
     super('E_NAMESPACE_UNOWNED', `No publisher keys are known for namespace ${namespace}`, {
       details: { namespace, name },
-      hint: `Pin its keys with trust: { owners: { '${namespace}': [keyId] } } or claim it on chain.`,
+      hint: `Nothing here says who may publish for ${namespace}: pin its publisher keys (\`"trust": { "owners": { "${namespace}": [KEY_ID] } }\` in fmesh.json, or createMesh's \`trust.owners\`), or use a chain registry where it is claimed.`,
     })
   }
 }

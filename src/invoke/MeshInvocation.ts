@@ -110,8 +110,17 @@ export class MeshInvocation {
     this.invoker = createInvoker({
       ledger: () => this.ledger(),
       choose: async (name, callOptions) => {
-        const { resolved, selection } = await init.select(name, callOptions)
-        return choiceOf(resolved, selection)
+        const budgeted = await this.withLeaseBudget(callOptions)
+        try {
+          const { resolved, selection } = await init.select(name, budgeted)
+          return choiceOf(resolved, selection)
+        } catch (err) {
+          // The lease can pay for none of them: choose as without it, so the reservation refuses
+          // the call with E_BUDGET_EXCEEDED, which says what the lease lacks.
+          if (budgeted === callOptions || (err as { code?: unknown })?.code !== 'E_OVER_BUDGET') throw err
+          const { resolved, selection } = await init.select(name, callOptions)
+          return choiceOf(resolved, selection)
+        }
       },
       transports: this.transports,
       health: init.health,
@@ -193,6 +202,27 @@ export class MeshInvocation {
         throw err
       },
     )
+  }
+
+  /**
+   * A call on a single-currency lease selects only among providers the lease can still pay for
+   * (its available balance as the selection's `maxCost`), so a load-balancing or fastest strategy
+   * never picks one whose reservation must fail while a cheaper one would do. A lease that is
+   * unknown, expired or spans currencies is left for the reservation to refuse with its own error.
+   */
+  private async withLeaseBudget(options: CallOptions): Promise<CallOptions> {
+    if (options.lease === undefined || options.select?.maxCost !== undefined) return options
+    let balances: Readonly<Record<string, { available: bigint }>>
+    try {
+      balances = (await this.leases.get(options.lease)).balances
+    } catch {
+      return options
+    }
+    const currencies = Object.keys(balances)
+    if (currencies.length !== 1) return options
+    const unit = currencies[0]!
+    const perCall = balances[unit]!.available / (options.maxQuantity ?? 1n)
+    return { ...options, select: { ...options.select, maxCost: { unit, baseUnits: String(perCall) } } }
   }
 
   /** The ledger, opened (with crash recovery) on first use. */

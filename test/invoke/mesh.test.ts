@@ -192,6 +192,61 @@ describe('mesh.call', () => {
     expect(await m.lineage.verify()).toMatchObject({ ok: true, entries: 1200, completed: 600, charges: 600 })
   })
 
+  it('a call on a lease picks among the providers the lease can still pay for, whatever the strategy', async () => {
+    const signer = await generateSigner()
+    const m = await mesh({
+      registries: [memoryRegistry()],
+      trust: { owners: { 'acme.com': [signer.id] } },
+      strategy: 'fastest',
+    })
+    await m.publish(
+      {
+        name: 'acme.com/image/sharpen',
+        versions: {
+          '1.0.0': {
+            descriptor: { maxRisk: 'read-only', idempotency: 'idempotent', allowedByDefault: true },
+            providers: [
+              {
+                id: 'fast',
+                endpoint: server.url('/ok'),
+                cost: { unit: 'USDC', baseUnits: '90' },
+                avgResponseTimeMs: 5,
+              },
+              {
+                id: 'slow',
+                endpoint: server.url('/ok'),
+                cost: { unit: 'USDC', baseUnits: '30' },
+                avgResponseTimeMs: 500,
+              },
+            ],
+          },
+        },
+      },
+      { signer },
+    )
+    const context = { level: 'full' } as const
+    const lease = await m.leases.grant({
+      capabilities: ['acme.com/**'],
+      budgets: { USDC: 100n },
+      ttlMs: 60_000,
+    })
+    // A budget of 100 covers the fastest provider.
+    expect(
+      (await m.call('acme.com/image/sharpen', { image: 'a' }, { lease: lease.id, context })).provider.id,
+    ).toBe('fast')
+    const small = await m.leases.grant({
+      capabilities: ['acme.com/**'],
+      budgets: { USDC: 50n },
+      ttlMs: 60_000,
+    })
+    const cheap = await m.call('acme.com/image/sharpen', { image: 'b' }, { lease: small.id, context })
+    expect([cheap.provider.id, cheap.charge.amount]).toEqual(['slow', 30n])
+    // 20 left covers neither: the call is refused by the lease's budget, naming what it lacks.
+    const err = await fails(m.call('acme.com/image/sharpen', { image: 'c' }, { lease: small.id, context }))
+    expect(err.code).toBe('E_BUDGET_EXCEEDED')
+    expect(err.details).toMatchObject({ leaseId: small.id, available: '20' })
+  })
+
   it('error: a lease refuses names outside its capabilities and expired leases', async () => {
     const m = await mesh()
     upper.register(m.marketplace)

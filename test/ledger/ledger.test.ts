@@ -288,7 +288,9 @@ describe('ledger', () => {
     await open(path)
     const err = await openLedger({ path }).catch((e: unknown) => e)
     expect(isMeshError(err, 'E_LEDGER_LOCKED')).toBe(true)
-    expect((err as Error).message).toContain('give this mesh its own `ledger.path`')
+    expect((err as Error).message).toContain(
+      'give this one its own data dir (`dataDir` in fmesh.json; `ledger.path` in createMesh)',
+    )
   })
 
   it('error: a ledger written with another schema is refused, unchanged, naming both versions', async () => {
