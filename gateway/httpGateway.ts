@@ -23,6 +23,8 @@ export const DEFAULT_GATEWAY_HOST = '127.0.0.1'
 export const DEFAULT_GATEWAY_PORT = 7420
 /** Largest request body. @default 1048576 (1 MiB) */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+/** How long `stop` lets requests in flight finish before it cuts their connections. */
+const STOP_GRACE_MS = 5_000
 /** Calls kept for `GET /v1/calls` and the web view. @default 200 */
 export const DEFAULT_RECENT_CALLS = 200
 
@@ -273,10 +275,16 @@ class GatewayService implements HttpGateway {
     const server = this.server
     if (server === undefined || !server.listening) return
     await new Promise<void>((resolve) => {
-      server.close(() => resolve())
+      // Event streams end above; their connections go idle a moment later and are closed then. A
+      // request still running after STOP_GRACE_MS is cut.
+      const idle = setInterval(() => server.closeIdleConnections(), 20)
+      const cut = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS)
+      server.close(() => {
+        clearInterval(idle)
+        clearTimeout(cut)
+        resolve()
+      })
       server.closeIdleConnections()
-      // Open event streams end above; anything still open after a moment is cut.
-      setTimeout(() => server.closeAllConnections(), 1000).unref()
     })
   }
 }
