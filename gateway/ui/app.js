@@ -88,7 +88,7 @@ async function loadFunctions() {
   fill($('#functions tbody'), rows, 4, search ? 'no function matches' : 'no functions yet')
   $('#count-functions').textContent = String(body.functions.length)
   $('#registries').textContent = body.registries.length
-    ? `registries: ${body.registries.map((r) => `${r.id} ${r.status === 'ok' ? `(${r.names} names)` : `(${r.error?.code})`}`).join(', ')}`
+    ? `registries: ${body.registries.map((r) => `${r.id} ${r.status === 'ok' ? `(${r.names} ${r.names === 1 ? 'name' : 'names'})` : `(${r.error?.code})`}`).join(', ')}`
     : 'no registries configured: local functions only'
 }
 
