@@ -2,6 +2,7 @@ import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { MeshClosedError } from '../src/errors/mesh.js'
 import type { Principal } from './_auth.js'
+import { readBody } from './_body.js'
 import { errorResponse } from './_json.js'
 import type { GatewayContext, RouteSpec } from './_route.js'
 import {
@@ -57,7 +58,8 @@ export function buildApp(gw: GatewayContext, routes: readonly RouteSpec[]): Hono
             throw new UnsupportedMediaTypeError(type)
           await next()
         },
-        limit,
+        // The Node server's requests are limited as their body is read (readBody); others here.
+        (c, next) => (nodeRequest(c) ? next() : limit(c, next)),
         handler,
       )
     } else {
@@ -93,6 +95,10 @@ export function buildApp(gw: GatewayContext, routes: readonly RouteSpec[]): Hono
   return app
 }
 
+function nodeRequest(c: Context<Env>): boolean {
+  return (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined
+}
+
 async function run(c: Context<Env>, spec: RouteSpec, gw: GatewayContext): Promise<Response> {
   let principal = c.get('principal')
   if (spec.optionalAuth === true) {
@@ -107,7 +113,7 @@ async function run(c: Context<Env>, spec: RouteSpec, gw: GatewayContext): Promis
   }
   let body: unknown
   if (spec.body !== undefined) {
-    const text = await c.req.text()
+    const text = await readBody(c, gw.maxBodyBytes)
     if (text.trim() === '') throw new BodyMalformedError('the body is empty')
     let value: unknown
     try {

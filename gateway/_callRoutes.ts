@@ -6,6 +6,7 @@ import { STRATEGY_NAMES } from '../src/select/types.js'
 import type { Principal } from './_auth.js'
 import { errorBody, json } from './_json.js'
 import { type RouteSpec, route } from './_route.js'
+import { sameTurn } from './_sameTurn.js'
 import {
   CallResultSchema,
   CheckpointSchema,
@@ -76,6 +77,7 @@ export const callRoutes: readonly RouteSpec[] = [
       if (key !== undefined) options.idempotencyKey = key
       if (body.strategy !== undefined) options.select = { strategy: body.strategy }
       if (body.retryUnsafe !== undefined) options.retryUnsafe = body.retryUnsafe
+      await sameTurn()
       const result = await gw.mesh.call(body.name, body.input, options)
       return json(
         callBody(body.name, result),
@@ -98,6 +100,7 @@ export const callRoutes: readonly RouteSpec[] = [
     errors: [401, 403, 413, 415, 429],
     handle: async (req) => {
       const { body, gw } = req
+      await sameTurn()
       const results = await gw.mesh.dispatch(body.kind, body.event ?? null, callOptions(req, body))
       return json({
         kind: body.kind,

@@ -380,6 +380,26 @@ describe('gateway: calls', () => {
     expect([err.status, err.code]).toEqual([413, 'E_BODY_TOO_LARGE'])
   })
 
+  it('error: the same limits hold for requests handed to the service directly (fetch, no Node server)', async () => {
+    const service = g.gateway.service!
+    const request = (body: string, type = 'application/json') =>
+      service.fetch(
+        new Request('http://gateway.local/v1/call', {
+          method: 'POST',
+          headers: { 'content-type': type, authorization: `Bearer ${g.token}` },
+          body,
+        }),
+      )
+    const big = await errorOf(
+      await request(JSON.stringify({ name: 'acme.com/text/upper', input: 'x'.repeat(1024 * 1024) })),
+    )
+    expect([big.status, big.code]).toEqual([413, 'E_BODY_TOO_LARGE'])
+    const malformed = await errorOf(await request('{'))
+    expect([malformed.status, malformed.code]).toEqual([400, 'E_BODY_MALFORMED'])
+    const ok = await request(JSON.stringify({ name: 'acme.com/text/upper', input: { text: 'direct' } }))
+    expect(((await ok.json()) as { output: unknown }).output).toEqual({ text: 'DIRECT' })
+  })
+
   it('error: a missing token is answered with WWW-Authenticate, and no configured token refuses every call', async () => {
     const res = await post(`${g.url}/v1/call`, { name: 'acme.com/text/upper', input: {} })
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/)
