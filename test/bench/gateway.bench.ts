@@ -107,7 +107,7 @@ export default async function gatewayBench(): Promise<void> {
   }
   try {
     console.log(
-      `  ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s, answer ${fixed.length} bytes`,
+      `  resolve: ${CONNECTIONS} connections; call: ${IN_FLIGHT} (as many as the in-process callers); ${ROUNDS} alternating rounds of ${SECONDS} s; answer ${fixed.length} bytes`,
     )
     await cannon({ url: bareUrl, duration: 1 })
     await cannon({ url: resolveUrl, duration: 1 })
