@@ -130,6 +130,41 @@ export class InternalError extends MeshError {
   }
 }
 
+/** `url` or `port` was read before the mesh started the gateway. */
+export class GatewayNotStartedError extends MeshError {
+  override name = 'GatewayNotStartedError'
+  constructor() {
+    super('E_GATEWAY_NOT_STARTED', 'The gateway has not started', {
+      hint: 'Read url and port after createMesh({ services: [gateway] }) has resolved.',
+    })
+  }
+}
+
+/** The server could not listen on its host and port. */
+export class GatewayListenError extends MeshError {
+  override name = 'GatewayListenError'
+  constructor(host: string, port: number, err: NodeJS.ErrnoException) {
+    super('E_GATEWAY_LISTEN', `The gateway cannot listen on ${host}:${port}`, {
+      details: { host, port, reason: err.code ?? err.message },
+      hint:
+        err.code === 'EADDRINUSE'
+          ? 'Another process uses that port: pick another (port: 0 picks a free one).'
+          : 'Check the host and port options.',
+      cause: err,
+    })
+  }
+}
+
+/** The web view's files are not where the package keeps them. */
+export class GatewayUiMissingError extends MeshError {
+  override name = 'GatewayUiMissingError'
+  constructor() {
+    super('E_GATEWAY_UI_MISSING', 'The web view files (gateway/ui) are missing from the package', {
+      hint: 'Reinstall function-mesh; its package includes gateway/ui.',
+    })
+  }
+}
+
 function truncate(text: string): string {
   return text.length > 200 ? `${text.slice(0, 200)}...` : text
 }

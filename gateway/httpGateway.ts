@@ -3,7 +3,6 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'
 import type { ServiceComponents, ServiceFactory, Startable } from '../src/components.js'
-import { MeshError } from '../src/errors/base.js'
 import { ConfigError } from '../src/errors/registry.js'
 import { buildApp } from './_app.js'
 import { TokenBook } from './_auth.js'
@@ -15,6 +14,7 @@ import { openapiDocument } from './_openapi.js'
 import { opsRoutes } from './_opsRoutes.js'
 import { RateLimiter, type RateLimitInit } from './_rateLimit.js'
 import type { GatewayContext, RouteSpec } from './_route.js'
+import { GatewayListenError, GatewayNotStartedError, GatewayUiMissingError } from './errors.js'
 import type { GatewayToken } from './tokens.js'
 
 /** @default '127.0.0.1' */
@@ -101,9 +101,7 @@ export function httpGateway(init: HttpGatewayInit = {}): HttpGatewayFactory {
 }
 
 function notStarted(): never {
-  throw new MeshError('E_GATEWAY_NOT_STARTED', 'The gateway has not started', {
-    hint: 'Read url and port after createMesh({ services: [gateway] }) has resolved.',
-  })
+  throw new GatewayNotStartedError()
 }
 
 interface CheckedInit {
@@ -157,13 +155,7 @@ function loadUi(): Map<string, string> {
       files.clear()
     }
   }
-  throw new MeshError(
-    'E_GATEWAY_UI_MISSING',
-    'The web view files (gateway/ui) are missing from the package',
-    {
-      hint: 'Reinstall function-mesh; its package includes gateway/ui.',
-    },
-  )
+  throw new GatewayUiMissingError()
 }
 
 class GatewayService implements HttpGateway {
@@ -237,22 +229,8 @@ class GatewayService implements HttpGateway {
     const server = createAdaptorServer({ fetch: this.app.fetch, hostname: this.init.host }) as Server
     this.server = server
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        reject(
-          new MeshError(
-            'E_GATEWAY_LISTEN',
-            `The gateway cannot listen on ${this.init.host}:${this.init.port}`,
-            {
-              details: { host: this.init.host, port: this.init.port, reason: err.code ?? err.message },
-              hint:
-                err.code === 'EADDRINUSE'
-                  ? 'Another process uses that port: pick another (port: 0 picks a free one).'
-                  : 'Check the host and port options.',
-              cause: err,
-            },
-          ),
-        )
-      }
+      const onError = (err: NodeJS.ErrnoException) =>
+        reject(new GatewayListenError(this.init.host, this.init.port, err))
       server.once('error', onError)
       server.listen(this.init.port, this.init.host, () => {
         server.off('error', onError)
