@@ -186,7 +186,14 @@ export const opsRoutes: readonly RouteSpec[] = [
       produces: UI_TYPES[file].split(';')[0] as 'text/html',
       handle: ({ gw }) =>
         new Response(gw.ui.get(file) ?? '', {
-          headers: { 'content-type': UI_TYPES[file], 'cache-control': 'no-cache' },
+          headers: {
+            'content-type': UI_TYPES[file],
+            'cache-control': 'no-cache',
+            'x-content-type-options': 'nosniff',
+            // The page loads nothing but its own files and this gateway's API.
+            'content-security-policy':
+              "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+          },
         }),
     }),
   ),
