@@ -34,6 +34,16 @@ describe('README examples', () => {
     expect(lines).toEqual([[{ text: 'HI' }, 500n, true], [500n], [500n], [true], ['E_BUDGET_EXCEEDED']])
   })
 
+  it('gateway.ts prints what its comments say', async () => {
+    const lines: unknown[][] = []
+    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args))
+    await import('./examples/gateway.js')
+    expect(lines).toEqual([
+      [{ text: 'HI' }, '250', 'true'],
+      [404, 'E_FUNCTION_NOT_FOUND'],
+    ])
+  })
+
   it('chainContract.ts prints what its comments say', async () => {
     const lines: string[] = []
     vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')))

@@ -37,5 +37,6 @@ export const main = defineCommand({
     ls: () => import('./listCommand.js').then((m) => m.listCommand),
     keys: () => import('./keys.js').then((m) => m.keysCommand),
     demo: () => import('./demo.js').then((m) => m.demoCommand),
+    gateway: () => import('./gatewayCommand.js').then((m) => m.gatewayCommand),
   },
 })

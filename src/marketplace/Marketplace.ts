@@ -109,6 +109,11 @@ export class Marketplace {
     }
   }
 
+  /** Every registered function, each version once (for listings: the gateway, `fmesh ls`). */
+  *functions(): Iterable<LocalFunction> {
+    for (const entry of this.entries.values()) yield* entry.versions.values()
+  }
+
   get size(): number {
     return this.entries.size
   }

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import type { ServiceFactory } from '../components.js'
 import { createMesh, type Mesh } from '../mesh.js'
 import { fileSeqLedger } from '../trust/fileSeqLedger.js'
 import { type BuildOptions, buildRegistries } from './buildRegistries.js'
@@ -15,11 +16,13 @@ import type { LoadedConfig } from './config.js'
  */
 export async function createPresetMesh(
   config: LoadedConfig,
-  options: BuildOptions = {},
+  options: BuildOptions & { services?: readonly ServiceFactory[] } = {},
 ): Promise<{ mesh: Mesh; describe: string[] }> {
-  const built = await buildRegistries(config, options)
+  const { services, ...build } = options
+  const built = await buildRegistries(config, build)
   const mesh = await createMesh({
     registries: built.registries,
+    ...(services === undefined ? {} : { services }),
     trust: { owners: config.trust?.owners ?? {} },
     dataDir: config.dataDir,
     seqLedger: fileSeqLedger(join(config.dataDir, 'seq.json')),

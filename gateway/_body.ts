@@ -1,0 +1,51 @@
+import type { IncomingMessage } from 'node:http'
+import type { Context } from 'hono'
+import { BodyTooLargeError } from './errors.js'
+
+/**
+ * The request body as text, at most `maxBytes`. On the Node server the body is read straight from
+ * the `IncomingMessage`, with the limit applied to the declared length and again as bytes arrive, so
+ * no web `Request` (its stream, signal and headers) is built for it, which costs more than the rest of
+ * a call's HTTP handling. A request that came through `fetch` (no Node binding) was limited by hono's
+ * bodyLimit and is read as usual.
+ */
+export async function readBody(c: Context, maxBytes: number): Promise<string> {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+  if (incoming === undefined || incoming.readableEnded || typeof incoming.on !== 'function')
+    return c.req.text()
+  const declared = Number(incoming.headers['content-length'])
+  if (Number.isFinite(declared) && declared > maxBytes) throw new BodyTooLargeError(maxBytes)
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > maxBytes) {
+        cleanup()
+        // Stop reading; the rest of the body is discarded with the connection's next request.
+        incoming.resume()
+        reject(new BodyTooLargeError(maxBytes))
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => {
+      cleanup()
+      resolve(
+        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'),
+      )
+    }
+    const onError = (err: Error) => {
+      cleanup()
+      reject(err)
+    }
+    const cleanup = () => {
+      incoming.off('data', onData)
+      incoming.off('end', onEnd)
+      incoming.off('error', onError)
+    }
+    incoming.on('data', onData)
+    incoming.on('end', onEnd)
+    incoming.on('error', onError)
+  })
+}

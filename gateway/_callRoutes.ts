@@ -1,0 +1,229 @@
+import type { Context } from 'hono'
+import { z } from 'zod'
+import { LineageEntryNotFoundError } from '../src/errors/ledger.js'
+import type { CallOptions, CallResult } from '../src/invoke/types.js'
+import { STRATEGY_NAMES } from '../src/select/types.js'
+import type { Principal } from './_auth.js'
+import { errorBody, json } from './_json.js'
+import { type RouteSpec, route } from './_route.js'
+import { sameTurn } from './_sameTurn.js'
+import {
+  CallResultSchema,
+  CheckpointSchema,
+  DispatchSchema,
+  LineageSchema,
+  ProofSchema,
+  RecentCallsSchema,
+} from './_schemas.js'
+import { RequestInvalidError } from './errors.js'
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,256}$/
+const entryId = z.string().regex(/^[A-Za-z0-9:@._-]{1,200}$/, 'an entry or invocation id')
+
+/** Options shared by call and dispatch. */
+const governance = {
+  timeoutMs: z.number().int().min(1).max(3_600_000).optional().describe('Deadline of the whole call, ms'),
+  attemptTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
+  maxAttempts: z.number().int().min(1).max(10).optional(),
+  maxQuantity: z
+    .string()
+    .regex(/^[1-9][0-9]{0,30}$/, 'a positive integer as a decimal string')
+    .optional()
+    .describe('Most units of work the provider may bill'),
+}
+
+const CallBody = z.strictObject({
+  name: z.string().min(1).max(600).describe('NAME[@VERSION|@RANGE]'),
+  input: z.unknown().describe('The function input (any JSON; checked against its inputSchema)'),
+  idempotencyKey: z.string().regex(IDEMPOTENCY_KEY, '1-256 visible ASCII characters').optional(),
+  strategy: z.enum(STRATEGY_NAMES).optional(),
+  retryUnsafe: z.boolean().optional(),
+  ...governance,
+})
+
+const DispatchBody = z.strictObject({
+  kind: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe('The trigger event kind (a descriptor lists it in triggerEvents)'),
+  event: z.unknown().describe('The event payload, handed to each function as its input'),
+  ...governance,
+})
+
+export const callRoutes: readonly RouteSpec[] = [
+  route({
+    method: 'POST',
+    path: '/v1/call',
+    operationId: 'call',
+    tag: 'calls',
+    summary: "Call a function under governance, as the token's principal, security context and lease",
+    description:
+      'The Idempotency-Key header (or idempotencyKey in the body) makes the call once: a replay answers the first result and is never charged again (Idempotency-Replayed: true).',
+    scope: 'call',
+    body: CallBody,
+    response: CallResultSchema,
+    errors: [401, 402, 403, 409, 413, 415, 422, 428, 429, 502, 503, 504],
+    handle: async (req) => {
+      const { body, gw } = req
+      if (!Object.hasOwn(body as object, 'input'))
+        throw new RequestInvalidError(
+          'body',
+          'input',
+          'is required (the function input, any JSON; null for none)',
+        )
+      const options = callOptions(req, body)
+      const key = idempotencyKey(req, body.idempotencyKey)
+      if (key !== undefined) options.idempotencyKey = key
+      if (body.strategy !== undefined) options.select = { strategy: body.strategy }
+      if (body.retryUnsafe !== undefined) options.retryUnsafe = body.retryUnsafe
+      await sameTurn()
+      const result = await gw.mesh.call(body.name, body.input, options)
+      return json(
+        callBody(body.name, result),
+        200,
+        result.replayed ? { 'idempotency-replayed': 'true' } : undefined,
+      )
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/dispatch',
+    operationId: 'dispatch',
+    tag: 'calls',
+    summary: 'Dispatch an event: call every local function whose triggerEvents include its kind',
+    description:
+      'Each function is its own governed call with its own lineage; failures are reported per result.',
+    scope: 'dispatch',
+    body: DispatchBody,
+    response: DispatchSchema,
+    errors: [401, 403, 413, 415, 429],
+    handle: async (req) => {
+      const { body, gw } = req
+      await sameTurn()
+      const results = await gw.mesh.dispatch(body.kind, body.event ?? null, callOptions(req, body))
+      return json({
+        kind: body.kind,
+        results: results.map((r) =>
+          r.ok
+            ? { name: r.name, version: r.version, ok: true, result: callBody(r.name, r.result) }
+            : { name: r.name, version: r.version, ok: false, error: errorBody(r.error) },
+        ),
+      })
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/calls',
+    operationId: 'recentCalls',
+    tag: 'calls',
+    summary: 'Calls this node made since the gateway started, newest first, with lineage status and charge',
+    query: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).optional() }),
+    response: RecentCallsSchema,
+    handle: ({ gw, query }) => json({ calls: gw.state.recentCalls(query.limit ?? 100) }),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/calls/{invocationId}/lineage',
+    operationId: 'lineageEntries',
+    tag: 'lineage',
+    summary: 'Every lineage entry of one call (all attempts), in log order',
+    params: { invocationId: 'The invocationId of a call result' },
+    response: LineageSchema,
+    errors: [404],
+    handle: async ({ gw, params }) => {
+      const id = checkId('invocationId', params.invocationId)
+      const entries = await gw.mesh.lineage.entries(id)
+      if (entries.length === 0) throw new LineageEntryNotFoundError(id)
+      return json({ invocationId: id, entries })
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/lineage/proofs/{entryId}',
+    operationId: 'inclusionProof',
+    tag: 'lineage',
+    summary:
+      'An inclusion proof of a lineage entry against a signed checkpoint (check it with verifyInclusion)',
+    params: { entryId: 'A lineage entry id (a call result lineage.completed, say)' },
+    response: ProofSchema,
+    errors: [404],
+    handle: async ({ gw, params }) => json(await gw.mesh.lineage.proof(checkId('entryId', params.entryId))),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/lineage/checkpoint',
+    operationId: 'checkpoint',
+    tag: 'lineage',
+    summary: 'A checkpoint of the lineage log as it is now, signed by the ledger key',
+    response: CheckpointSchema,
+    handle: async ({ gw }) => json(await gw.mesh.lineage.checkpoint()),
+  }),
+  route({
+    method: 'GET',
+    path: '/v1/lineage/key',
+    operationId: 'ledgerKey',
+    tag: 'lineage',
+    summary: 'The ledger key (did:key) that signs checkpoints: publish it and pin it when verifying',
+    response: { type: 'object', properties: { keyId: { type: 'string' } }, required: ['keyId'] },
+    handle: async ({ gw }) => json({ keyId: await gw.mesh.lineage.keyId() }),
+  }),
+]
+
+function checkId(field: string, value: string | undefined): string {
+  const parsed = entryId.safeParse(value)
+  if (!parsed.success) throw new RequestInvalidError('path', field, parsed.error.issues[0]!.message)
+  return parsed.data
+}
+
+/** The token's principal, context and lease, and the body's governance options. */
+function callOptions(
+  req: { c: Context; principal: Principal | undefined },
+  body: {
+    timeoutMs?: number | undefined
+    attemptTimeoutMs?: number | undefined
+    maxAttempts?: number | undefined
+    maxQuantity?: string | undefined
+  },
+): CallOptions {
+  const principal = req.principal as Principal
+  const options: CallOptions = { principal: principal.principal }
+  if (principal.context !== undefined) options.context = principal.context
+  if (principal.lease !== undefined) options.lease = principal.lease
+  if (body.timeoutMs !== undefined) options.timeoutMs = body.timeoutMs
+  if (body.attemptTimeoutMs !== undefined) options.attemptTimeoutMs = body.attemptTimeoutMs
+  if (body.maxAttempts !== undefined) options.maxAttempts = body.maxAttempts
+  if (body.maxQuantity !== undefined) options.maxQuantity = BigInt(body.maxQuantity)
+  const traceparent = req.c.req.header('traceparent')
+  if (traceparent !== undefined) options.traceparent = traceparent
+  return options
+}
+
+/** The `Idempotency-Key` header, which must agree with the body's key when both are given. */
+function idempotencyKey(req: { c: Context }, fromBody: string | undefined): string | undefined {
+  const header = req.c.req.header('idempotency-key')
+  if (header === undefined) return fromBody
+  if (!IDEMPOTENCY_KEY.test(header))
+    throw new RequestInvalidError('header', 'Idempotency-Key', 'must be 1-256 visible ASCII characters')
+  if (fromBody !== undefined && fromBody !== header)
+    throw new RequestInvalidError(
+      'header',
+      'Idempotency-Key',
+      "differs from the body's idempotencyKey; send one",
+    )
+  return header
+}
+
+function callBody(name: string, r: CallResult) {
+  return {
+    output: r.output,
+    name,
+    version: r.version,
+    provider: r.provider,
+    invocationId: r.invocationId,
+    lineage: r.lineage,
+    charge: r.charge,
+    attempts: r.attempts,
+    replayed: r.replayed,
+  }
+}

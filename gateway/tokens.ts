@@ -1,0 +1,57 @@
+import { createHash, randomBytes } from 'node:crypto'
+import type { SecurityContext, SecurityContextInit } from '../src/security/SecurityContext.js'
+
+/** What a token may do on the gateway's mutating routes. */
+export type TokenScope = 'call' | 'dispatch'
+
+/** Every scope; a token without `scopes` has them all. */
+export const TOKEN_SCOPES: readonly TokenScope[] = Object.freeze(['call', 'dispatch'])
+
+/**
+ * One bearer token the gateway accepts. Give `tokenHash` (from {@link hashToken} or `fmesh gateway
+ * token`) so the secret is never stored; `token` (the secret itself) is accepted for tests and is
+ * hashed at start, the plain text dropped.
+ */
+export interface GatewayToken {
+  /** `sha256:<64 hex>`, the hash of the secret. */
+  tokenHash?: string
+  /** The secret itself (at least 16 characters); prefer `tokenHash`. */
+  token?: string
+  /** Who calls with this token: idempotency keys, usage and lineage are kept per principal. */
+  principal: string
+  /** The security context its calls run under. @default the mesh's */
+  context?: SecurityContext | SecurityContextInit
+  /** A lease id: its calls must be among the lease's capabilities and are paid from its budget. */
+  lease?: string
+  /** @default every scope (TOKEN_SCOPES) */
+  scopes?: readonly TokenScope[]
+}
+
+/**
+ * The hash the gateway stores for a token: `sha256:` and the hex SHA-256 of its UTF-8 bytes. Tokens
+ * are 256 random bits, so a fast hash is enough (there is nothing to guess from a dictionary).
+ *
+ * @example
+ * ```ts
+ * const { token, tokenHash } = generateToken()
+ * hashToken(token) === tokenHash // true
+ * ```
+ */
+export function hashToken(token: string): string {
+  return `sha256:${createHash('sha256').update(token, 'utf8').digest('hex')}`
+}
+
+/**
+ * A new random token (`fmt_` and 43 base64url characters) and its hash: give the token to the
+ * client, configure the gateway with the hash.
+ *
+ * @example
+ * ```ts
+ * const { token, tokenHash } = generateToken()
+ * httpGateway({ tokens: [{ tokenHash, principal: 'billing-service' }] })
+ * ```
+ */
+export function generateToken(): { token: string; tokenHash: string } {
+  const token = `fmt_${randomBytes(32).toString('base64url')}`
+  return { token, tokenHash: hashToken(token) }
+}
