@@ -34,6 +34,7 @@ describe('entry points', () => {
       ['watchQueue', 'throwIfAborted', 'raceSignal', 'logger', 'registryComponents', 'memoryRegistry'],
     ],
     ['testing', ['runRegistryConformance']],
+    ['mcp', ['mcpTransport', 'parseMcpEndpoint', 'McpToolError', 'McpProtocolError']],
   ])('function-mesh/%s exports what it documents', async (sub, names) => {
     const mod = (await import(`function-mesh/${sub}`)) as Record<string, unknown>
     for (const name of names) expect(mod[name], `${sub}: ${name}`).toBeDefined()
@@ -48,7 +49,17 @@ describe('entry points', () => {
       'federatedLookup',
       'MeshRuntime',
     ]
-    for (const sub of ['', '/errors', '/record', '/trust', '/select', '/ledger', '/transport', '/registry']) {
+    for (const sub of [
+      '',
+      '/errors',
+      '/record',
+      '/trust',
+      '/select',
+      '/ledger',
+      '/transport',
+      '/registry',
+      '/mcp',
+    ]) {
       const mod = (await import(`function-mesh${sub}`)) as Record<string, unknown>
       for (const name of internal) expect(mod[name], `function-mesh${sub}: ${name}`).toBeUndefined()
     }
