@@ -234,3 +234,29 @@ export class McpServerSpecError extends MeshError {
     })
   }
 }
+
+/** An MCP client called a tool of the mesh's server with arguments it does not take. */
+export class McpArgumentsError extends MeshError {
+  override name = 'McpArgumentsError'
+  constructor(tool: string, path: string, rule: string) {
+    super('E_MCP_ARGUMENTS_INVALID', `Tool ${tool}: arguments${path === '' ? '' : `.${path}`} ${rule}`, {
+      details: { tool, path: path || '(root)', rule },
+      hint: 'See the tool inputSchema in tools/list. Nothing was called.',
+    })
+  }
+}
+
+/** An MCP client called a tool the mesh's server does not offer under its security context. */
+export class McpToolNotOfferedError extends MeshError {
+  override name = 'McpToolNotOfferedError'
+  constructor(tool: string) {
+    super(
+      'E_MCP_TOOL_NOT_OFFERED',
+      `This mesh offers no tool "${tool.slice(0, 128)}" under its security context`,
+      {
+        details: { tool: tool.slice(0, 128) },
+        hint: 'Call tools/list for the tools this server offers; a function the configured context forbids is never listed or called.',
+      },
+    )
+  }
+}
