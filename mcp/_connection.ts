@@ -165,21 +165,11 @@ export class McpConnection {
 
   private async listTools(options: { timeout: number; signal?: AbortSignal }): Promise<void> {
     const tools = new Map<string, ListedTool>()
-    let cursor: string | undefined
-    for (let page = 0; page < 100; page++) {
-      const result = await this.client.request(
-        { method: 'tools/list', params: cursor === undefined ? {} : { cursor } },
-        LenientToolList,
-        options,
-      )
-      for (const raw of result.tools) {
-        if (raw === null || typeof raw !== 'object') continue
-        const tool = raw as Record<string, unknown>
-        if (typeof tool.name !== 'string') continue
-        tools.set(tool.name, { name: tool.name, raw: tool, validateOutput: compileOutput(tool.outputSchema) })
-      }
-      cursor = result.nextCursor
-      if (cursor === undefined) break
+    for (const raw of await listRawTools(this.client, options)) {
+      if (raw === null || typeof raw !== 'object') continue
+      const tool = raw as Record<string, unknown>
+      if (typeof tool.name !== 'string') continue
+      tools.set(tool.name, { name: tool.name, raw: tool, validateOutput: compileOutput(tool.outputSchema) })
     }
     this.tools = tools
   }
@@ -229,6 +219,29 @@ export class McpConnection {
     this.closed = true
     for (const fn of this.closeListeners.splice(0)) fn()
   }
+}
+
+/**
+ * Every page of `tools/list`, each entry as the server sent it (untrusted): the SDK's own listTools
+ * refuses the whole list for one bad tool, and the caller must be able to name that tool.
+ */
+export async function listRawTools(
+  client: Client,
+  options: { timeout?: number; signal?: AbortSignal } = {},
+): Promise<unknown[]> {
+  const tools: unknown[] = []
+  let cursor: string | undefined
+  for (let page = 0; page < 100; page++) {
+    const result = await client.request(
+      { method: 'tools/list', params: cursor === undefined ? {} : { cursor } },
+      LenientToolList,
+      options,
+    )
+    tools.push(...result.tools)
+    cursor = result.nextCursor
+    if (cursor === undefined) break
+  }
+  return tools
 }
 
 /** A call failed because the connection broke it (see {@link McpConnection}). */

@@ -33,6 +33,8 @@ const main = defineCommand({
     ls: () => import('./listCommand.js').then((m) => m.listCommand),
     keys: () => import('./keys.js').then((m) => m.keysCommand),
     demo: () => import('./demo.js').then((m) => m.demoCommand),
+    record: () => import('../../mcp/cli/recordCommand.js').then((m) => m.recordCommand),
+    mcp: () => import('../../mcp/cli/mcpCommand.js').then((m) => m.mcpCommand),
   },
 })
 
