@@ -7,6 +7,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { mcpTransport } from '../../mcp/mcpTransport.js'
 import { createMesh } from '../../src/mesh.js'
 import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
+import type { Transport } from '../../src/transport/types.js'
 import { generateSigner } from '../../src/trust/signer.js'
 import { upperFunction } from '../_helpers/upper.js'
 import { measure, ratio, report, target } from './_harness.js'
@@ -21,37 +22,47 @@ export default async function mcpBench(): Promise<void> {
   const server = fileURLToPath(new URL('../_helpers/mcpStdioServer.ts', import.meta.url))
   const params = { command: process.execPath, args: ['--import', 'tsx', server] }
   const dir = mkdtempSync(join(tmpdir(), 'fmesh-bench-mcp-'))
+  const transport = mcpTransport({ servers: { tools: params } })
+  // An in-process transport with the same answer: governance of a provider outside the process
+  // (FUNCTION_INVOKED committed before the request, COMPLETED + charge after) without any wire.
+  const echo: Transport = {
+    name: 'echo',
+    handles: (endpoint) => endpoint.startsWith('https://echo.bench.invalid/'),
+    call: async (request) => ({ output: { image: `${(request.input as { image: string }).image}!` } }),
+  }
   const signer = await generateSigner()
   const mesh = await createMesh({
     registries: [memoryRegistry()],
     trust: { owners: { 'acme.com': [signer.id] } },
-    transports: [mcpTransport({ servers: { tools: params } })],
+    transports: [echo, transport],
     ledger: { path: join(dir, 'ledger.sqlite') },
     dataDir: dir,
   })
   const image = { type: 'object', required: ['image'], properties: { image: { type: 'string' } } }
-  await mesh.publish(
-    {
-      name: 'acme.com/mcp/sharpen',
-      versions: {
-        '1.0.0': {
-          deprecated: false,
-          yanked: false,
-          descriptor: {
-            inputSchema: image,
-            outputSchema: image,
-            maxRisk: 'read-only',
-            idempotency: 'idempotent',
-            allowedByDefault: false,
+  for (const [name, endpoint] of [
+    ['acme.com/mcp/sharpen', 'mcp+stdio:tools/sharpen'],
+    ['acme.com/echo/sharpen', 'https://echo.bench.invalid/sharpen'],
+  ] as const)
+    await mesh.publish(
+      {
+        name,
+        versions: {
+          '1.0.0': {
+            deprecated: false,
+            yanked: false,
+            descriptor: {
+              inputSchema: image,
+              outputSchema: image,
+              maxRisk: 'read-only',
+              idempotency: 'idempotent',
+              allowedByDefault: false,
+            },
+            providers: [{ id: 'mcp-tools', endpoint, cost: { unit: 'USDC', baseUnits: '1' } }],
           },
-          providers: [
-            { id: 'mcp-tools', endpoint: 'mcp+stdio:tools/sharpen', cost: { unit: 'USDC', baseUnits: '1' } },
-          ],
         },
       },
-    },
-    { signer },
-  )
+      { signer },
+    )
   upperFunction().register(mesh.marketplace)
   const client = new Client({ name: 'bench', version: '1.0.0' })
   await client.connect(new StdioClientTransport(params))
@@ -70,6 +81,34 @@ export default async function mcpBench(): Promise<void> {
       { batch: 100, minMs: 2000, warmupMs: 1500 },
     )
     report(governed)
+    // The transport alone, without governance, on the mesh's server process: what MCP itself adds.
+    const never = new AbortController().signal
+    const bare = await measure(
+      'mcpTransport.call alone (no governance), one at a time',
+      () =>
+        transport.call({
+          name: 'acme.com/mcp/sharpen',
+          version: '1.0.0',
+          provider: { id: 'mcp-tools', endpoint: 'mcp+stdio:tools/sharpen' },
+          input,
+          inputBytes: new Uint8Array(0),
+          invocationId: 'inv_bench',
+          attempt: 1,
+          traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+          principal: 'bench',
+          deadline: Date.now() + 30_000,
+          signal: never,
+          maxResponseBytes: 1 << 20,
+        }),
+      { batch: 100, minMs: 2000, warmupMs: 500 },
+    )
+    report(bare)
+    const echoed = await measure(
+      'mesh.call over an in-process transport, durable, one at a time',
+      () => mesh.call('acme.com/echo/sharpen@^1', input),
+      { batch: 100, minMs: 2000, warmupMs: 500 },
+    )
+    report(echoed)
     const local = await measure(
       'mesh.call of a local function, durable, one at a time',
       () => mesh.call('acme.com/text/upper', { text: 'hi' }),
@@ -99,11 +138,16 @@ export default async function mcpBench(): Promise<void> {
     report(perCall(directC))
     report(perCall(governedC))
     ratio('governed vs direct (one at a time)', governed, direct)
+    ratio('transport alone vs direct (one at a time)', bare, direct)
     ratio(`governed vs direct (${inFlight} in flight)`, perCall(governedC), perCall(directC))
     const overhead = governed.medianUs - direct.medianUs
     console.log(`  median overhead per governed MCP call (one at a time): ${overhead.toFixed(1)} us`)
     console.log(
-      `  of which a durable governed call costs on this machine now (local function): ${local.medianUs.toFixed(1)} us`,
+      `  the MCP transport alone over the SDK client: ${(bare.medianUs - direct.medianUs).toFixed(1)} us`,
+    )
+    console.log(`  a durable governed call of a local function, same run: ${local.medianUs.toFixed(1)} us`)
+    console.log(
+      `  governance of a provider outside the process (no wire), same run: ${echoed.medianUs.toFixed(1)} us`,
     )
     target('median overhead per governed MCP call', overhead, 100, 'us', false)
     const check = await mesh.lineage.verify()

@@ -1,10 +1,11 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/preset/config.js'
 import { createPresetMesh } from '../../src/preset/createPresetMesh.js'
@@ -110,6 +111,54 @@ describe('fmesh mcp and fmesh record from-mcp', () => {
     ])
   })
 
+  it('fmesh mcp --http serves streamable HTTP on 127.0.0.1 and stops on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'mcp',
+        '--http',
+        '--port',
+        '0',
+        '--json',
+        '--config',
+        config,
+        '--context',
+        '{"level":"full"}',
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    try {
+      const first = await new Promise<string>((resolve, reject) => {
+        let text = ''
+        child.stdout.on('data', (chunk: Buffer) => {
+          text += chunk.toString('utf8')
+          if (text.includes('\n')) resolve(text.split('\n')[0]!)
+        })
+        child.once('exit', () => reject(new Error(`fmesh mcp exited: ${text}`)))
+      })
+      const { url } = JSON.parse(first) as { url: string }
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/)
+      const client = new Client({ name: 'cli-http', version: '1.0.0' })
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)))
+      const { tools } = await client.listTools()
+      expect(tools.map((t) => t.name)).toEqual([
+        'resolve',
+        'select',
+        'call',
+        'acme.com__mcp__sharpen',
+        'acme.com__secret__sharpen',
+      ])
+      await client.close()
+    } finally {
+      child.kill('SIGTERM')
+    }
+    expect(await exited).toBe(0)
+  })
+
   it('fmesh record from-mcp prints unsigned drafts; an invalid tool schema is an error naming the tool', async () => {
     const command = `${process.execPath} --import tsx ${STDIO_SERVER}`
     const ok = await cli([
@@ -141,7 +190,5 @@ describe('fmesh mcp and fmesh record from-mcp', () => {
     expect(bad.code).toBe(1)
     const { error } = JSON.parse(bad.stderr) as { error: { code: string; details: { tool: string } } }
     expect(error).toMatchObject({ code: 'E_MCP_TOOL_SCHEMA_INVALID', details: { tool: 'broken' } })
-    const help = await cli(['record', 'from-mcp', '--help'])
-    expect(help.stdout).toContain('--namespace')
   })
 })
