@@ -59,7 +59,6 @@ export class McpConnection {
   closed = false
   /** Why the connection closed, for error messages (a stdio server's last stderr lines). */
   stderrTail = ''
-  readonly pid: number | undefined
   private readonly inflight = new Set<InFlight>()
   private readonly pending = new Set<string | number>()
   private readonly cancelled = new Set<string | number>()
@@ -69,9 +68,7 @@ export class McpConnection {
   private constructor(
     readonly target: ConnectionTarget,
     private readonly sdk: SdkTransport,
-    pid: number | undefined,
   ) {
-    this.pid = pid
     this.client = new Client(CLIENT_INFO, { capabilities: {} })
   }
 
@@ -90,7 +87,7 @@ export class McpConnection {
             stderr: 'pipe',
           })
         : new StreamableHTTPClientTransport(new URL(target.url))
-    const connection = new McpConnection(target, sdk, undefined)
+    const connection = new McpConnection(target, sdk)
     connection.watch()
     const requestOptions = {
       timeout: options.timeoutMs,
@@ -98,8 +95,6 @@ export class McpConnection {
     }
     try {
       await connection.client.connect(sdk, requestOptions)
-      ;(connection as { pid: number | undefined }).pid =
-        sdk instanceof StdioClientTransport ? (sdk.pid ?? undefined) : undefined
       connection.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
         void connection.relist().catch(() => {})
       })
