@@ -24,7 +24,15 @@ const ServerSchema = z.strictObject({
   cwd: z.string().min(1).optional(),
 })
 
-/** Checks a `servers` config: every error names the server and field (`servers.images.args[0]`). */
+/**
+ * Checks a `servers` config: every error is an `McpConfigError` naming the server and field
+ * (`servers.images.args[0]`).
+ *
+ * @example
+ * ```ts
+ * const servers = checkServers(JSON.parse(await readFile('mcp-servers.json', 'utf8')))
+ * ```
+ */
 export function checkServers(value: unknown): McpServers {
   if (value === undefined) return {}
   if (value === null || typeof value !== 'object' || Array.isArray(value))

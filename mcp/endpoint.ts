@@ -54,7 +54,15 @@ export function parseMcpEndpoint(endpoint: string): McpEndpoint | string {
   return 'not an mcp+stdio: or mcp+http(s):// endpoint'
 }
 
-/** The endpoint naming `tool` on a stdio server or at an HTTP URL: the inverse of {@link parseMcpEndpoint}. */
+/**
+ * The endpoint naming `tool` on a stdio server or at an HTTP URL: the inverse of {@link parseMcpEndpoint}.
+ *
+ * @example
+ * ```ts
+ * formatMcpEndpoint({ server: 'images' }, 'sharpen') // 'mcp+stdio:images/sharpen'
+ * formatMcpEndpoint({ url: 'http://127.0.0.1:3000/mcp' }, 'sharpen') // 'mcp+http://127.0.0.1:3000/mcp#sharpen'
+ * ```
+ */
 export function formatMcpEndpoint(target: { server: string } | { url: string }, tool: string): string {
   const t = encodeURIComponent(tool).replace(/%2F/gi, '/')
   if ('server' in target) return `${STDIO}${target.server}/${t}`

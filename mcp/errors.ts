@@ -21,7 +21,7 @@ export class McpUnknownServerError extends ProviderCallError {
       { sent: false, retryable: true, failure: 'unavailable' },
       {
         details: { ...where, server, configured: known },
-        hint: 'A stdio command comes only from the local config, never from a record: add it to mcpTransport({ servers: { NAME: { command, args } } }) (or --servers FILE). Nothing was sent.',
+        hint: 'A stdio command comes only from the local config, never from a record: add it to mcpTransport({ servers: { NAME: { command, args } } }) (fmesh mcp: --servers). Nothing was sent.',
       },
     )
   }

@@ -158,7 +158,15 @@ export async function recordDraftsFromMcp(
   return drafts
 }
 
-/** Risk and idempotency from MCP tool annotations (hints: the publisher reviews them). */
+/**
+ * Risk and idempotency from MCP tool annotations (hints: the publisher reviews them).
+ *
+ * @example
+ * ```ts
+ * classify({ readOnlyHint: true }) // { maxRisk: 'read-only', idempotency: 'idempotent' }
+ * classify({}) // { maxRisk: 'irreversible', idempotency: 'exactly-once' }: MCP's defaults are destructive
+ * ```
+ */
 export function classify(annotations: {
   readonly readOnlyHint?: boolean | undefined
   readonly destructiveHint?: boolean | undefined

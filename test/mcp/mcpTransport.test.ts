@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { McpUnknownServerError } from '../../mcp/errors.js'
+import { BACKOFF_MAX_MS } from '../../src/invoke/attemptPolicy.js'
 import { fakeClock } from '../_helpers/clock.js'
 import { until } from '../_helpers/until.js'
 import { failure, imageDescriptor, mcpMesh, stdioServer } from './_mesh.js'
@@ -13,7 +14,10 @@ const logDir = mkdtempSync(join(tmpdir(), 'fmesh-mcp-log-'))
 const log = join(logDir, 'server.log')
 beforeAll(async () => {
   writeFileSync(log, '')
-  t = await mcpMesh({ clock, servers: { tools: stdioServer({ MCP_TEST_LOG: log }) } })
+  t = await mcpMesh({
+    clock,
+    servers: { tools: stdioServer({ MCP_TEST_LOG: log }), ghost: { command: '/nonexistent/mcp-server' } },
+  })
 })
 afterAll(async () => {
   await t.close()
@@ -176,5 +180,54 @@ describe('mcp+stdio: MCP tools as governed providers', () => {
     expect(err2.cause).toBeInstanceOf(McpUnknownServerError)
     expect(err2.cause).toMatchObject({ code: 'E_MCP_UNKNOWN_SERVER', sent: false })
     expect(err2.cause!.message).toContain('never from a record')
+  })
+
+  it('at-least-once: a crash mid-call is not retried (the request may have run); idempotent: retried on a restarted server', async () => {
+    const crash = await t.publishTool(
+      'crash-alo',
+      'mcp+stdio:tools/crash',
+      imageDescriptor({ idempotency: 'at-least-once', outputSchema: {} }),
+    )
+    const before = t.transport.opened.get('stdio:tools')!
+    const err = await failure(t.mesh.call(crash, { image: 'cat' }, { maxAttempts: 3, principal: 'ivan' }))
+    expect(err.code).toBe('E_INVOCATION_FAILED')
+    expect(err.details.stoppedBecause).toContain('at-least-once')
+    expect(err.details.attempts).toHaveLength(1)
+    const idem = await t.publishTool(
+      'crash-idem',
+      'mcp+stdio:tools/crash',
+      imageDescriptor({ outputSchema: {} }),
+    )
+    const seen = logLines().length
+    const failing = failure(t.mesh.call(idem, { image: 'cat' }, { maxAttempts: 2, principal: 'ivan' }))
+    // The retry waits out its backoff on the mesh's fake clock: move it once attempt 1 is FAILED.
+    const line = await until(
+      () =>
+        logLines()
+          .slice(seen)
+          .find((l) => l.startsWith('call crash')),
+      {
+        what: 'the first attempt to reach the server',
+      },
+    )
+    const invocation = line.split(' ')[2]!
+    await until(
+      async () => (await t.mesh.lineage.entries(invocation)).some((e) => e.entry.type === 'FUNCTION_FAILED'),
+      { what: 'attempt 1 to be recorded as FAILED' },
+    )
+    await clock.advanceAsync(BACKOFF_MAX_MS)
+    const err2 = await failing
+    expect(err2.details.attempts).toHaveLength(2)
+    expect(t.transport.opened.get('stdio:tools')).toBe(before + 2)
+    expect(await t.mesh.billing.usage({ by: 'principal' })).not.toContainEqual(
+      expect.objectContaining({ key: 'ivan' }),
+    )
+  })
+
+  it('error: a configured command that does not start is E_MCP_SERVER_UNAVAILABLE, not sent', async () => {
+    const name = await t.publishTool('ghost', 'mcp+stdio:ghost/sharpen')
+    const err = await failure(t.mesh.call(name, { image: 'cat' }, { maxAttempts: 1 }))
+    expect(err.cause).toMatchObject({ code: 'E_MCP_SERVER_UNAVAILABLE', sent: false })
+    expect(err.cause!.message).toContain('MCP server ghost is unavailable')
   })
 })
