@@ -19,8 +19,8 @@ import { measure, ratio, report, target } from './_harness.js'
 // A third figure, a governed call of an in-process function over the same ledger, shows what the
 // mesh's governance costs on this machine at this moment, apart from MCP.
 export default async function mcpBench(): Promise<void> {
-  const server = fileURLToPath(new URL('../_helpers/mcpStdioServer.ts', import.meta.url))
-  const params = { command: process.execPath, args: ['--import', 'tsx', server] }
+  const server = fileURLToPath(new URL('../_helpers/mcpStdioServer.mjs', import.meta.url))
+  const params = { command: process.execPath, args: [server] }
   const dir = mkdtempSync(join(tmpdir(), 'fmesh-bench-mcp-'))
   const transport = mcpTransport({ servers: { tools: params } })
   // An in-process transport with the same answer: governance of a provider outside the process

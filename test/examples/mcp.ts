@@ -8,8 +8,8 @@ import { createMesh, generateSigner, memoryRegistry } from 'function-mesh'
 import { mcpTransport, meshMcpServer, recordDraftsFromMcp } from 'function-mesh/mcp'
 
 // A stdio MCP server with a `sharpen` tool. Its command is local config: a record only names it.
-const server = fileURLToPath(new URL('../_helpers/mcpStdioServer.ts', import.meta.url))
-const images = { command: process.execPath, args: ['--import', 'tsx', server] }
+const server = fileURLToPath(new URL('../_helpers/mcpStdioServer.mjs', import.meta.url))
+const images = { command: process.execPath, args: [server] }
 
 const signer = await generateSigner()
 const mesh = await createMesh({

@@ -10,12 +10,12 @@ import type { Descriptor } from '../../src/record/schema.js'
 import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 
-/** The stdio test server: `node --import tsx test/_helpers/mcpStdioServer.ts`. */
-export const STDIO_SERVER = fileURLToPath(new URL('../_helpers/mcpStdioServer.ts', import.meta.url))
+/** The stdio test server: `node test/_helpers/mcpStdioServer.mjs`. */
+export const STDIO_SERVER = fileURLToPath(new URL('../_helpers/mcpStdioServer.mjs', import.meta.url))
 
 export const stdioServer = (env: Record<string, string> = {}, extra: string[] = []) => ({
   command: process.execPath,
-  args: ['--import', 'tsx', STDIO_SERVER, ...extra],
+  args: [STDIO_SERVER, ...extra],
   env,
 })
 

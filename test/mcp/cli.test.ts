@@ -160,7 +160,7 @@ describe('fmesh mcp and fmesh record from-mcp', () => {
   })
 
   it('fmesh record from-mcp prints unsigned drafts; an invalid tool schema is an error naming the tool', async () => {
-    const command = `${process.execPath} --import tsx ${STDIO_SERVER}`
+    const command = `${process.execPath} ${STDIO_SERVER}`
     const ok = await cli([
       'record',
       'from-mcp',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type StreamableHttpHandle, serveStreamableHttp } from '../../mcp/_serveHttp.js'
-import { toolServer } from '../_helpers/mcpToolServer.js'
+import { toolServer } from '../_helpers/mcpToolServer.mjs'
 import { failure, imageDescriptor, mcpMesh } from './_mesh.js'
 
 let server: StreamableHttpHandle

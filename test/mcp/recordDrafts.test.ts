@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type StreamableHttpHandle, serveStreamableHttp } from '../../mcp/_serveHttp.js'
 import { classify, recordDraftsFromMcp } from '../../mcp/recordDrafts.js'
-import { toolServer } from '../_helpers/mcpToolServer.js'
+import { toolServer } from '../_helpers/mcpToolServer.mjs'
 import { failure, mcpMesh, stdioServer } from './_mesh.js'
 
 let http: StreamableHttpHandle

@@ -11,14 +11,17 @@ import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprot
  * not a CallToolResult), `pid`, `billed` (reports a quantity of 3). With `badSchema`, it also lists
  * `broken`, whose inputSchema is not valid JSON Schema. `write` puts a raw line on the wire (stdio).
  */
-export function toolServer(
-  options: { badSchema?: boolean; log?: string; write?: (line: string) => void } = {},
-): Server {
+/**
+ * @param {{ badSchema?: boolean, log?: string, write?: (line: string) => void }} [options]
+ * @returns {Server}
+ */
+export function toolServer(options = {}) {
   const server = new Server({ name: 'test-tools', version: '1.0.0' }, { capabilities: { tools: {} } })
-  const log = (line: string) => {
+  /** @param {string} line */
+  const log = (line) => {
     if (options.log !== undefined) appendFileSync(options.log, `${line}\n`)
   }
-  const image = { type: 'object', required: ['image'], properties: { image: { type: 'string' } } } as const
+  const image = { type: 'object', required: ['image'], properties: { image: { type: 'string' } } }
   const tools = [
     {
       name: 'sharpen',
@@ -51,10 +54,10 @@ export function toolServer(
       ? [{ name: 'broken', inputSchema: { type: 'object', properties: { x: { type: 'nope' } } } }]
       : []),
   ]
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools }) as never)
+  server.setRequestHandler(ListToolsRequestSchema, () => /** @type {never} */ ({ tools }))
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const args = (request.params.arguments ?? {}) as { image?: string; text?: string }
-    const meta = request.params._meta as Record<string, unknown> | undefined
+    const args = /** @type {{ image?: string, text?: string }} */ (request.params.arguments ?? {})
+    const meta = /** @type {Record<string, unknown> | undefined} */ (request.params._meta)
     log(`call ${request.params.name} ${String(meta?.['function-mesh/invocation'] ?? '-')}`)
     switch (request.params.name) {
       case 'sharpen':
