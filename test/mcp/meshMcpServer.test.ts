@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
@@ -5,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { StreamableHttpHandle } from '../../mcp/_serveHttp.js'
 import { type MeshMcpServer, meshMcpServer } from '../../mcp/meshMcpServer.js'
 import { governedFunction } from '../../src/invoke/governedFunction.js'
+import { until } from '../_helpers/until.js'
 import { upperFunction } from '../_helpers/upper.js'
 import { imageDescriptor, mcpMesh, stdioServer } from './_mesh.js'
 
@@ -14,8 +18,13 @@ let http: StreamableHttpHandle
 let client: Client
 const changes: number[] = []
 
+const logDir = mkdtempSync(join(tmpdir(), 'fmesh-mcp-log-'))
+const log = join(logDir, 'server.log')
+const logLines = () => readFileSync(log, 'utf8').split('\n').filter(Boolean)
+
 beforeAll(async () => {
-  t = await mcpMesh({ servers: { tools: stdioServer() } })
+  writeFileSync(log, '')
+  t = await mcpMesh({ servers: { tools: stdioServer({ MCP_TEST_LOG: log }) } })
   upperFunction('7').register(t.mesh.marketplace)
   governedFunction(
     { name: 'acme.com/secret/wipe', version: '1.0.0', maxRisk: 'read-only', idempotency: 'idempotent' },
@@ -41,6 +50,7 @@ afterAll(async () => {
   await client.close()
   await served.close()
   await t.close()
+  rmSync(logDir, { recursive: true, force: true })
 })
 
 const text = (r: unknown) => ((r as { content: { text: string }[] }).content[0]?.text ?? '') as string
@@ -127,5 +137,41 @@ describe('the mesh as an MCP server (streamable HTTP on 127.0.0.1, a real SDK cl
     expect(changes.length).toBeGreaterThan(before)
     const { tools } = await client.listTools()
     expect(tools.map((tool) => tool.name)).toContain('acme.com__mcp__count')
+  })
+
+  it('an agent that cancels its call cancels the mesh call and the MCP tool behind it; nothing charged', async () => {
+    await t.publishTool('hang', 'mcp+stdio:tools/hang', imageDescriptor({ outputSchema: {} }))
+    await client.listTools()
+    const seen = logLines().length
+    const controller = new AbortController()
+    const pending = client
+      .callTool({ name: 'acme.com__mcp__hang', arguments: { image: 'x' } }, undefined, {
+        signal: controller.signal,
+      })
+      .then(
+        () => 'answered',
+        () => 'rejected',
+      )
+    await until(
+      () =>
+        logLines()
+          .slice(seen)
+          .some((l) => l.startsWith('call hang')),
+      { what: 'the tool call' },
+    )
+    controller.abort('the agent changed its mind')
+    expect(await pending).toBe('rejected')
+    const cancelled = await until(
+      () =>
+        logLines()
+          .slice(seen)
+          .find((l) => l.startsWith('cancelled hang')),
+      {
+        what: 'the tool server to see the cancellation',
+      },
+    )
+    expect(cancelled).toContain('function-mesh: the caller cancelled the call')
+    const usage = await t.mesh.billing.usage({ by: 'function' })
+    expect(usage.map((u) => u.key)).not.toContain('acme.com/mcp/hang')
   })
 })
