@@ -6,12 +6,13 @@ import {
   ListToolsRequestSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js'
-import { z } from 'zod'
+import type { z } from 'zod'
 import { MeshError } from '../src/errors/base.js'
 import { InvalidArgumentError } from '../src/errors/mesh.js'
 import type { CallResult } from '../src/invoke/types.js'
 import type { Mesh } from '../src/mesh.js'
 import { SecurityContext, type SecurityContextInit } from '../src/security/SecurityContext.js'
+import { BUILTIN, builtinTools, CallArgs, CallMeta, NameArgs } from './_builtinTools.js'
 import { type FunctionTool, functionTools } from './_meshTools.js'
 import { type StreamableHttpHandle, serveStreamableHttp } from './_serveHttp.js'
 import { McpArgumentsError, McpToolNotOfferedError } from './errors.js'
@@ -45,68 +46,6 @@ export interface MeshMcpServer {
   /** Stops listening to the mesh and closes every connection. */
   close(): Promise<void>
 }
-
-const BUILTIN = ['resolve', 'select', 'call'] as const
-
-const NameArgs = z.strictObject({
-  name: z.string().min(1).max(300),
-  includeDeprecated: z.boolean().optional(),
-})
-const CallArgs = z.strictObject({
-  name: z.string().min(1).max(300),
-  input: z.unknown().optional(),
-  idempotencyKey: z.string().min(1).max(256).optional(),
-  timeoutMs: z.number().int().positive().max(86_400_000).optional(),
-})
-/** What a function tool's caller may pass in the request `_meta`. */
-const CallMeta = z.looseObject({
-  'function-mesh/idempotency-key': z.string().min(1).max(256).optional(),
-  'function-mesh/timeout-ms': z.number().int().positive().max(86_400_000).optional(),
-})
-
-const nameInput: Tool['inputSchema'] = {
-  type: 'object',
-  required: ['name'],
-  properties: {
-    name: { type: 'string', description: 'NAME[@VERSION-RANGE], e.g. acme.com/image/sharpen@^1.2' },
-    includeDeprecated: { type: 'boolean' },
-  },
-  additionalProperties: false,
-}
-
-const builtinTools: Tool[] = [
-  {
-    name: 'resolve',
-    description:
-      'Resolve a mesh function name (NAME[@RANGE]) to its signed record: version, descriptor (input/output schema, risk, idempotency), the providers this server may call, where it came from and how it was verified.',
-    inputSchema: nameInput,
-    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: true },
-  },
-  {
-    name: 'select',
-    description:
-      'Pick the provider a call to NAME[@RANGE] would use under this server security context, with the candidates and the reason.',
-    inputSchema: nameInput,
-    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: true },
-  },
-  {
-    name: 'call',
-    description:
-      'Call a mesh function under governance (schemas, deadline, safe retries, lineage, billing) as this server principal, context and lease. Returns the output, version, provider, invocation id, lineage and charge.',
-    inputSchema: {
-      type: 'object',
-      required: ['name'],
-      properties: {
-        name: { type: 'string', description: 'NAME[@RANGE]' },
-        input: { description: 'The function input (see its inputSchema from resolve)' },
-        idempotencyKey: { type: 'string', description: 'Required for exactly-once functions' },
-        timeoutMs: { type: 'integer', minimum: 1 },
-      },
-      additionalProperties: false,
-    },
-    annotations: { readOnlyHint: false, destructiveHint: true, openWorldHint: true },
-  },
-]
 
 /**
  * Serves the mesh to MCP clients (agents): tools `resolve`, `select` and `call`, and one tool per
