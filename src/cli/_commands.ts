@@ -38,5 +38,6 @@ export const main = defineCommand({
     keys: () => import('./keys.js').then((m) => m.keysCommand),
     demo: () => import('./demo.js').then((m) => m.demoCommand),
     gateway: () => import('./gatewayCommand.js').then((m) => m.gatewayCommand),
+    mcp: () => import('../../mcp/cli/mcpCommand.js').then((m) => m.mcpCommand),
   },
 })

@@ -4,6 +4,7 @@ import { LedgerMissingError } from '../errors/ledger.js'
 import type { Mesh } from '../mesh.js'
 import { findConfig, type LoadedConfig, loadConfig } from '../preset/config.js'
 import { createPresetMesh } from '../preset/createPresetMesh.js'
+import type { Transport } from '../transport/types.js'
 import type { Signer } from '../trust/signer.js'
 
 /**
@@ -13,7 +14,13 @@ import type { Signer } from '../trust/signer.js'
  */
 export async function openMesh(
   configPath: string | undefined,
-  options: { signer?: Signer; readOnly?: boolean; ledgerOnly?: boolean; createLedger?: boolean } = {},
+  options: {
+    signer?: Signer
+    readOnly?: boolean
+    ledgerOnly?: boolean
+    createLedger?: boolean
+    transports?: readonly Transport[]
+  } = {},
 ): Promise<{ mesh: Mesh; config: LoadedConfig; describe: string[] }> {
   const loaded = await loadConfig(await findConfig(configPath))
   // `lineage` and `usage` read the ledger only: no registry is built (or loaded), and a ledger that
@@ -29,6 +36,7 @@ export async function openMesh(
     oneShot: true,
     ...(options.readOnly === true ? { readOnly: true } : {}),
     ...(options.signer ? { signer: options.signer } : {}),
+    ...(options.transports ? { transports: options.transports } : {}),
   })
   return { ...opened, config }
 }

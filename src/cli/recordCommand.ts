@@ -141,6 +141,8 @@ export async function lintRecordFile(file: string): Promise<{ name: string; vers
 export const recordCommand = defineCommand({
   meta: { name: 'record', description: 'Write and check record drafts before publishing them' },
   subCommands: {
+    // Loaded only when it runs: the MCP SDK stays unloaded for `record new` and `record lint`.
+    'from-mcp': () => import('../../mcp/cli/recordCommand.js').then((m) => m.fromMcpCommand),
     new: defineCommand({
       meta: {
         name: 'new',

@@ -118,6 +118,11 @@ export class Marketplace {
     return this.entries.size
   }
 
+  /** The names (`namespace/path`) with at least one registered version (the MCP server lists them). */
+  names(): string[] {
+    return [...this.entries.keys()]
+  }
+
   /** The resolution for a parsed name, if a local version satisfies it; `undefined` otherwise. */
   match(name: FunctionName, includeDeprecated = false): ResolveResult | undefined {
     if (name === null || typeof name !== 'object')

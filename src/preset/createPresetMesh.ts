@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { ServiceFactory } from '../components.js'
 import { createMesh, type Mesh } from '../mesh.js'
+import type { Transport } from '../transport/types.js'
 import { fileSeqLedger } from '../trust/fileSeqLedger.js'
 import { type BuildOptions, buildRegistries } from './buildRegistries.js'
 import type { LoadedConfig } from './config.js'
@@ -16,9 +17,9 @@ import type { LoadedConfig } from './config.js'
  */
 export async function createPresetMesh(
   config: LoadedConfig,
-  options: BuildOptions & { services?: readonly ServiceFactory[] } = {},
+  options: BuildOptions & { services?: readonly ServiceFactory[]; transports?: readonly Transport[] } = {},
 ): Promise<{ mesh: Mesh; describe: string[] }> {
-  const { services, ...build } = options
+  const { services, transports, ...build } = options
   const built = await buildRegistries(config, build)
   const mesh = await createMesh({
     registries: built.registries,
@@ -26,6 +27,7 @@ export async function createPresetMesh(
     trust: { owners: config.trust?.owners ?? {} },
     dataDir: config.dataDir,
     seqLedger: fileSeqLedger(join(config.dataDir, 'seq.json')),
+    ...(transports === undefined ? {} : { transports }),
     ...(config.lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs: config.lookupTimeoutMs }),
     ...(config.cache === undefined ? {} : { cache: definedOnly(config.cache) }),
   })

@@ -45,7 +45,10 @@ export const ProviderSchema = z.strictObject({
   endpoint: z
     .string()
     .max(2048, 'at most 2048 characters')
-    .regex(/^(local:|https?:\/\/|libp2p:)\S+$/, 'must start with local:, http://, https:// or libp2p:'),
+    .regex(
+      /^(?:(?:local:|https?:\/\/|libp2p:)\S+|mcp\+stdio:[A-Za-z0-9][A-Za-z0-9._-]{0,63}\/\S+|mcp\+https?:\/\/[^\s#]+#\S+)$/,
+      'must start with local:, http://, https://, libp2p:, or be mcp+stdio:SERVER/TOOL or mcp+http(s)://HOST/PATH#TOOL',
+    ),
   capabilityRef: text(512).optional(),
   slaTier: token(32).optional(),
   cost: CostSchema.optional(),

@@ -35,6 +35,7 @@ describe('entry points', () => {
     ],
     ['testing', ['runRegistryConformance']],
     ['gateway', ['httpGateway', 'hashToken', 'generateToken', 'statusOf', 'STATUS_BY_CODE']],
+    ['mcp', ['mcpTransport', 'parseMcpEndpoint', 'McpToolError', 'McpProtocolError']],
   ])('function-mesh/%s exports what it documents', async (sub, names) => {
     const mod = (await import(`function-mesh/${sub}`)) as Record<string, unknown>
     for (const name of names) expect(mod[name], `${sub}: ${name}`).toBeDefined()
@@ -59,6 +60,7 @@ describe('entry points', () => {
       '/transport',
       '/registry',
       '/gateway',
+      '/mcp',
     ]) {
       const mod = (await import(`function-mesh${sub}`)) as Record<string, unknown>
       for (const name of internal) expect(mod[name], `function-mesh${sub}: ${name}`).toBeUndefined()
