@@ -33,6 +33,35 @@ export function endpointOf(node: Libp2p): string {
   return `libp2p:${addr.toString()}`
 }
 
+interface DraftOptions {
+  endpoint?: string
+  baseUnits?: string
+}
+
+/** A record draft for `name@1.0.0` with one provider, `peer-host`, at `endpoint`. */
+export function recordDraft(
+  name: string,
+  descriptor: Partial<Descriptor>,
+  endpoint: string,
+  baseUnits = '5',
+): RecordDraft {
+  return {
+    name,
+    versions: {
+      '1.0.0': {
+        descriptor: {
+          inputSchema: { type: 'object' },
+          outputSchema: { type: 'object' },
+          maxRisk: 'read-only',
+          idempotency: 'idempotent',
+          ...descriptor,
+        },
+        providers: [{ id: 'peer-host', endpoint, cost: { unit: 'USDC', baseUnits } }],
+      },
+    },
+  }
+}
+
 /**
  * Two meshes on two libp2p nodes: `host` serves its marketplace over the invoke protocol; `caller`
  * resolves records (published in its memory registry by `publish`) and calls through `libp2pTransport`.
@@ -69,35 +98,15 @@ export async function invokePair(
     callerNode,
     service,
     endpoint,
-    /** Publishes `name@1.0.0` to the caller's registry with one provider at `endpoint` (or the host). */
-    publish: (
-      name: string,
-      descriptor: Partial<Descriptor> = {},
-      options: { endpoint?: string; baseUnits?: string } = {},
-    ) => {
-      const draft: RecordDraft = {
-        name,
-        versions: {
-          '1.0.0': {
-            descriptor: {
-              inputSchema: { type: 'object' },
-              outputSchema: { type: 'object' },
-              maxRisk: 'read-only',
-              idempotency: 'idempotent',
-              ...descriptor,
-            },
-            providers: [
-              {
-                id: 'peer-host',
-                endpoint: options.endpoint ?? endpoint,
-                cost: { unit: 'USDC', baseUnits: options.baseUnits ?? '5' },
-              },
-            ],
-          },
-        },
-      }
-      return caller.publish(draft, { signer })
-    },
+    signer,
+    /** The draft of `name@1.0.0` with one provider at `endpoint` (the host by default). */
+    draft: (name: string, descriptor: Partial<Descriptor> = {}, options: DraftOptions = {}) =>
+      recordDraft(name, descriptor, options.endpoint ?? endpoint, options.baseUnits),
+    /** Publishes that draft to the caller's registry. */
+    publish: (name: string, descriptor: Partial<Descriptor> = {}, options: DraftOptions = {}) =>
+      caller.publish(recordDraft(name, descriptor, options.endpoint ?? endpoint, options.baseUnits), {
+        signer,
+      }),
     close: async () => {
       await service.stop()
       await caller.close()
