@@ -4,6 +4,7 @@ import { type Clock, scheduleOn, systemClock } from '../src/clock.js'
 import { canonicalJson } from '../src/encoding/canonicalJson.js'
 import { isMeshError, MeshError } from '../src/errors/base.js'
 import { DeadlineExceededError, InvocationFailedError, ProviderCallError } from '../src/errors/invoke.js'
+import type { MeshEvents } from '../src/events.js'
 import type { CallOptions } from '../src/invoke/types.js'
 import { logger } from '../src/logger.js'
 import type { Marketplace } from '../src/marketplace/Marketplace.js'
@@ -33,9 +34,13 @@ import {
 
 const log = logger('node:invoke')
 
-/** What the host needs of a mesh: its marketplace (what it hosts) and its governed `call`. */
+/**
+ * What the host needs of a mesh: its marketplace (what it hosts), its governed `call`, and (when
+ * present) its events, where each served request is reported as a `peer:invoke` service event.
+ */
 export interface HostMesh {
   readonly marketplace: Marketplace
+  readonly events?: Pick<MeshEvents, 'emit' | 'has'>
   call(
     name: string,
     input: unknown,
@@ -179,7 +184,24 @@ export class InvokeHost {
         stream.abort(err as Error)
       }
     }
-    const refuse = (err: MeshError, invocation?: string) => reply(failure(err, invocation))
+    let fn: string | undefined
+    const report = (outcome: 'ok' | 'refused' | 'failed', code?: string, invocation?: string) => {
+      const events = this.mesh.events
+      if (events === undefined || !events.has('service')) return
+      events.emit('service', {
+        type: 'peer:invoke',
+        outcome,
+        from: peer,
+        ...(fn === undefined ? {} : { name: fn }),
+        ...(code === undefined ? {} : { code }),
+        ...(invocation === undefined ? {} : { invocation }),
+      })
+    }
+    const refuse = (err: MeshError, invocation?: string, ran?: boolean) => {
+      const answer = failure(err, invocation, ran)
+      report(answer.ok === false && answer.ran ? 'failed' : 'refused', err.code, invocation)
+      return reply(answer)
+    }
     if (this.stopped) return refuse(new PeerBusyError(peer, 'node', 0))
     const wait = this.limit.take(peer)
     if (wait > 0) return refuse(new PeerRateLimitedError(peer, this.limit.perSecond, this.limit.burst, wait))
@@ -205,8 +227,13 @@ export class InvokeHost {
       if (request instanceof MeshError) return refuse(request)
       if (request === undefined) return
       const { header, input, name, version } = request
+      fn = header.fn
       if (header.timeoutMs === 0)
-        return refuse(new DeadlineExceededError(header.fn, 0, [], 'the caller (no time left)'))
+        return refuse(
+          new DeadlineExceededError(header.fn, 0, [], 'the caller (no time left)'),
+          undefined,
+          false,
+        )
       let result: Awaited<ReturnType<HostMesh['call']>>
       try {
         result = await this.mesh.call(header.fn, input, {
@@ -235,6 +262,7 @@ export class InvokeHost {
           result.invocationId,
         )
       answered = true
+      report('ok', undefined, result.invocationId)
       await reply(
         {
           v: 1,
@@ -295,8 +323,8 @@ export class InvokeHost {
       if (name === 'InvalidDataLengthError')
         return new PeerRequestTooLargeError(
           peer,
-          'input',
-          -1,
+          'frame',
+          undefined,
           Math.max(this.maxHeaderBytes, this.maxInputBytes),
         )
       return new PeerProtocolError(peer, '(frame)', `could not be read (${(err as Error)?.message})`, err)
@@ -381,8 +409,8 @@ const FINAL = new Set([
 ])
 
 /** The error response for a host-side failure: whether it may have run, whether retrying helps. */
-function failure(err: MeshError, invocation: string | undefined): ResponseHeader {
-  let ran = !NOT_RUN.has(err.code)
+function failure(err: MeshError, invocation: string | undefined, known?: boolean): ResponseHeader {
+  let ran = known ?? !NOT_RUN.has(err.code)
   let retryable = !FINAL.has(err.code)
   if (err instanceof InvocationFailedError && err.lastError instanceof ProviderCallError) {
     ran = err.lastError.sent

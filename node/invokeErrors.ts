@@ -57,12 +57,12 @@ export class PeerBusyError extends MeshError {
 /** A request is over the host's size limit. */
 export class PeerRequestTooLargeError extends MeshError {
   override name = 'PeerRequestTooLargeError'
-  constructor(peer: string, part: 'header' | 'input', bytes: number, limit: number) {
+  constructor(peer: string, part: 'header' | 'input' | 'frame', bytes: number | undefined, limit: number) {
     super(
       'E_PEER_REQUEST_TOO_LARGE',
-      `The invoke request's ${part} is ${bytes} bytes, over the ${limit} byte limit`,
+      `The invoke request's ${part} is ${bytes === undefined ? 'over' : `${bytes} bytes, over`} the ${limit} byte limit`,
       {
-        details: { peer, part, bytes, limit },
+        details: { peer, part, ...(bytes === undefined ? {} : { bytes }), limit },
         hint: 'Send a smaller input, or raise maxInputBytes on the host. Nothing was run.',
       },
     )

@@ -26,6 +26,7 @@ let callerClock: FakeClock
 let hostClock: FakeClock
 const seen: { traceparent?: string; principal?: string; invocationId: string; deadline?: number }[] = []
 const hangs: Hang[] = []
+const hostEvents: Record<string, unknown>[] = []
 let charges = 0
 
 type Failure = Error & {
@@ -46,6 +47,7 @@ beforeAll(async () => {
   callerClock = fakeClock(Date.now())
   hostClock = fakeClock(Date.now())
   pair = await invokePair({ callerClock, hostClock, serve: { maxInputBytes: 4096 } })
+  pair.host.events.on('service', (e) => void hostEvents.push(e))
   const m = pair.host.marketplace
   m.register(
     {
@@ -134,6 +136,20 @@ describe('invoke protocol over libp2p', () => {
     ])
     expect(await pair.caller.lineage.verify()).toMatchObject({ ok: true })
     expect(await pair.host.lineage.verify()).toMatchObject({ ok: true })
+    expect(hostEvents).toContainEqual({
+      type: 'peer:invoke',
+      outcome: 'ok',
+      from: pair.callerNode.peerId.toString(),
+      name: 'acme.com/text/upper@1.0.0',
+      invocation: hostRun.invocationId,
+    })
+  })
+
+  it('error: a host refuses a callerInvocation that is not an invocation id', async () => {
+    const err = await fails(
+      pair.host.call('acme.com/text/upper@1.0.0', { text: 'a' }, { callerInvocation: 'a b' }),
+    )
+    expect(err).toMatchObject({ code: 'E_CALL_OPTIONS_INVALID', details: { field: 'callerInvocation' } })
   })
 
   it('calls a libp2p:/p2p/<peer id> endpoint on a connection the node already has', async () => {
@@ -252,6 +268,55 @@ describe('invoke protocol over libp2p', () => {
       })
       expect(missing).toMatchObject({
         error: { code: 'E_PEER_PROTOCOL', details: { field: 'invocation' } },
+      })
+    })
+
+    const header = (extra: Record<string, unknown> = {}) =>
+      new TextEncoder().encode(
+        JSON.stringify({
+          v: 1,
+          fn: 'acme.com/text/upper@1.0.0',
+          invocation: 'inv_raw',
+          attempt: 1,
+          traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+          principal: 'raw',
+          maxResponseBytes: 1024,
+          inputBytes: 12,
+          timeoutMs: 1000,
+          ...extra,
+        }),
+      )
+    const text = new TextEncoder().encode('{"text":"a"}')
+
+    it('answers a well-formed raw request, and refuses one whose input frame is not the size it declared', async () => {
+      const ok = await raw(pair.callerNode, pair.hostNode, (lp) => lp.writeV([header(), text]))
+      expect(ok).toMatchObject({ ok: true, outputBytes: 12, quantity: '1', replayed: false })
+      const short = await raw(pair.callerNode, pair.hostNode, (lp) =>
+        lp.writeV([header({ inputBytes: 40 }), text]),
+      )
+      expect(short).toMatchObject({
+        ok: false,
+        error: { code: 'E_PEER_PROTOCOL', details: { field: 'inputBytes' } },
+      })
+    })
+
+    it('error: a request with no time left is E_DEADLINE_EXCEEDED before anything runs', async () => {
+      const answer = await raw(pair.callerNode, pair.hostNode, (lp) =>
+        lp.writeV([header({ timeoutMs: 0 }), text]),
+      )
+      expect(answer).toMatchObject({
+        ok: false,
+        ran: false,
+        retryable: false,
+        error: { code: 'E_DEADLINE_EXCEEDED' },
+      })
+    })
+
+    it('error: a frame over every limit is refused before it is read', async () => {
+      const answer = await raw(pair.callerNode, pair.hostNode, (lp) => lp.write(new Uint8Array(20_000)))
+      expect(answer).toMatchObject({
+        ok: false,
+        error: { code: 'E_PEER_REQUEST_TOO_LARGE', details: { part: 'frame', limit: 16384 } },
       })
     })
 
