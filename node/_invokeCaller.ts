@@ -86,7 +86,7 @@ export class Libp2pCaller implements Transport {
     if (signal.aborted) throw signal.reason
     let stream: Stream
     try {
-      stream = await this.libp2p.dialProtocol(target.addr ?? target.peer, INVOKE_PROTOCOL, { signal })
+      stream = await this.open(target, signal)
     } catch (err) {
       if (signal.aborted) throw signal.reason
       throw new ProviderUnreachableError(
@@ -105,6 +105,25 @@ export class Libp2pCaller implements Transport {
       signal.removeEventListener('abort', onAbort)
       if (stream.status === 'open') stream.abort(new Error('invoke exchange ended'))
     }
+  }
+
+  /**
+   * A stream on an open connection to the peer when there is one (`dialProtocol` would look the
+   * peer up in the dial queue first, ~150 us more), else on a new dial.
+   */
+  private async open(target: Libp2pTarget, signal: AbortSignal): Promise<Stream> {
+    const connection = this.libp2p
+      .getConnections(target.peer)
+      .find((c) => c.status === 'open' && c.limits === undefined)
+    if (connection !== undefined) {
+      try {
+        return await connection.newStream(INVOKE_PROTOCOL, { signal })
+      } catch (err) {
+        if (signal.aborted || (err as Error)?.name === 'UnsupportedProtocolError') throw err
+        // The connection was closing: dial afresh below.
+      }
+    }
+    return this.libp2p.dialProtocol(target.addr ?? target.peer, INVOKE_PROTOCOL, { signal })
   }
 
   private target(provider: Provider): Libp2pTarget {
