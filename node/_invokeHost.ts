@@ -175,13 +175,19 @@ export class InvokeHost {
     const reply = async (header: ResponseHeader, body?: Uint8Array) => {
       const frames = [encodeJson(header)]
       if (body !== undefined) frames.push(body)
+      // A caller that stops reading cannot hold the stream (and its slot) open: the answer has as
+      // long to drain as the request had to arrive.
+      const timer = new AbortController()
+      const cancelTimer = scheduleOn(this.clock, () => timer.abort(), this.requestTimeoutMs)
       try {
-        await lp.writeV(frames)
-        await stream.close()
+        await lp.writeV(frames, { signal: timer.signal })
+        await stream.close({ signal: timer.signal })
       } catch (err) {
-        // The caller went away (reset, closed connection): there is no one left to answer.
+        // The caller went away (reset, closed connection) or stopped reading: no one is left to answer.
         log('could not answer %s: %s', peer, (err as Error).message)
-        stream.abort(err as Error)
+        stream.abort(err instanceof Error ? err : new Error('the answer timed out'))
+      } finally {
+        cancelTimer()
       }
     }
     let fn: string | undefined

@@ -331,6 +331,8 @@ describe('invoke protocol over libp2p', () => {
     })
 
     it('error: a peer that never sends its request gets E_PEER_REQUEST_TIMEOUT on the host clock', async () => {
+      // Answers of earlier tests may still hold their drain timers for a moment.
+      await until(() => hostClock.pending === 0, { what: 'earlier answers to drain' })
       const before = hostClock.pending
       const answer = raw(pair.callerNode, pair.hostNode, async () => {
         await until(() => hostClock.pending > before, { what: 'the request timer' })
@@ -387,6 +389,44 @@ describe('a host that lies', () => {
     const err = await fails(pair.caller.call('acme.com/test/rogue@1', {}, { maxAttempts: 1 }))
     expect(err.cause).toMatchObject({ code: 'E_PROVIDER_FAILED', sent: true, retryable: true })
     expect((err.cause as unknown as Error).message).toContain('after the request was sent')
+  })
+})
+
+describe('shutdown', () => {
+  it('stop() stops accepting and lets a running call finish, with its lineage on both sides', async () => {
+    const p = await invokePair()
+    try {
+      const { promise: gate, resolve: open } = Promise.withResolvers<void>()
+      let started = false
+      p.host.marketplace.register({ name: 'acme.com/test/slow', version: '1.0.0' }, async () => {
+        started = true
+        await gate
+        return { done: true }
+      })
+      await p.publish('acme.com/test/slow')
+      const running = p.caller.call('acme.com/test/slow@1', {})
+      await until(() => started)
+      let stopped = false
+      const stopping = p.service.stop().then(() => {
+        stopped = true
+      })
+      const refused = await fails(p.caller.call('acme.com/test/slow@1', {}, { maxAttempts: 1 }))
+      expect(refused.cause).toMatchObject({ code: 'E_PROVIDER_UNREACHABLE', sent: false })
+      expect(stopped).toBe(false)
+      open()
+      const result = await running
+      await stopping
+      expect(result.output).toEqual({ done: true })
+      const completed = (await p.caller.lineage.entries(result.invocationId)).at(-1)!.entry
+      expect(completed).toMatchObject({ type: 'FUNCTION_COMPLETED' })
+      const hostId = (completed as { providerInvocation: string }).providerInvocation
+      expect((await p.host.lineage.entries(hostId)).map((e) => e.entry.type)).toEqual([
+        'FUNCTION_INVOKED',
+        'FUNCTION_COMPLETED',
+      ])
+    } finally {
+      await p.close()
+    }
   })
 })
 
