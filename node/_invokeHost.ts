@@ -208,7 +208,7 @@ export class InvokeHost {
       report(answer.ok === false && answer.ran ? 'failed' : 'refused', err.code, invocation)
       return reply(answer)
     }
-    if (this.stopped) return refuse(new PeerBusyError(peer, 'node', 0))
+    if (this.stopped) return refuse(new PeerBusyError(peer, 'stopping', 0))
     const wait = this.limit.take(peer)
     if (wait > 0) return refuse(new PeerRateLimitedError(peer, this.limit.perSecond, this.limit.burst, wait))
     if (this.inFlight.size >= this.maxConcurrent)

@@ -39,15 +39,17 @@ export class PeerRateLimitedError extends MeshError {
   }
 }
 
-/** The host runs as many invocations as it allows (in total or for this peer). */
+/** The host runs as many invocations as it allows (in total or for this peer), or is stopping. */
 export class PeerBusyError extends MeshError {
   override name = 'PeerBusyError'
-  constructor(peer: string, scope: 'node' | 'peer', limit: number) {
+  constructor(peer: string, scope: 'node' | 'peer' | 'stopping', limit: number) {
     super(
       'E_PEER_BUSY',
-      `The host has ${limit} invocations in flight${scope === 'peer' ? ' for this peer' : ''}`,
+      scope === 'stopping'
+        ? 'The host is shutting down and takes no new invocations'
+        : `The host has ${limit} invocations in flight${scope === 'peer' ? ' for this peer' : ''}`,
       {
-        details: { peer, scope, limit },
+        details: { peer, scope, ...(scope === 'stopping' ? {} : { limit }) },
         hint: 'Retry later or call another provider. Nothing was run.',
       },
     )
