@@ -81,6 +81,7 @@ export interface ServeInvocationsOptions {
 
 export const DEFAULT_MAX_INPUT_BYTES = 1024 * 1024
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024
+const BURST_BYTES = 512 * 1024
 
 /** One running invocation, so `stop()` can wait for it or cut it short. */
 interface InFlight {
@@ -170,7 +171,10 @@ export class InvokeHost {
   ): Promise<void> {
     const lp = lpStream(stream, {
       maxDataLength: Math.max(this.maxHeaderBytes, this.maxInputBytes),
-      maxBufferSize: this.maxHeaderBytes + this.maxInputBytes + 64,
+      // Room for what the muxer delivers in one burst (yamux's initial stream window is 256 KiB) past
+      // the largest request: an oversize input is refused once its header is read, and that answer
+      // must go out before the read buffer overflows and resets the stream.
+      maxBufferSize: this.maxHeaderBytes + this.maxInputBytes + BURST_BYTES,
     })
     const reply = async (header: ResponseHeader, body?: Uint8Array) => {
       const frames = [encodeJson(header)]

@@ -230,8 +230,10 @@ describe('invoke protocol over libp2p', () => {
       expect(err.details.attempts).toHaveLength(1)
     })
 
-    it("error: a request over the host's input limit is E_PEER_REQUEST_TOO_LARGE", async () => {
-      const err = await fails(pair.caller.call('acme.com/test/strict@1', { text: 'x'.repeat(5000) }, once))
+    it("error: a request over the host's input limit is E_PEER_REQUEST_TOO_LARGE, answered before the stream is reset", async () => {
+      const err = await fails(
+        pair.caller.call('acme.com/test/strict@1', { text: 'x'.repeat(3_000_000) }, once),
+      )
       expect(err.cause).toMatchObject({ details: { remoteCode: 'E_PEER_REQUEST_TOO_LARGE' }, sent: false })
     })
 
