@@ -138,7 +138,7 @@ export class PeerCallFailedError extends ProviderCallError {
     super(
       'E_PEER_CALL_FAILED',
       `Provider ${provider} (a peer) failed the call: ${remote.code}: ${remote.message}`,
-      { sent: facts.sent, retryable: facts.retryable, failure: 'error' },
+      { sent: facts.sent, retryable: facts.retryable, failure: failureKind(remote.code) },
       {
         details: {
           provider,
@@ -155,6 +155,14 @@ export class PeerCallFailedError extends ProviderCallError {
     )
     this.remoteCode = remote.code
   }
+}
+
+/** How a host's refusal counts against its health: busy or absent is unavailable, a passed deadline a timeout. */
+function failureKind(code: string): 'error' | 'timeout' | 'unavailable' {
+  if (code === 'E_PEER_RATE_LIMITED' || code === 'E_PEER_BUSY' || code === 'E_PEER_FUNCTION_NOT_HOSTED')
+    return 'unavailable'
+  if (code === 'E_DEADLINE_EXCEEDED' || code === 'E_PEER_REQUEST_TIMEOUT') return 'timeout'
+  return 'error'
 }
 
 /** The host failed for a reason of its own (not the caller's request, not the function). */

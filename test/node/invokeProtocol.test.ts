@@ -32,7 +32,13 @@ let charges = 0
 type Failure = Error & {
   code: string
   details: Record<string, unknown>
-  cause?: { code: string; details: Record<string, unknown>; sent?: boolean; retryable?: boolean }
+  cause?: {
+    code: string
+    details: Record<string, unknown>
+    sent?: boolean
+    retryable?: boolean
+    failure?: string
+  }
 }
 const fails = async (promise: Promise<unknown>): Promise<Failure> => {
   const err = await promise.then(
@@ -170,6 +176,7 @@ describe('invoke protocol over libp2p', () => {
       code: 'E_PEER_CALL_FAILED',
       sent: true,
       retryable: false,
+      failure: 'timeout',
       details: { remoteCode: 'E_DEADLINE_EXCEEDED' },
     })
     const host = await lineage(pair.host, hang.ctx.invocationId)
@@ -449,6 +456,7 @@ describe('abuse limits', () => {
         details: { remoteCode: 'E_PEER_RATE_LIMITED' },
         sent: false,
         retryable: true,
+        failure: 'unavailable',
       })
       clock.advance(1000)
       expect((await p.caller.call('acme.com/text/echo@1', { a: 4 })).output).toEqual({ a: 4 })
