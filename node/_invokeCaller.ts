@@ -96,10 +96,11 @@ export class Libp2pCaller implements Transport {
         err,
       )
     }
-    // From here on the request may have reached the host.
+    // Whatever fails from here on may have reached the host (`sent`), unless the host says it did not.
     const onAbort = () => stream.abort(new Error('the caller cancelled the call'))
     signal.addEventListener('abort', onAbort, { once: true })
     try {
+      if (signal.aborted) throw signal.reason
       return await this.exchange(stream, request)
     } finally {
       signal.removeEventListener('abort', onAbort)
