@@ -4,12 +4,25 @@ import { join } from 'node:path'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { INVOKE_PROTOCOL, libp2pTransport } from '../../node/invokeProtocol.js'
+import {
+  INVOKE_PROTOCOL,
+  type InvokeService,
+  libp2pTransport,
+  serveInvocations,
+} from '../../node/invokeProtocol.js'
+import type { ServiceComponents, Startable } from '../../src/components.js'
 import type { InvokedEntry } from '../../src/ledger/entry.js'
 import { createMesh } from '../../src/mesh.js'
 import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
+import { generateSigner } from '../../src/trust/signer.js'
 import { type FakeClock, fakeClock } from '../_helpers/clock.js'
-import { endpointOf, type InvokePair, invokePair, loopbackNode } from '../_helpers/invokePeers.js'
+import {
+  endpointOf,
+  type InvokePair,
+  invokePair,
+  loopbackNode,
+  recordDraft,
+} from '../_helpers/invokePeers.js'
 import { until } from '../_helpers/until.js'
 
 // Two real libp2p nodes on 127.0.0.1, one mesh on each: the host serves its marketplace over
@@ -398,6 +411,54 @@ describe('a host that lies', () => {
     const err = await fails(pair.caller.call('acme.com/test/rogue@1', {}, { maxAttempts: 1 }))
     expect(err.cause).toMatchObject({ code: 'E_PROVIDER_FAILED', sent: true, retryable: true })
     expect((err.cause as unknown as Error).message).toContain('after the request was sent')
+  })
+})
+
+describe('as mesh services', () => {
+  /** The wiring a peer node does: serve on start, add the transport, stop serving on stop. */
+  const invokeOver =
+    (node: Libp2p) =>
+    (components: ServiceComponents): Startable => {
+      let service: InvokeService | undefined
+      let remove: (() => void) | undefined
+      return {
+        async start() {
+          service = await serveInvocations(node, components.mesh, { clock: components.clock })
+          remove = components.addTransport(libp2pTransport(node))
+        },
+        async stop() {
+          remove?.()
+          await service?.stop()
+        },
+      }
+    }
+
+  it('two meshes, each serving and calling through its service, call each other', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fmesh-invoke-svc-'))
+    const [nodeA, nodeB] = [await loopbackNode(), await loopbackNode()]
+    const signer = await generateSigner()
+    const make = (name: string, node: Libp2p) =>
+      createMesh({
+        dataDir: join(dir, name),
+        registries: [memoryRegistry()],
+        trust: { owners: { 'acme.com': [signer.id] } },
+        services: [invokeOver(node)],
+      })
+    const [a, b] = [await make('a', nodeA), await make('b', nodeB)]
+    try {
+      a.marketplace.register({ name: 'acme.com/hello/a', version: '1.0.0' }, () => ({ from: 'a' }))
+      b.marketplace.register({ name: 'acme.com/hello/b', version: '1.0.0' }, () => ({ from: 'b' }))
+      await a.publish(recordDraft('acme.com/hello/b', {}, endpointOf(nodeB)), { signer })
+      await b.publish(recordDraft('acme.com/hello/a', {}, endpointOf(nodeA)), { signer })
+      expect((await a.call('acme.com/hello/b@1', {})).output).toEqual({ from: 'b' })
+      expect((await b.call('acme.com/hello/a@1', {})).output).toEqual({ from: 'a' })
+    } finally {
+      await a.close()
+      await b.close()
+      await nodeA.stop()
+      await nodeB.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 
