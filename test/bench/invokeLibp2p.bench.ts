@@ -37,6 +37,20 @@ async function latency(name: string, op: () => Promise<unknown>): Promise<Latenc
   return m
 }
 
+/** Calls a second when `op` runs `per` calls at once, over ~2 s. */
+async function throughput(name: string, op: () => Promise<unknown>, per: number): Promise<number> {
+  for (let i = 0; i < 30; i++) await op()
+  let calls = 0
+  const start = performance.now()
+  while (performance.now() - start < 2000) {
+    await op()
+    calls += per
+  }
+  const perSec = calls / ((performance.now() - start) / 1000)
+  console.log(`  ${name.padEnd(52)} ${perSec.toFixed(0).padStart(6)} calls/s`)
+  return perSec
+}
+
 function compare(label: string, subject: Latency, baseline: Latency): void {
   console.log(
     `  ratio ${label.padEnd(46)} p50 ${(subject.p50 / baseline.p50).toFixed(2)}x  p99 ${(subject.p99 / baseline.p99).toFixed(2)}x  (+${(subject.p50 - baseline.p50).toFixed(0)} us at p50)`,
@@ -82,6 +96,23 @@ export default async function invokeLibp2pBench(): Promise<void> {
       await lp.read()
       await stream.close()
     })
+    // Throughput with calls in flight (within the host's default per-peer limit of 16).
+    const inFlight = 16
+    const batch = (name: string) => () =>
+      Promise.all(Array.from({ length: inFlight }, () => pair.caller.call(name, input)))
+    const httpMany = await throughput(
+      `mesh.call, http://, ${inFlight} in flight`,
+      batch('acme.com/image/http@1'),
+      inFlight,
+    )
+    const p2pMany = await throughput(
+      `mesh.call, libp2p:, ${inFlight} in flight`,
+      batch('acme.com/image/sharpen@1'),
+      inFlight,
+    )
+    console.log(
+      `  ratio libp2p vs http, ${inFlight} in flight                    ${(p2pMany / httpMany).toFixed(2)}x calls/s`,
+    )
     compare('libp2p vs local', overLibp2p, local)
     compare('libp2p vs http', overLibp2p, overHttp)
     compare('libp2p vs raw libp2p round trip', overLibp2p, rawTrip)
