@@ -177,8 +177,9 @@ describe('invoke protocol over libp2p', () => {
   })
 
   it('carries the deadline as time left; the host enforces it on its own clock and aborts the handler', async () => {
+    const n = hangs.length
     const failed = fails(pair.caller.call('acme.com/test/hang@1', {}, { timeoutMs: 2000 }))
-    const hang = await until(() => hangs[0])
+    const hang = await until(() => hangs[n])
     expect(hang.ctx.deadline).toBe(hostClock.now() + 2000)
     await hostClock.advanceAsync(2000)
     await hang.aborted
@@ -198,8 +199,9 @@ describe('invoke protocol over libp2p', () => {
   })
 
   it("the caller's deadline resets the stream and the host's hanging handler is aborted", async () => {
+    const n = hangs.length
     const failed = fails(pair.caller.call('acme.com/test/hang@1', {}, { timeoutMs: 500 }))
-    const hang = await until(() => hangs[1])
+    const hang = await until(() => hangs[n])
     await callerClock.advanceAsync(500)
     expect((await failed).code).toBe('E_DEADLINE_EXCEEDED')
     await hang.aborted
@@ -209,8 +211,9 @@ describe('invoke protocol over libp2p', () => {
 
   it("the caller's cancellation aborts the host handler", async () => {
     const controller = new AbortController()
+    const n = hangs.length
     const failed = fails(pair.caller.call('acme.com/test/hang@1', {}, { signal: controller.signal }))
-    const hang = await until(() => hangs[2])
+    const hang = await until(() => hangs[n])
     controller.abort()
     expect((await failed).code).toBe('E_ABORTED')
     await hang.aborted
