@@ -79,8 +79,22 @@ export interface ServeInvocationsOptions {
   principal?: (peer: string, claimed: string) => string
 }
 
+/** Largest input a host accepts. @default 1048576 (1 MiB) */
 export const DEFAULT_MAX_INPUT_BYTES = 1024 * 1024
+/** Largest request header a host accepts. @default 16384 */
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024
+/** Time a peer has to send its request (and to take the answer). @default 10000 */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
+/** Longest deadline a host honours. @default 300000 */
+export const DEFAULT_MAX_TIMEOUT_MS = 300_000
+/** Invocations a host runs at once, all peers together. @default 64 */
+export const DEFAULT_MAX_CONCURRENT = 64
+/** Invocations a host runs at once for one peer. @default 16 */
+export const DEFAULT_MAX_CONCURRENT_PER_PEER = 16
+/** Calls a second per peer (token bucket). @default { perSecond: 100, burst: 200 } */
+export const DEFAULT_RATE = Object.freeze({ perSecond: 100, burst: 200 })
+/** Open invoke streams per connection. @default 32 */
+export const DEFAULT_MAX_INBOUND_STREAMS = 32
 const BURST_BYTES = 512 * 1024
 
 /** One running invocation, so `stop()` can wait for it or cut it short. */
@@ -112,17 +126,17 @@ export class InvokeHost {
     this.clock = options.clock ?? systemClock
     this.maxInputBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES
     this.maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
-    this.maxTimeoutMs = options.maxTimeoutMs ?? 300_000
-    this.maxConcurrent = options.maxConcurrent ?? 64
-    this.maxPerPeer = options.maxConcurrentPerPeer ?? 16
-    const rate = options.rate ?? { perSecond: 100, burst: 200 }
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+    this.maxTimeoutMs = options.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS
+    this.maxConcurrent = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT
+    this.maxPerPeer = options.maxConcurrentPerPeer ?? DEFAULT_MAX_CONCURRENT_PER_PEER
+    const rate = options.rate ?? DEFAULT_RATE
     this.limit = new PeerRateLimit(rate.perSecond, rate.burst, this.clock)
   }
 
   async start(): Promise<void> {
     await this.libp2p.handle(INVOKE_PROTOCOL, (stream, connection) => this.serve(stream, connection), {
-      maxInboundStreams: this.options.maxInboundStreams ?? 32,
+      maxInboundStreams: this.options.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS,
     })
   }
 

@@ -3,8 +3,24 @@ import type { Transport } from '../src/transport/types.js'
 import { Libp2pCaller, type Libp2pTransportOptions } from './_invokeCaller.js'
 import { type HostMesh, InvokeHost, type ServeInvocationsOptions } from './_invokeHost.js'
 
-export { type Libp2pTarget, type Libp2pTransportOptions, parseLibp2pEndpoint } from './_invokeCaller.js'
-export type { HostMesh, ServeInvocationsOptions } from './_invokeHost.js'
+export {
+  DEFAULT_MAX_RESPONSE_HEADER_BYTES,
+  type Libp2pTarget,
+  type Libp2pTransportOptions,
+  parseLibp2pEndpoint,
+} from './_invokeCaller.js'
+export {
+  DEFAULT_MAX_CONCURRENT,
+  DEFAULT_MAX_CONCURRENT_PER_PEER,
+  DEFAULT_MAX_HEADER_BYTES,
+  DEFAULT_MAX_INBOUND_STREAMS,
+  DEFAULT_MAX_INPUT_BYTES,
+  DEFAULT_MAX_TIMEOUT_MS,
+  DEFAULT_RATE,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type HostMesh,
+  type ServeInvocationsOptions,
+} from './_invokeHost.js'
 export { INVOKE_PROTOCOL } from './_invokeWire.js'
 
 /** What `serveInvocations` returns. */
