@@ -2,6 +2,7 @@ import type { Libp2p } from '@libp2p/interface'
 import type { Transport } from '../src/transport/types.js'
 import { Libp2pCaller, type Libp2pTransportOptions } from './_invokeCaller.js'
 import { type HostMesh, InvokeHost, type ServeInvocationsOptions } from './_invokeHost.js'
+import { checkServeArguments, checkTransportArguments } from './_invokeOptions.js'
 
 export {
   DEFAULT_MAX_RESPONSE_HEADER_BYTES,
@@ -52,7 +53,7 @@ export async function serveInvocations(
   mesh: HostMesh,
   options: ServeInvocationsOptions = {},
 ): Promise<InvokeService> {
-  const host = new InvokeHost(libp2p, mesh, options)
+  const host = new InvokeHost(libp2p, mesh, checkServeArguments(libp2p, mesh, options))
   await host.start()
   return { stop: (o) => host.stop(o) }
 }
@@ -71,5 +72,5 @@ export async function serveInvocations(
  * ```
  */
 export function libp2pTransport(libp2p: Libp2p, options: Libp2pTransportOptions = {}): Transport {
-  return new Libp2pCaller(libp2p, options)
+  return new Libp2pCaller(libp2p, checkTransportArguments(libp2p, options))
 }

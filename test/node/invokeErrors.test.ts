@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as E from '../../node/invokeErrors.js'
+import { libp2pTransport, serveInvocations } from '../../node/invokeProtocol.js'
 
 const P = '12D3KooWCVQUwb4fmH2Ax6fSK4v9ndCJwL8QAFGC2fjRvu4buHE4'
 
@@ -74,5 +75,51 @@ describe('invoke protocol errors', () => {
     expect(err.code).toBe(code)
     expect(err.message).toBe(message.replaceAll('<peer>', P))
     expect(err.toJSON().code).toBe(code)
+  })
+})
+
+describe('invoke protocol arguments', () => {
+  const node = { handle: () => {}, dialProtocol: () => {}, getConnections: () => [] } as never
+  const mesh = { call: () => {}, marketplace: {} } as never
+
+  it.each([
+    [() => serveInvocations({} as never, mesh), 'E_INVALID_ARGUMENT', 'serveInvocations: libp2p must be'],
+    [() => serveInvocations(node, null as never), 'E_INVALID_ARGUMENT', 'serveInvocations: mesh must be'],
+    [() => serveInvocations(node, mesh, { maxInputBytes: -1 }), 'E_CONFIG_INVALID', 'maxInputBytes: must be'],
+    [
+      () => serveInvocations(node, mesh, { rate: { perSecond: 0, burst: 1 } }),
+      'E_CONFIG_INVALID',
+      'rate.perSecond',
+    ],
+    [
+      () => serveInvocations(node, mesh, { rate: { perSecond: 1 } as never }),
+      'E_CONFIG_INVALID',
+      'rate.burst',
+    ],
+    [
+      () => serveInvocations(node, mesh, { maxInput: 1 } as never),
+      'E_CONFIG_INVALID',
+      'maxInput: is not an option',
+    ],
+    [
+      () => serveInvocations(node, mesh, { allow: true } as never),
+      'E_CONFIG_INVALID',
+      'allow: must be a function',
+    ],
+    [async () => libp2pTransport(null as never), 'E_INVALID_ARGUMENT', 'libp2pTransport: libp2p must be'],
+    [
+      async () => libp2pTransport(node, { maxResponseHeaderBytes: 0 }),
+      'E_CONFIG_INVALID',
+      'maxResponseHeaderBytes',
+    ],
+  ] as const)('error: %# refuses bad arguments with %s', async (make, code, text) => {
+    const err = (await Promise.resolve()
+      .then(make as () => Promise<unknown>)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { code: string; message: string } | undefined
+    expect(err?.code).toBe(code)
+    expect(err?.message).toContain(text)
   })
 })
