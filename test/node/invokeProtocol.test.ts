@@ -503,6 +503,29 @@ describe('shutdown', () => {
   })
 })
 
+describe('host options', () => {
+  it('allow() hosts only some functions; principal() names the remote principal', async () => {
+    const p = await invokePair({
+      serve: {
+        allow: ({ name, peer }) => name !== 'acme.com/text/secret' && peer.length > 0,
+        principal: (peer, claimed) => `${claimed}.via.${peer.slice(-6)}`,
+      },
+    })
+    try {
+      for (const name of ['acme.com/text/open', 'acme.com/text/secret']) {
+        p.host.marketplace.register({ name, version: '1.0.0' }, (_i, ctx) => ({ principal: ctx.principal }))
+        await p.publish(name)
+      }
+      const open = await p.caller.call('acme.com/text/open@1', {}, { principal: 'bob' })
+      expect(open.output).toEqual({ principal: `bob.via.${p.callerNode.peerId.toString().slice(-6)}` })
+      const secret = await fails(p.caller.call('acme.com/text/secret@1', {}, { maxAttempts: 1 }))
+      expect(secret.cause).toMatchObject({ details: { remoteCode: 'E_PEER_FUNCTION_NOT_HOSTED' } })
+    } finally {
+      await p.close()
+    }
+  })
+})
+
 describe('abuse limits', () => {
   it('error: a peer over its rate is E_PEER_RATE_LIMITED until its bucket refills on the host clock', async () => {
     const clock = fakeClock(Date.now())
