@@ -3,12 +3,24 @@ import { lpStream } from '@libp2p/utils'
 import { type Clock, scheduleOn, systemClock } from '../src/clock.js'
 import { canonicalJson } from '../src/encoding/canonicalJson.js'
 import { isMeshError, MeshError } from '../src/errors/base.js'
-import { DeadlineExceededError, InvocationFailedError, ProviderCallError } from '../src/errors/invoke.js'
+import { DeadlineExceededError, InvocationFailedError } from '../src/errors/invoke.js'
 import type { MeshEvents } from '../src/events.js'
 import type { CallOptions } from '../src/invoke/types.js'
 import { logger } from '../src/logger.js'
 import type { Marketplace } from '../src/marketplace/Marketplace.js'
 import { type SecurityContext, securityContext } from '../src/security/SecurityContext.js'
+import { failure } from './_invokeFailure.js'
+import {
+  DEFAULT_MAX_CONCURRENT,
+  DEFAULT_MAX_CONCURRENT_PER_PEER,
+  DEFAULT_MAX_HEADER_BYTES,
+  DEFAULT_MAX_INBOUND_STREAMS,
+  DEFAULT_MAX_INPUT_BYTES,
+  DEFAULT_MAX_TIMEOUT_MS,
+  DEFAULT_RATE,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type ServeInvocationsOptions,
+} from './_invokeOptions.js'
 import {
   decodeJson,
   encodeJson,
@@ -53,48 +65,6 @@ export interface HostMesh {
   }>
 }
 
-/** Options of `serveInvocations`. Every field is optional. */
-export interface ServeInvocationsOptions {
-  /** The mesh's clock: request timeouts and rate limits run on it. @default systemClock */
-  clock?: Clock
-  /** Largest input accepted. @default 1048576 */
-  maxInputBytes?: number
-  /** Largest request header accepted. @default 16384 */
-  maxHeaderBytes?: number
-  /** Time a peer has to send its whole request once the stream is open. @default 10000 */
-  requestTimeoutMs?: number
-  /** Longest deadline honoured, whatever time the caller says is left. @default 300000 */
-  maxTimeoutMs?: number
-  /** Invocations running at once, all peers together. @default 64 */
-  maxConcurrent?: number
-  /** Invocations running at once for one peer. @default 16 */
-  maxConcurrentPerPeer?: number
-  /** Calls a second per peer (a token bucket). @default { perSecond: 100, burst: 200 } */
-  rate?: { perSecond: number; burst: number }
-  /** Open invoke streams per connection (libp2p's `maxInboundStreams`). @default 32 */
-  maxInboundStreams?: number
-  /** Which local functions peers may call. @default every function in the marketplace */
-  allow?: (call: { name: string; version: string; peer: string }) => boolean
-  /** The principal a remote call runs as on this node. @default `${claimed}@${peerId}` */
-  principal?: (peer: string, claimed: string) => string
-}
-
-/** Largest input a host accepts. @default 1048576 (1 MiB) */
-export const DEFAULT_MAX_INPUT_BYTES = 1024 * 1024
-/** Largest request header a host accepts. @default 16384 */
-export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024
-/** Time a peer has to send its request (and to take the answer). @default 10000 */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
-/** Longest deadline a host honours. @default 300000 */
-export const DEFAULT_MAX_TIMEOUT_MS = 300_000
-/** Invocations a host runs at once, all peers together. @default 64 */
-export const DEFAULT_MAX_CONCURRENT = 64
-/** Invocations a host runs at once for one peer. @default 16 */
-export const DEFAULT_MAX_CONCURRENT_PER_PEER = 16
-/** Calls a second per peer (token bucket). @default { perSecond: 100, burst: 200 } */
-export const DEFAULT_RATE = Object.freeze({ perSecond: 100, burst: 200 })
-/** Open invoke streams per connection. @default 32 */
-export const DEFAULT_MAX_INBOUND_STREAMS = 32
 const BURST_BYTES = 512 * 1024
 
 /** One running invocation, so `stop()` can wait for it or cut it short. */
@@ -400,60 +370,4 @@ export class InvokeHost {
 
 function defaultPrincipal(peer: string, claimed: string): string {
   return `${claimed}@${peer}`
-}
-
-/** Codes the host raises before anything runs. */
-const NOT_RUN = new Set([
-  'E_PEER_PROTOCOL',
-  'E_PEER_VERSION_UNSUPPORTED',
-  'E_PEER_RATE_LIMITED',
-  'E_PEER_BUSY',
-  'E_PEER_REQUEST_TOO_LARGE',
-  'E_PEER_REQUEST_TIMEOUT',
-  'E_PEER_FUNCTION_NOT_HOSTED',
-  'E_INPUT_INVALID',
-  'E_IDEMPOTENCY_KEY_REQUIRED',
-  'E_IDEMPOTENCY_CONFLICT',
-  'E_CALL_OPTIONS_INVALID',
-  'E_SCHEMA_INVALID',
-  'E_NO_PROVIDER',
-  'E_MESH_CLOSED',
-])
-/** Codes after which no other attempt can help. */
-const FINAL = new Set([
-  'E_PEER_PROTOCOL',
-  'E_PEER_REQUEST_TOO_LARGE',
-  'E_PEER_RESPONSE_TOO_LARGE',
-  'E_INPUT_INVALID',
-  'E_IDEMPOTENCY_KEY_REQUIRED',
-  'E_IDEMPOTENCY_CONFLICT',
-  'E_IDEMPOTENCY_OUTCOME_UNKNOWN',
-  'E_CALL_OPTIONS_INVALID',
-  'E_DEADLINE_EXCEEDED',
-])
-
-/** The error response for a host-side failure: whether it may have run, whether retrying helps. */
-function failure(err: MeshError, invocation: string | undefined, known?: boolean): ResponseHeader {
-  let ran = known ?? !NOT_RUN.has(err.code)
-  let retryable = !FINAL.has(err.code)
-  if (err instanceof InvocationFailedError && err.lastError instanceof ProviderCallError) {
-    ran = err.lastError.sent
-    retryable = err.lastError.retryable
-  }
-  // The error's JSON without its cause chain, and its details only when they are small.
-  const details = JSON.stringify(err.details)
-  return {
-    v: 1,
-    ok: false,
-    ...(invocation === undefined ? {} : { invocation }),
-    error: {
-      name: err.name,
-      code: err.code,
-      shortMessage: err.shortMessage.slice(0, 2000),
-      ...(details.length <= 8192 ? { details: err.details } : {}),
-      ...(err.hint === undefined ? {} : { hint: err.hint.slice(0, 1000) }),
-    },
-    ran,
-    retryable,
-  }
 }

@@ -1,7 +1,51 @@
+import type { Clock } from '../src/clock.js'
 import { InvalidArgumentError } from '../src/errors/mesh.js'
 import { ConfigError } from '../src/errors/registry.js'
 import type { Libp2pTransportOptions } from './_invokeCaller.js'
-import type { HostMesh, ServeInvocationsOptions } from './_invokeHost.js'
+import type { HostMesh } from './_invokeHost.js'
+
+/** Options of `serveInvocations`. Every field is optional. */
+export interface ServeInvocationsOptions {
+  /** The mesh's clock: request timeouts and rate limits run on it. @default systemClock */
+  clock?: Clock
+  /** Largest input accepted. @default 1048576 */
+  maxInputBytes?: number
+  /** Largest request header accepted. @default 16384 */
+  maxHeaderBytes?: number
+  /** Time a peer has to send its whole request once the stream is open. @default 10000 */
+  requestTimeoutMs?: number
+  /** Longest deadline honoured, whatever time the caller says is left. @default 300000 */
+  maxTimeoutMs?: number
+  /** Invocations running at once, all peers together. @default 64 */
+  maxConcurrent?: number
+  /** Invocations running at once for one peer. @default 16 */
+  maxConcurrentPerPeer?: number
+  /** Calls a second per peer (a token bucket). @default { perSecond: 100, burst: 200 } */
+  rate?: { perSecond: number; burst: number }
+  /** Open invoke streams per connection (libp2p's `maxInboundStreams`). @default 32 */
+  maxInboundStreams?: number
+  /** Which local functions peers may call. @default every function in the marketplace */
+  allow?: (call: { name: string; version: string; peer: string }) => boolean
+  /** The principal a remote call runs as on this node. @default `${claimed}@${peerId}` */
+  principal?: (peer: string, claimed: string) => string
+}
+
+/** Largest input a host accepts. @default 1048576 (1 MiB) */
+export const DEFAULT_MAX_INPUT_BYTES = 1024 * 1024
+/** Largest request header a host accepts. @default 16384 */
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024
+/** Time a peer has to send its request (and to take the answer). @default 10000 */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
+/** Longest deadline a host honours. @default 300000 */
+export const DEFAULT_MAX_TIMEOUT_MS = 300_000
+/** Invocations a host runs at once, all peers together. @default 64 */
+export const DEFAULT_MAX_CONCURRENT = 64
+/** Invocations a host runs at once for one peer. @default 16 */
+export const DEFAULT_MAX_CONCURRENT_PER_PEER = 16
+/** Calls a second per peer (token bucket). @default { perSecond: 100, burst: 200 } */
+export const DEFAULT_RATE = Object.freeze({ perSecond: 100, burst: 200 })
+/** Open invoke streams per connection. @default 32 */
+export const DEFAULT_MAX_INBOUND_STREAMS = 32
 
 const KNOWN_SERVE = new Set([
   'clock',

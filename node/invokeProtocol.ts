@@ -1,8 +1,12 @@
 import type { Libp2p } from '@libp2p/interface'
 import type { Transport } from '../src/transport/types.js'
 import { Libp2pCaller, type Libp2pTransportOptions } from './_invokeCaller.js'
-import { type HostMesh, InvokeHost, type ServeInvocationsOptions } from './_invokeHost.js'
-import { checkServeArguments, checkTransportArguments } from './_invokeOptions.js'
+import { type HostMesh, InvokeHost } from './_invokeHost.js'
+import {
+  checkServeArguments,
+  checkTransportArguments,
+  type ServeInvocationsOptions,
+} from './_invokeOptions.js'
 
 export {
   DEFAULT_MAX_RESPONSE_HEADER_BYTES,
@@ -10,6 +14,7 @@ export {
   type Libp2pTransportOptions,
   parseLibp2pEndpoint,
 } from './_invokeCaller.js'
+export type { HostMesh } from './_invokeHost.js'
 export {
   DEFAULT_MAX_CONCURRENT,
   DEFAULT_MAX_CONCURRENT_PER_PEER,
@@ -19,9 +24,8 @@ export {
   DEFAULT_MAX_TIMEOUT_MS,
   DEFAULT_RATE,
   DEFAULT_REQUEST_TIMEOUT_MS,
-  type HostMesh,
   type ServeInvocationsOptions,
-} from './_invokeHost.js'
+} from './_invokeOptions.js'
 export { INVOKE_PROTOCOL } from './_invokeWire.js'
 
 /** What `serveInvocations` returns. */

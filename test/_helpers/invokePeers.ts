@@ -7,8 +7,12 @@ import { noise } from '@libp2p/noise'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
-import type { ServeInvocationsOptions } from '../../node/_invokeHost.js'
-import { type InvokeService, libp2pTransport, serveInvocations } from '../../node/invokeProtocol.js'
+import {
+  type InvokeService,
+  libp2pTransport,
+  type ServeInvocationsOptions,
+  serveInvocations,
+} from '../../node/invokeProtocol.js'
 import type { Clock } from '../../src/clock.js'
 import { createMesh, type Mesh } from '../../src/mesh.js'
 import type { Descriptor, RecordDraft } from '../../src/record/schema.js'
