@@ -41,7 +41,7 @@ export const RequestHeaderSchema = z.strictObject({
 })
 export type RequestHeader = z.infer<typeof RequestHeaderSchema>
 
-const ErrorSchema = z.object({
+const ErrorSchema = z.looseObject({
   code: z.string().regex(/^E_[A-Z0-9_]{1,64}$/, 'must be an E_ error code'),
   shortMessage: z.string().max(2000),
 })
@@ -67,7 +67,7 @@ export const ResponseHeaderSchema = z.discriminatedUnion('ok', [
     ok: z.literal(false),
     invocation: z.string().regex(KEY, 'must be 1-255 printable ASCII characters').optional(),
     /** The host's MeshError, as `toJSON()` gives it (only code and shortMessage are relied on). */
-    error: ErrorSchema.passthrough(),
+    error: ErrorSchema,
     /** Whether the function may have run on the host. */
     ran: z.boolean(),
     /** Whether another attempt (here or elsewhere) could help. */
