@@ -231,6 +231,7 @@ class GovernedInvoker implements Invoker {
           traceparent,
           lease: options.lease,
           trigger: options.trigger,
+          callerInvocation: options.callerInvocation,
         })
         const claim =
           key !== undefined && !claimed ? { principal, key, function: name, inputCid, invocation } : undefined
@@ -309,6 +310,7 @@ class GovernedInvoker implements Invoker {
               outputCid: jsonCid(outputText),
               durationMs,
               quantity: quantity.toString(),
+              providerInvocation: response.providerInvocation,
             }),
             {
               currency,

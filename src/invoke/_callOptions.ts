@@ -39,6 +39,15 @@ export function checkCallOptions(options: CallOptions): void {
     throw new CallOptionsError('maxAttempts', 'must be an integer from 1 to 20', maxAttempts)
   if (signal !== undefined && !(signal instanceof AbortSignal))
     throw new CallOptionsError('signal', 'must be an AbortSignal', signal)
+  if (
+    options.callerInvocation !== undefined &&
+    (typeof options.callerInvocation !== 'string' || !KEY.test(options.callerInvocation))
+  )
+    throw new CallOptionsError(
+      'callerInvocation',
+      'must be 1-255 printable ASCII characters without spaces',
+      options.callerInvocation,
+    )
   if (options.retryUnsafe !== undefined && typeof options.retryUnsafe !== 'boolean')
     throw new CallOptionsError('retryUnsafe', 'must be a boolean', options.retryUnsafe)
 }

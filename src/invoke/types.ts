@@ -37,6 +37,11 @@ export interface CallOptions {
   select?: SelectOptions
   /** Set by `mesh.dispatch`: the trigger that started this call. */
   trigger?: { kind: string; eventCid: string }
+  /**
+   * Set by a node serving a remote caller (the peer node's invoke protocol): the caller's invocation
+   * id, recorded in this call's FUNCTION_INVOKED entries so both lineages name the same call.
+   */
+  callerInvocation?: string
 }
 
 /** The lineage a call left behind. */

@@ -40,6 +40,8 @@ export interface InvokedEntry extends EntryBase {
   readonly lease?: string
   /** Set when a trigger dispatch started the call. */
   readonly trigger?: { readonly kind: string; readonly eventCid: string }
+  /** Set when this node ran the call for a remote caller: the caller's invocation id. */
+  readonly callerInvocation?: string
 }
 
 /** Written with its charge, in one transaction. */
@@ -53,6 +55,8 @@ export interface CompletedEntry extends EntryBase {
   readonly quantity: string
   /** What the charge for this entry must say. `currency` is null for a free provider. */
   readonly charge: { readonly currency: string | null; readonly amount: string }
+  /** The provider's own invocation id, when its transport reports one (a remote mesh node). */
+  readonly providerInvocation?: string
 }
 
 /** A failed attempt, or one closed by crash recovery. Never charged. */

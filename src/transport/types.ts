@@ -33,6 +33,8 @@ export interface TransportResponse {
   readonly output: unknown
   /** Units of work to bill (the provider's cost is per unit). @default 1n */
   readonly quantity?: bigint
+  /** The provider's own id for this call (a remote mesh node's invocation id), recorded in FUNCTION_COMPLETED. */
+  readonly providerInvocation?: string
 }
 
 /**

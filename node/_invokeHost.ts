@@ -1,0 +1,373 @@
+import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
+import { type Clock, scheduleOn, systemClock } from '../src/clock.js'
+import { canonicalJson } from '../src/encoding/canonicalJson.js'
+import { isMeshError, MeshError } from '../src/errors/base.js'
+import { DeadlineExceededError, InvocationFailedError } from '../src/errors/invoke.js'
+import type { MeshEvents } from '../src/events.js'
+import type { CallOptions } from '../src/invoke/types.js'
+import { logger } from '../src/logger.js'
+import type { Marketplace } from '../src/marketplace/Marketplace.js'
+import { type SecurityContext, securityContext } from '../src/security/SecurityContext.js'
+import { failure } from './_invokeFailure.js'
+import {
+  DEFAULT_MAX_CONCURRENT,
+  DEFAULT_MAX_CONCURRENT_PER_PEER,
+  DEFAULT_MAX_HEADER_BYTES,
+  DEFAULT_MAX_INBOUND_STREAMS,
+  DEFAULT_MAX_INPUT_BYTES,
+  DEFAULT_MAX_TIMEOUT_MS,
+  DEFAULT_RATE,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type ServeInvocationsOptions,
+} from './_invokeOptions.js'
+import {
+  decodeJson,
+  encodeJson,
+  firstIssue,
+  INVOKE_PROTOCOL,
+  INVOKE_VERSIONS,
+  type RequestHeader,
+  RequestHeaderSchema,
+  type ResponseHeader,
+} from './_invokeWire.js'
+import { PeerRateLimit } from './_peerRateLimit.js'
+import {
+  PeerBusyError,
+  PeerFunctionNotHostedError,
+  PeerHostError,
+  PeerProtocolError,
+  PeerRateLimitedError,
+  PeerRequestTimeoutError,
+  PeerRequestTooLargeError,
+  PeerResponseTooLargeError,
+  PeerVersionError,
+} from './invokeErrors.js'
+
+const log = logger('node:invoke')
+
+/**
+ * What the host needs of a mesh: its marketplace (what it hosts), its governed `call`, and (when
+ * present) its events, where each served request is reported as a `peer:invoke` service event.
+ */
+export interface HostMesh {
+  readonly marketplace: Marketplace
+  readonly events?: Pick<MeshEvents, 'emit' | 'has'>
+  call(
+    name: string,
+    input: unknown,
+    options?: CallOptions,
+  ): Promise<{
+    output: unknown
+    invocationId: string
+    replayed: boolean
+    charge: { quantity: bigint }
+  }>
+}
+
+const BURST_BYTES = 512 * 1024
+
+/** One running invocation, so `stop()` can wait for it or cut it short. */
+interface InFlight {
+  readonly done: Promise<void>
+  readonly abort: () => void
+}
+
+/** Serves `/fmesh/invoke/1.0.0` for one mesh on one libp2p node. */
+export class InvokeHost {
+  private readonly clock: Clock
+  private readonly maxInputBytes: number
+  private readonly maxHeaderBytes: number
+  private readonly requestTimeoutMs: number
+  private readonly maxTimeoutMs: number
+  private readonly maxConcurrent: number
+  private readonly maxPerPeer: number
+  private readonly limit: PeerRateLimit
+  private readonly perPeer = new Map<string, number>()
+  private readonly inFlight = new Set<InFlight>()
+  private readonly contexts = new Map<string, SecurityContext>()
+  private stopped = false
+
+  constructor(
+    private readonly libp2p: Libp2p,
+    private readonly mesh: HostMesh,
+    private readonly options: ServeInvocationsOptions,
+  ) {
+    this.clock = options.clock ?? systemClock
+    this.maxInputBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES
+    this.maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+    this.maxTimeoutMs = options.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS
+    this.maxConcurrent = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT
+    this.maxPerPeer = options.maxConcurrentPerPeer ?? DEFAULT_MAX_CONCURRENT_PER_PEER
+    const rate = options.rate ?? DEFAULT_RATE
+    this.limit = new PeerRateLimit(rate.perSecond, rate.burst, this.clock)
+  }
+
+  async start(): Promise<void> {
+    await this.libp2p.handle(INVOKE_PROTOCOL, (stream, connection) => this.serve(stream, connection), {
+      maxInboundStreams: this.options.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS,
+    })
+  }
+
+  /**
+   * Stops accepting, then lets running calls finish (they leave their lineage); when `signal`
+   * fires first, cuts them short (they fail, with lineage, and their callers get the error).
+   */
+  async stop(options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    await this.libp2p.unhandle(INVOKE_PROTOCOL).catch((err: unknown) => log.error('unhandle: %o', err))
+    const running = [...this.inFlight]
+    const cut = () => {
+      for (const f of running) f.abort()
+    }
+    if (options.signal?.aborted) cut()
+    else options.signal?.addEventListener('abort', cut, { once: true })
+    await Promise.all(running.map((f) => f.done))
+    options.signal?.removeEventListener('abort', cut)
+  }
+
+  private serve(stream: Stream, connection: Connection): void {
+    const peer = connection.remotePeer.toString()
+    const controller = new AbortController()
+    let release = () => {}
+    const done = this.handle(stream, peer, controller, (r) => {
+      release = r
+    })
+      .catch((err: unknown) => {
+        log.error('invoke stream from %s: %o', peer, err)
+        stream.abort(err instanceof Error ? err : new Error(String(err)))
+      })
+      .finally(() => {
+        release()
+        this.inFlight.delete(entry)
+      })
+    const entry: InFlight = { done, abort: () => controller.abort() }
+    this.inFlight.add(entry)
+  }
+
+  private async handle(
+    stream: Stream,
+    peer: string,
+    controller: AbortController,
+    hold: (release: () => void) => void,
+  ): Promise<void> {
+    const lp = lpStream(stream, {
+      maxDataLength: Math.max(this.maxHeaderBytes, this.maxInputBytes),
+      // Room for what the muxer delivers in one burst (yamux's initial stream window is 256 KiB) past
+      // the largest request: an oversize input is refused once its header is read, and that answer
+      // must go out before the read buffer overflows and resets the stream.
+      maxBufferSize: this.maxHeaderBytes + this.maxInputBytes + BURST_BYTES,
+    })
+    const reply = async (header: ResponseHeader, body?: Uint8Array) => {
+      const frames = [encodeJson(header)]
+      if (body !== undefined) frames.push(body)
+      // A caller that stops reading cannot hold the stream (and its slot) open: the answer has as
+      // long to drain as the request had to arrive.
+      const timer = new AbortController()
+      const cancelTimer = scheduleOn(this.clock, () => timer.abort(), this.requestTimeoutMs)
+      try {
+        await lp.writeV(frames, { signal: timer.signal })
+        await stream.close({ signal: timer.signal })
+      } catch (err) {
+        // The caller went away (reset, closed connection) or stopped reading: no one is left to answer.
+        log('could not answer %s: %s', peer, (err as Error).message)
+        stream.abort(err instanceof Error ? err : new Error('the answer timed out'))
+      } finally {
+        cancelTimer()
+      }
+    }
+    let fn: string | undefined
+    const report = (outcome: 'ok' | 'refused' | 'failed', code?: string, invocation?: string) => {
+      const events = this.mesh.events
+      if (events === undefined || !events.has('service')) return
+      events.emit('service', {
+        type: 'peer:invoke',
+        outcome,
+        from: peer,
+        ...(fn === undefined ? {} : { name: fn }),
+        ...(code === undefined ? {} : { code }),
+        ...(invocation === undefined ? {} : { invocation }),
+      })
+    }
+    const refuse = (err: MeshError, invocation?: string, ran?: boolean) => {
+      const answer = failure(err, invocation, ran)
+      report(answer.ok === false && answer.ran ? 'failed' : 'refused', err.code, invocation)
+      return reply(answer)
+    }
+    if (this.stopped) return refuse(new PeerBusyError(peer, 'stopping', 0))
+    const wait = this.limit.take(peer)
+    if (wait > 0) return refuse(new PeerRateLimitedError(peer, this.limit.perSecond, this.limit.burst, wait))
+    if (this.inFlight.size >= this.maxConcurrent)
+      return refuse(new PeerBusyError(peer, 'node', this.maxConcurrent))
+    const mine = this.perPeer.get(peer) ?? 0
+    if (mine >= this.maxPerPeer) return refuse(new PeerBusyError(peer, 'peer', this.maxPerPeer))
+    this.perPeer.set(peer, mine + 1)
+    hold(() => {
+      const n = (this.perPeer.get(peer) ?? 1) - 1
+      if (n <= 0) this.perPeer.delete(peer)
+      else this.perPeer.set(peer, n)
+    })
+
+    // The caller resetting or dropping the stream (or stop() cutting short) cancels the call.
+    let answered = false
+    const onClose = () => {
+      if (!answered) controller.abort()
+    }
+    stream.addEventListener('close', onClose, { once: true })
+    try {
+      const request = await this.readRequest(lp, stream, peer, controller.signal)
+      if (request instanceof MeshError) return refuse(request)
+      if (request === undefined) return
+      const { header, input, name, version } = request
+      fn = header.fn
+      if (header.timeoutMs === 0)
+        return refuse(
+          new DeadlineExceededError(header.fn, 0, [], 'the caller (no time left)'),
+          undefined,
+          false,
+        )
+      let result: Awaited<ReturnType<HostMesh['call']>>
+      try {
+        result = await this.mesh.call(header.fn, input, {
+          signal: controller.signal,
+          timeoutMs: Math.max(1, Math.min(header.timeoutMs ?? this.maxTimeoutMs, this.maxTimeoutMs)),
+          traceparent: header.traceparent,
+          principal: (this.options.principal ?? defaultPrincipal)(peer, header.principal),
+          callerInvocation: header.invocation,
+          context: this.localOnly(name),
+          ...(header.idempotencyKey === undefined ? {} : { idempotencyKey: header.idempotencyKey }),
+        })
+      } catch (err) {
+        if (controller.signal.aborted && stream.status !== 'open') return
+        const e = isMeshError(err) ? err : new PeerHostError((err as Error)?.message ?? String(err), err)
+        return refuse(e, e instanceof InvocationFailedError ? e.invocationId : undefined)
+      }
+      let body: Uint8Array
+      try {
+        body = new TextEncoder().encode(canonicalJson(result.output))
+      } catch (err) {
+        return refuse(new PeerHostError('the output is not JSON', err), result.invocationId)
+      }
+      if (body.byteLength > header.maxResponseBytes)
+        return refuse(
+          new PeerResponseTooLargeError(`${name}@${version}`, body.byteLength, header.maxResponseBytes),
+          result.invocationId,
+        )
+      answered = true
+      report('ok', undefined, result.invocationId)
+      await reply(
+        {
+          v: 1,
+          ok: true,
+          invocation: result.invocationId,
+          quantity: result.charge.quantity.toString(),
+          replayed: result.replayed,
+          outputBytes: body.byteLength,
+        },
+        body,
+      )
+    } finally {
+      answered = true
+      stream.removeEventListener('close', onClose)
+    }
+  }
+
+  /** Reads and checks the request; a MeshError to send back, or `undefined` when the stream died. */
+  private async readRequest(
+    lp: ReturnType<typeof lpStream>,
+    stream: Stream,
+    peer: string,
+    cancel: AbortSignal,
+  ): Promise<
+    { header: RequestHeader; input: unknown; name: string; version: string } | MeshError | undefined
+  > {
+    const timer = new AbortController()
+    const cancelTimer = scheduleOn(this.clock, () => timer.abort(), this.requestTimeoutMs)
+    const signal = AbortSignal.any([timer.signal, cancel])
+    let header: RequestHeader
+    let inputFrame: Uint8Array
+    try {
+      const headerFrame = await lp.read({ signal })
+      if (headerFrame.byteLength > this.maxHeaderBytes)
+        return new PeerRequestTooLargeError(peer, 'header', headerFrame.byteLength, this.maxHeaderBytes)
+      let raw: unknown
+      try {
+        raw = decodeJson(headerFrame.subarray())
+      } catch (err) {
+        return new PeerProtocolError(peer, '(header)', 'is not UTF-8 JSON', err)
+      }
+      const v = (raw as { v?: unknown } | null)?.v
+      if (typeof v !== 'number' || !INVOKE_VERSIONS.includes(v))
+        return new PeerVersionError(peer, v, INVOKE_VERSIONS)
+      const parsed = RequestHeaderSchema.safeParse(raw)
+      if (!parsed.success) {
+        const [field, rule] = firstIssue(parsed.error)
+        return new PeerProtocolError(peer, field, rule)
+      }
+      header = parsed.data
+      if (header.inputBytes > this.maxInputBytes)
+        return new PeerRequestTooLargeError(peer, 'input', header.inputBytes, this.maxInputBytes)
+      inputFrame = (await lp.read({ signal })).subarray()
+    } catch (err) {
+      if (stream.status !== 'open' || cancel.aborted) return undefined
+      if (timer.signal.aborted) return new PeerRequestTimeoutError(peer, this.requestTimeoutMs)
+      const name = (err as Error)?.name
+      if (name === 'InvalidDataLengthError')
+        return new PeerRequestTooLargeError(
+          peer,
+          'frame',
+          undefined,
+          Math.max(this.maxHeaderBytes, this.maxInputBytes),
+        )
+      return new PeerProtocolError(peer, '(frame)', `could not be read (${(err as Error)?.message})`, err)
+    } finally {
+      cancelTimer()
+    }
+    if (inputFrame.byteLength !== header.inputBytes)
+      return new PeerProtocolError(
+        peer,
+        'inputBytes',
+        `says ${header.inputBytes} but the frame has ${inputFrame.byteLength}`,
+      )
+    const at = header.fn.lastIndexOf('@')
+    const name = header.fn.slice(0, at)
+    const version = header.fn.slice(at + 1)
+    if (
+      at <= 0 ||
+      this.mesh.marketplace.get(name, version) === undefined ||
+      (this.options.allow !== undefined && !this.options.allow({ name, version, peer }))
+    )
+      return new PeerFunctionNotHostedError(peer, header.fn)
+    let input: unknown
+    try {
+      input = decodeJson(inputFrame)
+    } catch (err) {
+      return new PeerProtocolError(peer, 'input', 'is not UTF-8 JSON', err)
+    }
+    return { header, input, name, version }
+  }
+
+  /** A security context that reaches only this node's in-process provider of one function. */
+  private localOnly(name: string): SecurityContext {
+    let context = this.contexts.get(name)
+    if (context === undefined) {
+      context = securityContext({
+        level: 'controlled',
+        allowedFunctions: [name],
+        allowedProviders: [],
+        allowLocal: true,
+        maxRisk: 'irreversible',
+        grantedPermissions: ['*'],
+      })
+      if (this.contexts.size >= 1024) this.contexts.clear()
+      this.contexts.set(name, context)
+    }
+    return context
+  }
+}
+
+function defaultPrincipal(peer: string, claimed: string): string {
+  return `${claimed}@${peer}`
+}
