@@ -1,0 +1,36 @@
+import '../src/_polyfill.js'
+
+export type { SyncReport } from './_syncProtocol.js'
+export {
+  PeerBusyError,
+  PeerDialError,
+  PeerKeyError,
+  PeerLibp2pUnsuitableError,
+  PeerMessageTooLargeError,
+  PeerNodeClosedError,
+  PeerProtocolError,
+  PeerRateLimitedError,
+  PeerRemoteError,
+  PeerRequestInvalidError,
+  PeerTimeoutError,
+  PeerVersionUnsupportedError,
+} from './errors.js'
+export {
+  DEFAULT_LISTEN,
+  DEFAULT_PEER_LIMITS,
+  DEFAULT_SYNC_INTERVAL_MS,
+  LOOKUP_PROTOCOL,
+  type PeerLimits,
+  RECORDS_TOPIC,
+  SYNC_PROTOCOL,
+} from './limits.js'
+export {
+  type PeerInfo,
+  type PeerNode,
+  type PeerNodeInit,
+  type PeerProtocolContext,
+  type PeerProtocolFactory,
+  peerNode,
+} from './peerNode.js'
+export type { PeerRegistry } from './peerRegistry.js'
+export { RecordStore, type StoredRecord } from './recordStore.js'
