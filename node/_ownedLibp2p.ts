@@ -61,7 +61,7 @@ export async function createOwnedLibp2p(init: OwnedLibp2pInit): Promise<PeerLibp
             // Announcements are rare: a quiet honest peer must not be punished for delivering few.
             meshMessageDeliveriesWeight: 0,
             meshFailurePenaltyWeight: 0,
-            invalidMessageDeliveriesWeight: -100,
+            invalidMessageDeliveriesWeight: -10,
             invalidMessageDeliveriesDecay: 0.9,
           }),
         },

@@ -3,6 +3,13 @@ import { LRUCache } from 'lru-cache'
 import type { Clock } from '../src/clock.js'
 import type { Logger } from '../src/logger.js'
 
+/**
+ * Application score (gossipsub P5, weight 1) lost per offense. With the records topic's invalid
+ * delivery weight (-10, squared counter) a peer falls below the graylist threshold (-80) at its
+ * second invalid record and is banned at its third offense.
+ */
+export const OFFENSE_PENALTY = 25
+
 interface Record {
   offenses: number
   penalty: number
@@ -52,7 +59,7 @@ export class PeerGuard {
     const peer = peerId.toString()
     const entry = this.peers.get(peer) ?? { offenses: 0, penalty: 0, bannedUntil: 0 }
     entry.offenses += 1
-    entry.penalty += 100
+    entry.penalty += OFFENSE_PENALTY
     const banned = entry.offenses >= this.init.maxOffenses
     if (banned) entry.bannedUntil = this.init.clock.now() + this.init.banMs
     this.peers.set(peer, entry)

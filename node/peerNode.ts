@@ -53,6 +53,8 @@ export interface PeerNodeInit {
   registryId?: string
   /** Anti-entropy with every connected peer this often (also on every connect); 0 for on connect only. @default DEFAULT_SYNC_INTERVAL_MS */
   syncIntervalMs?: number
+  /** Run anti-entropy with every peer that connects (once identify says it speaks the sync protocol). @default true */
+  syncOnConnect?: boolean
   /** Abuse limits; see {@link PeerLimits}. */
   limits?: Partial<PeerLimits>
   /**
@@ -99,6 +101,7 @@ const INIT_KEYS = [
   'dataDir',
   'registryId',
   'syncIntervalMs',
+  'syncOnConnect',
   'limits',
   'protocols',
 ] as const
@@ -191,6 +194,8 @@ class PeerNodeRuntime implements PeerNode {
   private syncService!: SyncService
   private peerRegistry!: PeerRegistry
   private readonly speaksLookup = new Set<string>()
+  /** Peers whose identify finished: those not in it yet are still asked (libp2p refuses fast if they cannot answer). */
+  private readonly identified = new Set<string>()
   private readonly active = new Set<Stream>()
   private readonly lifetime = new AbortController()
   private readonly protocols: Startable[] = []
@@ -446,21 +451,25 @@ class PeerNodeRuntime implements PeerNode {
 
   private onDisconnect(peer: PeerId): void {
     this.speaksLookup.delete(peer.toString())
+    this.identified.delete(peer.toString())
     this.emit('peer:disconnect', { peerId: peer.toString() })
   }
 
   /** Identify says what the peer speaks: a node of ours gets lookups and an anti-entropy round. */
   private onIdentify(result: IdentifyResult): void {
     const peer = result.peerId.toString()
+    this.identified.add(peer)
     if (result.protocols.includes(LOOKUP_PROTOCOL)) this.speaksLookup.add(peer)
-    if (result.protocols.includes(SYNC_PROTOCOL)) this.syncWith(result.peerId)
+    if (result.protocols.includes(SYNC_PROTOCOL) && this.init.syncOnConnect !== false)
+      this.syncWith(result.peerId)
   }
 
   private async learnProtocols(peer: PeerId): Promise<void> {
     try {
       const { protocols } = await this.node.peerStore.get(peer)
+      if (protocols.length > 0) this.identified.add(peer.toString())
       if (protocols.includes(LOOKUP_PROTOCOL)) this.speaksLookup.add(peer.toString())
-      if (protocols.includes(SYNC_PROTOCOL)) this.syncWith(peer)
+      if (protocols.includes(SYNC_PROTOCOL) && this.init.syncOnConnect !== false) this.syncWith(peer)
     } catch {}
   }
 
@@ -498,9 +507,11 @@ class PeerNodeRuntime implements PeerNode {
   /** Connected peers known to speak the lookup protocol, then the others not yet identified. */
   private lookupPeers(): PeerId[] {
     if (this.state !== 'running') return []
-    return this.node
-      .getPeers()
-      .filter((p) => this.speaksLookup.has(p.toString()) && !this.guard.isBanned(p.toString()))
+    const peers = this.node.getPeers().filter((p) => !this.guard.isBanned(p.toString()))
+    return [
+      ...peers.filter((p) => this.speaksLookup.has(p.toString())),
+      ...peers.filter((p) => !this.identified.has(p.toString())),
+    ]
   }
 }
 

@@ -2,7 +2,6 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { closePeerMeshes, connectAll, heldSeq, type PeerMesh, startPeerMesh } from '../_helpers/peerMeshes.js'
 import { sampleDraft } from '../_helpers/records.js'
-import { rejection } from '../_helpers/rejection.js'
 import { until } from '../_helpers/until.js'
 
 describe('peer node: records shared over libp2p', () => {
@@ -16,14 +15,18 @@ describe('peer node: records shared over libp2p', () => {
     meshes = []
   })
 
-  const start = async (n: number) => {
-    const started = await Promise.all(Array.from({ length: n }, (_, i) => startPeerMesh({ signer }, i)))
+  const start = async (n: number, node: Parameters<typeof startPeerMesh>[0]['node'] = undefined) => {
+    const started = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        startPeerMesh({ signer, ...(node ? { node } : {}) }, meshes.length + i),
+      ),
+    )
     meshes.push(...started)
     return started
   }
 
   it('a record published on one node is verified and stored on every other, which resolves it from its own store', async () => {
-    const nodes = await start(4)
+    const nodes = await start(5)
     await connectAll(nodes)
     const name = 'acme.com/image/sharpen'
     await nodes[0]!.mesh.publish(sampleDraft(name), { signer })
@@ -32,10 +35,112 @@ describe('peer node: records shared over libp2p', () => {
       const r = await m.mesh.resolve(`${name}@^1.2`)
       expect(r.version).toBe('1.4.1')
       expect(r.source).toMatchObject({ kind: 'registry', registry: 'peer', location: `peer:${r.recordId}` })
-      expect(
-        m.events.some((e) => e.type === 'peer:gossip' && e.outcome === 'accepted' && e.name === name),
-      ).toBe(true)
+      expect(m.events).toContainEqual(
+        expect.objectContaining({
+          type: 'peer:gossip',
+          outcome: 'accepted',
+          name,
+          from: nodes[0]!.node.peerId,
+        }),
+      )
     }
-    expect(nodes[1]!.events.some((e) => e.type === 'peer:connect')).toBe(true)
+    expect(nodes[1]!.events).toContainEqual(expect.objectContaining({ type: 'peer:connect' }))
+  })
+
+  it('a node that joins later gets a record through the lookup protocol', async () => {
+    const [a, b] = await start(2)
+    await connectAll([a!, b!])
+    const name = 'acme.com/image/late'
+    await a!.mesh.publish(sampleDraft(name), { signer })
+    await until(() => heldSeq(b!.node, name) === 1, { what: 'b holds the record' })
+    const [late] = await start(1, () => ({ syncOnConnect: false }))
+    await late!.node.dial(b!.node.addrs[0]!)
+    expect(heldSeq(late!.node, name)).toBeUndefined()
+    const r = await late!.mesh.resolve(name)
+    expect(r.name).toBe(name)
+    expect(r.source).toMatchObject({ kind: 'registry', registry: 'peer' })
+    expect(heldSeq(late!.node, name)).toBe(1)
+    expect(b!.events).toContainEqual(
+      expect.objectContaining({ type: 'peer:lookup', outcome: 'found', name, from: late!.node.peerId }),
+    )
+    // A name nobody holds: every peer answers, and the lookup says so.
+    await expect(late!.mesh.resolve('acme.com/image/nobody')).rejects.toMatchObject({
+      code: 'E_FUNCTION_NOT_FOUND',
+    })
+  })
+
+  it('a partitioned node converges through anti-entropy when it reconnects, without any republishing', async () => {
+    const nodes = await start(3)
+    const [a, b, c] = nodes as [PeerMesh, PeerMesh, PeerMesh]
+    await connectAll(nodes)
+    await a.mesh.publish(sampleDraft('acme.com/part/kept'), { signer })
+    await until(() => heldSeq(c.node, 'acme.com/part/kept') === 1, { what: 'c holds the first record' })
+    for (const peer of c.node.libp2p.getPeers()) await c.node.libp2p.hangUp(peer)
+    await until(() => a.node.peers().length === 1 && b.node.peers().length === 1, { what: 'c partitioned' })
+    const names = Array.from({ length: 20 }, (_, i) => `acme.com/part/fn-${i}`)
+    for (const name of names) await a.mesh.publish(sampleDraft(name), { signer })
+    await a.mesh.publish({ ...sampleDraft('acme.com/part/kept'), description: 'v2' }, { signer })
+    await until(() => names.every((n) => heldSeq(b.node, n) === 1), { what: 'b holds the new records' })
+    expect(names.some((n) => heldSeq(c.node, n) !== undefined)).toBe(false)
+
+    await c.node.dial(b.node.addrs[0]!)
+    await until(
+      () => names.every((n) => heldSeq(c.node, n) === 1) && heldSeq(c.node, 'acme.com/part/kept') === 2,
+      {
+        what: 'c converged',
+      },
+    )
+    const synced = c.events.filter((e) => e.type === 'peer:sync')
+    expect(synced.reduce((sum, e) => sum + (e.accepted as number), 0)).toBeGreaterThan(0)
+    expect((await c.mesh.resolve('acme.com/part/kept')).record.description).toBe('v2')
+    // Converged nodes have nothing to pull from each other.
+    const [report] = await c.node.sync(b.node.peerId)
+    expect(report).toMatchObject({ wanted: 0, accepted: 0, refused: 0 })
+  })
+
+  it('a yank reaches every node: a cached version stops being served at once, not after its TTL', async () => {
+    const nodes = await start(4)
+    await connectAll(nodes)
+    const name = 'acme.com/image/yanked'
+    await nodes[0]!.mesh.publish(sampleDraft(name), { signer })
+    await until(() => nodes.every((m) => heldSeq(m.node, name) === 1), { what: 'every node holds seq 1' })
+    for (const m of nodes) expect((await m.mesh.resolve(`${name}@^1.2`)).version).toBe('1.4.1')
+    const draft = sampleDraft(name)
+    const yanked = {
+      ...draft,
+      versions: { ...draft.versions, '1.4.1': { ...draft.versions['1.4.1']!, yanked: true } },
+    }
+    await nodes[0]!.mesh.publish(yanked, { signer })
+    await until(() => nodes.every((m) => heldSeq(m.node, name) === 2), { what: 'every node holds the yank' })
+    for (const m of nodes) expect((await m.mesh.resolve(`${name}@^1.2`)).version).toBe('1.2.0')
+  })
+
+  it('keeps its peer id across restarts (the key lives in <dataDir>/peer/key, mode 0600)', async () => {
+    const { stat } = await import('node:fs/promises')
+    const { join } = await import('node:path')
+    const [first] = await start(1)
+    const id = first!.node.peerId
+    const dataDir = first!.dataDir
+    expect((await stat(join(dataDir, 'peer', 'key'))).mode & 0o777).toBe(0o600)
+    await first!.mesh.close()
+    const { peerNode } = await import('../../node/index.js')
+    const { createMesh } = await import('../../src/mesh.js')
+    let again: import('../../node/index.js').PeerNode | undefined
+    const factory = peerNode({ syncIntervalMs: 0 })
+    const mesh = await createMesh({
+      services: [
+        async (c) => {
+          again = await factory(c)
+          return again
+        },
+      ],
+      dataDir,
+    })
+    try {
+      expect(again!.peerId).toBe(id)
+      expect(again!.addrs[0]).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/12D3Koo/)
+    } finally {
+      await mesh.close()
+    }
   })
 })
