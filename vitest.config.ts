@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^function-mesh\/registries\/git$/, replacement: here('./registries/git/index.ts') },
       { find: /^function-mesh\/registries\/chain$/, replacement: here('./registries/chain/index.ts') },
       { find: /^function-mesh\/registries\/ipfs$/, replacement: here('./registries/ipfs/index.ts') },
+      { find: /^function-mesh\/node$/, replacement: here('./node/index.ts') },
       {
         find: /^function-mesh\/(errors|record|trust|select|ledger|transport|registry|testing)$/,
         replacement: `${here('./src')}/$1/index.ts`,

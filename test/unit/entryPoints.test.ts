@@ -34,6 +34,17 @@ describe('entry points', () => {
       ['watchQueue', 'throwIfAborted', 'raceSignal', 'logger', 'registryComponents', 'memoryRegistry'],
     ],
     ['testing', ['runRegistryConformance']],
+    [
+      'node',
+      [
+        'peerNode',
+        'DEFAULT_PEER_LIMITS',
+        'LOOKUP_PROTOCOL',
+        'SYNC_PROTOCOL',
+        'RECORDS_TOPIC',
+        'PeerRateLimitedError',
+      ],
+    ],
   ])('function-mesh/%s exports what it documents', async (sub, names) => {
     const mod = (await import(`function-mesh/${sub}`)) as Record<string, unknown>
     for (const name of names) expect(mod[name], `${sub}: ${name}`).toBeDefined()
@@ -47,8 +58,22 @@ describe('entry points', () => {
       'choiceOf',
       'federatedLookup',
       'MeshRuntime',
+      'PeerGuard',
+      'LookupService',
+      'SyncService',
+      'loadPeerKey',
     ]
-    for (const sub of ['', '/errors', '/record', '/trust', '/select', '/ledger', '/transport', '/registry']) {
+    for (const sub of [
+      '',
+      '/errors',
+      '/record',
+      '/trust',
+      '/select',
+      '/ledger',
+      '/transport',
+      '/registry',
+      '/node',
+    ]) {
       const mod = (await import(`function-mesh${sub}`)) as Record<string, unknown>
       for (const name of internal) expect(mod[name], `function-mesh${sub}: ${name}`).toBeUndefined()
     }
