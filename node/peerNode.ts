@@ -159,6 +159,10 @@ function checkInit(init: PeerNodeInit): void {
       'peerNode',
       'listen, dht and mdns configure a node peerNode creates; set them on the libp2p node given',
     )
+  for (const key of ['dht', 'mdns', 'syncOnConnect'] as const) {
+    if (init[key] !== undefined && typeof init[key] !== 'boolean')
+      throw new ConfigError(`peerNode.${key}`, 'must be true or false')
+  }
   if (
     init.syncIntervalMs !== undefined &&
     !(Number.isInteger(init.syncIntervalMs) && init.syncIntervalMs >= 0)
