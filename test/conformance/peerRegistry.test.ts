@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type PeerNode, peerNode } from '../../node/index.js'
 import { createMesh, type Mesh } from '../../src/mesh.js'
-import type { TrustSource } from '../../src/trust/types.js'
 import { runRegistryConformance } from '../../src/testing/registryConformance.js'
+import type { TrustSource } from '../../src/trust/types.js'
 import { until } from '../_helpers/until.js'
 
 /** A real mesh with a peer node on 127.0.0.1, trusting what the suite's components trust. */
