@@ -33,6 +33,7 @@ const main = defineCommand({
     ls: () => import('./listCommand.js').then((m) => m.listCommand),
     keys: () => import('./keys.js').then((m) => m.keysCommand),
     demo: () => import('./demo.js').then((m) => m.demoCommand),
+    node: () => import('../../node/nodeCommand.js').then((m) => m.nodeCommand),
   },
 })
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import type { ServiceFactory } from '../components.js'
 import { createMesh, type Mesh } from '../mesh.js'
 import { fileSeqLedger } from '../trust/fileSeqLedger.js'
 import { type BuildOptions, buildRegistries } from './buildRegistries.js'
@@ -15,7 +16,7 @@ import type { LoadedConfig } from './config.js'
  */
 export async function createPresetMesh(
   config: LoadedConfig,
-  options: BuildOptions = {},
+  options: BuildOptions & { services?: readonly ServiceFactory[] } = {},
 ): Promise<{ mesh: Mesh; describe: string[] }> {
   const built = await buildRegistries(config, options)
   const mesh = await createMesh({
@@ -23,6 +24,7 @@ export async function createPresetMesh(
     trust: { owners: config.trust?.owners ?? {} },
     dataDir: config.dataDir,
     seqLedger: fileSeqLedger(join(config.dataDir, 'seq.json')),
+    ...(options.services === undefined ? {} : { services: options.services }),
     ...(config.lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs: config.lookupTimeoutMs }),
     ...(config.cache === undefined ? {} : { cache: definedOnly(config.cache) }),
   })
