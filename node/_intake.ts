@@ -64,12 +64,15 @@ export class Intake {
     return outcome
   }
 
-  /** Many records at once (a sync batch): verified together, reported to watchers as one change. */
+  /** Many records at once (a sync batch): reported to watchers as one change. */
   async admitMany(items: readonly Uint8Array[], origin: string, reason: string): Promise<AdmitOutcome[]> {
     const outcomes: (AdmitOutcome | undefined)[] = items.map((bytes) => this.sizeCheck(bytes, origin))
     const todo = items.flatMap((bytes, i) => (outcomes[i] === undefined ? [{ bytes, i }] : []))
-    const settled = await this.init.verifier.verifyMany(
-      todo.map(({ bytes }) => ({ bytes, options: { origin } })),
+    // One by one on this thread rather than verifyMany's worker pool: a sync batch arrives while this
+    // thread also reads and decrypts the next one, and on small machines the hand-off to a worker
+    // costs more than the check (test/bench/peer.bench.ts measures the catch-up).
+    const settled = await Promise.allSettled(
+      todo.map(({ bytes }) => this.init.verifier.verify(bytes, { origin })),
     )
     const names: string[] = []
     settled.forEach((result, k) => {

@@ -164,24 +164,30 @@ export class LookupService {
       return fromRegistries === undefined ? [] : [fromRegistries]
     }
     const match = compileNamePattern(request.pattern)
-    const max = this.init.limits.maxPatternRecords
+    const { maxPatternRecords, maxMessageBytes } = this.init.limits
     const out: Uint8Array[] = []
     const seen = new Set<string>()
+    let bytes = 0
+    // At most maxPatternRecords records and maxMessageBytes of them: the asker's buffer is bounded.
+    const add = (record: Uint8Array) => {
+      if (out.length >= maxPatternRecords || bytes + record.byteLength > maxMessageBytes) return false
+      out.push(record)
+      bytes += record.byteLength
+      return true
+    }
     for (const name of this.init.store.names()) {
-      if (out.length >= max) return out
       if (!match(name)) continue
       const held = fresh(name)
       if (held === undefined) continue
       seen.add(name)
-      out.push(held)
+      if (!add(held)) return out
     }
     for (const registry of this.init.registries()) {
       for await (const name of registry.list(request.pattern, { signal })) {
-        if (out.length >= max) return out
         if (seen.has(name)) continue
         seen.add(name)
-        const bytes = await this.fromRegistries(name, signal)
-        if (bytes !== undefined) out.push(bytes)
+        const found = await this.fromRegistries(name, signal)
+        if (found !== undefined && !add(found)) return out
       }
     }
     return out

@@ -46,8 +46,9 @@ export interface SyncReport {
  *    server answers `{ v: 1, ok: true, entries: [[name, seq]...], next }` with its entries in the
  *    buckets that differ, from bucket `from`, at most `maxSummaryEntries` (then `next` is where the
  *    following round starts, else null);
- * 2. `{ v: 1, op: 'pull', names }` (at most `syncBatch`): a header `{ v: 1, ok: true, records: n }` and
- *    n frames of signed record bytes, which the asker verifies like any record;
+ * 2. `{ v: 1, op: 'pull', names }` (1 to `syncBatch`): a header `{ v: 1, ok: true, records: n, consumed: k }`
+ *    and n frames of signed record bytes of the first k names (at most `maxMessageBytes` of them, so
+ *    the asker goes on from name k), which the asker verifies like any record;
  * 3. `{ v: 1, op: 'done' }` ends the exchange.
  * Equal buckets cost nothing but their digest, so two converged nodes exchange about 6 KB.
  */
@@ -90,8 +91,8 @@ export class SyncService {
           if (message.op === 'summary')
             await lp.write(encodeJson(this.summaryAnswer(message, peer)), { signal: deadline.signal })
           else if (message.op === 'pull') {
-            const records = this.pullAnswer(message, peer)
-            await lp.writeV([encodeJson({ v: 1, ok: true, records: records.length }), ...records], {
+            const { records, consumed } = this.pullAnswer(message, peer)
+            await lp.writeV([encodeJson({ v: 1, ok: true, records: records.length, consumed }), ...records], {
               signal: deadline.signal,
             })
           } else throw new PeerRequestInvalidError('sync', '"op" must be summary, pull or done', peer)
@@ -151,18 +152,38 @@ export class SyncService {
     return { v: 1, ok: true, entries, next: null }
   }
 
-  private pullAnswer(message: Record<string, unknown>, peer: string): Uint8Array[] {
+  /**
+   * The records of the names asked for, in order, until their bytes reach `maxMessageBytes` (at
+   * least one name is always consumed): `consumed` tells the asker where to go on from.
+   */
+  private pullAnswer(
+    message: Record<string, unknown>,
+    peer: string,
+  ): { records: Uint8Array[]; consumed: number } {
     const { names } = message
     const max = this.init.limits.syncBatch
-    if (!Array.isArray(names) || names.length > max || !names.every((n) => typeof n === 'string'))
-      throw new PeerRequestInvalidError('sync', `"names" must be at most ${max} strings`, peer)
+    if (
+      !Array.isArray(names) ||
+      names.length === 0 ||
+      names.length > max ||
+      !names.every((n) => typeof n === 'string')
+    )
+      throw new PeerRequestInvalidError('sync', `"names" must be 1 to ${max} strings`, peer)
     const now = this.init.clock.now()
-    const out: Uint8Array[] = []
+    const records: Uint8Array[] = []
+    let bytes = 0
+    let consumed = 0
     for (const name of names as string[]) {
       const held = this.init.store.get(name)
-      if (held !== undefined && held.expiresAt > now) out.push(held.bytes)
+      const fresh = held !== undefined && held.expiresAt > now ? held.bytes : undefined
+      if (fresh !== undefined && consumed > 0 && bytes + fresh.byteLength > this.init.limits.maxMessageBytes)
+        break
+      consumed++
+      if (fresh === undefined) continue
+      records.push(fresh)
+      bytes += fresh.byteLength
     }
-    return out
+    return { records, consumed }
   }
 
   private async pullFrom(peer: PeerId, signal: AbortSignal | undefined): Promise<SyncReport> {
@@ -217,8 +238,9 @@ export class SyncService {
             names.push(name)
         }
         wanted += names.length
-        for (let i = 0; i < names.length; i += limits.syncBatch) {
-          const batch = names.slice(i, i + limits.syncBatch)
+        let remaining = names
+        while (remaining.length > 0) {
+          const batch = remaining.slice(0, limits.syncBatch)
           await lp.write(encodeJson({ v: 1, op: 'pull', names: batch }), { signal: deadline.signal })
           const header = decodeAnswer(
             await readFrame(
@@ -229,9 +251,16 @@ export class SyncService {
             'sync',
             who,
           )
-          const count = header.records
-          if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > batch.length)
-            throw new PeerProtocolError('sync', who, `records must be an integer from 0 to ${batch.length}`)
+          const { records: count, consumed } = header
+          if (
+            typeof consumed !== 'number' ||
+            !Number.isInteger(consumed) ||
+            consumed < 1 ||
+            consumed > batch.length
+          )
+            throw new PeerProtocolError('sync', who, `consumed must be an integer from 1 to ${batch.length}`)
+          if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > consumed)
+            throw new PeerProtocolError('sync', who, `records must be an integer from 0 to ${consumed}`)
           const records: Uint8Array[] = []
           for (let k = 0; k < count; k++)
             records.push(
@@ -241,6 +270,7 @@ export class SyncService {
                 deadline.signal,
               ),
             )
+          remaining = remaining.slice(consumed)
           next()
           // Verify this batch while the next one travels; at most two batches are held.
           await verifying
