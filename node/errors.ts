@@ -136,6 +136,18 @@ export class PeerDialError extends MeshError {
   }
 }
 
+/** The node's own libp2p could not start (an address in use, an interface that is not there). */
+export class PeerListenError extends MeshError {
+  override name = 'PeerListenError'
+  constructor(listen: readonly string[], reason: string, cause?: unknown) {
+    super('E_PEER_LISTEN', `The peer node cannot listen on ${listen.join(', ')}: ${reason}`, {
+      details: { listen },
+      hint: 'Pick a free port (or tcp/0 for any), on an address this machine has.',
+      cause,
+    })
+  }
+}
+
 /** The peer node was stopped; it refuses new work. */
 export class PeerNodeClosedError extends MeshError {
   override name = 'PeerNodeClosedError'

@@ -6,6 +6,7 @@ export {
   PeerDialError,
   PeerKeyError,
   PeerLibp2pUnsuitableError,
+  PeerListenError,
   PeerMessageTooLargeError,
   PeerNodeClosedError,
   PeerProtocolError,

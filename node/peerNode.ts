@@ -10,7 +10,7 @@ import { createOwnedLibp2p, type PeerLibp2p } from './_ownedLibp2p.js'
 import { PeerGuard } from './_peerGuard.js'
 import { loadPeerKey, peerKeyPath } from './_peerKey.js'
 import { type SyncReport, SyncService } from './_syncProtocol.js'
-import { PeerDialError, PeerLibp2pUnsuitableError, PeerNodeClosedError } from './errors.js'
+import { PeerDialError, PeerLibp2pUnsuitableError, PeerListenError, PeerNodeClosedError } from './errors.js'
 import {
   DEFAULT_LISTEN,
   DEFAULT_PEER_LIMITS,
@@ -320,7 +320,13 @@ class PeerNodeRuntime implements PeerNode {
   async start(): Promise<void> {
     if (this.state !== 'new') return
     this.state = 'running'
-    if (this.owned) await this.node.start()
+    if (this.owned) {
+      try {
+        await this.node.start()
+      } catch (err) {
+        throw new PeerListenError(this.init.listen ?? DEFAULT_LISTEN, (err as Error).message, err)
+      }
+    }
     const options = {
       maxInboundStreams: this.limits.maxInboundStreams,
       maxOutboundStreams: this.limits.maxInboundStreams * 2,
@@ -334,6 +340,10 @@ class PeerNodeRuntime implements PeerNode {
     await this.components.addRegistry(this.peerRegistry)
     // Peers already connected to a shared node: learn what they speak and catch up with them.
     for (const peer of this.node.getPeers()) void this.learnProtocols(peer)
+    // ── Further protocols ─────────────────────────────────────────────────────────────────────────
+    // The invoke protocol is wired here: node/invokeProtocol.ts's `serveInvocations(libp2p, mesh,
+    // options)` and `components.addTransport(libp2pTransport(libp2p, options))`, as an entry of
+    // `init.protocols` (or a default one), started after gossip, lookup and sync, stopped before them.
     const context: PeerProtocolContext = {
       libp2p: this.node,
       components: this.components,
@@ -360,19 +370,23 @@ class PeerNodeRuntime implements PeerNode {
     this.state = 'stopped'
     if (this.timer !== undefined) clearInterval(this.timer)
     this.lifetime.abort(new PeerNodeClosedError('continue'))
-    for (const protocol of [...this.protocols].reverse()) {
-      await Promise.resolve(protocol.stop()).catch((err: unknown) =>
-        this.log.error('stopping a protocol: %o', err),
-      )
+    // Every step runs even if one fails (a start that failed half way leaves some undone).
+    const step = async (what: string, work: () => unknown) => {
+      try {
+        await work()
+      } catch (err) {
+        this.log.error('stopping: %s failed: %s', what, (err as Error).message)
+      }
     }
+    for (const protocol of [...this.protocols].reverse()) await step('a protocol', () => protocol.stop())
     for (const [type, listener] of this.listeners)
       this.node.removeEventListener(type as never, listener as never)
-    this.gossip.stop()
-    await this.node.unhandle(LOOKUP_PROTOCOL)
-    await this.node.unhandle(SYNC_PROTOCOL)
+    await step('gossip', () => this.gossip.stop())
+    await step('the lookup protocol', () => this.node.unhandle(LOOKUP_PROTOCOL))
+    await step('the sync protocol', () => this.node.unhandle(SYNC_PROTOCOL))
     for (const stream of this.active) stream.abort(new PeerNodeClosedError('serve'))
     this.active.clear()
-    await this.peerRegistry.stop()
+    await step('the peer registry', () => this.peerRegistry.stop())
     if (this.owned) await this.node.stop()
   }
 
