@@ -1,6 +1,7 @@
+import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { RECORDS_TOPIC } from '../../node/limits.js'
+import { RECORDS_TOPIC, SYNC_PROTOCOL } from '../../node/limits.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { closePeerMeshes, connectAll, heldSeq, type PeerMesh, startPeerMesh } from '../_helpers/peerMeshes.js'
 import { json, type RawPeer, rawLookup, rawPeer } from '../_helpers/rawPeer.js'
@@ -156,6 +157,33 @@ describe('peer node: a hostile peer', () => {
       shortMessage: 'A lookup message exceeded 65536 bytes',
     })
     expect(big.message).toContain('Split the request')
+    // The sync protocol answers its own bad requests the same way.
+    const sync = async (message: unknown) => {
+      const stream = await client.dialProtocol(multiaddr(a!.node.addrs[0]!), SYNC_PROTOCOL)
+      const lp = lpStream(stream)
+      await lp.write(json(message))
+      const answer = JSON.parse(new TextDecoder().decode((await lp.read()).subarray())) as Record<
+        string,
+        unknown
+      >
+      await stream.close().catch(() => undefined)
+      return answer
+    }
+    expect(await sync({ v: 1, op: 'push' })).toMatchObject({
+      ok: false,
+      error: { code: 'E_PEER_REQUEST_INVALID' },
+    })
+    expect(await sync({ v: 1, op: 'summary', digests: ['x'] })).toMatchObject({
+      ok: false,
+      error: {
+        code: 'E_PEER_REQUEST_INVALID',
+        shortMessage: 'Invalid sync message: "digests" must be 256 strings',
+      },
+    })
+    expect(await sync({ v: 3, op: 'done' })).toMatchObject({
+      ok: false,
+      error: { code: 'E_PEER_VERSION_UNSUPPORTED' },
+    })
     // A well-formed pattern lookup still works for the same client.
     await a!.mesh.publish(sampleDraft('acme.com/image/one'), { signer })
     const { header, records } = await rawLookup(

@@ -98,6 +98,19 @@ describe('peer node: lifecycle, a shared libp2p node, configuration errors', () 
     expect(err.message).toContain(join(dataDir, 'peer', 'key'))
   })
 
+  it('error: an address already in use gives E_PEER_LISTEN, and the mesh does not start', async () => {
+    const m = await startPeerMesh({ signer })
+    meshes.push(m)
+    const taken = m.node.addrs[0]!.replace(/\/p2p\/.*$/, '')
+    const err = await rejection(
+      createMesh({ services: [peerNode({ listen: [taken] })], dataDir: await tempDir() }).then((x) =>
+        x.close(),
+      ),
+    )
+    expect(err.code).toBe('E_PEER_LISTEN')
+    expect(err.message).toContain(taken)
+  })
+
   it('error: dialing a bad address gives E_PEER_DIAL', async () => {
     const m = await startPeerMesh({ signer })
     meshes.push(m)

@@ -98,6 +98,17 @@ describe('peer node: records shared over libp2p', () => {
     expect(report).toMatchObject({ wanted: 0, accepted: 0, refused: 0 })
   })
 
+  it('the periodic anti-entropy round catches a node up with no connect-time round (syncOnConnect off)', async () => {
+    const [a, b] = await start(2, () => ({ syncOnConnect: false, syncIntervalMs: 20 }))
+    for (let i = 0; i < 3; i++) await a!.mesh.publish(sampleDraft(`acme.com/tick/fn-${i}`), { signer })
+    expect(heldSeq(b!.node, 'acme.com/tick/fn-0')).toBeUndefined()
+    await b!.node.dial(a!.node.addrs[0]!)
+    await until(() => [0, 1, 2].every((i) => heldSeq(b!.node, `acme.com/tick/fn-${i}`) === 1), {
+      what: 'b caught up on a tick',
+    })
+    expect(b!.events).toContainEqual(expect.objectContaining({ type: 'peer:sync', accepted: 3, refused: 0 }))
+  })
+
   it('a yank reaches every node: a cached version stops being served at once, not after its TTL', async () => {
     const nodes = await start(4)
     await connectAll(nodes)
