@@ -68,6 +68,13 @@ describe('peer node: lifecycle, a shared libp2p node, configuration errors', () 
     await m.node.stop()
   })
 
+  it('runs a private kad-dht when asked (dht: true), on its own protocol id', async () => {
+    const m = await startPeerMesh({ signer, node: () => ({ dht: true }) })
+    meshes.push(m)
+    expect(m.node.libp2p.services).toHaveProperty('dht')
+    expect(m.node.libp2p.getProtocols()).toContain('/fmesh/kad/1.0.0')
+  })
+
   it('error: a libp2p node without gossipsub is refused with E_PEER_LIBP2P_UNSUITABLE', async () => {
     const bare = await createLibp2p({
       addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
