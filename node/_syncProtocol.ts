@@ -79,7 +79,8 @@ export class SyncService {
         throw new PeerBusyError('sync', limits.maxPendingRequests)
       this.pending++
       try {
-        const maxRounds = Math.ceil(limits.maxRecords / limits.syncBatch) + SYNC_BUCKETS + 4
+        // Every pull consumes at least one name, every summary at least one bucket.
+        const maxRounds = limits.maxRecords + SYNC_BUCKETS + 4
         for (let round = 0; round < maxRounds; round++) {
           const bytes = await readFrame(
             lp,

@@ -1,7 +1,10 @@
 import '../../src/_polyfill.js'
+import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { type PeerNode, type PeerNodeInit, peerNode } from '../../node/index.js'
 import { RECORDS_TOPIC } from '../../node/limits.js'
@@ -13,6 +16,7 @@ import { until } from '../_helpers/until.js'
 import { target, time } from './_harness.js'
 
 const RAW_TOPIC = '/fmesh-bench/raw/1'
+const here = dirname(fileURLToPath(import.meta.url))
 const RAW_TRANSFER = '/fmesh-bench/transfer/1.0.0'
 const ROUNDS = 40
 const CATCH_UP = 10_000
@@ -126,31 +130,47 @@ async function propagation(signer: LocalSigner, size: number): Promise<void> {
   }
 }
 
-/** Lookup round trip (ask a peer, verify, store) beside a libp2p ping, then a 10,000-record catch-up beside one raw stream. */
-async function lookupAndCatchUp(signer: LocalSigner): Promise<void> {
-  const a = await startNode(signer, { limits: { lookupsPerSecond: 1_000_000, syncsPerSecond: 1000 } })
+/** Starts test/bench/_peerServer.ts in its own process; resolves once it holds its records. */
+async function startServer(count: number) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(here, '_peerServer.ts'), String(count), RAW_TRANSFER],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  let out = ''
+  const ready = await new Promise<{ addr: string; keyId: string; bytes: number }>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!))
+    })
+    child.once('exit', (code) => reject(new Error(`the bench server exited with ${code}`)))
+  })
+  return {
+    ...ready,
+    stop: () => new Promise<void>((resolve) => child.once('exit', () => resolve()).kill('SIGTERM')),
+  }
+}
+
+/**
+ * Against a peer in another process holding 10,000 records: the lookup round trip (ask, verify,
+ * store) beside a libp2p ping, then a whole catch-up by anti-entropy beside one raw stream of the
+ * same bytes.
+ */
+async function lookupAndCatchUp(): Promise<void> {
+  const server = await startServer(CATCH_UP)
+  const signer = { id: server.keyId } as LocalSigner
   const b = await startNode(signer, { syncOnConnect: false })
   const c = await startNode(signer, { syncOnConnect: false })
   try {
-    const records: EncodedRecord[] = []
-    const t = await time(async () => {
-      for (let i = 0; i < CATCH_UP; i++) records.push(await signed(signer, `bench.example/set/fn-${i}`, 1))
-    })
-    console.log(`  (signed ${CATCH_UP} records in ${t.toFixed(0)} ms)`)
-    for (const record of records) await a.node.registry.publish(record)
-    const totalBytes = records.reduce((sum, r) => sum + r.bytes.byteLength, 0)
-    await a.node.libp2p.handle(RAW_TRANSFER, async (stream) => {
-      const lp = lpStream(stream, { maxDataLength: 1 << 20 })
-      await lp.writeV(records.map((r) => r.bytes))
-      await stream.close()
-    })
-    await b.node.dial(a.node.addrs[0]!)
-    await c.node.dial(a.node.addrs[0]!)
+    const serverId = peerIdFromString(server.addr.split('/p2p/')[1]!)
+    await b.node.dial(server.addr)
+    await c.node.dial(server.addr)
 
-    // Lookup round trip: b asks a for names it does not hold (each answer verified and stored).
     const ping = b.node.libp2p.services.ping as { ping(peer: unknown): Promise<number> }
     const pings: number[] = []
-    for (let i = 0; i < 200; i++) pings.push(await time(() => ping.ping(a.node.libp2p.peerId)))
+    for (let i = 0; i < 200; i++) pings.push(await time(() => ping.ping(serverId)))
     const lookups: number[] = []
     for (let i = 0; i < 500; i++)
       lookups.push(await time(() => b.node.registry.lookup(`bench.example/set/fn-${i}`)))
@@ -163,27 +183,27 @@ async function lookupAndCatchUp(signer: LocalSigner): Promise<void> {
     console.log(`  ratio lookup / ping (p50) ${(pct(lookups, 0.5) / pct(pings, 0.5)).toFixed(3)}x`)
     target('lookup round trip p50', pct(lookups, 0.5), 5, 'ms', false)
 
-    // Catch-up: c holds nothing; one anti-entropy exchange with a brings all 10,000, verified.
     const rawMs = await time(async () => {
-      const stream = await c.node.libp2p.dialProtocol(a.node.libp2p.peerId, RAW_TRANSFER)
+      const stream = await c.node.libp2p.dialProtocol(serverId, RAW_TRANSFER)
       const lp = lpStream(stream, { maxDataLength: 1 << 20, maxBufferSize: 1 << 26 })
       for (let i = 0; i < CATCH_UP; i++) await lp.read()
       await stream.close()
     })
     let report: Awaited<ReturnType<PeerNode['sync']>>[number] | undefined
     const syncMs = await time(async () => {
-      ;[report] = await c.node.sync(a.node.peerId)
+      ;[report] = await c.node.sync(serverId.toString())
     })
     if (report?.accepted !== CATCH_UP)
       throw new Error(`catch-up accepted ${report?.accepted}, expected ${CATCH_UP}`)
     console.log(
-      `  anti-entropy catch-up of ${CATCH_UP} records (${(totalBytes / 1e6).toFixed(1)} MB), verified and stored: ${syncMs.toFixed(0)} ms` +
+      `  anti-entropy catch-up of ${CATCH_UP} records (${(server.bytes / 1e6).toFixed(1)} MB) from another process, verified and stored: ${syncMs.toFixed(0)} ms` +
         `  | raw transfer of the same bytes over one stream: ${rawMs.toFixed(0)} ms`,
     )
     console.log(`  ratio catch-up / raw transfer ${(syncMs / rawMs).toFixed(3)}x`)
     target(`catch-up of ${CATCH_UP} records`, syncMs, 2000, 'ms', false)
   } finally {
-    await stopAll([a, b, c])
+    await stopAll([b, c])
+    await server.stop()
   }
 }
 
@@ -192,5 +212,5 @@ export default async function peerBench(): Promise<void> {
   const signer = await generateSigner()
   await propagation(signer, 3)
   await propagation(signer, 10)
-  await lookupAndCatchUp(signer)
+  await lookupAndCatchUp()
 }
