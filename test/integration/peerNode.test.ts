@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { closePeerMeshes, connectAll, heldSeq, type PeerMesh, startPeerMesh } from '../_helpers/peerMeshes.js'
 import { sampleDraft } from '../_helpers/records.js'
@@ -67,6 +68,26 @@ describe('peer node: records shared over libp2p', () => {
     await expect(late!.mesh.resolve('acme.com/image/nobody')).rejects.toMatchObject({
       code: 'E_FUNCTION_NOT_FOUND',
     })
+  })
+
+  it("a lookup is answered from the serving node's other registries too, and a pattern lists what peers hold", async () => {
+    const [a] = await Promise.all([
+      startPeerMesh({ signer, registries: () => [memoryRegistry()] }, meshes.length),
+    ])
+    meshes.push(a!)
+    // Only in a's memory registry: never gossiped, not in a's peer store.
+    await a!.mesh.publish(sampleDraft('acme.com/image/local-only'), { signer, to: 'memory' })
+    expect(heldSeq(a!.node, 'acme.com/image/local-only')).toBeUndefined()
+    const [b] = await start(1, () => ({ syncOnConnect: false }))
+    await b!.node.dial(a!.node.addrs[0]!)
+    const r = await b!.mesh.resolve('acme.com/image/local-only')
+    expect(r.source).toMatchObject({ kind: 'registry', registry: 'peer' })
+
+    const [c] = await start(1, () => ({ syncOnConnect: false }))
+    await c!.node.dial(a!.node.addrs[0]!)
+    const names: string[] = []
+    for await (const name of c!.node.registry.list('acme.com/image/*')) names.push(name)
+    expect(names).toEqual(['acme.com/image/local-only'])
   })
 
   it('a partitioned node converges through anti-entropy when it reconnects, without any republishing', async () => {
