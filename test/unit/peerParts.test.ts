@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
+import { Intake } from '../../node/_intake.js'
 import { rateLimiter } from '../../node/_rateLimiter.js'
 import { bucketOf, RecordStore, SYNC_BUCKETS } from '../../node/recordStore.js'
+import { signRecord } from '../../src/record/signRecord.js'
+import { registryComponents } from '../../src/registry/registryComponents.js'
+import { watchQueue } from '../../src/registry/watchQueue.js'
+import { generateSigner } from '../../src/trust/signer.js'
 import { fakeClock } from '../_helpers/clock.js'
+import { mutate, sampleDraft, signed } from '../_helpers/records.js'
 
 const record = (name: string, seq: number, expiresAt = Number.MAX_SAFE_INTEGER) => ({
   name,
@@ -54,5 +60,99 @@ describe('peer node parts', () => {
     clock.advance(500)
     expect(limiter.take('p1')).toBe(true)
     expect(limiter.take('p1')).toBe(false)
+  })
+})
+
+describe('peer node intake: what a record from a peer becomes', () => {
+  const setup = async (maxRecords = 100) => {
+    const signer = await generateSigner()
+    const components = registryComponents({ trust: { owners: { 'acme.com': [signer.id] } } })
+    const store = new RecordStore(maxRecords)
+    const changes = watchQueue()
+    const intake = new Intake({
+      store,
+      verifier: components.verifier,
+      seqLedger: components.seqLedger,
+      clock: components.clock,
+      maxRecordBytes: 64 * 1024,
+      changes,
+    })
+    return { signer, components, store, intake }
+  }
+
+  it('accepts a new valid record, then calls the very same one a duplicate and another at that seq stale', async () => {
+    const { signer, components, store, intake } = await setup()
+    const one = await signed(signer, 'acme.com/image/a', 2)
+    expect(await intake.admit(one.bytes, 'peer:x', 'gossip')).toMatchObject({ status: 'accepted' })
+    expect(store.get('acme.com/image/a')?.seq).toBe(2)
+    expect(components.seqLedger.highest('acme.com/image/a')).toBe(2)
+    expect(await intake.admit(one.bytes, 'peer:x', 'gossip')).toMatchObject({ status: 'duplicate' })
+    const other = await signed(signer, 'acme.com/image/a', 2, { description: 'other' })
+    expect(await intake.admit(other.bytes, 'peer:x', 'gossip')).toMatchObject({ status: 'stale' })
+    await components.close()
+  })
+
+  it('refuses a rollback, a forgery, a non-owner and an oversize record; ignores an unowned namespace and an expired record', async () => {
+    const { signer, components, intake } = await setup()
+    await intake.admit((await signed(signer, 'acme.com/image/a', 5)).bytes, 'peer:x', 'gossip')
+    expect(
+      await intake.admit((await signed(signer, 'acme.com/image/a', 4)).bytes, 'peer:x', 'gossip'),
+    ).toMatchObject({
+      status: 'refused',
+      reason: 'E_SEQ_ROLLBACK',
+    })
+    const good = await signed(signer, 'acme.com/image/b', 1)
+    const forged = mutate(good.bytes, (raw) => (raw.description = 'forged'))
+    expect(await intake.admit(forged, 'peer:x', 'gossip')).toMatchObject({
+      status: 'refused',
+      reason: 'E_SIGNATURE_INVALID',
+    })
+    const stranger = await generateSigner()
+    expect(
+      await intake.admit((await signed(stranger, 'acme.com/image/c', 1)).bytes, 'peer:x', 'gossip'),
+    ).toMatchObject({
+      status: 'refused',
+      reason: 'E_SIGNER_NOT_OWNER',
+    })
+    expect(await intake.admit(new Uint8Array(70_000), 'peer:x', 'gossip')).toMatchObject({
+      status: 'refused',
+      reason: 'E_RECORD_TOO_LARGE',
+    })
+    expect(
+      await intake.admit((await signed(signer, 'beta.org/x', 1)).bytes, 'peer:x', 'gossip'),
+    ).toMatchObject({
+      status: 'ignored',
+      reason: 'E_NAMESPACE_UNOWNED',
+    })
+    const expired = await signRecord(
+      {
+        ...sampleDraft('acme.com/image/old'),
+        namespace: 'acme.com',
+        seq: 1,
+        issuedAt: '2020-01-01T00:00:00Z',
+        ttlSeconds: 300,
+        expiresAt: '2020-02-01T00:00:00Z',
+        signatures: [],
+      },
+      signer,
+    )
+    expect(await intake.admit(expired.bytes, 'peer:x', 'gossip')).toMatchObject({
+      status: 'ignored',
+      reason: 'E_RECORD_EXPIRED',
+    })
+    await components.close()
+  })
+
+  it('a batch is verified together and reported to watchers as one change; a full store ignores new names', async () => {
+    const { signer, components, intake } = await setup(2)
+    const batch = await Promise.all([1, 2, 3].map((i) => signed(signer, `acme.com/batch/fn-${i}`, 1)))
+    const outcomes = await intake.admitMany(
+      batch.map((r) => r.bytes),
+      'peer:x',
+      'sync',
+    )
+    expect(outcomes.map((o) => o.status)).toEqual(['accepted', 'accepted', 'ignored'])
+    expect(outcomes[2]).toMatchObject({ reason: 'store-full' })
+    await components.close()
   })
 })
