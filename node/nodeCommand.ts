@@ -15,7 +15,10 @@ function list(value: unknown): string[] {
     : []
 }
 
-/** `fmesh node start`: the configured registries plus a libp2p peer node, until SIGINT or SIGTERM. */
+/**
+ * `fmesh node start`: the configured registries plus a libp2p peer node (the config's `node` section,
+ * overridden by the flags), until SIGINT or SIGTERM.
+ */
 export const nodeStartCommand = defineCommand({
   meta: {
     name: 'start',
@@ -32,14 +35,11 @@ export const nodeStartCommand = defineCommand({
       type: 'string',
       description: `Anti-entropy interval in ms, 0 for on connect only (default ${DEFAULT_SYNC_INTERVAL_MS})`,
     },
-    dht: { type: 'boolean', description: 'Run a private kad-dht (/fmesh/kad/1.0.0)', default: false },
-    mdns: { type: 'boolean', description: 'Find peers on the local network with mDNS', default: false },
+    dht: { type: 'boolean', description: 'Run a private kad-dht (/fmesh/kad/1.0.0) (default false)' },
+    mdns: { type: 'boolean', description: 'Find peers on the local network with mDNS (default false)' },
   },
   async run({ args }) {
     const { out, configPath } = context(args)
-    const listen = list(args.listen)
-    const bootstrap = list(args.bootstrap)
-    const interval = args['sync-interval'] === undefined ? undefined : Number(args['sync-interval'])
     // Handled from the start: a signal while starting stops the node once it has started.
     const stopped = new Promise<string>((resolve) => {
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal))
@@ -48,12 +48,20 @@ export const nodeStartCommand = defineCommand({
     // libp2p loads when the node starts, never for `fmesh --help`.
     const { peerNode } = await import('./peerNode.js')
     let node: PeerNode | undefined
+    // The config's `node` section, each field overridden by its flag when the flag is given.
+    const fromConfig = config.node ?? {}
+    const listen = args.listen === undefined ? fromConfig.listen : list(args.listen)
+    const bootstrap = args.bootstrap === undefined ? fromConfig.bootstrap : list(args.bootstrap)
+    const interval =
+      args['sync-interval'] === undefined ? fromConfig.syncIntervalMs : Number(args['sync-interval'])
+    const dht = typeof args.dht === 'boolean' ? args.dht : fromConfig.dht
+    const mdns = typeof args.mdns === 'boolean' ? args.mdns : fromConfig.mdns
     const factory = peerNode({
-      ...(listen.length > 0 ? { listen } : {}),
-      bootstrap,
+      ...(listen === undefined || listen.length === 0 ? {} : { listen }),
+      ...(bootstrap === undefined ? {} : { bootstrap }),
       ...(interval === undefined ? {} : { syncIntervalMs: interval }),
-      dht: args.dht === true,
-      mdns: args.mdns === true,
+      ...(dht === undefined ? {} : { dht }),
+      ...(mdns === undefined ? {} : { mdns }),
     })
     const { mesh, describe } = await createPresetMesh(config, {
       services: [

@@ -32,8 +32,15 @@ describe('fmesh node start', () => {
     const dir = await mkdtemp(join(tmpdir(), 'fmesh-node-cli-'))
     dirs.push(dir)
     const config = join(dir, 'fmesh.json')
-    await writeFile(config, JSON.stringify({ dataDir: join(dir, 'a'), registries: [{ type: 'memory' }] }))
-    const a = startNode(['--json', '--config', config, '--listen', '/ip4/127.0.0.1/tcp/0'], join(dir, 'a'))
+    await writeFile(
+      config,
+      JSON.stringify({
+        dataDir: join(dir, 'a'),
+        registries: [{ type: 'memory' }],
+        node: { listen: ['/ip4/127.0.0.1/tcp/0'], syncIntervalMs: 0 },
+      }),
+    )
+    const a = startNode(['--json', '--config', config], join(dir, 'a'))
     const first = await until(
       () => {
         try {
@@ -67,6 +74,17 @@ describe('fmesh node start', () => {
     expect(await a.exited).toBe(0)
     expect(b.out()).toContain('SIGINT: stopping')
   }, 60_000)
+
+  it('error: a bad config `node` section exits 1 with E_CONFIG_INVALID naming the field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fmesh-node-cli-'))
+    dirs.push(dir)
+    const config = join(dir, 'fmesh.json')
+    await writeFile(config, JSON.stringify({ registries: [{ type: 'memory' }], node: { bootstrap: 'x' } }))
+    const run = startNode(['--json', '--config', config], dir)
+    expect(await run.exited).toBe(1)
+    expect(JSON.parse(run.err())).toMatchObject({ error: { code: 'E_CONFIG_INVALID' } })
+    expect(run.err()).toContain('node.bootstrap')
+  }, 30_000)
 
   it('error: a bad --listen address exits 1 with E_CONFIG_INVALID', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fmesh-node-cli-'))
