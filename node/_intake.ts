@@ -3,7 +3,11 @@ import { isMeshError } from '../src/errors/base.js'
 import { RecordTooLargeError } from '../src/errors/record.js'
 import { SeqRollbackError } from '../src/errors/trust.js'
 import type { WatchQueue } from '../src/registry/watchQueue.js'
-import type { RecordVerifier, VerifiedRecord } from '../src/trust/RecordVerifier.js'
+import {
+  DEFAULT_WORKER_MIN_BATCH,
+  type RecordVerifier,
+  type VerifiedRecord,
+} from '../src/trust/RecordVerifier.js'
 import type { SeqLedger } from '../src/trust/SeqLedger.js'
 import type { RecordStore, StoredRecord } from './recordStore.js'
 
@@ -68,12 +72,20 @@ export class Intake {
   async admitMany(items: readonly Uint8Array[], origin: string, reason: string): Promise<AdmitOutcome[]> {
     const outcomes: (AdmitOutcome | undefined)[] = items.map((bytes) => this.sizeCheck(bytes, origin))
     const todo = items.flatMap((bytes, i) => (outcomes[i] === undefined ? [{ bytes, i }] : []))
-    // One by one on this thread rather than verifyMany's worker pool: a sync batch arrives while this
-    // thread also reads and decrypts the next one, and on small machines the hand-off to a worker
-    // costs more than the check (test/bench/peer.bench.ts measures the catch-up).
-    const settled = await Promise.allSettled(
-      todo.map(({ bytes }) => this.init.verifier.verify(bytes, { origin })),
-    )
+    // In chunks under the verifier's worker threshold: each chunk's ed25519 checks run on libuv's
+    // thread pool while this thread parses and checks the next records, and no batch waits on the
+    // worker pool, which on a small machine competes with this thread for the same cores
+    // (test/bench/peer.bench.ts measures the catch-up).
+    const chunk = DEFAULT_WORKER_MIN_BATCH - 1
+    const settled = (
+      await Promise.all(
+        Array.from({ length: Math.ceil(todo.length / chunk) }, (_, k) =>
+          this.init.verifier.verifyMany(
+            todo.slice(k * chunk, (k + 1) * chunk).map(({ bytes }) => ({ bytes, options: { origin } })),
+          ),
+        ),
+      )
+    ).flat()
     const names: string[] = []
     settled.forEach((result, k) => {
       const i = todo[k]!.i
