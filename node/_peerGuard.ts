@@ -5,10 +5,10 @@ import type { Logger } from '../src/logger.js'
 
 /**
  * Application score (gossipsub P5, weight 1) lost per offense. With the records topic's invalid
- * delivery weight (-10, squared counter) a peer falls below the graylist threshold (-80) at its
- * second invalid record and is banned at its third offense.
+ * delivery weight (-10, squared counter) a peer stays above the graylist threshold (-80) after two
+ * invalid records (-70), so its third is still validated and counted, and that third offense bans it.
  */
-export const OFFENSE_PENALTY = 25
+export const OFFENSE_PENALTY = 15
 
 interface Record {
   offenses: number
