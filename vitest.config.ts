@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^function-mesh\/registries\/ipfs$/, replacement: here('./registries/ipfs/index.ts') },
       { find: /^function-mesh\/gateway$/, replacement: here('./gateway/index.ts') },
       { find: /^function-mesh\/mcp$/, replacement: here('./mcp/index.ts') },
+      { find: /^function-mesh\/node$/, replacement: here('./node/index.ts') },
       {
         find: /^function-mesh\/(errors|record|trust|select|ledger|transport|registry|testing)$/,
         replacement: `${here('./src')}/$1/index.ts`,

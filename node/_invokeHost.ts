@@ -33,11 +33,11 @@ import {
 } from './_invokeWire.js'
 import { PeerRateLimit } from './_peerRateLimit.js'
 import {
-  PeerBusyError,
+  InvokeBusyError,
+  InvokeProtocolError,
+  InvokeRateLimitedError,
   PeerFunctionNotHostedError,
   PeerHostError,
-  PeerProtocolError,
-  PeerRateLimitedError,
   PeerRequestTimeoutError,
   PeerRequestTooLargeError,
   PeerResponseTooLargeError,
@@ -196,13 +196,14 @@ export class InvokeHost {
       report(answer.ok === false && answer.ran ? 'failed' : 'refused', err.code, invocation)
       return reply(answer)
     }
-    if (this.stopped) return refuse(new PeerBusyError(peer, 'stopping', 0))
+    if (this.stopped) return refuse(new InvokeBusyError(peer, 'stopping', 0))
     const wait = this.limit.take(peer)
-    if (wait > 0) return refuse(new PeerRateLimitedError(peer, this.limit.perSecond, this.limit.burst, wait))
+    if (wait > 0)
+      return refuse(new InvokeRateLimitedError(peer, this.limit.perSecond, this.limit.burst, wait))
     if (this.inFlight.size >= this.maxConcurrent)
-      return refuse(new PeerBusyError(peer, 'node', this.maxConcurrent))
+      return refuse(new InvokeBusyError(peer, 'node', this.maxConcurrent))
     const mine = this.perPeer.get(peer) ?? 0
-    if (mine >= this.maxPerPeer) return refuse(new PeerBusyError(peer, 'peer', this.maxPerPeer))
+    if (mine >= this.maxPerPeer) return refuse(new InvokeBusyError(peer, 'peer', this.maxPerPeer))
     this.perPeer.set(peer, mine + 1)
     hold(() => {
       const n = (this.perPeer.get(peer) ?? 1) - 1
@@ -296,7 +297,7 @@ export class InvokeHost {
       try {
         raw = decodeJson(headerFrame.subarray())
       } catch (err) {
-        return new PeerProtocolError(peer, '(header)', 'is not UTF-8 JSON', err)
+        return new InvokeProtocolError(peer, '(header)', 'is not UTF-8 JSON', err)
       }
       const v = (raw as { v?: unknown } | null)?.v
       if (typeof v !== 'number' || !INVOKE_VERSIONS.includes(v))
@@ -304,7 +305,7 @@ export class InvokeHost {
       const parsed = RequestHeaderSchema.safeParse(raw)
       if (!parsed.success) {
         const [field, rule] = firstIssue(parsed.error)
-        return new PeerProtocolError(peer, field, rule)
+        return new InvokeProtocolError(peer, field, rule)
       }
       header = parsed.data
       if (header.inputBytes > this.maxInputBytes)
@@ -321,12 +322,12 @@ export class InvokeHost {
           undefined,
           Math.max(this.maxHeaderBytes, this.maxInputBytes),
         )
-      return new PeerProtocolError(peer, '(frame)', `could not be read (${(err as Error)?.message})`, err)
+      return new InvokeProtocolError(peer, '(frame)', `could not be read (${(err as Error)?.message})`, err)
     } finally {
       cancelTimer()
     }
     if (inputFrame.byteLength !== header.inputBytes)
-      return new PeerProtocolError(
+      return new InvokeProtocolError(
         peer,
         'inputBytes',
         `says ${header.inputBytes} but the frame has ${inputFrame.byteLength}`,
@@ -344,7 +345,7 @@ export class InvokeHost {
     try {
       input = decodeJson(inputFrame)
     } catch (err) {
-      return new PeerProtocolError(peer, 'input', 'is not UTF-8 JSON', err)
+      return new InvokeProtocolError(peer, 'input', 'is not UTF-8 JSON', err)
     }
     return { header, input, name, version }
   }

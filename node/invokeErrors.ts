@@ -6,8 +6,8 @@ import { ProviderCallError } from '../src/errors/invoke.js'
 // have been delivered and whether another attempt could help.
 
 /** A peer sent a frame that is not a valid invoke request or response. */
-export class PeerProtocolError extends MeshError {
-  override name = 'PeerProtocolError'
+export class InvokeProtocolError extends MeshError {
+  override name = 'InvokeProtocolError'
   constructor(peer: string, field: string, rule: string, cause?: unknown) {
     super('E_PEER_PROTOCOL', `Peer ${peer} sent a malformed invoke frame: ${field} ${rule}`, {
       details: { peer, field, rule },
@@ -29,8 +29,8 @@ export class PeerVersionError extends MeshError {
 }
 
 /** The peer sent more invoke requests than its rate allows. */
-export class PeerRateLimitedError extends MeshError {
-  override name = 'PeerRateLimitedError'
+export class InvokeRateLimitedError extends MeshError {
+  override name = 'InvokeRateLimitedError'
   constructor(peer: string, perSecond: number, burst: number, retryAfterMs: number) {
     super('E_PEER_RATE_LIMITED', `Peer ${peer} is over its invoke rate limit`, {
       details: { peer, perSecond, burst, retryAfterMs },
@@ -40,8 +40,8 @@ export class PeerRateLimitedError extends MeshError {
 }
 
 /** The host runs as many invocations as it allows (in total or for this peer), or is stopping. */
-export class PeerBusyError extends MeshError {
-  override name = 'PeerBusyError'
+export class InvokeBusyError extends MeshError {
+  override name = 'InvokeBusyError'
   constructor(peer: string, scope: 'node' | 'peer' | 'stopping', limit: number) {
     super(
       'E_PEER_BUSY',

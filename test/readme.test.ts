@@ -65,6 +65,13 @@ describe('README examples', () => {
     expect(lines).toEqual(['git:COMMIT:records/acme.com/image/sharpen.json', '0 1'])
   })
 
+  it('peerNode.ts prints what its comments say', async () => {
+    const lines: string[] = []
+    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')))
+    await import('./examples/peerNode.js')
+    expect(lines).toEqual(['1.2.0 registry peer'])
+  })
+
   it('ipfsRegistry.ts prints what its comments say', async () => {
     const lines: string[] = []
     vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')))

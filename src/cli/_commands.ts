@@ -39,5 +39,6 @@ export const main = defineCommand({
     demo: () => import('./demo.js').then((m) => m.demoCommand),
     gateway: () => import('./gatewayCommand.js').then((m) => m.gatewayCommand),
     mcp: () => import('../../mcp/cli/mcpCommand.js').then((m) => m.mcpCommand),
+    node: () => import('../../node/nodeCommand.js').then((m) => m.nodeCommand),
   },
 })

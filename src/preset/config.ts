@@ -28,6 +28,16 @@ export const ConfigSchema = z.strictObject({
       staleIfErrorSeconds: z.number().int().min(0).optional(),
     })
     .optional(),
+  /** The peer node `fmesh node start` runs (its flags override these); see node/peerNode.ts. */
+  node: z
+    .strictObject({
+      listen: z.array(z.string().min(1)).optional(),
+      bootstrap: z.array(z.string().min(1)).optional(),
+      syncIntervalMs: z.number().int().min(0).optional(),
+      dht: z.boolean().optional(),
+      mdns: z.boolean().optional(),
+    })
+    .optional(),
 })
 
 /** The registries when a config names none: one local Git registry in `DATA_DIR/registry.git`. */

@@ -5,9 +5,9 @@ import { libp2pTransport, serveInvocations } from '../../node/invokeProtocol.js'
 const P = '12D3KooWCVQUwb4fmH2Ax6fSK4v9ndCJwL8QAFGC2fjRvu4buHE4'
 
 // The messages of the invoke protocol's errors, pinned: what a caller reads when a peer refuses.
-const cases: [() => E.PeerProtocolError | (Error & { code: string }), string, string][] = [
+const cases: [() => E.InvokeProtocolError | (Error & { code: string }), string, string][] = [
   [
-    () => new E.PeerProtocolError(P, 'invocation', 'is required'),
+    () => new E.InvokeProtocolError(P, 'invocation', 'is required'),
     'E_PEER_PROTOCOL',
     'Peer <peer> sent a malformed invoke frame: invocation is required\n  peer: <peer>\n  field: invocation\n  rule: is required\n\nThe peer runs an incompatible or broken implementation of /fmesh/invoke/1.0.0; nothing was run.',
   ],
@@ -17,12 +17,12 @@ const cases: [() => E.PeerProtocolError | (Error & { code: string }), string, st
     'Peer <peer> asked for invoke protocol version 2\n  peer: <peer>\n  got: 2\n  supported: [1]\n\nThis node speaks versions 1; upgrade the older node. Nothing was run.',
   ],
   [
-    () => new E.PeerRateLimitedError(P, 100, 200, 10),
+    () => new E.InvokeRateLimitedError(P, 100, 200, 10),
     'E_PEER_RATE_LIMITED',
     'Peer <peer> is over its invoke rate limit\n  peer: <peer>\n  perSecond: 100\n  burst: 200\n  retryAfterMs: 10\n\nSlow down: at most 100 calls a second (bursts of 200) per peer. Nothing was run.',
   ],
   [
-    () => new E.PeerBusyError(P, 'peer', 16),
+    () => new E.InvokeBusyError(P, 'peer', 16),
     'E_PEER_BUSY',
     'The host has 16 invocations in flight for this peer\n  peer: <peer>\n  scope: peer\n  limit: 16\n\nRetry later or call another provider. Nothing was run.',
   ],

@@ -36,6 +36,17 @@ describe('entry points', () => {
     ['testing', ['runRegistryConformance']],
     ['gateway', ['httpGateway', 'hashToken', 'generateToken', 'statusOf', 'STATUS_BY_CODE']],
     ['mcp', ['mcpTransport', 'parseMcpEndpoint', 'McpToolError', 'McpProtocolError']],
+    [
+      'node',
+      [
+        'peerNode',
+        'DEFAULT_PEER_LIMITS',
+        'LOOKUP_PROTOCOL',
+        'SYNC_PROTOCOL',
+        'RECORDS_TOPIC',
+        'PeerRateLimitedError',
+      ],
+    ],
   ])('function-mesh/%s exports what it documents', async (sub, names) => {
     const mod = (await import(`function-mesh/${sub}`)) as Record<string, unknown>
     for (const name of names) expect(mod[name], `${sub}: ${name}`).toBeDefined()
@@ -49,6 +60,10 @@ describe('entry points', () => {
       'choiceOf',
       'federatedLookup',
       'MeshRuntime',
+      'PeerGuard',
+      'LookupService',
+      'SyncService',
+      'loadPeerKey',
     ]
     for (const sub of [
       '',
@@ -61,6 +76,7 @@ describe('entry points', () => {
       '/registry',
       '/gateway',
       '/mcp',
+      '/node',
     ]) {
       const mod = (await import(`function-mesh${sub}`)) as Record<string, unknown>
       for (const name of internal) expect(mod[name], `function-mesh${sub}: ${name}`).toBeUndefined()

@@ -1,0 +1,96 @@
+import { defineCommand } from 'citty'
+import { commonArgs, context } from '../src/cli/_context.js'
+import { loadConfig } from '../src/preset/config.js'
+import { createPresetMesh } from '../src/preset/createPresetMesh.js'
+import { DEFAULT_LISTEN, DEFAULT_SYNC_INTERVAL_MS } from './limits.js'
+import type { PeerNode } from './peerNode.js'
+
+/** A comma- or space-separated list flag as an array (empty entries dropped). */
+function list(value: unknown): string[] {
+  return typeof value === 'string'
+    ? value
+        .split(/[\s,]+/)
+        .map((v) => v.trim())
+        .filter((v) => v !== '')
+    : []
+}
+
+/**
+ * `fmesh node start`: the configured registries plus a libp2p peer node (the config's `node` section,
+ * overridden by the flags), until SIGINT or SIGTERM.
+ */
+export const nodeStartCommand = defineCommand({
+  meta: {
+    name: 'start',
+    description: 'Run a mesh with a libp2p peer node (gossip, lookup, anti-entropy) until SIGINT/SIGTERM',
+  },
+  args: {
+    ...commonArgs,
+    listen: {
+      type: 'string',
+      description: `Multiaddrs to listen on, comma-separated (default ${DEFAULT_LISTEN.join(',')})`,
+    },
+    bootstrap: { type: 'string', description: 'Multiaddrs with /p2p/<peerId> to dial, comma-separated' },
+    'sync-interval': {
+      type: 'string',
+      description: `Anti-entropy interval in ms, 0 for on connect only (default ${DEFAULT_SYNC_INTERVAL_MS})`,
+    },
+    dht: { type: 'boolean', description: 'Run a private kad-dht (/fmesh/kad/1.0.0) (default false)' },
+    mdns: { type: 'boolean', description: 'Find peers on the local network with mDNS (default false)' },
+  },
+  async run({ args }) {
+    const { out, configPath } = context(args)
+    // Handled from the start: a signal while starting stops the node once it has started.
+    const stopped = new Promise<string>((resolve) => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal))
+    })
+    const config = await loadConfig(configPath)
+    // libp2p loads when the node starts, never for `fmesh --help`.
+    const { peerNode } = await import('./peerNode.js')
+    let node: PeerNode | undefined
+    // The config's `node` section, each field overridden by its flag when the flag is given.
+    const fromConfig = config.node ?? {}
+    const listen = args.listen === undefined ? fromConfig.listen : list(args.listen)
+    const bootstrap = args.bootstrap === undefined ? fromConfig.bootstrap : list(args.bootstrap)
+    const interval =
+      args['sync-interval'] === undefined ? fromConfig.syncIntervalMs : Number(args['sync-interval'])
+    const dht = typeof args.dht === 'boolean' ? args.dht : fromConfig.dht
+    const mdns = typeof args.mdns === 'boolean' ? args.mdns : fromConfig.mdns
+    const factory = peerNode({
+      ...(listen === undefined || listen.length === 0 ? {} : { listen }),
+      ...(bootstrap === undefined ? {} : { bootstrap }),
+      ...(interval === undefined ? {} : { syncIntervalMs: interval }),
+      ...(dht === undefined ? {} : { dht }),
+      ...(mdns === undefined ? {} : { mdns }),
+    })
+    const { mesh, describe } = await createPresetMesh(config, {
+      services: [
+        async (components) => {
+          // Listening from here, so the connections made while starting (bootstrap) are printed too.
+          components.events.on('service', (e) => {
+            if (e.type === 'peer:connect' || e.type === 'peer:disconnect')
+              out.line(`${e.type} ${String(e.peerId)}`)
+          })
+          node = await factory(components)
+          return node
+        },
+      ],
+    })
+    const started = node!
+    out.result({ peerId: started.peerId, addrs: started.addrs, registries: describe }, () => {
+      out.line(`peer node ${started.peerId}`)
+      for (const addr of started.addrs) out.line(`  listening ${addr}`)
+      for (const line of describe) out.line(`  ${line}`)
+      out.line('Stop with Ctrl-C.')
+    })
+    const signal = await stopped
+    out.line(`${signal}: stopping`)
+    await mesh.close()
+  },
+})
+
+/** `fmesh node`: the peer node's commands. */
+export const nodeCommand = defineCommand({
+  meta: { name: 'node', description: 'Run a libp2p peer node that shares records with other mesh nodes' },
+  subCommands: { start: nodeStartCommand },
+})
