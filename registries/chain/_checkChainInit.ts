@@ -20,6 +20,7 @@ const KNOWN = [
   'trustMaxAgeMs',
   'pollIntervalMs',
   'id',
+  'cursor',
 ]
 
 export interface ChainConfig {
@@ -66,6 +67,12 @@ export function checkChainInit(init: ChainRegistryInit): ChainConfig {
   whole(init.pollIntervalMs, 'chainRegistry.pollIntervalMs', 1)
   if (init.autoClaim !== undefined && typeof init.autoClaim !== 'boolean')
     throw new ConfigError('chainRegistry.autoClaim', 'must be a boolean')
+  if (
+    init.cursor !== undefined &&
+    init.cursor !== false &&
+    (typeof init.cursor !== 'string' || init.cursor === '')
+  )
+    throw new ConfigError('chainRegistry.cursor', 'must be a file path, or false to keep no cursor')
   if (init.id !== undefined && (typeof init.id !== 'string' || init.id === ''))
     throw new ConfigError('chainRegistry.id', 'must be a non-empty string')
   return {

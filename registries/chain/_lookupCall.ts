@@ -13,13 +13,25 @@ export interface LookupAnswer {
   }
   readonly owner: string
   readonly publishers: readonly string[]
+  /** The name's version marks: version text and DEPRECATED (1) | YANKED (2) flags. */
+  readonly marks: readonly { readonly version: string; readonly status: bigint }[]
 }
 
-/** One `eth_call` of `lookup(name)`: the anchor, the namespace's owner and publisher keys. */
-export async function lookupCall(conn: Connection, registry: string, name: string): Promise<LookupAnswer> {
+/**
+ * One `eth_call` of `lookup(name)`: the anchor, the namespace's owner and publisher keys, the version
+ * marks; at `blockTag` when given (the last confirmed block), else at the head.
+ */
+export async function lookupCall(
+  conn: Connection,
+  registry: string,
+  name: string,
+  blockTag?: number,
+): Promise<LookupAnswer> {
   try {
-    const [anchor, owner, publishers] = await conn.contract.getFunction('lookup').staticCall(name)
-    return { anchor, owner, publishers }
+    const [anchor, owner, publishers, marks] = await conn.contract
+      .getFunction('lookup')
+      .staticCall(name, blockTag === undefined ? {} : { blockTag })
+    return { anchor, owner, publishers, marks }
   } catch (err) {
     const revert = decodeRevert(conn.contract.interface, err)
     if (revert !== undefined) throw revertError(revert, { registry, operation: `look up ${name}` }, err)

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { getAddress, hexlify, id as keccakText, sha256, ZeroAddress } from 'ethers'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
@@ -9,6 +10,7 @@ import { checkEncodedRecord } from '../../src/registry/checkEncodedRecord.js'
 import { compileNamePattern } from '../../src/registry/namePattern.js'
 import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from '../../src/registry/types.js'
 import { watchQueue } from '../../src/registry/watchQueue.js'
+import { CursorFile } from './_chainCursor.js'
 import { ChainEvents } from './_chainEvents.js'
 import { ChainTrust, keysOf } from './_chainTrust.js'
 import { type ChainConfig, checkChainInit } from './_checkChainInit.js'
@@ -72,7 +74,8 @@ class ChainRegistryImpl implements ChainRegistry {
   private readonly cfg: ChainConfig
   private readonly components: RegistryComponents
   private readonly log: Logger
-  private readonly watchers = watchQueue()
+  // Changes read at start (since the cursor) are kept until the mesh follows the watch.
+  private readonly watchers = watchQueue({ backlog: 1000 })
   private opening: Promise<Ready> | undefined
   private connected: Ready | undefined
   private readonly transactions: Transactions
@@ -103,11 +106,20 @@ class ChainRegistryImpl implements ChainRegistry {
     return this.knownChainId
   }
 
+  /** The last block whose events were applied, once started. */
+  get processedBlock(): number | undefined {
+    return this.connected?.events.lastBlock
+  }
+
   async start(): Promise<void> {
-    await this.ready()
+    const { events } = await this.ready()
+    if (this.started) return
+    // The events since the cursor (or `fromBlock`) are read before start returns: lookups then find
+    // every anchor they meet already processed, so a reorg can undo the seq floor it set.
+    await events.sync()
     if (this.started) return
     this.started = true
-    this.poll()
+    this.poll(false)
   }
 
   async stop(): Promise<void> {
@@ -133,10 +145,10 @@ class ChainRegistryImpl implements ChainRegistry {
     throwIfAborted(options.signal, `${this.id} lookup`)
     const text = String(name)
     if (!text.includes('/')) return undefined
-    const { conn } = await this.ready(options)
+    const { conn, events } = await this.ready(options)
     const generation = this.trustSource.generation
     const at = this.components.clock.now()
-    const answer = await raceSignal(lookupCall(conn, this.id, text), options.signal, `${this.id} lookup`)
+    const answer = await raceSignal(this.read(conn, events, text), options.signal, `${this.id} lookup`)
     const namespace = text.slice(0, text.indexOf('/'))
     // The same answer carries the namespace's keys: the mesh's owner check then needs no second call.
     this.trustSource.remember(
@@ -148,7 +160,12 @@ class ChainRegistryImpl implements ChainRegistry {
     const { anchor } = answer
     if (anchor.seq === 0n) return undefined
     // The anchored seq is the floor for this name wherever its record is found: lower is a rollback.
-    this.components.seqLedger.accept(text, Number(anchor.seq))
+    // An anchor newer than the processed events is read from the events first, so that the follower
+    // knows its block and a reorg that removes it takes the floor back.
+    if (anchor.updatedAtBlock > BigInt(events.lastBlock))
+      await raceSignal(events.sync(), options.signal, `${this.id} lookup`)
+    if (anchor.updatedAtBlock <= BigInt(events.lastBlock))
+      this.components.seqLedger.accept(text, Number(anchor.seq))
     const location = `chain:${conn.chainId}/${this.address}@${anchor.updatedAtBlock}`
     if (anchor.pointerKind !== POINTER_INLINE) {
       const pointer =
@@ -298,17 +315,13 @@ class ChainRegistryImpl implements ChainRegistry {
     if (this.opening === undefined) {
       this.opening = connect(this.cfg).then(
         (conn) => {
-          const events = new ChainEvents({
-            provider: conn.provider,
-            rpcUrl: conn.rpcUrl,
-            address: this.address,
-            iface: conn.contract.interface,
-            fromBlock: this.cfg.fromBlock,
-            clock: this.components.clock,
-            onTrustChange: (nsHash) => this.trustSource.invalidate(nsHash),
-            onAnchored: (name, seq) => this.components.seqLedger.accept(name, seq),
-            onChange: (change) => this.watchers.notify(change),
-          })
+          let events: ChainEvents
+          try {
+            events = this.follower(conn)
+          } catch (err) {
+            if (conn.ownsProvider) conn.provider.destroy()
+            throw err
+          }
           this.connected = { conn, events }
           this.knownChainId = conn.chainId
           return this.connected
@@ -322,9 +335,60 @@ class ChainRegistryImpl implements ChainRegistry {
     return raceSignal(this.opening, options.signal, `${this.id} connect`)
   }
 
+  /**
+   * The contract's answer for `name`: at the head, or with confirmations at the last processed
+   * (confirmed) block, so an unconfirmed anchor is never served.
+   */
+  private async read(conn: Connection, events: ChainEvents, name: string) {
+    if (this.cfg.confirmations === 0) return lookupCall(conn, this.id, name)
+    if (events.lastBlock < this.cfg.fromBlock) await events.sync()
+    return lookupCall(conn, this.id, name, events.lastBlock)
+  }
+
   private async signerAccount(conn: Connection, operation: string): Promise<string> {
     if (conn.signer === undefined) throw new ChainNoSignerError(this.id, operation)
     return getAddress(await conn.signer.getAddress())
+  }
+
+  /** The event follower over `conn`, resuming from its cursor file. */
+  private follower(conn: Connection): ChainEvents {
+    const { cursor } = this.cfg.init
+    const file =
+      cursor === false
+        ? undefined
+        : new CursorFile(
+            cursor ??
+              join(
+                this.components.dataDir,
+                'chain',
+                `${this.id.replace(/[^\w.-]/g, '_')}-${conn.chainId}-${this.address.toLowerCase()}.json`,
+              ),
+          )
+    const ledger = this.components.seqLedger
+    return new ChainEvents({
+      provider: conn.provider,
+      rpcUrl: conn.rpcUrl,
+      chainId: conn.chainId,
+      address: this.address,
+      iface: conn.contract.interface,
+      fromBlock: this.cfg.fromBlock,
+      confirmations: this.cfg.confirmations,
+      clock: this.components.clock,
+      log: this.log,
+      cursor: file,
+      onTrustChange: (nsHash) => this.trustSource.invalidate(nsHash),
+      onAnchored: (name, seq) => ledger.accept(name, seq),
+      onRetracted: (name, seq, floor) => ledger.retract?.(name, seq, floor),
+      onChange: (change) => this.watchers.notify(change),
+      anchoredSeq: async (name) => Number((await lookupCall(conn, this.id, name)).anchor.seq),
+      claimed: async (nsHash) =>
+        (await conn.contract
+          .getFunction('ownerOf')
+          .staticCall(nsHash)
+          .catch((err: unknown) => {
+            throw rpcError(conn.rpcUrl, `read the owner of ${nsHash}`, err)
+          })) !== ZeroAddress,
+    })
   }
 
   /** Claims for `account`; a claim that lost a race to this same account counts as done. */

@@ -163,3 +163,15 @@ export class ChainNoSignerError extends MeshError {
     })
   }
 }
+
+/** The chain event follower's cursor file cannot be read, parsed or written. */
+export class ChainCursorError extends MeshError {
+  override name = 'ChainCursorError'
+  constructor(path: string, reason: string, cause?: unknown) {
+    super('E_CHAIN_CURSOR', `The chain event cursor ${path} ${reason}`, {
+      details: { path },
+      hint: 'Check the file and its directory (the registry data dir, or `cursor`). Moving a corrupt file aside is safe: the registry then reads every event again from `fromBlock`.',
+      cause,
+    })
+  }
+}

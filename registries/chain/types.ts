@@ -34,6 +34,13 @@ export interface ChainRegistryInit {
   pollIntervalMs?: number
   /** @default 'chain' */
   id?: string
+  /**
+   * The file where the event follower keeps the last block it processed (and the recent block
+   * hashes it needs to undo a reorg), so a restarted registry resumes after it; `false` keeps none
+   * (every start reads the events from `fromBlock`). Keep one file per registry.
+   * @default `<dataDir>/chain/<id>-<chainId>-<address>.json` (the mesh's `dataDir`)
+   */
+  cursor?: string | false
 }
 
 /** Where a transaction landed. */
@@ -58,6 +65,8 @@ export type VersionMarkStatus = 'none' | 'deprecated' | 'yanked' | 'deprecated+y
 export interface ChainRegistry extends Registry {
   /** Namespace owners and keys from the contract: did:keys of a claimed namespace, undefined for an unclaimed one. */
   readonly trustSource: TrustSource
+  /** The last block whose events were applied (watch, list, trust, seq floors), once started. */
+  readonly processedBlock: number | undefined
   /** The chain id, known once started. */
   readonly chainId: number | undefined
   readonly address: string
