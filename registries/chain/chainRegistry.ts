@@ -8,14 +8,20 @@ import type { Logger } from '../../src/logger.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
 import { checkEncodedRecord } from '../../src/registry/checkEncodedRecord.js'
 import { compileNamePattern } from '../../src/registry/namePattern.js'
-import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from '../../src/registry/types.js'
+import type {
+  AbortOptions,
+  PublishReceipt,
+  RegistryChange,
+  RegistryEntry,
+  VersionMark,
+} from '../../src/registry/types.js'
 import { watchQueue } from '../../src/registry/watchQueue.js'
 import { CursorFile } from './_chainCursor.js'
 import { ChainEvents } from './_chainEvents.js'
 import { ChainTrust, keysOf } from './_chainTrust.js'
 import { type ChainConfig, checkChainInit } from './_checkChainInit.js'
 import { type Connection, connect, rpcError } from './_connection.js'
-import { lookupCall } from './_lookupCall.js'
+import { type LookupAnswer, lookupCall } from './_lookupCall.js'
 import { type NamespaceWrite, namespaceWrites } from './_namespaceWrites.js'
 import { reasonOf } from './_rpcFailure.js'
 import { Transactions } from './_transactions.js'
@@ -39,6 +45,15 @@ const POINTER_CID = 1n
 const POINTER_INLINE = 2n
 /** The most canonical bytes an anchor holds inline (the contract's MAX_INLINE_LENGTH). */
 export const MAX_INLINE_RECORD_BYTES = 4096
+
+/** The contract's version marks as the mesh's (DEPRECATED 1, YANKED 2); undefined when none. */
+function marksOf(marks: LookupAnswer['marks']): Record<string, VersionMark> | undefined {
+  if (marks.length === 0) return undefined
+  const out: Record<string, VersionMark> = {}
+  for (const { version, status } of marks)
+    out[version] = { deprecated: (status & 1n) !== 0n, yanked: (status & 2n) !== 0n }
+  return out
+}
 
 interface Ready {
   conn: Connection
@@ -177,7 +192,8 @@ class ChainRegistryImpl implements ChainRegistry {
     const bytes = Buffer.from(anchor.pointer.slice(2), 'hex')
     const digest = sha256(bytes)
     if (digest !== anchor.recordDigest) throw new ChainDigestMismatchError(text, anchor.recordDigest, digest)
-    return { bytes: new Uint8Array(bytes), location }
+    const marks = marksOf(answer.marks)
+    return { bytes: new Uint8Array(bytes), location, ...(marks === undefined ? {} : { marks }) }
   }
 
   async *list(pattern: string, options: AbortOptions = {}): AsyncIterable<string> {
