@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { getAddress, hexlify, id as keccakText, sha256, ZeroAddress } from 'ethers'
+import { getAddress, hexlify, id as keccakText, sha256, toUtf8Bytes, ZeroAddress } from 'ethers'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
 import { isMeshError } from '../../src/errors/base.js'
@@ -10,6 +10,7 @@ import { checkEncodedRecord } from '../../src/registry/checkEncodedRecord.js'
 import { compileNamePattern } from '../../src/registry/namePattern.js'
 import type {
   AbortOptions,
+  ContentStore,
   PublishReceipt,
   RegistryChange,
   RegistryEntry,
@@ -23,12 +24,12 @@ import { type ChainConfig, checkChainInit } from './_checkChainInit.js'
 import { type Connection, connect, rpcError } from './_connection.js'
 import { type LookupAnswer, lookupCall } from './_lookupCall.js'
 import { type NamespaceWrite, namespaceWrites } from './_namespaceWrites.js'
+import { anchorBytes, POINTER_CID, POINTER_INLINE, putPointer } from './_pointers.js'
 import { reasonOf } from './_rpcFailure.js'
 import { Transactions } from './_transactions.js'
 import {
   ChainDigestMismatchError,
   ChainNoSignerError,
-  ChainPointerUnavailableError,
   ChainRecordTooLargeError,
   NotNamespaceOwnerError,
 } from './errors.js'
@@ -41,8 +42,6 @@ import type {
 } from './types.js'
 import { versionSetDigest } from './versionSetDigest.js'
 
-const POINTER_CID = 1n
-const POINTER_INLINE = 2n
 /** The most canonical bytes an anchor holds inline (the contract's MAX_INLINE_LENGTH). */
 export const MAX_INLINE_RECORD_BYTES = 4096
 
@@ -97,6 +96,7 @@ class ChainRegistryImpl implements ChainRegistry {
   private knownChainId: number | undefined
   private started = false
   private timer: NodeJS.Timeout | undefined
+  private resolvedStore: ContentStore | undefined
 
   constructor(cfg: ChainConfig, components: RegistryComponents) {
     this.cfg = cfg
@@ -182,14 +182,7 @@ class ChainRegistryImpl implements ChainRegistry {
     if (anchor.updatedAtBlock <= BigInt(events.lastBlock))
       this.components.seqLedger.accept(text, Number(anchor.seq))
     const location = `chain:${conn.chainId}/${this.address}@${anchor.updatedAtBlock}`
-    if (anchor.pointerKind !== POINTER_INLINE) {
-      const pointer =
-        anchor.pointerKind === POINTER_CID
-          ? Buffer.from(anchor.pointer.slice(2), 'hex').toString('utf8')
-          : anchor.pointer
-      throw new ChainPointerUnavailableError(text, pointer)
-    }
-    const bytes = Buffer.from(anchor.pointer.slice(2), 'hex')
+    const bytes = await anchorBytes(this.store(), text, anchor, options.signal)
     const digest = sha256(bytes)
     if (digest !== anchor.recordDigest) throw new ChainDigestMismatchError(text, anchor.recordDigest, digest)
     const marks = marksOf(answer.marks)
@@ -259,7 +252,11 @@ class ChainRegistryImpl implements ChainRegistry {
       unowned: 'integrity',
       ...(signal === undefined ? {} : { signal }),
     })
-    if (bytes.byteLength > MAX_INLINE_RECORD_BYTES)
+    const store = this.store()
+    const byCid =
+      this.cfg.pointer === 'cid' ||
+      (this.cfg.pointer === 'auto' && store !== undefined && bytes.byteLength > MAX_INLINE_RECORD_BYTES)
+    if (!byCid && bytes.byteLength > MAX_INLINE_RECORD_BYTES)
       throw new ChainRecordTooLargeError(name, bytes.byteLength, MAX_INLINE_RECORD_BYTES)
     const { conn } = await this.ready(options)
     const account = await this.signerAccount(conn, 'publish')
@@ -276,6 +273,13 @@ class ChainRegistryImpl implements ChainRegistry {
       if (!this.cfg.autoClaim) throw new NotNamespaceOwnerError(namespace, account, undefined)
       await this.claimOnce(namespace, account, signal)
     } else if (current.owner !== account) throw new NotNamespaceOwnerError(namespace, account, current.owner)
+    // The bytes go to the content store before the anchor names their CID, so no anchor leads nowhere.
+    const pointer = byCid
+      ? {
+          kind: POINTER_CID,
+          data: hexlify(toUtf8Bytes(await putPointer(this.id, store!, name, bytes, signal))),
+        }
+      : { kind: POINTER_INLINE, data: hexlify(bytes) }
     const tx = await this.transactions.send(
       await this.ready(),
       { registry: this.id, operation: `publish ${name}`, namespace, account, name, seq: record.seq },
@@ -285,8 +289,8 @@ class ChainRegistryImpl implements ChainRegistry {
           record.seq,
           digest,
           versionSetDigest(record),
-          POINTER_INLINE,
-          hexlify(bytes),
+          pointer.kind,
+          pointer.data,
         ),
       signal,
     )
@@ -364,6 +368,14 @@ class ChainRegistryImpl implements ChainRegistry {
   private async signerAccount(conn: Connection, operation: string): Promise<string> {
     if (conn.signer === undefined) throw new ChainNoSignerError(this.id, operation)
     return getAddress(await conn.signer.getAddress())
+  }
+
+  /** The content store CID pointers lead to, if configured (the IPFS registry's, made once). */
+  private store(): ContentStore | undefined {
+    const given = this.cfg.init.contentStore
+    if (typeof given !== 'function') return given
+    this.resolvedStore ??= given(this.components).contentStore
+    return this.resolvedStore
   }
 
   /** The event follower over `conn`, resuming from its cursor file. */

@@ -1,5 +1,6 @@
 import type { Provider, Signer } from 'ethers'
-import type { AbortOptions, Registry, RegistryChange } from '../../src/registry/types.js'
+import type { RegistryComponents } from '../../src/components.js'
+import type { AbortOptions, ContentStore, Registry, RegistryChange } from '../../src/registry/types.js'
 import type { TrustSource } from '../../src/trust/types.js'
 
 export interface ChainRegistryInit {
@@ -41,6 +42,18 @@ export interface ChainRegistryInit {
    * @default `<dataDir>/chain/<id>-<chainId>-<address>.json` (the mesh's `dataDir`)
    */
   cursor?: string | false
+  /**
+   * Where CID pointers lead: a content store, or the `ipfsRegistry(...)` factory the mesh also
+   * gets (the chain registry then uses that very registry's blocks). Needed to publish records over
+   * the 4 KiB an anchor holds inline, and to look up anchors that point at a CID.
+   */
+  contentStore?: ContentStore | ((components: RegistryComponents) => { readonly contentStore: ContentStore })
+  /**
+   * How a publish anchors the record: `inline` (the canonical bytes in the anchor, up to 4 KiB),
+   * `cid` (the bytes into `contentStore`, their CID in the anchor), or `auto`: inline when they fit,
+   * else a CID when there is a content store. @default 'auto'
+   */
+  pointer?: 'inline' | 'cid' | 'auto'
 }
 
 /** Where a transaction landed. */

@@ -35,6 +35,7 @@ export {
 } from './registryComponents.js'
 export type {
   AbortOptions,
+  ContentStore,
   PublishReceipt,
   Registry,
   RegistryChange,

@@ -24,6 +24,16 @@ export interface RegistryEntry {
   readonly marks?: Readonly<Record<string, VersionMark>>
 }
 
+/**
+ * Content-addressed bytes by CID (the IPFS registry's blockstore): where a chain anchor's CID
+ * pointer leads. `get` answers undefined for a CID it does not hold.
+ */
+export interface ContentStore {
+  /** Stores `bytes` as one raw block (CIDv1, sha-256) and returns its CID's text. */
+  put(bytes: Uint8Array, options?: AbortOptions): Promise<string>
+  get(cid: string, options?: AbortOptions): Promise<Uint8Array | undefined>
+}
+
 /** What a registry says after it stored a record. */
 export interface PublishReceipt {
   readonly registry: string
