@@ -26,6 +26,10 @@ export interface PresetContext {
   readonly signer?: Signer
   /** A one-shot command: the registry syncs on demand only, with no timers of its own. */
   readonly oneShot: boolean
+  /** Every registry of the config by id, with its type (a chain registry names its IPFS registry). */
+  readonly registryTypes?: ReadonlyMap<string, string>
+  /** The factory built for another registry of the config, once all are built (undefined before). */
+  readonly registryFactory?: (id: string) => RegistryFactory | undefined
 }
 
 /**
