@@ -176,3 +176,20 @@ export class ChainCursorError extends MeshError {
     })
   }
 }
+
+/** A chain command found no chain registry in the config (or not the one asked for). */
+export class ChainNotConfiguredError extends MeshError {
+  override name = 'ChainNotConfiguredError'
+  constructor(config: string, registry: string | undefined) {
+    super(
+      'E_CHAIN_NOT_CONFIGURED',
+      registry === undefined
+        ? `The config ${config} has no chain registry`
+        : `The config ${config} has no chain registry \`${registry}\``,
+      {
+        details: { config, ...(registry === undefined ? {} : { registry }) },
+        hint: 'Add `{ "type": "chain" }` (a local anvil in the data dir) or `{ "type": "chain", "rpcUrl": ..., "address": ... }` to `registries`, and pass the file with --config.',
+      },
+    )
+  }
+}

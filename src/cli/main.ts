@@ -31,6 +31,7 @@ const main = defineCommand({
     lineage: () => import('./callCommand.js').then((m) => m.lineageCommand),
     usage: () => import('./callCommand.js').then((m) => m.usageCommand),
     ls: () => import('./listCommand.js').then((m) => m.listCommand),
+    namespace: () => import('./namespaceCommand.js').then((m) => m.namespaceCommand),
     keys: () => import('./keys.js').then((m) => m.keysCommand),
     demo: () => import('./demo.js').then((m) => m.demoCommand),
   },
