@@ -1,3 +1,4 @@
+import type { VersionMark } from '../../src/registry/types.js'
 import type { Connection } from './_connection.js'
 import { rpcError } from './_connection.js'
 import { decodeRevert, revertError } from './_reverts.js'
@@ -37,4 +38,13 @@ export async function lookupCall(
     if (revert !== undefined) throw revertError(revert, { registry, operation: `look up ${name}` }, err)
     throw rpcError(conn.rpcUrl, `look up ${name}`, err)
   }
+}
+
+/** The contract's version marks as the mesh's (DEPRECATED 1, YANKED 2); undefined when none. */
+export function versionMarks(marks: LookupAnswer['marks']): Record<string, VersionMark> | undefined {
+  if (marks.length === 0) return undefined
+  const out: Record<string, VersionMark> = {}
+  for (const { version, status } of marks)
+    out[version] = { deprecated: (status & 1n) !== 0n, yanked: (status & 2n) !== 0n }
+  return out
 }

@@ -1,4 +1,3 @@
-import { join } from 'node:path'
 import { getAddress, hexlify, id as keccakText, sha256, toUtf8Bytes, ZeroAddress } from 'ethers'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
@@ -14,15 +13,14 @@ import type {
   PublishReceipt,
   RegistryChange,
   RegistryEntry,
-  VersionMark,
 } from '../../src/registry/types.js'
 import { watchQueue } from '../../src/registry/watchQueue.js'
-import { CursorFile } from './_chainCursor.js'
-import { ChainEvents } from './_chainEvents.js'
+import type { ChainEvents } from './_chainEvents.js'
 import { ChainTrust, keysOf } from './_chainTrust.js'
 import { type ChainConfig, checkChainInit } from './_checkChainInit.js'
 import { type Connection, connect, rpcError } from './_connection.js'
-import { type LookupAnswer, lookupCall } from './_lookupCall.js'
+import { eventFollower } from './_follower.js'
+import { lookupCall, versionMarks } from './_lookupCall.js'
 import { type NamespaceWrite, namespaceWrites } from './_namespaceWrites.js'
 import { anchorBytes, POINTER_CID, POINTER_INLINE, putPointer } from './_pointers.js'
 import { reasonOf } from './_rpcFailure.js'
@@ -44,15 +42,6 @@ import { versionSetDigest } from './versionSetDigest.js'
 
 /** The most canonical bytes an anchor holds inline (the contract's MAX_INLINE_LENGTH). */
 export const MAX_INLINE_RECORD_BYTES = 4096
-
-/** The contract's version marks as the mesh's (DEPRECATED 1, YANKED 2); undefined when none. */
-function marksOf(marks: LookupAnswer['marks']): Record<string, VersionMark> | undefined {
-  if (marks.length === 0) return undefined
-  const out: Record<string, VersionMark> = {}
-  for (const { version, status } of marks)
-    out[version] = { deprecated: (status & 1n) !== 0n, yanked: (status & 2n) !== 0n }
-  return out
-}
 
 interface Ready {
   conn: Connection
@@ -185,7 +174,7 @@ class ChainRegistryImpl implements ChainRegistry {
     const bytes = await anchorBytes(this.store(), text, anchor, options.signal)
     const digest = sha256(bytes)
     if (digest !== anchor.recordDigest) throw new ChainDigestMismatchError(text, anchor.recordDigest, digest)
-    const marks = marksOf(answer.marks)
+    const marks = versionMarks(answer.marks)
     return { bytes: new Uint8Array(bytes), location, ...(marks === undefined ? {} : { marks }) }
   }
 
@@ -380,42 +369,14 @@ class ChainRegistryImpl implements ChainRegistry {
 
   /** The event follower over `conn`, resuming from its cursor file. */
   private follower(conn: Connection): ChainEvents {
-    const { cursor } = this.cfg.init
-    const file =
-      cursor === false
-        ? undefined
-        : new CursorFile(
-            cursor ??
-              join(
-                this.components.dataDir,
-                'chain',
-                `${this.id.replace(/[^\w.-]/g, '_')}-${conn.chainId}-${this.address.toLowerCase()}.json`,
-              ),
-          )
-    const ledger = this.components.seqLedger
-    return new ChainEvents({
-      provider: conn.provider,
-      rpcUrl: conn.rpcUrl,
-      chainId: conn.chainId,
+    return eventFollower(conn, {
+      registry: this.id,
       address: this.address,
-      iface: conn.contract.interface,
-      fromBlock: this.cfg.fromBlock,
-      confirmations: this.cfg.confirmations,
-      clock: this.components.clock,
+      cfg: this.cfg,
+      components: this.components,
       log: this.log,
-      cursor: file,
       onTrustChange: (nsHash) => this.trustSource.invalidate(nsHash),
-      onAnchored: (name, seq) => ledger.accept(name, seq),
-      onRetracted: (name, seq, floor) => ledger.retract?.(name, seq, floor),
       onChange: (change) => this.watchers.notify(change),
-      anchoredSeq: async (name) => Number((await lookupCall(conn, this.id, name)).anchor.seq),
-      claimed: async (nsHash) =>
-        (await conn.contract
-          .getFunction('ownerOf')
-          .staticCall(nsHash)
-          .catch((err: unknown) => {
-            throw rpcError(conn.rpcUrl, `read the owner of ${nsHash}`, err)
-          })) !== ZeroAddress,
     })
   }
 
