@@ -5,12 +5,11 @@ import type { Logger } from '../../src/logger.js'
 import type { RegistryChange } from '../../src/registry/types.js'
 import type { CursorFile, CursorState, Effect, SeenBlock } from './_chainCursor.js'
 import { rpcError } from './_connection.js'
+import { CHAIN_REORG_WINDOW_BLOCKS } from './defaults.js'
 import { ChainRpcError } from './errors.js'
 
 /** Largest block range asked of `eth_getLogs` at once (public RPCs cap it). */
 const LOG_RANGE = 10_000
-/** How many blocks back a reorg is undone log by log; a deeper one re-reads every event. */
-export const REORG_WINDOW_BLOCKS = 256
 
 export interface ChainEventsInit {
   readonly provider: Provider
@@ -154,7 +153,10 @@ export class ChainEvents {
       }
     if (fork === undefined) {
       // Deeper than the kept window (or another chain under the same address): every event is re-read.
-      this.init.log.error('a reorg deeper than %d blocks: reading every event again', REORG_WINDOW_BLOCKS)
+      this.init.log.error(
+        'a reorg deeper than %d blocks: reading every event again',
+        CHAIN_REORG_WINDOW_BLOCKS,
+      )
       for (const name of this.names.keys()) names.add(name)
       for (const ns of this.namespaces.keys()) {
         trust.add(ns)
@@ -252,7 +254,7 @@ export class ChainEvents {
 
   /** Keeps the blocks inside the reorg window, and always the last processed one. */
   private prune(): void {
-    const floor = this.lastBlock - REORG_WINDOW_BLOCKS
+    const floor = this.lastBlock - CHAIN_REORG_WINDOW_BLOCKS
     const at = this.recent.findIndex((b) => b.number > floor)
     if (at > 0) this.recent.splice(0, at)
     else if (at === -1) this.recent.splice(0, this.recent.length - 1)
