@@ -1,12 +1,9 @@
 import { readFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
 import { defineCommand } from 'citty'
-import type { ChainRegistry, VersionMarkStatus } from '../../registries/chain/types.js'
 import { MeshError } from '../errors/base.js'
 import { InvalidArgumentError } from '../errors/mesh.js'
-import type { Mesh } from '../mesh.js'
 import { loadConfig } from '../preset/config.js'
-import { createPresetMesh } from '../preset/createPresetMesh.js'
+import { type ChainRegistry, openPresetChain, type VersionMarkStatus } from '../preset/openPresetChain.js'
 import { importSigner, type PrivateKeyJwk } from '../trust/signer.js'
 import { commonArgs, context } from './_context.js'
 import type { Output } from './_output.js'
@@ -38,26 +35,14 @@ async function withChain(
   work: (chain: ChainRegistry, out: Output) => Promise<void>,
 ): Promise<void> {
   const { out, configPath } = context(args)
-  const config = await loadConfig(configPath)
-  const index = config.registries.findIndex(
-    (entry, i) =>
-      entry.type === 'chain' &&
-      (args.registry === undefined || (entry.id ?? (i === 0 ? 'chain' : `chain-${i}`)) === args.registry),
-  )
-  const { ChainNotConfiguredError } = await import('../../registries/chain/errors.js')
-  if (index === -1) throw new ChainNotConfiguredError(configPath ?? '(embedded defaults)', args.registry)
-  const entry = config.registries[index]!
-  const id = entry.id ?? (index === 0 ? 'chain' : `chain-${index}`)
-  const key = args['signer-key']
-  const registries = config.registries.map((e, i) =>
-    i === index && key !== undefined ? { ...e, signerKeyFile: resolve(key) } : e,
-  )
-  let mesh: Mesh | undefined
+  const { mesh, chain } = await openPresetChain(await loadConfig(configPath), {
+    registry: args.registry,
+    signerKeyFile: args['signer-key'],
+  })
   try {
-    ;({ mesh } = await createPresetMesh({ ...config, registries }, { oneShot: true }))
-    await work(mesh.registry<ChainRegistry>(id), out)
+    await work(chain, out)
   } finally {
-    await mesh?.close()
+    await mesh.close()
   }
 }
 
