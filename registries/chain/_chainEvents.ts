@@ -63,6 +63,11 @@ export class ChainEvents {
   lastBlock: number
   /** When the last completed sync started (clock ms); the events up to then are applied. */
   lastSyncAt = Number.NEGATIVE_INFINITY
+
+  /** Whether a sync has completed since the follower was made (its restored cursor is then checked). */
+  get synced(): boolean {
+    return this.lastSyncAt !== Number.NEGATIVE_INFINITY
+  }
   /** The highest anchored seq applied per name. */
   private readonly seqs = new Map<string, number>()
   /** Recent processed blocks (with logs, and each sync's last), oldest first. */
@@ -70,6 +75,8 @@ export class ChainEvents {
   private tail: Promise<void> = Promise.resolve()
   /** Whether the node says it mines on transactions only; undefined until asked, false when it cannot say. */
   private automine: boolean | undefined
+  /** The cursor's seqs wait for the first sync to find its last block still on the chain. */
+  private restoredFloors = false
 
   constructor(private readonly init: ChainEventsInit) {
     this.lastBlock = init.fromBlock - 1
@@ -97,13 +104,18 @@ export class ChainEvents {
     const head = await this.block('latest')
     const last = this.recent.at(-1)
     if (last !== undefined && last.number === this.lastBlock) {
-      if (head.number === last.number && head.hash === last.hash) {
+      const idle = head.number === last.number && head.hash === last.hash
+      if (!idle) {
+        const now = head.number < last.number ? undefined : await this.hashAt(last.number, head)
+        if (now !== last.hash) await this.rewind(head)
+      }
+      this.applyRestoredFloors()
+      if (idle) {
         this.lastSyncAt = started
         return
       }
-      const now = head.number < last.number ? undefined : await this.hashAt(last.number, head)
-      if (now !== last.hash) await this.rewind(head)
     }
+    this.applyRestoredFloors()
     const target = await this.confirmedHead(head.number)
     const before = this.lastBlock
     while (this.lastBlock < target) {
@@ -187,6 +199,13 @@ export class ChainEvents {
       ...(namespaces.length > 0 ? { namespaces } : {}),
       reason: 'chain reorg',
     })
+  }
+
+  /** Once the cursor's last block is found on the chain (or undone), its seqs become floors. */
+  private applyRestoredFloors(): void {
+    if (!this.restoredFloors) return
+    this.restoredFloors = false
+    for (const [name, seq] of this.seqs) this.init.onAnchored(name, seq)
   }
 
   private apply(logs: readonly Log[]): void {
@@ -306,11 +325,9 @@ export class ChainEvents {
     for (const [ns, text] of Object.entries(saved.namespaces)) this.namespaces.set(ns, text)
     for (const [name, { ns, seq }] of Object.entries(saved.names)) {
       this.names.set(name, ns)
-      if (seq > 0) {
-        this.seqs.set(name, seq)
-        this.init.onAnchored(name, seq)
-      }
+      if (seq > 0) this.seqs.set(name, seq)
     }
+    this.restoredFloors = true
     this.init.log('resuming after block %d', this.lastBlock)
   }
 

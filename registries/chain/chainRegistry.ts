@@ -349,8 +349,9 @@ class ChainRegistryImpl implements ChainRegistry {
    * (confirmed) block, so an unconfirmed anchor is never served.
    */
   private async read(conn: Connection, events: ChainEvents, name: string) {
+    // Before the first sync a restored cursor is unchecked, and the blocks it names may be gone.
+    if (!events.synced) await events.sync()
     if (this.cfg.confirmations === 0) return lookupCall(conn, this.id, name)
-    if (events.lastBlock < this.cfg.fromBlock) await events.sync()
     return lookupCall(conn, this.id, name, events.lastBlock)
   }
 

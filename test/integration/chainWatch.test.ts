@@ -110,7 +110,7 @@ describe('chainRegistry watch: restarts', () => {
 
     const ledger = memorySeqLedger()
     const second = registryOf({ cursor }, ledger)
-    // The cursor's anchored seqs are floors at once, before any event is read.
+    // The cursor's anchored seqs are floors once start has found its last block still on the chain.
     await second.start()
     expect(ledger.highest('acme.com/fn/before')).toBe(1)
     expect(ledger.highest('acme.com/fn/while-down')).toBe(2)
