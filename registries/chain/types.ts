@@ -108,8 +108,10 @@ export interface ChainRegistry extends Registry {
     options?: AbortOptions,
   ): Promise<ChainTransaction>
   /**
-   * The names of RecordAnchored and VersionMarked events as the poll reads them; for a namespace
-   * whose keys or owner changed, the namespace (`namespaces`) and its anchored names.
+   * The names of RecordAnchored and VersionMarked events as the poll reads them (once each, across
+   * restarts with a cursor); for a namespace whose keys or owner changed, the namespace
+   * (`namespaces`) and its anchored names; after a reorg (`reason: 'chain reorg'`), the names and
+   * namespaces whose logs were removed. Changes read before anyone watches wait for the first watcher.
    */
   watch(options?: AbortOptions): AsyncIterable<RegistryChange>
   /** Reads the contract's new events now: the name index, trust cache invalidation and watchers. */
