@@ -68,7 +68,13 @@ export type {
   SecurityRequirements,
 } from './record/schema.js'
 export { type MemoryRegistryInit, memoryRegistry } from './registry/memoryRegistry.js'
-export type { PublishReceipt, Registry, RegistryChange, RegistryEntry } from './registry/types.js'
+export type {
+  PublishReceipt,
+  Registry,
+  RegistryChange,
+  RegistryEntry,
+  VersionMark,
+} from './registry/types.js'
 export type {
   ResolveOptions,
   ResolveProgressEvent,

@@ -108,4 +108,20 @@ describe('fmesh CLI loads only what a command needs', () => {
     expect(files.some((f) => f.endsWith('/registries/git/config.ts'))).toBe(true)
     expect(under(files, 'isomorphic-git')).toEqual([])
   })
+
+  it('error: a bad chain registry entry is refused, naming its path, without loading ethers', async () => {
+    const config = join(dir, 'bad-chain.json')
+    await writeFile(
+      config,
+      JSON.stringify({ registries: [{ type: 'chain', rpcUrl: 'http://127.0.0.1:8545' }] }),
+    )
+    const { code, stderr, files } = await cliLoads(['ls', '--config', config, '--json'], dir)
+    expect(code).toBe(1)
+    expect(JSON.parse(stderr).error).toMatchObject({
+      code: 'E_CONFIG_INVALID',
+      details: { path: `${config}: registries[0].address` },
+    })
+    expect(files.some((f) => f.endsWith('/registries/chain/config.ts'))).toBe(true)
+    expect(under(files, 'ethers')).toEqual([])
+  })
 })

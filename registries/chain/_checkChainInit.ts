@@ -20,6 +20,9 @@ const KNOWN = [
   'trustMaxAgeMs',
   'pollIntervalMs',
   'id',
+  'cursor',
+  'contentStore',
+  'pointer',
 ]
 
 export interface ChainConfig {
@@ -31,6 +34,7 @@ export interface ChainConfig {
   readonly autoClaim: boolean
   readonly trustMaxAgeMs: number
   readonly pollIntervalMs: number
+  readonly pointer: 'inline' | 'cid' | 'auto'
 }
 
 const whole = (value: unknown, path: string, min: number) => {
@@ -66,6 +70,26 @@ export function checkChainInit(init: ChainRegistryInit): ChainConfig {
   whole(init.pollIntervalMs, 'chainRegistry.pollIntervalMs', 1)
   if (init.autoClaim !== undefined && typeof init.autoClaim !== 'boolean')
     throw new ConfigError('chainRegistry.autoClaim', 'must be a boolean')
+  if (
+    init.cursor !== undefined &&
+    init.cursor !== false &&
+    (typeof init.cursor !== 'string' || init.cursor === '')
+  )
+    throw new ConfigError('chainRegistry.cursor', 'must be a file path, or false to keep no cursor')
+  const store = init.contentStore as { put?: unknown; get?: unknown } | undefined
+  if (
+    store !== undefined &&
+    typeof store !== 'function' &&
+    (store === null || typeof store.put !== 'function' || typeof store.get !== 'function')
+  )
+    throw new ConfigError(
+      'chainRegistry.contentStore',
+      'must be a content store ({ put, get }) or an ipfsRegistry(...) factory',
+    )
+  if (init.pointer !== undefined && !['inline', 'cid', 'auto'].includes(init.pointer))
+    throw new ConfigError('chainRegistry.pointer', "must be 'inline', 'cid' or 'auto'")
+  if (init.pointer === 'cid' && store === undefined)
+    throw new ConfigError('chainRegistry.pointer', "'cid' needs `contentStore` (an ipfsRegistry factory)")
   if (init.id !== undefined && (typeof init.id !== 'string' || init.id === ''))
     throw new ConfigError('chainRegistry.id', 'must be a non-empty string')
   return {
@@ -77,5 +101,6 @@ export function checkChainInit(init: ChainRegistryInit): ChainConfig {
     autoClaim: init.autoClaim ?? true,
     trustMaxAgeMs: init.trustMaxAgeMs ?? DEFAULT_CHAIN_TRUST_MAX_AGE_MS,
     pollIntervalMs: init.pollIntervalMs ?? DEFAULT_CHAIN_POLL_INTERVAL_MS,
+    pointer: init.pointer ?? 'auto',
   }
 }

@@ -4,10 +4,18 @@ import { isMeshError } from '../../src/errors/base.js'
 import { RegistryError } from '../../src/errors/registry.js'
 import type { Logger } from '../../src/logger.js'
 import type { ChainEvents } from './_chainEvents.js'
-import type { Connection } from './_connection.js'
+import { type Connection, rpcError } from './_connection.js'
 import { decodeRevert, type RevertContext, revertError } from './_reverts.js'
 import { isRpcFailure, reasonOf } from './_rpcFailure.js'
 import { ChainRpcError } from './errors.js'
+
+/** Resolves after `ms`, or rejects with AbortedError when `signal` fires first. */
+function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  const { promise, resolve } = Promise.withResolvers<void>()
+  const timer = setTimeout(resolve, ms)
+  return raceSignal(promise, signal, 'waiting for confirmations').finally(() => clearTimeout(timer))
+}
+
 import type { ChainTransaction } from './types.js'
 
 /** Builds one contract call on the signer-connected contract. */
@@ -25,6 +33,8 @@ export class Transactions {
     private readonly registryId: string,
     private readonly confirmations: number,
     private readonly log: Logger,
+    /** How often a wait for confirmations asks for the head. */
+    private readonly pollMs = 250,
   ) {}
 
   send(
@@ -48,15 +58,51 @@ export class Transactions {
     this.tail = sent.catch(() => undefined)
     const work = (async () => {
       const tx = await sent.catch(fail)
-      const receipt = await tx.wait(1 + this.confirmations).catch(fail)
+      const receipt = await tx.wait(1).catch(fail)
       if (receipt === null)
         throw new RegistryError(this.registryId, ctx.operation, 'the transaction was dropped')
+      if (this.confirmations > 0)
+        await this.confirm(events, conn, receipt.hash, receipt.blockNumber, ctx, signal)
       await events
         .sync()
         .catch((err: unknown) => this.log.error('reading events after %s: %s', ctx.operation, reasonOf(err)))
       return { transactionHash: receipt.hash, blockNumber: receipt.blockNumber }
     })()
     return raceSignal(work, signal, what)
+  }
+
+  /**
+   * Waits until `confirmations` blocks are on top of the receipt's (or the node mines on transactions
+   * only: see ChainEvents.confirmedHead), then checks the receipt is still in the chain.
+   */
+  private async confirm(
+    events: ChainEvents,
+    conn: Connection,
+    hash: string,
+    blockNumber: number,
+    ctx: RevertContext,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    for (;;) {
+      throwIfAborted(signal, `${this.registryId} ${ctx.operation}`)
+      let head: number
+      try {
+        head = await conn.provider.getBlockNumber()
+      } catch (err) {
+        throw rpcError(conn.rpcUrl, `wait for confirmations of ${hash}`, err)
+      }
+      if ((await events.confirmedHead(head)) >= blockNumber) break
+      await abortableDelay(this.pollMs, signal)
+    }
+    const receipt = await conn.provider.getTransactionReceipt(hash).catch((err: unknown) => {
+      throw rpcError(conn.rpcUrl, `read the receipt of ${hash}`, err)
+    })
+    if (receipt === null || receipt.blockNumber !== blockNumber)
+      throw new RegistryError(
+        this.registryId,
+        ctx.operation,
+        `transaction ${hash} left block ${blockNumber} in a reorg before ${this.confirmations} confirmations; send it again`,
+      )
   }
 
   /** Waits for the sends under way. */

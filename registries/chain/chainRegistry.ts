@@ -1,4 +1,4 @@
-import { getAddress, hexlify, id as keccakText, sha256, ZeroAddress } from 'ethers'
+import { getAddress, hexlify, id as keccakText, sha256, toUtf8Bytes, ZeroAddress } from 'ethers'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
 import { isMeshError } from '../../src/errors/base.js'
@@ -7,20 +7,27 @@ import type { Logger } from '../../src/logger.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
 import { checkEncodedRecord } from '../../src/registry/checkEncodedRecord.js'
 import { compileNamePattern } from '../../src/registry/namePattern.js'
-import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from '../../src/registry/types.js'
+import type {
+  AbortOptions,
+  ContentStore,
+  PublishReceipt,
+  RegistryChange,
+  RegistryEntry,
+} from '../../src/registry/types.js'
 import { watchQueue } from '../../src/registry/watchQueue.js'
-import { ChainEvents } from './_chainEvents.js'
+import type { ChainEvents } from './_chainEvents.js'
 import { ChainTrust, keysOf } from './_chainTrust.js'
 import { type ChainConfig, checkChainInit } from './_checkChainInit.js'
 import { type Connection, connect, rpcError } from './_connection.js'
-import { lookupCall } from './_lookupCall.js'
+import { eventFollower } from './_follower.js'
+import { lookupCall, versionMarks } from './_lookupCall.js'
 import { type NamespaceWrite, namespaceWrites } from './_namespaceWrites.js'
+import { anchorBytes, POINTER_CID, POINTER_INLINE, putPointer } from './_pointers.js'
 import { reasonOf } from './_rpcFailure.js'
 import { Transactions } from './_transactions.js'
 import {
   ChainDigestMismatchError,
   ChainNoSignerError,
-  ChainPointerUnavailableError,
   ChainRecordTooLargeError,
   NotNamespaceOwnerError,
 } from './errors.js'
@@ -33,8 +40,6 @@ import type {
 } from './types.js'
 import { versionSetDigest } from './versionSetDigest.js'
 
-const POINTER_CID = 1n
-const POINTER_INLINE = 2n
 /** The most canonical bytes an anchor holds inline (the contract's MAX_INLINE_LENGTH). */
 export const MAX_INLINE_RECORD_BYTES = 4096
 
@@ -72,13 +77,15 @@ class ChainRegistryImpl implements ChainRegistry {
   private readonly cfg: ChainConfig
   private readonly components: RegistryComponents
   private readonly log: Logger
-  private readonly watchers = watchQueue()
+  // Changes read at start (since the cursor) are kept until the mesh follows the watch.
+  private readonly watchers = watchQueue({ backlog: 1000 })
   private opening: Promise<Ready> | undefined
   private connected: Ready | undefined
   private readonly transactions: Transactions
   private knownChainId: number | undefined
   private started = false
   private timer: NodeJS.Timeout | undefined
+  private resolvedStore: ContentStore | undefined
 
   constructor(cfg: ChainConfig, components: RegistryComponents) {
     this.cfg = cfg
@@ -103,11 +110,20 @@ class ChainRegistryImpl implements ChainRegistry {
     return this.knownChainId
   }
 
+  /** The last block whose events were applied, once started. */
+  get processedBlock(): number | undefined {
+    return this.connected?.events.lastBlock
+  }
+
   async start(): Promise<void> {
-    await this.ready()
+    const { events } = await this.ready()
+    if (this.started) return
+    // The events since the cursor (or `fromBlock`) are read before start returns: lookups then find
+    // every anchor they meet already processed, so a reorg can undo the seq floor it set.
+    await events.sync()
     if (this.started) return
     this.started = true
-    this.poll()
+    this.poll(false)
   }
 
   async stop(): Promise<void> {
@@ -133,10 +149,10 @@ class ChainRegistryImpl implements ChainRegistry {
     throwIfAborted(options.signal, `${this.id} lookup`)
     const text = String(name)
     if (!text.includes('/')) return undefined
-    const { conn } = await this.ready(options)
+    const { conn, events } = await this.ready(options)
     const generation = this.trustSource.generation
     const at = this.components.clock.now()
-    const answer = await raceSignal(lookupCall(conn, this.id, text), options.signal, `${this.id} lookup`)
+    const answer = await raceSignal(this.read(conn, events, text), options.signal, `${this.id} lookup`)
     const namespace = text.slice(0, text.indexOf('/'))
     // The same answer carries the namespace's keys: the mesh's owner check then needs no second call.
     this.trustSource.remember(
@@ -148,19 +164,18 @@ class ChainRegistryImpl implements ChainRegistry {
     const { anchor } = answer
     if (anchor.seq === 0n) return undefined
     // The anchored seq is the floor for this name wherever its record is found: lower is a rollback.
-    this.components.seqLedger.accept(text, Number(anchor.seq))
+    // An anchor newer than the processed events is read from the events first, so that the follower
+    // knows its block and a reorg that removes it takes the floor back.
+    if (anchor.updatedAtBlock > BigInt(events.lastBlock))
+      await raceSignal(events.sync(), options.signal, `${this.id} lookup`)
+    if (anchor.updatedAtBlock <= BigInt(events.lastBlock))
+      this.components.seqLedger.accept(text, Number(anchor.seq))
     const location = `chain:${conn.chainId}/${this.address}@${anchor.updatedAtBlock}`
-    if (anchor.pointerKind !== POINTER_INLINE) {
-      const pointer =
-        anchor.pointerKind === POINTER_CID
-          ? Buffer.from(anchor.pointer.slice(2), 'hex').toString('utf8')
-          : anchor.pointer
-      throw new ChainPointerUnavailableError(text, pointer)
-    }
-    const bytes = Buffer.from(anchor.pointer.slice(2), 'hex')
+    const bytes = await anchorBytes(this.store(), text, anchor, options.signal)
     const digest = sha256(bytes)
     if (digest !== anchor.recordDigest) throw new ChainDigestMismatchError(text, anchor.recordDigest, digest)
-    return { bytes: new Uint8Array(bytes), location }
+    const marks = versionMarks(answer.marks)
+    return { bytes: new Uint8Array(bytes), location, ...(marks === undefined ? {} : { marks }) }
   }
 
   async *list(pattern: string, options: AbortOptions = {}): AsyncIterable<string> {
@@ -226,7 +241,11 @@ class ChainRegistryImpl implements ChainRegistry {
       unowned: 'integrity',
       ...(signal === undefined ? {} : { signal }),
     })
-    if (bytes.byteLength > MAX_INLINE_RECORD_BYTES)
+    const store = this.store()
+    const byCid =
+      this.cfg.pointer === 'cid' ||
+      (this.cfg.pointer === 'auto' && store !== undefined && bytes.byteLength > MAX_INLINE_RECORD_BYTES)
+    if (!byCid && bytes.byteLength > MAX_INLINE_RECORD_BYTES)
       throw new ChainRecordTooLargeError(name, bytes.byteLength, MAX_INLINE_RECORD_BYTES)
     const { conn } = await this.ready(options)
     const account = await this.signerAccount(conn, 'publish')
@@ -243,6 +262,13 @@ class ChainRegistryImpl implements ChainRegistry {
       if (!this.cfg.autoClaim) throw new NotNamespaceOwnerError(namespace, account, undefined)
       await this.claimOnce(namespace, account, signal)
     } else if (current.owner !== account) throw new NotNamespaceOwnerError(namespace, account, current.owner)
+    // The bytes go to the content store before the anchor names their CID, so no anchor leads nowhere.
+    const pointer = byCid
+      ? {
+          kind: POINTER_CID,
+          data: hexlify(toUtf8Bytes(await putPointer(this.id, store!, name, bytes, signal))),
+        }
+      : { kind: POINTER_INLINE, data: hexlify(bytes) }
     const tx = await this.transactions.send(
       await this.ready(),
       { registry: this.id, operation: `publish ${name}`, namespace, account, name, seq: record.seq },
@@ -252,8 +278,8 @@ class ChainRegistryImpl implements ChainRegistry {
           record.seq,
           digest,
           versionSetDigest(record),
-          POINTER_INLINE,
-          hexlify(bytes),
+          pointer.kind,
+          pointer.data,
         ),
       signal,
     )
@@ -298,17 +324,13 @@ class ChainRegistryImpl implements ChainRegistry {
     if (this.opening === undefined) {
       this.opening = connect(this.cfg).then(
         (conn) => {
-          const events = new ChainEvents({
-            provider: conn.provider,
-            rpcUrl: conn.rpcUrl,
-            address: this.address,
-            iface: conn.contract.interface,
-            fromBlock: this.cfg.fromBlock,
-            clock: this.components.clock,
-            onTrustChange: (nsHash) => this.trustSource.invalidate(nsHash),
-            onAnchored: (name, seq) => this.components.seqLedger.accept(name, seq),
-            onChange: (change) => this.watchers.notify(change),
-          })
+          let events: ChainEvents
+          try {
+            events = this.follower(conn)
+          } catch (err) {
+            if (conn.ownsProvider) conn.provider.destroy()
+            throw err
+          }
           this.connected = { conn, events }
           this.knownChainId = conn.chainId
           return this.connected
@@ -322,9 +344,41 @@ class ChainRegistryImpl implements ChainRegistry {
     return raceSignal(this.opening, options.signal, `${this.id} connect`)
   }
 
+  /**
+   * The contract's answer for `name`: at the head, or with confirmations at the last processed
+   * (confirmed) block, so an unconfirmed anchor is never served.
+   */
+  private async read(conn: Connection, events: ChainEvents, name: string) {
+    // Before the first sync a restored cursor is unchecked, and the blocks it names may be gone.
+    if (!events.synced) await events.sync()
+    if (this.cfg.confirmations === 0) return lookupCall(conn, this.id, name)
+    return lookupCall(conn, this.id, name, events.lastBlock)
+  }
+
   private async signerAccount(conn: Connection, operation: string): Promise<string> {
     if (conn.signer === undefined) throw new ChainNoSignerError(this.id, operation)
     return getAddress(await conn.signer.getAddress())
+  }
+
+  /** The content store CID pointers lead to, if configured (the IPFS registry's, made once). */
+  private store(): ContentStore | undefined {
+    const given = this.cfg.init.contentStore
+    if (typeof given !== 'function') return given
+    this.resolvedStore ??= given(this.components).contentStore
+    return this.resolvedStore
+  }
+
+  /** The event follower over `conn`, resuming from its cursor file. */
+  private follower(conn: Connection): ChainEvents {
+    return eventFollower(conn, {
+      registry: this.id,
+      address: this.address,
+      cfg: this.cfg,
+      components: this.components,
+      log: this.log,
+      onTrustChange: (nsHash) => this.trustSource.invalidate(nsHash),
+      onChange: (change) => this.watchers.notify(change),
+    })
   }
 
   /** Claims for `account`; a claim that lost a race to this same account counts as done. */

@@ -6,3 +6,5 @@ export const DEFAULT_CHAIN_CONFIRMATIONS = 0
 export const DEFAULT_CHAIN_TRUST_MAX_AGE_MS = 1000
 /** How often `watch` polls for new events. @default 1000 */
 export const DEFAULT_CHAIN_POLL_INTERVAL_MS = 1000
+/** How many blocks back the event follower undoes a reorg log by log; a deeper one re-reads every event. @default 256 */
+export const CHAIN_REORG_WINDOW_BLOCKS = 256

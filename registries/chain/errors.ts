@@ -123,22 +123,23 @@ export class ChainDigestMismatchError extends MeshError {
   }
 }
 
-/** The anchor points at a CID, and this registry cannot fetch CIDs yet. */
+/** The anchor points at a CID this registry cannot fetch: no content store, not held there, or not a CID. */
 export class ChainPointerUnavailableError extends MeshError {
   override name = 'ChainPointerUnavailableError'
-  constructor(name: string, cid: string) {
+  constructor(name: string, cid: string, reason: string, cause?: unknown) {
     super(
       'E_CHAIN_POINTER_UNAVAILABLE',
-      `The anchor of ${name} points at ${cid}, which this registry cannot fetch`,
+      `The anchor of ${name} points at ${cid}, which this registry cannot fetch: ${reason}`,
       {
-        details: { name, cid },
-        hint: 'CID pointers need the IPFS integration (not built yet); fetch the record from an IPFS or Git registry.',
+        details: { name, cid, reason },
+        hint: 'Give the chain registry a `contentStore` (the ipfsRegistry that holds the record), and check that the IPFS node has the block (publish the record there again).',
+        cause,
       },
     )
   }
 }
 
-/** The canonical record is too large to anchor inline, and CID pointers are not built yet. */
+/** The canonical record is too large to anchor inline, and no content store takes a CID pointer. */
 export class ChainRecordTooLargeError extends MeshError {
   override name = 'ChainRecordTooLargeError'
   constructor(name: string, size: number, max: number) {
@@ -147,7 +148,7 @@ export class ChainRecordTooLargeError extends MeshError {
       `Record ${name} is ${size} bytes, over the ${max} bytes a chain anchor holds inline`,
       {
         details: { name, size, max },
-        hint: 'Shrink the record (fewer versions or providers), or publish it to a Git registry only.',
+        hint: "Give the chain registry a `contentStore` (an ipfsRegistry) with `pointer` 'auto' or 'cid': the anchor then holds the record's CID. Or shrink the record.",
       },
     )
   }
@@ -161,5 +162,34 @@ export class ChainNoSignerError extends MeshError {
       details: { registry, operation },
       hint: "Pass `signer` (an ethers Signer or a private key) of the namespace owner's account.",
     })
+  }
+}
+
+/** The chain event follower's cursor file cannot be read, parsed or written. */
+export class ChainCursorError extends MeshError {
+  override name = 'ChainCursorError'
+  constructor(path: string, reason: string, cause?: unknown) {
+    super('E_CHAIN_CURSOR', `The chain event cursor ${path} ${reason}`, {
+      details: { path },
+      hint: 'Check the file and its directory (the registry data dir, or `cursor`). Moving a corrupt file aside is safe: the registry then reads every event again from `fromBlock`.',
+      cause,
+    })
+  }
+}
+
+/** A chain command found no chain registry in the config (or not the one asked for). */
+export class ChainNotConfiguredError extends MeshError {
+  override name = 'ChainNotConfiguredError'
+  constructor(config: string, registry: string | undefined) {
+    super(
+      'E_CHAIN_NOT_CONFIGURED',
+      registry === undefined
+        ? `The config ${config} has no chain registry`
+        : `The config ${config} has no chain registry \`${registry}\``,
+      {
+        details: { config, ...(registry === undefined ? {} : { registry }) },
+        hint: 'Add `{ "type": "chain" }` (a local anvil in the data dir) or `{ "type": "chain", "rpcUrl": ..., "address": ... }` to `registries`, and pass the file with --config.',
+      },
+    )
   }
 }

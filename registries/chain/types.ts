@@ -1,5 +1,6 @@
 import type { Provider, Signer } from 'ethers'
-import type { AbortOptions, Registry, RegistryChange } from '../../src/registry/types.js'
+import type { RegistryComponents } from '../../src/components.js'
+import type { AbortOptions, ContentStore, Registry, RegistryChange } from '../../src/registry/types.js'
 import type { TrustSource } from '../../src/trust/types.js'
 
 export interface ChainRegistryInit {
@@ -34,6 +35,25 @@ export interface ChainRegistryInit {
   pollIntervalMs?: number
   /** @default 'chain' */
   id?: string
+  /**
+   * The file where the event follower keeps the last block it processed (and the recent block
+   * hashes it needs to undo a reorg), so a restarted registry resumes after it; `false` keeps none
+   * (every start reads the events from `fromBlock`). Keep one file per registry.
+   * @default `<dataDir>/chain/<id>-<chainId>-<address>.json` (the mesh's `dataDir`)
+   */
+  cursor?: string | false
+  /**
+   * Where CID pointers lead: a content store, or the `ipfsRegistry(...)` factory the mesh also
+   * gets (the chain registry then uses that very registry's blocks). Needed to publish records over
+   * the 4 KiB an anchor holds inline, and to look up anchors that point at a CID.
+   */
+  contentStore?: ContentStore | ((components: RegistryComponents) => { readonly contentStore: ContentStore })
+  /**
+   * How a publish anchors the record: `inline` (the canonical bytes in the anchor, up to 4 KiB),
+   * `cid` (the bytes into `contentStore`, their CID in the anchor), or `auto`: inline when they fit,
+   * else a CID when there is a content store. @default 'auto'
+   */
+  pointer?: 'inline' | 'cid' | 'auto'
 }
 
 /** Where a transaction landed. */
@@ -58,6 +78,8 @@ export type VersionMarkStatus = 'none' | 'deprecated' | 'yanked' | 'deprecated+y
 export interface ChainRegistry extends Registry {
   /** Namespace owners and keys from the contract: did:keys of a claimed namespace, undefined for an unclaimed one. */
   readonly trustSource: TrustSource
+  /** The last block whose events were applied (watch, list, trust, seq floors), once started. */
+  readonly processedBlock: number | undefined
   /** The chain id, known once started. */
   readonly chainId: number | undefined
   readonly address: string
@@ -86,8 +108,10 @@ export interface ChainRegistry extends Registry {
     options?: AbortOptions,
   ): Promise<ChainTransaction>
   /**
-   * The names of RecordAnchored and VersionMarked events as the poll reads them; for a namespace
-   * whose keys or owner changed, the namespace (`namespaces`) and its anchored names.
+   * The names of RecordAnchored and VersionMarked events as the poll reads them (once each, across
+   * restarts with a cursor); for a namespace whose keys or owner changed, the namespace
+   * (`namespaces`) and its anchored names; after a reorg (`reason: 'chain reorg'`), the names and
+   * namespaces whose logs were removed. Changes read before anyone watches wait for the first watcher.
    */
   watch(options?: AbortOptions): AsyncIterable<RegistryChange>
   /** Reads the contract's new events now: the name index, trust cache invalidation and watchers. */

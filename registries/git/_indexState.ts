@@ -19,9 +19,12 @@ const StateSchema = z.object({
       id: z.string(),
       path: z.string(),
       commit: z.string().regex(/^[0-9a-f]{40}$/),
+      unowned: z.literal(true).optional(),
     }),
   ),
   highest: z.record(z.string(), z.number().int().min(0)),
+  /** Highest seqs of records of unowned namespaces; absent in states saved before they were kept apart. */
+  unownedHighest: z.record(z.string(), z.number().int().min(0)).optional(),
 })
 
 /** Saves of this process so far: part of each temporary file's name. */
@@ -47,6 +50,7 @@ export async function saveIndexState(
     branch: at.branch,
     entries: Object.fromEntries(index.entries),
     highest: Object.fromEntries(index.highest),
+    unownedHighest: Object.fromEntries(index.unownedHighest),
   }
   const file = join(gitdir, INDEX_STATE_FILE)
   const tmp = `${file}.${process.pid}.${++saves}.tmp`
@@ -84,8 +88,9 @@ export async function loadIndexState(
   }
   // Another branch's highest seqs would refuse this branch's records.
   if (parsed.branch !== undefined && parsed.branch !== branch) return undefined
-  for (const [name, entry] of Object.entries(parsed.entries))
-    index.entries.set(name, entry satisfies IndexEntry)
+  for (const [name, { unowned, ...entry }] of Object.entries(parsed.entries))
+    index.entries.set(name, (unowned === true ? { ...entry, unowned } : entry) satisfies IndexEntry)
   for (const [name, seq] of Object.entries(parsed.highest)) index.highest.set(name, seq)
+  for (const [name, seq] of Object.entries(parsed.unownedHighest ?? {})) index.unownedHighest.set(name, seq)
   return parsed.commit
 }

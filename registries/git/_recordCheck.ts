@@ -1,11 +1,16 @@
 import { RecordTooLargeError } from '../../src/errors/record.js'
 import type { FunctionRecord } from '../../src/record/schema.js'
-import type { RecordVerifier } from '../../src/trust/RecordVerifier.js'
+import type { RecordVerifier, VerifiedRecord } from '../../src/trust/RecordVerifier.js'
 
 /** What the registry learns from a record it accepts. */
 export interface CheckedRecord {
   readonly record: FunctionRecord
   readonly id: string
+  /**
+   * Whether a trust source knows the namespace. A record of an unowned one passed integrity only:
+   * the registry keeps it (the mesh refuses it) but its seq is no floor for the name.
+   */
+  readonly owned: boolean
 }
 
 export interface CheckOptions {
@@ -65,7 +70,7 @@ export function recordCheck(verifier: RecordVerifier, maxBytes: number | undefin
   /** The verifier's results put back in input order, among the size refusals. */
   const merge = async (
     refused: readonly (Error | undefined)[],
-    settled: Promise<PromiseSettledResult<CheckedRecord>[]>,
+    settled: Promise<PromiseSettledResult<Verified>[]>,
   ): Promise<PromiseSettledResult<CheckedRecord>[]> => {
     const results = await settled
     let k = 0
@@ -95,6 +100,9 @@ export function recordCheck(verifier: RecordVerifier, maxBytes: number | undefin
   )
 }
 
-function checked({ record, id }: CheckedRecord): CheckedRecord {
-  return { record, id }
+/** What the registry takes from the verifier's answer. */
+type Verified = Pick<VerifiedRecord, 'record' | 'id' | 'trustSource'>
+
+function checked({ record, id, trustSource }: Verified): CheckedRecord {
+  return { record, id, owned: trustSource !== 'none' }
 }

@@ -15,6 +15,12 @@ export interface IndexEntry {
   readonly path: string
   /** The commit whose tree the record was accepted from. */
   readonly commit: string
+  /**
+   * Set when no trust source knew the namespace at acceptance: anyone who can push could write it,
+   * so its seq is a floor for other unowned records only, never for the owner's (a squatter's high
+   * seq must not block the namespace's owner once it is claimed).
+   */
+  readonly unowned?: true
 }
 
 /** A record file a sync refused; the last accepted record for the name (if any) is kept. */
@@ -43,11 +49,14 @@ const YIELD_EVERY = 64
 
 /**
  * Names to the blob of the record accepted for each, plus the highest seq ever accepted per name
- * (kept after a record file is removed, so an older record can never come back).
+ * (kept after a record file is removed, so an older record can never come back). Records of
+ * namespaces no trust source knows keep their own highest seqs (`unownedHighest`), which hold
+ * other unowned records only: see {@link IndexEntry.unowned}.
  */
 export class RecordIndex {
   readonly entries = new Map<string, IndexEntry>()
   readonly highest = new Map<string, number>()
+  readonly unownedHighest = new Map<string, number>()
 
   /** Reads, checks and applies the record files a tree diff names. */
   async apply(
@@ -170,10 +179,16 @@ export class RecordIndex {
   }
 
   /** Why `entry` may not replace what the index holds for `name`: 'same' when it is the same record. */
-  refusal(name: string, entry: { seq: number; id: string }, origin: string): Error | 'same' | undefined {
+  refusal(
+    name: string,
+    entry: { seq: number; id: string; unowned?: true },
+    origin: string,
+  ): Error | 'same' | undefined {
     const current = this.entries.get(name)
     if (current !== undefined && current.id === entry.id) return 'same'
-    const highest = this.highest.get(name)
+    const owned = this.highest.get(name)
+    const unowned = entry.unowned === true ? this.unownedHighest.get(name) : undefined
+    const highest = owned === undefined ? unowned : unowned === undefined ? owned : Math.max(owned, unowned)
     if (highest === undefined || entry.seq > highest) return undefined
     if (entry.seq < highest) return new SeqRollbackError({ name, origin }, entry.seq, highest)
     return new SeqReusedError(name, entry.seq, origin)
@@ -181,8 +196,9 @@ export class RecordIndex {
 
   accept(name: string, entry: IndexEntry): void {
     this.entries.set(name, entry)
-    const highest = this.highest.get(name)
-    if (highest === undefined || entry.seq > highest) this.highest.set(name, entry.seq)
+    const seqs = entry.unowned === true ? this.unownedHighest : this.highest
+    const highest = seqs.get(name)
+    if (highest === undefined || entry.seq > highest) seqs.set(name, entry.seq)
   }
 
   private async read(
@@ -241,8 +257,11 @@ export class RecordIndex {
       const result = settled[k]!
       if (result.status === 'rejected') outcomes[i] = { name, error: result.reason }
       else {
-        const { record, id } = result.value
-        outcomes[i] = { name, entry: { oid, seq: record.seq, id, path, commit } }
+        const { record, id, owned } = result.value
+        outcomes[i] = {
+          name,
+          entry: { oid, seq: record.seq, id, path, commit, ...(owned ? {} : { unowned: true as const }) },
+        }
       }
     })
   }

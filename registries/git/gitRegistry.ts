@@ -147,7 +147,7 @@ class GitRegistryImpl implements GitRegistry {
     throwIfAborted(signal, `${this.id} publish`)
     const name = checkEncodedRecord(encoded, this.id)
     const path = recordPath(name)
-    const { record, id } = await this.check(encoded.bytes, {
+    const { record, id, owned } = await this.check(encoded.bytes, {
       origin: `${this.id} publish`,
       expectName: name,
       ...(signal === undefined ? {} : { signal }),
@@ -157,13 +157,25 @@ class GitRegistryImpl implements GitRegistry {
       const message = publishMessage(name, record.seq, id, record.signatures)
       for (let attempt = 1; attempt <= this.cfg.maxPushAttempts; attempt++) {
         throwIfAborted(signal, `${this.id} publish`)
-        const refusal = this.index.refusal(name, { seq: record.seq, id }, `${this.id} publish`)
+        const refusal = this.index.refusal(
+          name,
+          { seq: record.seq, id, ...(owned ? {} : { unowned: true as const }) },
+          `${this.id} publish`,
+        )
         if (refusal === 'same') {
           const held = this.index.entries.get(name)!
           return { registry: this.id, location: `git:${held.commit}:${held.path}` }
         }
         if (refusal !== undefined) {
-          throw new PublishConflictError(this.id, name, record.seq, this.index.highest.get(name) ?? -1)
+          throw new PublishConflictError(
+            this.id,
+            name,
+            record.seq,
+            Math.max(
+              this.index.highest.get(name) ?? -1,
+              owned ? -1 : (this.index.unownedHighest.get(name) ?? -1),
+            ),
+          )
         }
         const blob = await git.writeBlob({ fs: this.ctx.fs, gitdir: this.ctx.gitdir, blob: encoded.bytes })
         const build = async (base: string) =>
@@ -187,7 +199,14 @@ class GitRegistryImpl implements GitRegistry {
         const receipt = { registry: this.id, location: `git:${landed.commit}:${path}` }
         // Landed: the receipt stands. The index catches up with the tip it was built on, or the next sync does.
         if (landed.base !== this.commit && !(await this.catchUp(landed.base))) return receipt
-        this.index.accept(name, { oid: blob, seq: record.seq, id, path, commit: landed.commit })
+        this.index.accept(name, {
+          oid: blob,
+          seq: record.seq,
+          id,
+          path,
+          commit: landed.commit,
+          ...(owned ? {} : { unowned: true as const }),
+        })
         this.commit = landed.commit
         await this.save()
         this.watchers.notify({ names: [name], reason: 'publish' })
@@ -235,6 +254,7 @@ class GitRegistryImpl implements GitRegistry {
         else {
           this.index.entries.clear()
           this.index.highest.clear()
+          this.index.unownedHighest.clear()
         }
       }
       const local = await this.branch.read()

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Helia } from '@helia/interface'
 import type { IPNS } from '@helia/ipns'
 import type { UnixFS, UnixFSComponents } from '@helia/unixfs'
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
 import { ConfigError, PublishConflictError } from '../../src/errors/registry.js'
@@ -10,7 +10,13 @@ import type { Logger } from '../../src/logger.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
 import { checkEncodedRecord } from '../../src/registry/checkEncodedRecord.js'
 import { compileNamePattern } from '../../src/registry/namePattern.js'
-import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from '../../src/registry/types.js'
+import type {
+  AbortOptions,
+  ContentStore,
+  PublishReceipt,
+  RegistryChange,
+  RegistryEntry,
+} from '../../src/registry/types.js'
 import { watchQueue } from '../../src/registry/watchQueue.js'
 import type { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import type { BlockFileReader } from './_blockFile.js'
@@ -43,7 +49,17 @@ import type { IpfsRegistry, IpfsRegistryInit, IpfsRegistryStatus } from './types
  */
 export function ipfsRegistry(init: IpfsRegistryInit): (components: RegistryComponents) => IpfsRegistry {
   const cfg = checkInit(init)
-  return (components) => new IpfsRegistryImpl(cfg, components)
+  // One registry per mesh: a chain registry given this factory as its `contentStore` gets the
+  // instance the mesh made, not a second node on the same directory.
+  const made = new WeakMap<RegistryComponents, IpfsRegistry>()
+  return (components) => {
+    let registry = made.get(components)
+    if (registry === undefined) {
+      registry = new IpfsRegistryImpl(cfg, components)
+      made.set(components, registry)
+    }
+    return registry
+  }
 }
 
 /**
@@ -109,6 +125,36 @@ class IpfsRegistryImpl implements IpfsRegistry {
 
   get helia(): Helia | undefined {
     return this.opened?.helia
+  }
+
+  readonly contentStore: ContentStore = {
+    put: async (bytes, options = {}) => {
+      const what = `${this.id} content put`
+      throwIfAborted(options.signal, what)
+      const opened = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
+      const cid = await this.addRecordBlock(opened.helia, opened.fs, bytes)
+      return cid.toString()
+    },
+    get: async (text, options = {}) => {
+      const what = `${this.id} content get`
+      throwIfAborted(options.signal, what)
+      let cid: CID
+      try {
+        cid = CID.parse(String(text))
+      } catch {
+        return undefined // not a CID, so not a block this store holds
+      }
+      const opened = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
+      if (!(await opened.helia.blockstore.has(cid))) return undefined
+      return raceSignal(this.readBlock(opened, cid, options.signal), options.signal, what)
+    },
+  }
+
+  /** Adds canonical bytes as one pinned raw block: its CID has the record id's multihash. */
+  private async addRecordBlock(helia: Helia, fs: UnixFS, bytes: Uint8Array): Promise<CID> {
+    const cid = await fs.addBytes(bytes, { rawLeaves: true, reduceSingleLeafToSelf: true, cidVersion: 1 })
+    if (!(await helia.pins.isPinned(cid))) for await (const _ of helia.pins.add(cid, { depth: 0 })) void _
+    return cid
   }
 
   async start(): Promise<void> {
@@ -204,12 +250,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
     record: { bytes: Uint8Array; seq: number; id: string },
   ): Promise<IndexEntry> {
     // One raw block: its CID has the record id's multihash (sha-256 of the canonical bytes).
-    const cid = await fs.addBytes(record.bytes, {
-      rawLeaves: true,
-      reduceSingleLeafToSelf: true,
-      cidVersion: 1,
-    })
-    if (!(await helia.pins.isPinned(cid))) for await (const _ of helia.pins.add(cid, { depth: 0 })) void _
+    const cid = await this.addRecordBlock(helia, fs, record.bytes)
     const trace = traceBlocks(helia)
     const { root, dirs } = await putAtPath({
       fs: unixfs({ blockstore: trace.blockstore }),

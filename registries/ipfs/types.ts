@@ -1,5 +1,5 @@
 import type { Helia } from '@helia/interface'
-import type { AbortOptions, Registry, RegistryChange } from '../../src/registry/types.js'
+import type { AbortOptions, ContentStore, Registry, RegistryChange } from '../../src/registry/types.js'
 
 /**
  * What `ipfsRegistry` takes: `dir` (the registry makes, starts and stops its own Helia node with its
@@ -40,6 +40,11 @@ export interface IpfsRegistry extends Registry {
   status(): IpfsRegistryStatus
   /** The Helia node the registry stores records in (made by `start()` when the registry owns it). */
   readonly helia: Helia | undefined
+  /**
+   * The node's blocks as a content store (raw blocks, pinned), for a chain registry's CID pointers:
+   * `chainRegistry({ ..., contentStore: ipfs })` with the same `ipfsRegistry(...)` factory.
+   */
+  readonly contentStore: ContentStore
   watch(options?: AbortOptions): AsyncIterable<RegistryChange>
   start(): Promise<void>
   stop(): Promise<void>

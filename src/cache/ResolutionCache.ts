@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import type { Clock } from '../clock.js'
 import type { RegistryOutcome } from '../errors/resolve.js'
+import type { VersionMark } from '../registry/types.js'
 import type { ResolveResult } from '../resolve/types.js'
 import type { VerifiedRecord } from '../trust/RecordVerifier.js'
 
@@ -32,6 +33,8 @@ export interface FoundEntry {
   readonly location: string | undefined
   /** Each registry's part in the lookup that filled this entry. */
   readonly report: readonly RegistryOutcome[]
+  /** The registries' version marks for the name (see RegistryEntry.marks). */
+  readonly marks?: Readonly<Record<string, VersionMark>>
   readonly storedAt: number
   readonly freshUntil: number
   readonly staleUntil: number
@@ -85,6 +88,7 @@ export class ResolutionCache {
     registry: string,
     location?: string,
     report: readonly RegistryOutcome[] = [],
+    marks?: Readonly<Record<string, VersionMark>>,
   ): FoundEntry {
     const now = this.clock.now()
     const { ttlSeconds, expiresAt } = verified.record
@@ -97,6 +101,7 @@ export class ResolutionCache {
       registry,
       location,
       report,
+      ...(marks === undefined ? {} : { marks }),
       storedAt: now,
       freshUntil,
       staleUntil,

@@ -36,6 +36,7 @@ export const main = defineCommand({
     usage: () => import('./callCommand.js').then((m) => m.usageCommand),
     ls: () => import('./listCommand.js').then((m) => m.listCommand),
     keys: () => import('./keys.js').then((m) => m.keysCommand),
+    namespace: () => import('./namespaceCommand.js').then((m) => m.namespaceCommand),
     demo: () => import('./demo.js').then((m) => m.demoCommand),
     gateway: () => import('./gatewayCommand.js').then((m) => m.gatewayCommand),
     mcp: () => import('../../mcp/cli/mcpCommand.js').then((m) => m.mcpCommand),

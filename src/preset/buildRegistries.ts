@@ -2,7 +2,7 @@ import type { RegistryFactory } from '../components.js'
 import type { Signer } from '../trust/signer.js'
 import { checkRegistryConfig } from './checkRegistryConfig.js'
 import type { PresetConfig } from './config.js'
-import type { PresetContext } from './types.js'
+import type { PresetContext, RegistryConfig } from './types.js'
 
 /** Registries built from config, with a line each for people. */
 export interface EmbeddedRegistries {
@@ -40,10 +40,16 @@ export async function buildRegistries(
 ): Promise<EmbeddedRegistries> {
   const registries: RegistryFactory[] = []
   const describe: string[] = []
+  const idOf = (entry: RegistryConfig, index: number) =>
+    entry.id ?? (index === 0 ? entry.type : `${entry.type}-${index}`)
+  const registryTypes = new Map(config.registries.map((entry, i) => [idOf(entry, i), entry.type]))
+  const built = new Map<string, RegistryFactory>()
   for (const [index, entry] of config.registries.entries()) {
     const { kind, config: checked } = await checkRegistryConfig(entry, index)
     const context: PresetContext = {
-      id: checked.id ?? (index === 0 ? checked.type : `${checked.type}-${index}`),
+      id: idOf(checked, index),
+      registryTypes,
+      registryFactory: (id) => built.get(id),
       index,
       dataDir: config.dataDir,
       baseDir: config.baseDir ?? process.cwd(),
@@ -51,7 +57,9 @@ export async function buildRegistries(
       readOnly: options.readOnly ?? false,
       ...(options.signer === undefined ? {} : { signer: options.signer }),
     }
-    registries.push(await kind.create(checked, context))
+    const factory = await kind.create(checked, context)
+    built.set(context.id, factory)
+    registries.push(factory)
     describe.push(`${context.id.padEnd(8)} ${kind.describe(checked, context)}`)
   }
   return { registries, describe, dataDir: config.dataDir, cleanup: async () => {} }

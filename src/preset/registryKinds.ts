@@ -10,4 +10,5 @@ export const REGISTRY_KINDS: readonly RegistryKind[] = [
   { type: 'memory', load: () => import('./memoryKind.js') },
   { type: 'git', load: () => import('./gitKind.js') },
   { type: 'ipfs', load: () => import('./ipfsKind.js') },
+  { type: 'chain', load: () => import('./chainKind.js') },
 ]

@@ -31,6 +31,10 @@ export interface PresetContext {
    * not exist is an error (`E_REGISTRY_MISSING`), never created empty in its place. @default false
    */
   readonly readOnly?: boolean
+  /** Every registry of the config by id, with its type (a chain registry names its IPFS registry). */
+  readonly registryTypes?: ReadonlyMap<string, string>
+  /** The factory built for another registry of the config, once all are built (undefined before). */
+  readonly registryFactory?: (id: string) => RegistryFactory | undefined
 }
 
 /**

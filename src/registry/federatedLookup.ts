@@ -7,7 +7,7 @@ import { logger } from '../logger.js'
 import type { ResolveProgressEvent } from '../resolve/types.js'
 import type { RecordVerifier, VerifiedRecord } from '../trust/RecordVerifier.js'
 import type { SeqLedger } from '../trust/SeqLedger.js'
-import type { Registry } from './types.js'
+import type { Registry, VersionMark } from './types.js'
 
 const log = logger('federation')
 
@@ -29,7 +29,13 @@ export interface FederatedLookupOptions {
 
 export interface FederatedAnswer {
   /** The winning record, if any registry had a valid one. */
-  readonly best?: { readonly verified: VerifiedRecord; readonly registry: string; readonly location?: string }
+  readonly best?: {
+    readonly verified: VerifiedRecord
+    readonly registry: string
+    readonly location?: string
+    /** Every registry's version marks for the name, merged (a flag set by any one is set). */
+    readonly marks?: Readonly<Record<string, VersionMark>>
+  }
   /** One outcome per registry, in priority order. */
   readonly report: readonly RegistryOutcome[]
   /** The refusal or failure behind each `invalid`, `error` or `timeout` outcome, aligned with `report`. */
@@ -65,6 +71,7 @@ export async function federatedLookup(
   const report = outcomes.map((o) => o.outcome)
   const failures = outcomes.map((o) => o.failure)
   if (best === undefined) return { report, failures }
+  const marks = mergeMarks(outcomes.map((o) => o.marks))
   options.seqLedger?.accept(name, best.verified.record.seq)
   const registry = registries[best.index]!.id
   return {
@@ -72,6 +79,7 @@ export async function federatedLookup(
       verified: best.verified,
       registry,
       ...(best.location === undefined ? {} : { location: best.location }),
+      ...(marks === undefined ? {} : { marks }),
     },
     report,
     failures,
@@ -84,7 +92,12 @@ async function askOne(
   name: string,
   timeoutMs: number,
   options: FederatedLookupOptions,
-): Promise<{ outcome: RegistryOutcome; candidate?: Candidate; failure?: unknown }> {
+): Promise<{
+  outcome: RegistryOutcome
+  candidate?: Candidate
+  failure?: unknown
+  marks?: Readonly<Record<string, VersionMark>>
+}> {
   // AbortSignal.timeout, on the injected clock and cancelled once the registry has answered.
   const timer = new AbortController()
   const timeout = timer.signal
@@ -97,9 +110,10 @@ async function askOne(
   options.onProgress?.({ type: 'mesh:resolve:registry:start', registry: registry.id, name })
   const done = (outcome: RegistryOutcome, rest: { candidate?: Candidate; failure?: unknown } = {}) => {
     options.onProgress?.({ type: 'mesh:resolve:registry:done', outcome, name })
-    return { outcome, ...rest }
+    // A registry's marks count whatever became of its record: they are about the name.
+    return { outcome, ...rest, ...(entry?.marks === undefined ? {} : { marks: entry.marks }) }
   }
-  let entry: Awaited<ReturnType<Registry['lookup']>>
+  let entry: Awaited<ReturnType<Registry['lookup']>> | undefined
   try {
     entry = await raceSignal(registry.lookup(name, { signal }), signal, `${registry.id} lookup of ${name}`)
   } catch (err) {
@@ -151,4 +165,24 @@ async function askOne(
       { failure: err },
     )
   }
+}
+
+/** The union of registries' version marks; undefined when none has any. */
+function mergeMarks(
+  all: readonly (Readonly<Record<string, VersionMark>> | undefined)[],
+): Readonly<Record<string, VersionMark>> | undefined {
+  let merged: Record<string, VersionMark> | undefined
+  for (const marks of all) {
+    if (marks === undefined) continue
+    for (const [version, mark] of Object.entries(marks)) {
+      if (!mark.deprecated && !mark.yanked) continue
+      merged ??= {}
+      const seen = merged[version]
+      merged[version] = {
+        deprecated: Boolean(seen?.deprecated || mark.deprecated),
+        yanked: Boolean(seen?.yanked || mark.yanked),
+      }
+    }
+  }
+  return merged
 }

@@ -33,5 +33,13 @@ export {
   registryComponents,
   type StandaloneComponents,
 } from './registryComponents.js'
-export type { AbortOptions, PublishReceipt, Registry, RegistryChange, RegistryEntry } from './types.js'
+export type {
+  AbortOptions,
+  ContentStore,
+  PublishReceipt,
+  Registry,
+  RegistryChange,
+  RegistryEntry,
+  VersionMark,
+} from './types.js'
 export { type WatchQueue, watchQueue } from './watchQueue.js'

@@ -4,11 +4,34 @@ import type { AbortOptions, TrustSource } from '../trust/types.js'
 export type { EncodedRecord } from '../record/signRecord.js'
 export type { AbortOptions } from '../trust/types.js'
 
+/** A version's status as a registry reports it apart from the signed record (the chain's marks). */
+export interface VersionMark {
+  readonly deprecated?: boolean
+  readonly yanked?: boolean
+}
+
 /** What a registry holds for a name: untrusted bytes the mesh verifies. */
 export interface RegistryEntry {
   readonly bytes: Uint8Array
   /** Where in the registry it was found (a commit and path, a CID, a block number). */
   readonly location?: string
+  /**
+   * Version marks the registry holds outside the signed bytes (the chain registry's on-chain
+   * deprecate and yank), by version. They only ever add: a version a mark deprecates or yanks is
+   * treated as if the record said so, whichever registry's record is served; a mark never clears a
+   * flag the record sets.
+   */
+  readonly marks?: Readonly<Record<string, VersionMark>>
+}
+
+/**
+ * Content-addressed bytes by CID (the IPFS registry's blockstore): where a chain anchor's CID
+ * pointer leads. `get` answers undefined for a CID it does not hold.
+ */
+export interface ContentStore {
+  /** Stores `bytes` as one raw block (CIDv1, sha-256) and returns its CID's text. */
+  put(bytes: Uint8Array, options?: AbortOptions): Promise<string>
+  get(cid: string, options?: AbortOptions): Promise<Uint8Array | undefined>
 }
 
 /** What a registry says after it stored a record. */

@@ -7,14 +7,31 @@ export interface WatchQueue {
   follow(signal: AbortSignal | undefined, what: string): AsyncIterable<RegistryChange>
 }
 
-export function watchQueue(): WatchQueue {
+export interface WatchQueueOptions {
+  /**
+   * Keep the changes notified while nobody watches (at most this many; older ones are merged) and
+   * hand them to the next watcher: for a registry whose changes since its last run are read before
+   * the mesh follows its watch. @default 0 (changes nobody watches are dropped)
+   */
+  backlog?: number
+}
+
+export function watchQueue(options: WatchQueueOptions = {}): WatchQueue {
   const watchers = new Set<(change: RegistryChange) => void>()
+  const max = options.backlog ?? 0
+  let backlog: RegistryChange[] = []
   return {
     notify(change) {
+      if (watchers.size === 0 && max > 0) {
+        backlog.push(change)
+        if (backlog.length > max) backlog = [merge(backlog)]
+        return
+      }
       for (const push of watchers) push(change)
     },
     async *follow(signal, what) {
-      const queue: RegistryChange[] = []
+      const queue: RegistryChange[] = backlog
+      backlog = []
       let wake: (() => void) | undefined
       const push = (change: RegistryChange) => {
         queue.push(change)
@@ -37,5 +54,16 @@ export function watchQueue(): WatchQueue {
         watchers.delete(push)
       }
     },
+  }
+}
+
+/** One change naming every name and namespace of `changes`. */
+function merge(changes: readonly RegistryChange[]): RegistryChange {
+  const names = new Set(changes.flatMap((c) => c.names))
+  const namespaces = new Set(changes.flatMap((c) => c.namespaces ?? []))
+  return {
+    names: [...names],
+    ...(namespaces.size > 0 ? { namespaces: [...namespaces] } : {}),
+    reason: 'backlog',
   }
 }

@@ -212,7 +212,7 @@ export class Resolver {
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     })
     if (best !== undefined)
-      return this.cache.setFound(name, best.verified, best.registry, best.location, report)
+      return this.cache.setFound(name, best.verified, best.registry, best.location, report, best.marks)
     const invalid = report.findIndex((r) => r.status === 'invalid' || r.status === 'outdated')
     const failed = report.filter((r) => r.status === 'error' || r.status === 'timeout').length
     if (invalid !== -1) throw new NoValidRecordError(name, report, failures[invalid])
@@ -229,8 +229,9 @@ function answer(
   source: ResolveSource,
 ): ResolveResult {
   const { record, id, keyId, trustSource } = entry.verified
-  const version = selectVersion(record, name.selector, includeDeprecated)
+  const version = selectVersion(record, name.selector, includeDeprecated, entry.marks)
   const chosen = record.versions[version]!
+  const mark = entry.marks?.[version]
   return Object.freeze<ResolveResult>({
     name: record.name,
     version,
@@ -240,6 +241,7 @@ function answer(
     providers: chosen.providers,
     source,
     verified: { method: 'signature', keyId, namespace: record.namespace, trustSource, seq: record.seq },
+    ...(mark === undefined ? {} : { mark }),
     ...(source.kind === 'cache' ? {} : { report: entry.report }),
   })
 }

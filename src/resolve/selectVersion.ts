@@ -3,11 +3,14 @@ import { NoMatchingVersionError } from '../errors/resolve.js'
 import type { VersionSelector } from '../name.js'
 import { formatSelector } from '../name.js'
 import type { FunctionRecord } from '../record/schema.js'
+import type { VersionMark } from '../registry/types.js'
 
 /**
  * Picks the version a selector asks for: the highest version satisfying the range, skipping
  * deprecated and yanked versions unless the selector names the version exactly or
  * `includeDeprecated` is set. `latest` prefers the record's `latestVersion` when it is eligible.
+ * `marks` (a registry's, outside the signed bytes) deprecate or yank versions as the record's own
+ * flags do.
  *
  * @example
  * ```ts
@@ -18,6 +21,7 @@ export function selectVersion(
   record: Pick<FunctionRecord, 'name' | 'versions' | 'latestVersion'>,
   selector: VersionSelector,
   includeDeprecated = false,
+  marks?: Readonly<Record<string, VersionMark>>,
 ): string {
   const all = Object.keys(record.versions)
   if (selector.kind === 'exact') {
@@ -28,7 +32,9 @@ export function selectVersion(
   const skipped: string[] = []
   for (const version of all) {
     const entry = record.versions[version]!
-    if (!includeDeprecated && (entry.deprecated || entry.yanked)) skipped.push(version)
+    const mark = marks?.[version]
+    const hidden = entry.deprecated || entry.yanked || mark?.deprecated === true || mark?.yanked === true
+    if (!includeDeprecated && hidden) skipped.push(version)
     else eligible.push(version)
   }
   let chosen: string | null = null

@@ -1,5 +1,6 @@
 import type { RegistryOutcome } from '../errors/resolve.js'
 import type { Descriptor, FunctionRecord, Provider } from '../record/schema.js'
+import type { VersionMark } from '../registry/types.js'
 import type { AbortOptions } from '../trust/types.js'
 
 /** Where an answer came from. */
@@ -45,6 +46,8 @@ export interface ResolveResult {
   readonly verified: Verification
   /** Each registry's part, when registries were asked. */
   readonly report?: readonly RegistryOutcome[]
+  /** The chosen version's mark from a registry (an on-chain deprecate or yank), when it has one. */
+  readonly mark?: VersionMark
 }
 
 /** Progress events of a resolve, for progress bars and debugging. */

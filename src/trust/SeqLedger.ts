@@ -5,6 +5,12 @@
 export interface SeqLedger {
   highest(name: string): number | undefined
   accept(name: string, seq: number): void
+  /**
+   * Takes back a seq that turned out not to stand (a chain reorg removed the anchor that fed it):
+   * when the highest seq for `name` is still `seq`, it becomes `floor` (none when undefined or 0).
+   * A higher seq accepted since, from any source, stays.
+   */
+  retract?(name: string, seq: number, floor?: number): void
   /** Makes accepted seqs durable; the mesh calls it on close. */
   flush?(): Promise<void>
 }
@@ -17,6 +23,11 @@ export function memorySeqLedger(): SeqLedger {
     accept(name, seq) {
       const current = seqs.get(name)
       if (current === undefined || seq > current) seqs.set(name, seq)
+    },
+    retract(name, seq, floor) {
+      if (seqs.get(name) !== seq) return
+      if (floor === undefined || floor <= 0) seqs.delete(name)
+      else seqs.set(name, floor)
     },
   }
 }

@@ -35,6 +35,13 @@ export function fileSeqLedger(path: string): SeqLedger & { flush(): Promise<void
       dirty = true
       scheduled ??= Promise.resolve().then(write)
     },
+    retract(name, seq, floor) {
+      if (seqs.get(name) !== seq) return
+      if (floor === undefined || floor <= 0) seqs.delete(name)
+      else seqs.set(name, floor)
+      dirty = true
+      scheduled ??= Promise.resolve().then(write)
+    },
     async flush() {
       await scheduled
       write()

@@ -334,7 +334,7 @@ describe('chainRegistry: bad input', () => {
     await manual.stop()
   })
 
-  it('error: a record over 4 KiB of canonical bytes is E_CHAIN_INLINE_TOO_LARGE (CID pointers are not built yet)', async () => {
+  it('error: without a content store, a record over 4 KiB of canonical bytes is E_CHAIN_INLINE_TOO_LARGE', async () => {
     const registry = onChain({ account: 0 })(registryComponents({ trust: { owners: {} } }))
     const big = await signed(key, 'acme.com/image/big', 1, { description: 'x'.repeat(2048) })
     expect(big.bytes.byteLength).toBeGreaterThan(4096)
@@ -342,7 +342,7 @@ describe('chainRegistry: bad input', () => {
     await registry.stop()
   })
 
-  it('error: an anchor with a CID pointer is E_CHAIN_POINTER_UNAVAILABLE naming the CID (IPFS pointers are a later increment)', async () => {
+  it('error: without a content store, an anchor with a CID pointer is E_CHAIN_POINTER_UNAVAILABLE naming the CID', async () => {
     const registry = onChain({ account: 0 })(registryComponents({ trust: { owners: {} } }))
     await registry.claim('acme.com')
     const cid = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
@@ -354,7 +354,7 @@ describe('chainRegistry: bad input', () => {
     const err = await registry.lookup('acme.com/image/cid').catch((e: unknown) => e)
     expect(isMeshError(err, 'E_CHAIN_POINTER_UNAVAILABLE')).toBe(true)
     expect((err as Error).message.split('\n')[0]).toBe(
-      `The anchor of acme.com/image/cid points at ${cid}, which this registry cannot fetch`,
+      `The anchor of acme.com/image/cid points at ${cid}, which this registry cannot fetch: no \`contentStore\` is configured`,
     )
     expect(await registry.anchoredSeq('acme.com/image/cid')).toBe(1)
     await registry.stop()

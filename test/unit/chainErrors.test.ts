@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   ChainContractError,
+  ChainCursorError,
   ChainDigestMismatchError,
   ChainIdMismatchError,
   ChainNoSignerError,
@@ -84,12 +85,15 @@ describe('chain registry errors', () => {
 
       The pointer leads to other bytes than the ones anchored; republish the record."
     `)
-    expect(new ChainPointerUnavailableError('acme.com/a', 'bafy').message).toMatchInlineSnapshot(`
-      "The anchor of acme.com/a points at bafy, which this registry cannot fetch
+    expect(
+      new ChainPointerUnavailableError('acme.com/a', 'bafy', 'the content store does not hold it').message,
+    ).toMatchInlineSnapshot(`
+      "The anchor of acme.com/a points at bafy, which this registry cannot fetch: the content store does not hold it
         name: acme.com/a
         cid: bafy
+        reason: the content store does not hold it
 
-      CID pointers need the IPFS integration (not built yet); fetch the record from an IPFS or Git registry."
+      Give the chain registry a \`contentStore\` (the ipfsRegistry that holds the record), and check that the IPFS node has the block (publish the record there again)."
     `)
     expect(new ChainRecordTooLargeError('acme.com/a', 5000, 4096).message).toMatchInlineSnapshot(`
       "Record acme.com/a is 5000 bytes, over the 4096 bytes a chain anchor holds inline
@@ -97,7 +101,13 @@ describe('chain registry errors', () => {
         size: 5000
         max: 4096
 
-      Shrink the record (fewer versions or providers), or publish it to a Git registry only."
+      Give the chain registry a \`contentStore\` (an ipfsRegistry) with \`pointer\` 'auto' or 'cid': the anchor then holds the record's CID. Or shrink the record."
+    `)
+    expect(new ChainCursorError('/tmp/c.json', 'is corrupt').message).toMatchInlineSnapshot(`
+      "The chain event cursor /tmp/c.json is corrupt
+        path: /tmp/c.json
+
+      Check the file and its directory (the registry data dir, or \`cursor\`). Moving a corrupt file aside is safe: the registry then reads every event again from \`fromBlock\`."
     `)
     expect(new ChainNoSignerError('chain', 'publish').message).toMatchInlineSnapshot(`
       "Chain registry chain has no signer to publish

@@ -16,8 +16,8 @@ import { rejection } from '../_helpers/rejection.js'
 const message = async (value: unknown) => (await rejection(checkConfig(value, '/srv'))).shortMessage
 
 describe('embedded preset: config', () => {
-  it('knows the memory, git and ipfs kinds', () => {
-    expect(REGISTRY_KINDS.map((k) => k.type)).toEqual(['memory', 'git', 'ipfs'])
+  it('knows the memory, git, ipfs and chain kinds', () => {
+    expect(REGISTRY_KINDS.map((k) => k.type)).toEqual(['memory', 'git', 'ipfs', 'chain'])
   })
 
   it('checks each registry entry by its kind, resolving dataDir against the config directory', async () => {
@@ -42,13 +42,13 @@ describe('embedded preset: config', () => {
 
   it('error: an unknown registry type names the known types and the nearest', async () => {
     expect(await message({ registries: [{ type: 'memory' }, { type: 'gti' }] })).toMatchInlineSnapshot(
-      `"Invalid configuration at registries[1].type: unknown registry type \`gti\`; did you mean \`git\`? (known types: memory, git, ipfs)"`,
+      `"Invalid configuration at registries[1].type: unknown registry type \`gti\`; did you mean \`git\`? (known types: memory, git, ipfs, chain)"`,
     )
     expect(await message({ registries: [{ type: 'ipfz' }] })).toMatchInlineSnapshot(
-      `"Invalid configuration at registries[0].type: unknown registry type \`ipfz\`; did you mean \`ipfs\`? (known types: memory, git, ipfs)"`,
+      `"Invalid configuration at registries[0].type: unknown registry type \`ipfz\`; did you mean \`ipfs\`? (known types: memory, git, ipfs, chain)"`,
     )
     expect(await message({ registries: [{ id: 'x' }] })).toMatchInlineSnapshot(
-      `"Invalid configuration at registries[0].type: missing; known types: memory, git, ipfs"`,
+      `"Invalid configuration at registries[0].type: missing; known types: memory, git, ipfs, chain"`,
     )
     expect(await message({ registries: ['git'] })).toMatchInlineSnapshot(
       `"Invalid configuration at registries[0]: must be an object with a \`type\`"`,
