@@ -116,7 +116,7 @@ describe('fmesh CLI loads only what a command needs', () => {
       JSON.stringify({ registries: [{ type: 'chain', rpcUrl: 'http://127.0.0.1:8545' }] }),
     )
     const { code, stderr, files } = await cliLoads(['ls', '--config', config, '--json'], dir)
-    expect(code).toBe(1)
+    expect(code).toBe(2)
     expect(JSON.parse(stderr).error).toMatchObject({
       code: 'E_CONFIG_INVALID',
       details: { path: `${config}: registries[0].address` },

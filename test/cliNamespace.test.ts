@@ -187,13 +187,13 @@ describe('fmesh namespace', () => {
       json(['namespace', 'claim', 'gamma.net', '--config', noSigner]),
     ])
     expect(runs.map((r) => [r.code, r.body.code])).toEqual([
-      [1, 'E_INVALID_ARGUMENT'],
-      [1, 'E_INVALID_ARGUMENT'],
-      [1, 'E_INVALID_ARGUMENT'],
-      [1, 'E_CHAIN_NOT_CONFIGURED'],
+      [2, 'E_INVALID_ARGUMENT'],
+      [2, 'E_INVALID_ARGUMENT'],
+      [2, 'E_INVALID_ARGUMENT'],
+      [2, 'E_CHAIN_NOT_CONFIGURED'],
       [1, 'E_CHAIN_RPC'],
       [1, 'E_CHAIN_ID_MISMATCH'],
-      [1, 'E_CHAIN_NO_SIGNER'],
+      [2, 'E_CHAIN_NO_SIGNER'],
     ])
     // Claimed by the first test; account 2 loses the race that never was.
     const reverted = await json([
