@@ -163,8 +163,17 @@ describe('peer node: records shared over libp2p', () => {
         what: 'c converged',
       },
     )
+    // Gossipsub may also resend messages still in its recent-message cache to a peer that rejoins,
+    // so which route delivers each record first is a race: between the connect-time anti-entropy
+    // round and that resend, every record arrives, and nothing was republished. (The periodic-round
+    // test below and the catch-up bench exercise anti-entropy alone.)
     const synced = c.events.filter((e) => e.type === 'peer:sync')
-    expect(synced.reduce((sum, e) => sum + (e.accepted as number), 0)).toBeGreaterThan(0)
+    const viaSync = synced.reduce((sum, e) => sum + (e.accepted as number), 0)
+    const viaGossip = c.events.filter(
+      (e) =>
+        e.type === 'peer:gossip' && e.outcome === 'accepted' && String(e.name).startsWith('acme.com/part/'),
+    ).length
+    expect(viaSync + viaGossip).toBeGreaterThanOrEqual(names.length + 1 + 1)
     expect((await c.mesh.resolve('acme.com/part/kept')).record.description).toBe('v2')
     // Converged nodes have nothing to pull from each other.
     const [report] = await c.node.sync(b.node.peerId)
