@@ -51,13 +51,13 @@ export {
   RECORDS_TOPIC,
   SYNC_PROTOCOL,
 } from './limits.js'
-export {
-  type PeerInfo,
-  type PeerNode,
-  type PeerNodeInit,
-  type PeerProtocolContext,
-  type PeerProtocolFactory,
-  peerNode,
-} from './peerNode.js'
+export { peerNode } from './peerNode.js'
+export type {
+  PeerInfo,
+  PeerNode,
+  PeerNodeInit,
+  PeerProtocolContext,
+  PeerProtocolFactory,
+} from './peerNodeOptions.js'
 export type { PeerRegistry } from './peerRegistry.js'
 export { RecordStore, type StoredRecord } from './recordStore.js'

@@ -5,7 +5,7 @@ import {
   type ServeInvocationsOptions,
   serveInvocations,
 } from './invokeProtocol.js'
-import type { PeerProtocolContext, PeerProtocolFactory } from './peerNode.js'
+import type { PeerProtocolContext, PeerProtocolFactory } from './peerNodeOptions.js'
 
 /** What the peer node does with `/fmesh/invoke/1.0.0` (its `invoke` option). */
 export interface PeerInvokeOptions {

@@ -3,7 +3,7 @@ import { commonArgs, context } from '../src/cli/_context.js'
 import { loadConfig } from '../src/preset/config.js'
 import { createPresetMesh } from '../src/preset/createPresetMesh.js'
 import { DEFAULT_LISTEN, DEFAULT_SYNC_INTERVAL_MS } from './limits.js'
-import type { PeerNode } from './peerNode.js'
+import type { PeerNode } from './peerNodeOptions.js'
 
 /** A comma- or space-separated list flag as an array (empty entries dropped). */
 function list(value: unknown): string[] {
