@@ -47,6 +47,20 @@ describe('fmesh CLI', () => {
     ).toBe(true)
     expect(byQuery('acme.com/text/upper@^1')[0]?.source).toBe('marketplace (in-process)')
     expect(byQuery('acme.com/image/missing')[0]?.error?.code).toBe('E_FUNCTION_NOT_FOUND')
+    // Three peer nodes: gossip to node 3 through node 2, a call that runs on node 2 over libp2p
+    // (each lineage naming the other's invocation), and a yank that node 3 honours at once.
+    const { peers } = JSON.parse(stdout) as {
+      peers: {
+        nodes: string[]
+        call: { output: unknown; provider: string; callerInvocation: string; hostInvocation?: string }
+        afterYank: string
+      }
+    }
+    expect(peers.nodes).toHaveLength(3)
+    expect(peers.call).toMatchObject({ output: { text: 'OVER LIBP2P!' }, provider: 'node-2' })
+    expect(peers.call.hostInvocation).toMatch(/^inv_/)
+    expect(peers.call.hostInvocation).not.toBe(peers.call.callerInvocation)
+    expect(peers.afterYank).toBe('1.0.0')
     const { actions, lineage } = JSON.parse(stdout) as {
       actions: {
         what: string

@@ -9,6 +9,7 @@ import type { ResolveResult } from '../resolve/types.js'
 import { generateSigner } from '../trust/signer.js'
 import { commonArgs, context } from './_context.js'
 import { runCallSteps } from './_demoCalls.js'
+import { type DemoPeers, runPeerSteps } from './_demoPeers.js'
 import type { Output } from './_output.js'
 
 /** One resolve the demo made, as printed and as returned with --json. */
@@ -79,7 +80,7 @@ function draft(
 export async function runDemo(
   out: Output,
   options: { dir?: string } = {},
-): Promise<{ steps: DemoStep[] } & Awaited<ReturnType<typeof runCallSteps>>> {
+): Promise<{ steps: DemoStep[]; peers: DemoPeers } & Awaited<ReturnType<typeof runCallSteps>>> {
   const publisher = await generateSigner()
   const mallory = await generateSigner()
   const trust = { owners: { 'acme.com': [publisher.id], 'image-processing': [publisher.id] } }
@@ -178,7 +179,9 @@ export async function runDemo(
     )
     out.line()
     const called = await runCallSteps(mesh, out, publisher)
-    return { steps, ...called }
+    out.line()
+    const peers = await runPeerSteps(out, publisher)
+    return { steps, ...called, peers }
   } finally {
     await mesh.close()
     await embedded.cleanup()
