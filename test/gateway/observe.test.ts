@@ -210,7 +210,9 @@ describe('gateway: the code -> status table', () => {
       for (const m of readFileSync(join(root, file), 'utf8').matchAll(/MeshError\(\s*'(E_[A-Z_]*[A-Z])'/g))
         raised.add(m[1]!)
     expect(declared.size).toBeGreaterThan(60)
-    expect(raised.size).toBeGreaterThan(5)
+    // Under mutation testing (STRYKER_MUTATOR_WORKER is set) the mutated files are instrumented and no
+    // longer read as `MeshError('E_...'`; the scan's own sanity check applies to the plain sources.
+    if (process.env.STRYKER_MUTATOR_WORKER === undefined) expect(raised.size).toBeGreaterThan(5)
     expect([...declared].filter((c) => !Object.hasOwn(STATUS_BY_CODE, c))).toEqual([])
     expect([...raised].filter((c) => statusOf(c) === 500 && !Object.hasOwn(STATUS_BY_CODE, c))).toEqual([])
     expect(statusOf('E_FUNCTION_NOT_FOUND')).toBe(404)
