@@ -110,6 +110,8 @@ const LEDGER_KEYS = [
   'signer',
   'checkpointEvery',
   'durability',
+  'waitForLockMs',
+  'onLockWait',
 ] as const satisfies readonly (keyof LedgerOptions)[]
 
 /**

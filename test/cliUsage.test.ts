@@ -116,6 +116,67 @@ describe('fmesh usage', () => {
     expect(code).toBe(0)
   })
 
+  it('two commands on one data dir at once: usage waits for the call holding the ledger, then answers', async () => {
+    const provider = await startHttpProvider()
+    try {
+      const dir = await emptyDir()
+      const key = join(dir, 'me.jwk')
+      const { id } = JSON.parse((await cli(['keys', 'new', '--out', key, '--json'], dir)).stdout) as {
+        id: string
+      }
+      await writeFile(join(dir, 'fmesh.json'), JSON.stringify({ trust: { owners: { 'acme.com': [id] } } }))
+      await writeFile(
+        join(dir, 'hang.json'),
+        JSON.stringify({
+          name: 'acme.com/slow/hang',
+          versions: {
+            '1.0.0': {
+              descriptor: {
+                maxRisk: 'read-only',
+                idempotency: 'idempotent',
+                inputSchema: { type: 'object' },
+              },
+              providers: [
+                { id: 'h1', endpoint: provider.url('/hang'), cost: { unit: 'USDC', baseUnits: '5' } },
+              ],
+            },
+          },
+        }),
+      )
+      expect((await cli(['publish', 'hang.json', '--key', key], dir)).code).toBe(0)
+      const call = spawn(process.execPath, ['--import', tsx, entry, 'call', 'acme.com/slow/hang', '--json'], {
+        cwd: dir,
+      })
+      const callEnded = new Promise<number | null>((resolve) => call.on('close', resolve))
+      await provider.next('/hang')
+      // The call holds the ledger now; usage queues behind it (and says so) instead of failing with
+      // E_LEDGER_LOCKED; once the call ends, usage answers.
+      const usage = spawn(process.execPath, ['--import', tsx, entry, 'usage'], { cwd: dir })
+      let usageOut = ''
+      let usageErr = ''
+      usage.stdout.on('data', (c: Buffer) => {
+        usageOut += c.toString()
+      })
+      const waiting = new Promise<void>((resolve) =>
+        usage.stderr.on('data', (c: Buffer) => {
+          usageErr += c.toString()
+          if (usageErr.includes('waiting for the ledger')) resolve()
+        }),
+      )
+      const usageEnded = new Promise<number | null>((resolve) => usage.on('close', resolve))
+      await waiting
+      call.kill('SIGINT')
+      expect(await callEnded).toBe(130)
+      expect(await usageEnded).toBe(0)
+      expect(usageErr).toBe(
+        `waiting for the ledger ${join(dir, '.fmesh', 'ledger.sqlite')}: another fmesh command or node is using it\n`,
+      )
+      expect(usageOut).toBe('0 rows\n')
+    } finally {
+      await provider.close()
+    }
+  })
+
   it('Ctrl-C during a call to a hanging provider exits 130, says the call was cancelled, and charges nothing', async () => {
     const provider = await startHttpProvider()
     try {

@@ -7,6 +7,9 @@ import { createPresetMesh } from '../preset/createPresetMesh.js'
 import type { Transport } from '../transport/types.js'
 import type { Signer } from '../trust/signer.js'
 
+/** How long a command waits for a ledger another process holds. @default 30000 */
+export const LEDGER_LOCK_WAIT_MS = 30_000
+
 /**
  * A mesh opened from the config (`--config`, `$FMESH_CONFIG`, `./fmesh.json`, the user's config
  * dir, else the embedded defaults) for one CLI command: registries sync on demand. A `readOnly`
@@ -37,6 +40,16 @@ export async function openMesh(
     ...(options.readOnly === true ? { readOnly: true } : {}),
     ...(options.signer ? { signer: options.signer } : {}),
     ...(options.transports ? { transports: options.transports } : {}),
+    // One writer per ledger file: a command queues behind another one (or a node) on the same data
+    // dir for up to LEDGER_LOCK_WAIT_MS instead of failing at once.
+    ledger: {
+      waitForLockMs: LEDGER_LOCK_WAIT_MS,
+      onLockWait: (path) => {
+        // Not with --json, whose stderr is one JSON document.
+        if (!process.argv.includes('--json'))
+          process.stderr.write(`waiting for the ledger ${path}: another fmesh command or node is using it\n`)
+      },
+    },
   })
   return { ...opened, config }
 }

@@ -12,6 +12,7 @@ import { EntryIndex } from './_entryIndex.js'
 import { EntryRows } from './_entryRows.js'
 import { GroupCommit } from './_groupCommit.js'
 import { type LedgerKey, ledgerKey } from './_ledgerKey.js'
+import { waitForLock } from './_lockWait.js'
 import { MerkleLog } from './_merkleLog.js'
 import { checkInit, openFile } from './_openFile.js'
 import { recoverOpenAttempts } from './_recover.js'
@@ -60,7 +61,7 @@ const decoder = new TextDecoder()
  * ```
  */
 export async function openLedger(init: LedgerInit): Promise<Ledger> {
-  const ledger = new Ledger(init)
+  const ledger = await waitForLock(init, () => new Ledger(init))
   try {
     await ledger.start()
   } catch (err) {

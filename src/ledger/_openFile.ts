@@ -18,6 +18,8 @@ export const LEDGER_INIT_KEYS = [
   'checkpointEvery',
   'durability',
   'clock',
+  'waitForLockMs',
+  'onLockWait',
 ] as const satisfies readonly (keyof LedgerInit)[]
 
 export function checkInit(init: LedgerInit, defaultEvery: number): number {
@@ -26,6 +28,17 @@ export function checkInit(init: LedgerInit, defaultEvery: number): number {
   checkKnownKeys(init, LEDGER_INIT_KEYS, 'ledger')
   if (init.durability !== undefined && init.durability !== 'normal' && init.durability !== 'full')
     throw new LedgerOpenError(init.path, "`durability` must be 'normal' or 'full'")
+  if (
+    init.waitForLockMs !== undefined &&
+    !(
+      typeof init.waitForLockMs === 'number' &&
+      Number.isFinite(init.waitForLockMs) &&
+      init.waitForLockMs >= 0
+    )
+  )
+    throw new LedgerOpenError(init.path, '`waitForLockMs` must be a number of milliseconds >= 0')
+  if (init.onLockWait !== undefined && typeof init.onLockWait !== 'function')
+    throw new LedgerOpenError(init.path, '`onLockWait` must be a function')
   const every = init.checkpointEvery ?? defaultEvery
   if (!Number.isSafeInteger(every) || every < 1)
     throw new LedgerOpenError(init.path, '`checkpointEvery` must be a positive integer')

@@ -28,6 +28,13 @@ export interface LedgerInit {
    */
   durability?: 'normal' | 'full'
   clock?: Clock
+  /**
+   * How long to wait for a ledger another process holds (one writer per file) before refusing with
+   * `E_LEDGER_LOCKED`: a CLI command queues behind a running one instead of failing. @default 0
+   */
+  waitForLockMs?: number
+  /** Called once when the ledger is found held and `waitForLockMs` lets this open wait for it. */
+  onLockWait?: (path: string) => void
 }
 
 /** The charge written with a FUNCTION_COMPLETED entry. Amounts are integer base units. */

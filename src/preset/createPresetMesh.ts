@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import type { ServiceFactory } from '../components.js'
+import type { LedgerOptions } from '../invoke/MeshInvocation.js'
 import { createMesh, type Mesh } from '../mesh.js'
 import type { Transport } from '../transport/types.js'
 import { fileSeqLedger } from '../trust/fileSeqLedger.js'
@@ -17,9 +18,13 @@ import type { LoadedConfig } from './config.js'
  */
 export async function createPresetMesh(
   config: LoadedConfig,
-  options: BuildOptions & { services?: readonly ServiceFactory[]; transports?: readonly Transport[] } = {},
+  options: BuildOptions & {
+    services?: readonly ServiceFactory[]
+    transports?: readonly Transport[]
+    ledger?: LedgerOptions
+  } = {},
 ): Promise<{ mesh: Mesh; describe: string[] }> {
-  const { services, transports, ...build } = options
+  const { services, transports, ledger, ...build } = options
   const built = await buildRegistries(config, build)
   const mesh = await createMesh({
     registries: built.registries,
@@ -28,6 +33,7 @@ export async function createPresetMesh(
     dataDir: config.dataDir,
     seqLedger: fileSeqLedger(join(config.dataDir, 'seq.json')),
     ...(transports === undefined ? {} : { transports }),
+    ...(ledger === undefined ? {} : { ledger }),
     ...(config.lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs: config.lookupTimeoutMs }),
     ...(config.cache === undefined ? {} : { cache: definedOnly(config.cache) }),
   })

@@ -293,6 +293,31 @@ describe('ledger', () => {
     )
   })
 
+  it('waitForLockMs queues an open behind the ledger holder, saying so once, and opens when it closes', async () => {
+    const path = tmpPath()
+    const holder = await openLedger({ path })
+    const waits: string[] = []
+    let told!: () => void
+    const toldOnce = new Promise<void>((resolve) => {
+      told = resolve
+    })
+    const second = openLedger({
+      path,
+      waitForLockMs: 60_000,
+      onLockWait: (p) => {
+        waits.push(p)
+        told()
+      },
+    })
+    await toldOnce
+    await holder.close()
+    const ledger = await second
+    await oneCall(ledger, 1)
+    expect(waits).toEqual([path])
+    await ledger.close()
+    await expect(openLedger({ path, waitForLockMs: -1 })).rejects.toMatchObject({ code: 'E_LEDGER_OPEN' })
+  })
+
   it('error: a ledger written with another schema is refused, unchanged, naming both versions', async () => {
     const path = tmpPath()
     const ledger = await open(path)
