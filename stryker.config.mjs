@@ -12,6 +12,8 @@ export default {
   disableTypeChecks: false,
   concurrency: 2,
   timeoutMS: 20_000,
+  // The first run is the whole suite with per-test coverage: minutes on 2 cores, more under load.
+  dryRunTimeoutMinutes: 30,
   timeoutFactor: 2,
   reporters: ['clear-text', 'progress', 'json', 'html'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },

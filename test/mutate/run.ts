@@ -4,7 +4,7 @@
 // `--since REF` mutates only the files of those modules changed since a git ref (a quick check
 // before a commit); `--list` prints the files it would mutate and stops.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 
@@ -99,8 +99,11 @@ if (args.list || files.length === 0) {
   process.exit(0)
 }
 process.stdout.write(`mutate: ${files.length} files in ${args.modules.join(', ')}\n`)
+// A report left by an earlier run must never be read as this one's.
+rmSync(report, { force: true })
 const run = spawnSync('npx', ['stryker', 'run', '--mutate', files.join(',')], { cwd: root, stdio: 'inherit' })
-if (!existsSync(report)) fail(`stryker wrote no report (exit ${run.status}); see its output above`)
+if (run.status !== 0 || !existsSync(report))
+  fail(`stryker failed (exit ${run.status}) and wrote no report; see its output above`)
 const parsed = JSON.parse(readFileSync(report, 'utf8')) as { files: Record<string, { mutants: Mutant[] }> }
 const rows = summarize(parsed.files, args.modules)
 process.stdout.write(
