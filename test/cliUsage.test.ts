@@ -103,6 +103,34 @@ describe('fmesh usage', () => {
     expect(await readdir(dir)).toEqual(['k.jwk'])
   })
 
+  it("completion bash prints a script that completes commands, subcommands and each command's flags", async () => {
+    const dir = await emptyDir()
+    const { code, stdout } = await cli(['completion', 'bash'], dir)
+    expect(code).toBe(0)
+    await writeFile(join(dir, 'fmesh.bash'), stdout)
+    const probe = [
+      `source ${join(dir, 'fmesh.bash')}`,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's ${...}, not a template
+      't() { COMP_WORDS=("$@"); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); _fmesh; echo "${COMPREPLY[*]}"; }',
+      't fmesh ke',
+      't fmesh keys ""',
+      't fmesh call acme.com/x --idem',
+      't fmesh lineage ""',
+    ].join('\n')
+    const { stdout: lines } = await run('bash', ['-c', probe], { cwd: dir })
+    expect(lines.split('\n').slice(0, 4)).toEqual([
+      'keys',
+      'new --help',
+      '--idempotency-key',
+      'verify key --help',
+    ])
+    const zsh = await cli(['completion', 'fish'], dir)
+    expect([zsh.code, zsh.stderr.split('\n')[0]]).toEqual([
+      2,
+      'error E_USAGE: fmesh completion knows bash and zsh, not fish',
+    ])
+  })
+
   it('a closed pipe ends the command quietly (no EPIPE stack)', async () => {
     const dir = await emptyDir()
     const child = spawn(process.execPath, ['--import', tsx, entry, '--help'], { cwd: dir })

@@ -38,6 +38,7 @@ export const main = defineCommand({
     keys: () => import('./keys.js').then((m) => m.keysCommand),
     namespace: () => import('./namespaceCommand.js').then((m) => m.namespaceCommand),
     demo: () => import('./demo.js').then((m) => m.demoCommand),
+    completion: () => import('./completionCommand.js').then((m) => m.completionCommand),
     gateway: () => import('./gatewayCommand.js').then((m) => m.gatewayCommand),
     mcp: () => import('../../mcp/cli/mcpCommand.js').then((m) => m.mcpCommand),
     node: () => import('../../node/nodeCommand.js').then((m) => m.nodeCommand),
