@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { verifyInclusion } from '../src/ledger/checkpoint.js'
+import { startHttpProvider } from './_helpers/httpProvider.js'
+
+const root = new URL('..', import.meta.url).pathname
+const run = promisify(execFile)
+
+let dir: string
+let provider: Awaited<ReturnType<typeof startHttpProvider>>
+let key: string
+const cli = (args: string[], cwd = dir) => {
+  const env = { ...process.env }
+  delete env.FMESH_DATA_DIR
+  delete env.FMESH_CONFIG
+  return run(
+    process.execPath,
+    ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'src/cli/main.ts'), ...args],
+    { cwd, env },
+  ).then(
+    (r) => ({ ...r, code: 0 }),
+    (e: { stdout: string; stderr: string; code: number }) => e,
+  )
+}
+const json = async (args: string[], cwd = dir) => {
+  const r = await cli([...args, '--json'], cwd)
+  if (r.code !== 0) throw new Error(`fmesh ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
+  return JSON.parse(r.stdout)
+}
+
+const version = (endpoint: string) => ({
+  descriptor: {
+    maxRisk: 'read-only',
+    idempotency: 'idempotent',
+    allowedByDefault: true,
+    inputSchema: { type: 'object' },
+  },
+  providers: [{ id: 'p1', endpoint, cost: { unit: 'USDC', baseUnits: '2000' }, avgResponseTimeMs: 50 }],
+})
+
+// One data dir: `init`, then two functions, one whose provider answers and one that refuses.
+beforeAll(async () => {
+  provider = await startHttpProvider()
+  dir = await mkdtemp(join(tmpdir(), 'fmesh-ops-'))
+  key = (await json(['init', '--namespace', 'acme.com'])).key.file
+  for (const [name, path] of [
+    ['acme.com/image/sharpen', '/ok'],
+    ['acme.com/image/broken', '/refuse'],
+  ] as const) {
+    await writeFile(
+      join(dir, 'draft.json'),
+      JSON.stringify({ name, latestVersion: '1.0.0', versions: { '1.0.0': version(provider.url(path)) } }),
+    )
+    await json(['publish', 'draft.json', '--key', key])
+  }
+})
+afterAll(async () => {
+  await provider.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('fmesh calls and fmesh lineage show | proof', () => {
+  it('lists calls newest first with outcome and charge, shows one call, proves an entry', async () => {
+    // Before any call there is no ledger: nothing is listed and nothing is created.
+    expect(await json(['calls'])).toEqual({ calls: [] })
+    const ok = await json([
+      'call',
+      'acme.com/image/sharpen',
+      '--input',
+      '{"image":"x"}',
+      '--principal',
+      'ann',
+    ])
+    const failed = await cli(['call', 'acme.com/image/broken', '--input', '{"image":"x"}'])
+    expect(failed.code).not.toBe(0)
+    const { calls } = await json(['calls'])
+    expect(calls.map((c: { function: string; outcome: string }) => [c.function, c.outcome])).toEqual([
+      ['acme.com/image/broken', 'failed'],
+      ['acme.com/image/sharpen', 'completed'],
+    ])
+    expect(calls[1]).toMatchObject({
+      invocation: ok.invocationId,
+      version: '1.0.0',
+      provider: 'p1',
+      principal: 'ann',
+      charge: { amount: '2000', currency: 'USDC' },
+      error: null,
+    })
+    expect(typeof calls[1].durationMs).toBe('number')
+    expect(calls[0].error.code).toMatch(/^E_/)
+    expect(
+      (await json(['calls', '--failed', '--limit', '5'])).calls.map((c: { outcome: string }) => c.outcome),
+    ).toEqual(['failed'])
+    const text = await cli(['calls', '--principal', 'ann'])
+    expect(text.stdout).toContain('completed')
+    expect(text.stdout).toContain('2000 USDC')
+    expect(text.stdout.trim().endsWith('1 call')).toBe(true)
+    const badLimit = await cli(['calls', '--limit', 'lots'])
+    expect([badLimit.code, badLimit.stderr.split('\n')[0]]).toEqual([
+      2,
+      'error E_USAGE: --limit must be a whole number from 1 to 10000, not lots',
+    ])
+
+    const shown = await json(['lineage', 'show', ok.invocationId])
+    expect(shown.entries.map((e: { entry: { type: string } }) => e.entry.type)).toEqual([
+      'FUNCTION_INVOKED',
+      'FUNCTION_COMPLETED',
+    ])
+    expect(shown.entries[1].id).toBe(ok.lineage.completed)
+    const missing = await cli(['lineage', 'show', 'no-such-invocation'])
+    expect(missing.code).toBe(3)
+
+    const proof = JSON.parse((await cli(['lineage', 'proof', ok.lineage.completed])).stdout)
+    expect(proof.verified).toBe(true)
+    const { verified: _, ...inclusion } = proof
+    expect(verifyInclusion(inclusion, { keyId: proof.checkpoint.keyId })).toBe(true)
+    expect(proof.checkpoint.treeSize).toBeGreaterThan(proof.leafIndex)
+    expect((await cli(['lineage', 'proof', 'bafynotanentry'])).code).toBe(3)
+  })
+})
