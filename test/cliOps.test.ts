@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -120,5 +120,40 @@ describe('fmesh calls and fmesh lineage show | proof', () => {
     expect(verifyInclusion(inclusion, { keyId: proof.checkpoint.keyId })).toBe(true)
     expect(proof.checkpoint.treeSize).toBeGreaterThan(proof.leafIndex)
     expect((await cli(['lineage', 'proof', 'bafynotanentry'])).code).toBe(3)
+  })
+})
+
+describe('fmesh keys new | list | export-public', () => {
+  it('keeps new keys in <dataDir>/keys (0600), lists key files by id, exports only the public half', async () => {
+    const made = await json(['keys', 'new'])
+    expect(made.file).toBe(join(dir, '.fmesh', 'keys', `${made.id.slice(-12)}.jwk`))
+    expect(Object.keys(made).sort()).toEqual(['file', 'id'])
+    expect((await stat(made.file)).mode & 0o777).toBe(0o600)
+    const text = await cli(['keys', 'new'])
+    expect(text.stdout).not.toContain('"d"')
+    await writeFile(join(dir, 'junk.jwk'), 'not json')
+
+    const { keys } = await json(['keys', 'list'])
+    const ids = keys.map((k: { id?: string }) => k.id)
+    expect(ids).toContain(made.id)
+    // `init --namespace acme.com` wrote acme.com.jwk in the current directory.
+    expect(keys.find((k: { file: string }) => k.file === key)).toMatchObject({ private: true })
+    expect(keys.find((k: { file: string }) => k.file.endsWith('junk.jwk')).error).toMatch(/not JSON/)
+    expect(JSON.stringify(keys)).not.toMatch(/"d"/)
+
+    const pub = await json(['keys', 'export-public', made.file])
+    expect(pub).toEqual({
+      id: made.id,
+      jwk: { kty: 'OKP', crv: 'Ed25519', x: expect.any(String), kid: made.id },
+    })
+    const printed = await json(['keys', 'new', '--print'])
+    expect(printed.jwk.d).toEqual(expect.any(String))
+    const missing = await cli(['keys', 'export-public', 'nope.jwk'])
+    expect([missing.code, missing.stderr.split('\n')[0]]).toEqual([
+      2,
+      `error E_FILE_READ: Cannot read the key file ${join(dir, 'nope.jwk')}`,
+    ])
+    const junk = await cli(['keys', 'export-public', 'junk.jwk'])
+    expect(junk.code).toBe(2)
   })
 })
