@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyInclusion } from '../src/ledger/checkpoint.js'
-import { startHttpProvider } from './_helpers/httpProvider.js'
+import { refusedUrl, startHttpProvider } from './_helpers/httpProvider.js'
+import { startGateway } from './gateway/_gateway.js'
 
 const root = new URL('..', import.meta.url).pathname
 const run = promisify(execFile)
@@ -155,5 +156,66 @@ describe('fmesh keys new | list | export-public', () => {
     ])
     const junk = await cli(['keys', 'export-public', 'junk.jwk'])
     expect(junk.code).toBe(2)
+  })
+})
+
+describe('fmesh dispatch', () => {
+  it('dispatches through a running gateway; without one, answers zero matches honestly', async () => {
+    const g = await startGateway()
+    try {
+      g.mesh.marketplace.register(
+        {
+          name: 'acme.com/events/audit',
+          version: '1.0.0',
+          triggerEvents: ['order.created'],
+          cost: { unit: 'USDC', baseUnits: '3' },
+        },
+        (event: unknown) => ({ seen: event }),
+      )
+      await writeFile(join(dir, 'event.json'), '{"order":7}')
+      const sent = await json([
+        'dispatch',
+        'order.created',
+        '--event',
+        '@event.json',
+        '--gateway',
+        g.url,
+        '--token',
+        g.token,
+      ])
+      expect(sent).toMatchObject({
+        kind: 'order.created',
+        via: `${g.url}/`,
+        results: [
+          {
+            name: 'acme.com/events/audit',
+            ok: true,
+            result: { output: { seen: { order: 7 } }, charge: { amount: '3' } },
+          },
+        ],
+      })
+      const forbidden = await cli(['dispatch', 'order.created', '--gateway', g.url, '--token', g.callOnly])
+      expect([forbidden.code, forbidden.stderr.split('\n')[0]]).toEqual([
+        1,
+        'error E_FORBIDDEN: The gateway refused the dispatch (HTTP 403): The token of reader may not dispatch',
+      ])
+    } finally {
+      await g.close()
+    }
+    expect(await json(['dispatch', 'order.created', '--event', '{"order":8}'])).toEqual({
+      kind: 'order.created',
+      via: 'local',
+      results: [],
+    })
+    const gone = await cli(['dispatch', 'order.created', '--gateway', await refusedUrl(), '--token', 'x'])
+    expect([gone.code, gone.stderr.split('\n')[0]]).toEqual([
+      1,
+      expect.stringMatching(/^error E_GATEWAY_UNREACHABLE: /),
+    ])
+    const badEvent = await cli(['dispatch', 'order.created', '--event', '{nope'])
+    expect([badEvent.code, badEvent.stderr.split('\n')[0]]).toEqual([
+      2,
+      'error E_INPUT_NOT_JSON: The --event value is not JSON',
+    ])
   })
 })

@@ -34,6 +34,7 @@ export const main = defineCommand({
     deprecate: () => import('./yankCommand.js').then((m) => m.deprecateCommand),
     lineage: () => import('./lineageCommand.js').then((m) => m.lineageCommand),
     calls: () => import('./callsCommand.js').then((m) => m.callsCommand),
+    dispatch: () => import('./dispatchCommand.js').then((m) => m.dispatchCommand),
     usage: () => import('./callCommand.js').then((m) => m.usageCommand),
     ls: () => import('./listCommand.js').then((m) => m.listCommand),
     keys: () => import('./keys.js').then((m) => m.keysCommand),
