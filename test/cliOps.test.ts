@@ -219,3 +219,81 @@ describe('fmesh dispatch', () => {
     ])
   })
 })
+
+describe('fmesh manifest --knative', () => {
+  it('prints a Knative Service for the chosen HTTP provider, as YAML text or JSON', async () => {
+    const text = await cli([
+      'manifest',
+      'acme.com/image/sharpen@^1',
+      '--knative',
+      '--image',
+      'ghcr.io/acme/sharpen:1',
+    ])
+    expect(text.code).toBe(0)
+    const { recordId } = await json(['resolve', 'acme.com/image/sharpen'])
+    const endpoint = provider.url('/ok')
+    expect(text.stdout).toBe(
+      [
+        'apiVersion: "serving.knative.dev/v1"',
+        'kind: "Service"',
+        'metadata:',
+        '  name: "acme-com-image-sharpen-v1-0-0"',
+        '  labels:',
+        '    app.kubernetes.io/name: "acme-com-image-sharpen-v1-0-0"',
+        '    app.kubernetes.io/managed-by: "fmesh"',
+        '  annotations:',
+        '    function-mesh.dev/function: "acme.com/image/sharpen"',
+        '    function-mesh.dev/version: "1.0.0"',
+        `    function-mesh.dev/record-id: "${recordId}"`,
+        '    function-mesh.dev/provider: "p1"',
+        `    function-mesh.dev/endpoint: "${endpoint}"`,
+        'spec:',
+        '  template:',
+        '    spec:',
+        '      containers:',
+        '        - image: "ghcr.io/acme/sharpen:1"',
+        '          ports:',
+        '            - containerPort: 8080',
+        '          env:',
+        '            - name: "FMESH_FUNCTION"',
+        '              value: "acme.com/image/sharpen"',
+        '            - name: "FMESH_VERSION"',
+        '              value: "1.0.0"',
+        '            - name: "FMESH_PROVIDER"',
+        '              value: "p1"',
+        '            - name: "FMESH_ENDPOINT"',
+        `              value: "${endpoint}"`,
+        '            - name: "FMESH_RECORD_ID"',
+        `              value: "${recordId}"`,
+        '',
+      ].join('\n'),
+    )
+    const doc = await json([
+      'manifest',
+      'acme.com/image/sharpen',
+      '--knative',
+      '--image',
+      'x',
+      '--service-name',
+      'sharpen',
+      '--port',
+      '9000',
+    ])
+    expect(doc).toMatchObject({
+      name: 'acme.com/image/sharpen',
+      version: '1.0.0',
+      recordId,
+      provider: { id: 'p1', endpoint },
+      manifest: {
+        metadata: { name: 'sharpen' },
+        spec: { template: { spec: { containers: [{ image: 'x', ports: [{ containerPort: 9000 }] }] } } },
+      },
+    })
+    const noImage = await cli(['manifest', 'acme.com/image/sharpen', '--knative'])
+    expect([noImage.code, noImage.stderr.split('\n')[0]]).toEqual([
+      2,
+      'error E_USAGE: --image is required: the container image that serves the function',
+    ])
+    expect((await cli(['manifest', 'acme.com/image/missing', '--knative', '--image', 'x'])).code).toBe(3)
+  })
+})

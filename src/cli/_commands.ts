@@ -35,6 +35,7 @@ export const main = defineCommand({
     lineage: () => import('./lineageCommand.js').then((m) => m.lineageCommand),
     calls: () => import('./callsCommand.js').then((m) => m.callsCommand),
     dispatch: () => import('./dispatchCommand.js').then((m) => m.dispatchCommand),
+    manifest: () => import('./manifestCommand.js').then((m) => m.manifestCommand),
     usage: () => import('./callCommand.js').then((m) => m.usageCommand),
     ls: () => import('./listCommand.js').then((m) => m.listCommand),
     keys: () => import('./keys.js').then((m) => m.keysCommand),
