@@ -37,6 +37,7 @@ const USAGE = new Set([
   'E_RECORD_MALFORMED',
   'E_CHAIN_NOT_CONFIGURED',
   'E_CHAIN_NO_SIGNER',
+  'E_DEMO_DIR_NOT_EMPTY',
 ])
 
 const NOT_FOUND = new Set([
