@@ -196,7 +196,7 @@ describe('fmesh dispatch', () => {
       })
       const forbidden = await cli(['dispatch', 'order.created', '--gateway', g.url, '--token', g.callOnly])
       expect([forbidden.code, forbidden.stderr.split('\n')[0]]).toEqual([
-        1,
+        4,
         'error E_FORBIDDEN: The gateway refused the dispatch (HTTP 403): The token of reader may not dispatch',
       ])
     } finally {

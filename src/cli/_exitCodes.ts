@@ -48,6 +48,7 @@ const NOT_FOUND = new Set([
   'E_LEASE_NOT_FOUND',
   'E_REGISTRY_MISSING',
   'E_LEDGER_MISSING',
+  'E_NO_HTTP_PROVIDER',
 ])
 
 const REFUSED = new Set([
@@ -69,6 +70,9 @@ const REFUSED = new Set([
   'E_IDEMPOTENCY_CONFLICT',
   'E_CHAIN_NOT_OWNER',
   'E_PUBLISH_CONFLICT',
+  // A gateway's answers, passed on by `fmesh dispatch --gateway`.
+  'E_UNAUTHORIZED',
+  'E_FORBIDDEN',
 ])
 
 /** The exit code for an error a command ended with. */
