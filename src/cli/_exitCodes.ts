@@ -37,6 +37,7 @@ const USAGE = new Set([
   'E_RECORD_MALFORMED',
   'E_CHAIN_NOT_CONFIGURED',
   'E_CHAIN_NO_SIGNER',
+  'E_DEMO_DIR_NOT_EMPTY',
 ])
 
 const NOT_FOUND = new Set([
@@ -47,6 +48,7 @@ const NOT_FOUND = new Set([
   'E_LEASE_NOT_FOUND',
   'E_REGISTRY_MISSING',
   'E_LEDGER_MISSING',
+  'E_NO_HTTP_PROVIDER',
 ])
 
 const REFUSED = new Set([
@@ -68,6 +70,9 @@ const REFUSED = new Set([
   'E_IDEMPOTENCY_CONFLICT',
   'E_CHAIN_NOT_OWNER',
   'E_PUBLISH_CONFLICT',
+  // A gateway's answers, passed on by `fmesh dispatch --gateway`.
+  'E_UNAUTHORIZED',
+  'E_FORBIDDEN',
 ])
 
 /** The exit code for an error a command ended with. */

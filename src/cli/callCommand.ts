@@ -1,6 +1,5 @@
 import { defineCommand } from 'citty'
 import { isMeshError, MeshError } from '../errors/base.js'
-import { publicKeyFromKeyId } from '../trust/signer.js'
 import { commonArgs, context, interrupt } from './_context.js'
 import { openMesh } from './_openMesh.js'
 import { progress } from './_progress.js'
@@ -102,77 +101,6 @@ export const callCommand = defineCommand({
     } finally {
       await mesh.close()
     }
-  },
-})
-
-/** A `--key` value: an ed25519 `did:key`, refused before anything is opened otherwise. */
-function parseKeyId(text: string | undefined): string | undefined {
-  if (text === undefined) return undefined
-  if (publicKeyFromKeyId(text) === undefined) {
-    throw new MeshError('E_USAGE', `--key must be an ed25519 did:key (did:key:z6Mk...), not ${text}`, {
-      hint: 'Use the key id `fmesh lineage key` printed when you published it.',
-    })
-  }
-  return text
-}
-
-/** `fmesh lineage verify [--key did:key:...]` and `fmesh lineage key`. */
-export const lineageCommand = defineCommand({
-  meta: { name: 'lineage', description: 'Check the lineage log' },
-  subCommands: {
-    verify: defineCommand({
-      meta: {
-        name: 'verify',
-        description: 'Re-check every entry, link, charge and signed checkpoint of the ledger',
-      },
-      args: {
-        ...commonArgs,
-        key: {
-          type: 'string',
-          description: 'The ledger key id (did:key) every checkpoint must be signed by, as you published it',
-        },
-      },
-      async run({ args }) {
-        const { out, configPath } = context(args)
-        const keyId = parseKeyId(args.key)
-        const { mesh } = await openMesh(configPath, { ledgerOnly: true })
-        try {
-          const report = await mesh.lineage.verify(keyId === undefined ? {} : { keyId })
-          out.result(report, () => {
-            out.line(
-              `${report.ok ? 'ok' : 'FAILED'}: ${report.entries} entries, ${report.completed} completed, ${report.charges} charges, ${report.checkpoints} checkpoints`,
-            )
-            out.line(`  root    ${report.root}`)
-            for (const key of report.keys) out.line(`  signed  ${key}`)
-            out.line(
-              report.pinned
-                ? `  key     ${report.keyId} (pinned with --key)`
-                : `  key     ${report.keyId} (the ledger's key file; not pinned: pass --key with the key id you published)`,
-            )
-          })
-          if (!report.ok && report.error) throw report.error
-        } finally {
-          await mesh.close()
-        }
-      },
-    }),
-    key: defineCommand({
-      meta: {
-        name: 'key',
-        description: "Print the ledger's checkpoint key id (did:key), to publish and pin with `verify --key`",
-      },
-      args: { ...commonArgs },
-      async run({ args }) {
-        const { out, configPath } = context(args)
-        const { mesh } = await openMesh(configPath, { ledgerOnly: true })
-        try {
-          const keyId = await mesh.lineage.keyId()
-          out.result({ keyId }, () => out.line(keyId))
-        } finally {
-          await mesh.close()
-        }
-      },
-    }),
   },
 })
 

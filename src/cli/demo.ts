@@ -9,6 +9,7 @@ import type { ResolveResult } from '../resolve/types.js'
 import { generateSigner } from '../trust/signer.js'
 import { commonArgs, context } from './_context.js'
 import { runCallSteps } from './_demoCalls.js'
+import { prepareDemoDir } from './_demoDir.js'
 import { type DemoPeers, runPeerSteps } from './_demoPeers.js'
 import type { Output } from './_output.js'
 
@@ -29,7 +30,11 @@ export const demoCommand = defineCommand({
   meta: { name: 'demo', description: 'Publish signed records to the embedded registries and resolve them' },
   args: {
     ...commonArgs,
-    dir: { type: 'string', description: 'Keep the embedded registries in this directory' },
+    dir: {
+      type: 'string',
+      description:
+        'Keep the embedded registries in this directory after the run (new or empty; one an earlier demo used is cleared first)',
+    },
   },
   async run({ args }) {
     const { out } = context(args)
@@ -81,6 +86,9 @@ export async function runDemo(
   out: Output,
   options: { dir?: string } = {},
 ): Promise<{ steps: DemoStep[]; peers: DemoPeers } & Awaited<ReturnType<typeof runCallSteps>>> {
+  // The demo's keys are new each run, so its registries must start empty: a --dir from an earlier
+  // run is cleared (and a directory that holds anything else is refused).
+  if (options.dir !== undefined) await prepareDemoDir(options.dir)
   const publisher = await generateSigner()
   const mallory = await generateSigner()
   const trust = { owners: { 'acme.com': [publisher.id], 'image-processing': [publisher.id] } }

@@ -38,6 +38,7 @@ import {
   writeKeyResult,
 } from './idempotencyKeys.js'
 import { LeaseBook, type LeaseFacade, type Reservation } from './LeaseBook.js'
+import { type RecentCall, type RecentCallsOptions, recentCalls } from './recentCalls.js'
 import type { Charge, LedgerInit } from './types.js'
 import { type UsageOptions, type UsageRow, usageOf } from './usage.js'
 import { expectedKey, type VerifyOptions, type VerifyReport, verifyLedger } from './verifyLedger.js'
@@ -341,6 +342,12 @@ export class Ledger {
   async usage(options: UsageOptions): Promise<UsageRow[]> {
     await this.sync()
     return usageOf(this.db, options, this.ids.indexed)
+  }
+
+  /** The newest calls (every attempt of each invocation summarised), from committed entries. */
+  async recent(options: RecentCallsOptions = {}): Promise<RecentCall[]> {
+    await this.sync()
+    return recentCalls(this.st, options)
   }
 
   /** Resolves once every write queued so far has committed. */

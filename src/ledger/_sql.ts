@@ -122,6 +122,8 @@ const SQL = {
   getMeta: 'SELECT v FROM meta WHERE k = ?',
   setMeta: 'INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v',
   lastEntry: 'SELECT seq, id FROM entries ORDER BY seq DESC LIMIT 1',
+  /** Every entry from the newest back, for `recentCalls` (which stops reading when it has enough). */
+  entriesNewestFirst: 'SELECT id, invocation, body FROM entries ORDER BY seq DESC',
   insertNode: 'INSERT INTO nodes (k, hash) VALUES (?, ?)',
   node: 'SELECT hash FROM nodes WHERE k = ?',
   leaf: 'SELECT leaf FROM entries WHERE seq = ?',

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors/mesh.js'
 import type { Checkpoint, InclusionProof } from './checkpoint.js'
 import type { LineageEntry } from './entry.js'
 import type { Ledger } from './Ledger.js'
+import type { RecentCall, RecentCallsOptions } from './recentCalls.js'
 import type { VerifyOptions, VerifyReport } from './verifyLedger.js'
 
 /** Lineage audit: `mesh.lineage`. */
@@ -16,6 +17,11 @@ export interface MeshLineage {
   verify(options?: VerifyOptions): Promise<VerifyReport>
   /** Every entry of one call (all attempts), in log order. */
   entries(invocationId: string): Promise<{ id: string; entry: LineageEntry }[]>
+  /**
+   * The newest calls first, each summarised from its entries: outcome, function@version, provider,
+   * principal, attempts, duration, charge or error. Filter with `failed`, `function`, `principal`.
+   */
+  recent(options?: RecentCallsOptions): Promise<RecentCall[]>
   /** Signs a checkpoint of the log as it is now. */
   checkpoint(): Promise<Checkpoint>
   /** The ledger key (`did:key`) that signs checkpoints: publish it, and pin it in `verify`. */
@@ -47,6 +53,7 @@ export function lineageFacade(ledger: () => Promise<Ledger>): MeshLineage {
         )
       return (await (await ledger()).lineage(invocationId)).map((e) => ({ id: e.id, entry: e.entry }))
     },
+    recent: async (options) => (await ledger()).recent(options),
     checkpoint: async () => (await ledger()).checkpoint(),
     keyId: async () => (await ledger()).keyId,
   }
