@@ -120,9 +120,9 @@ describe('fmesh usage', () => {
     const { stdout: lines } = await run('bash', ['-c', probe], { cwd: dir })
     expect(lines.split('\n').slice(0, 4)).toEqual([
       'keys',
-      'new --help',
+      'new list export-public --help',
       '--idempotency-key',
-      'verify key --help',
+      'show proof verify key --help',
     ])
     const zsh = await cli(['completion', 'fish'], dir)
     expect([zsh.code, zsh.stderr.split('\n')[0]]).toEqual([
