@@ -1,24 +1,33 @@
 import { access, constants, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Helia } from '@helia/interface'
+import type { Libp2p } from '@libp2p/interface'
 import { type BlockFileReader, blockFileReader } from './_blockFile.js'
 import { LOCK_FILE, lockDir } from './_dirLock.js'
+import { libp2pOptions, type NetworkConfig } from './_libp2pOptions.js'
 import { IpfsStoreError } from './errors.js'
 
 /** The registry's own node, the direct block reader over its blockstore, and its directory lock. */
 export interface OwnedNode {
   readonly helia: Helia
   readonly readBlockFile: BlockFileReader
+  /** The node's libp2p (networked mode only). */
+  readonly libp2p: Libp2p | undefined
   /** Gives the directory back (after the node has stopped). */
   readonly release: () => Promise<void>
 }
 
 /**
- * The registry's own local-only Helia node: blocks in `dir/blocks`, the datastore (index, pins, the
- * IPNS key and records) in `dir/datastore`. No libp2p, so nothing leaves this machine; networked
- * mode wraps the same stores with libp2p and bitswap.
+ * The registry's own Helia node: blocks in `dir/blocks`, the datastore (index, pins, the IPNS key and
+ * records, the libp2p key) in `dir/datastore`. Without `network` it has no libp2p, so nothing leaves
+ * this machine; with it the same stores sit under libp2p, bitswap and the private kad-dht, and no
+ * public gateway or delegated router is configured.
  */
-export async function openOwnedNode(registry: string, dir: string): Promise<OwnedNode> {
+export async function openOwnedNode(
+  registry: string,
+  dir: string,
+  network?: NetworkConfig,
+): Promise<OwnedNode> {
   let release: () => Promise<void>
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 })
@@ -36,23 +45,55 @@ export async function openOwnedNode(registry: string, dir: string): Promise<Owne
     if (err instanceof IpfsStoreError) throw err
     throw new IpfsStoreError(registry, dir, (err as Error).message, err)
   }
-  const [{ createHeliaLight }, { FsBlockstore }, { NextToLast }, { FsDatastore }] = await Promise.all([
-    import('helia'),
-    import('blockstore-fs'),
-    import('blockstore-fs/sharding'),
-    import('datastore-fs'),
-  ])
+  const [{ createHelia, createHeliaLight }, { FsBlockstore }, { NextToLast }, { FsDatastore }] =
+    await Promise.all([
+      import('helia'),
+      import('blockstore-fs'),
+      import('blockstore-fs/sharding'),
+      import('datastore-fs'),
+    ])
   try {
     const blocks = join(dir, 'blocks')
     const shardingStrategy = new NextToLast()
-    const helia = createHeliaLight({
+    const stores = {
       blockstore: new FsBlockstore(blocks, { shardingStrategy }),
       datastore: new FsDatastore(join(dir, 'datastore')),
-    })
-    await helia.start()
-    return { helia, readBlockFile: blockFileReader(blocks, shardingStrategy), release }
+    }
+    let libp2p: Libp2p | undefined
+    let helia: Helia
+    if (network === undefined) {
+      helia = createHeliaLight(stores)
+      await helia.start()
+    } else {
+      let keychain: Helia['keychain'] | undefined
+      const networked = createHelia({
+        ...stores,
+        libp2p: (await libp2pOptions(network, () => keychain as never)) as never,
+        // Empty lists, not defaults: the defaults are public routers and gateways.
+        http: { delegatedRouters: [], recursiveGateways: [] },
+      })
+      helia = networked
+      keychain = helia.keychain
+      await helia.start()
+      libp2p = networked.libp2p as Libp2p
+      await dialAll(libp2p, network.bootstrap, registry)
+    }
+    return { helia, readBlockFile: blockFileReader(blocks, shardingStrategy), libp2p, release }
   } catch (err) {
     await release()
     throw new IpfsStoreError(registry, dir, (err as Error).message, err)
   }
+}
+
+/** Dials each bootstrap address; one that cannot be reached is logged by libp2p, never fatal. */
+async function dialAll(libp2p: Libp2p, addrs: readonly string[], registry: string): Promise<void> {
+  if (addrs.length === 0) return
+  const { multiaddr } = await import('@multiformats/multiaddr')
+  await Promise.all(
+    addrs.map((addr) =>
+      libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(5000) }).catch((err: unknown) => {
+        libp2p.logger.forComponent(`registry:ipfs:${registry}`).error('bootstrap %s: %e', addr, err)
+      }),
+    ),
+  )
 }
