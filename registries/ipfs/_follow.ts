@@ -32,6 +32,8 @@ export interface FollowerInit {
   timeoutMs: number
   log: Logger
   now: () => number
+  /** Hands an IPNS record to the routing on the side (this node's DHT store first, then peers). */
+  announce: (routingKey: Uint8Array, record: Uint8Array) => void
 }
 
 const EntrySchema = z.strictObject({ cid: z.string(), publisher: z.string(), fetchedAt: z.number() })
@@ -170,7 +172,7 @@ export class Follower {
 
   /** The publisher's current root, from the network (not the local IPNS cache), never going back. */
   private async resolveRoot(publisher: string, signal: AbortSignal): Promise<CID> {
-    const { name, helia, registry } = this.init
+    const { name, registry } = this.init
     const { IPNSEntry, multihashToIPNSRoutingKey } = await import('@helia/ipns')
     let last: { value: string; sequence: bigint; bytes: Uint8Array } | undefined
     for await (const result of name.resolve(ipnsKeyCid(publisher), { nocache: true, signal })) {
@@ -192,9 +194,7 @@ export class Follower {
       )
     }
     // Kept in this node's DHT store too, so peers that reach only this node still resolve the name.
-    await helia.routing
-      .put(multihashToIPNSRoutingKey(ipnsKeyCid(publisher).multihash), last.bytes, { signal })
-      .catch((err: unknown) => this.init.log('republish %s: %s', publisher, (err as Error).message))
+    this.init.announce(multihashToIPNSRoutingKey(ipnsKeyCid(publisher).multihash), last.bytes)
     const cid = last.value.replace(/^\/ipfs\//, '').split('/')[0]!
     return CID.parse(cid)
   }

@@ -58,6 +58,9 @@ export async function libp2pOptions(
         protocol: network.dhtProtocol,
         clientMode: false,
         peerInfoMapper: passthroughMapper,
+        // Peers are dialled, not discovered: a query runs on the routing table as it is, at once,
+        // instead of waiting for the first self-query (a second after start).
+        allowQueryWithZeroPeers: true,
         // The DHT stores and serves IPNS records only once they pass IPNS's own checks (signature,
         // validity), and of two records it keeps the one IPNS prefers (the higher sequence).
         validators: {

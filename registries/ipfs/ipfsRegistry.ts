@@ -430,6 +430,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
           timeoutMs: this.cfg.followTimeoutMs,
           log: this.log,
           now: () => this.clock.now(),
+          announce: (key, record) => this.announce(helia, key, record),
         })
         await follower.load()
       }
