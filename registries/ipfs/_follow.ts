@@ -59,6 +59,7 @@ const LIBP2P_KEY = 0x72
 export class Follower {
   readonly entries = new Map<string, FollowedEntry>()
   private readonly seen = new Map<string, bigint>()
+  private readonly announced = new Map<string, bigint>()
   private readonly datastore: Datastore
   private readonly prefix: string
 
@@ -194,7 +195,11 @@ export class Follower {
       )
     }
     // Kept in this node's DHT store too, so peers that reach only this node still resolve the name.
-    this.init.announce(multihashToIPNSRoutingKey(ipnsKeyCid(publisher).multihash), last.bytes)
+    // Once per publisher and sequence: a lookup does not put the same record again.
+    if (this.announced.get(publisher) !== last.sequence) {
+      this.announced.set(publisher, last.sequence)
+      this.init.announce(multihashToIPNSRoutingKey(ipnsKeyCid(publisher).multihash), last.bytes)
+    }
     const cid = last.value.replace(/^\/ipfs\//, '').split('/')[0]!
     return CID.parse(cid)
   }

@@ -21,7 +21,7 @@ export interface OwnedNode {
  * The registry's own Helia node: blocks in `dir/blocks`, the datastore (index, pins, the IPNS key and
  * records, the libp2p key) in `dir/datastore`. Without `network` it has no libp2p, so nothing leaves
  * this machine; with it the same stores sit under libp2p, bitswap and the private kad-dht, and no
- * public gateway or delegated router is configured.
+ * public gateway, delegated router or HTTP block broker is configured.
  */
 export async function openOwnedNode(
   registry: string,
@@ -45,13 +45,12 @@ export async function openOwnedNode(
     if (err instanceof IpfsStoreError) throw err
     throw new IpfsStoreError(registry, dir, (err as Error).message, err)
   }
-  const [{ createHelia, createHeliaLight }, { FsBlockstore }, { NextToLast }, { FsDatastore }] =
-    await Promise.all([
-      import('helia'),
-      import('blockstore-fs'),
-      import('blockstore-fs/sharding'),
-      import('datastore-fs'),
-    ])
+  const [{ createHeliaLight }, { FsBlockstore }, { NextToLast }, { FsDatastore }] = await Promise.all([
+    import('helia'),
+    import('blockstore-fs'),
+    import('blockstore-fs/sharding'),
+    import('datastore-fs'),
+  ])
   try {
     const blocks = join(dir, 'blocks')
     const shardingStrategy = new NextToLast()
@@ -65,13 +64,19 @@ export async function openOwnedNode(
       helia = createHeliaLight(stores)
       await helia.start()
     } else {
+      const [{ withLibp2pLight }, { withBitswap }] = await Promise.all([
+        import('@helia/libp2p'),
+        import('@helia/bitswap'),
+      ])
       let keychain: Helia['keychain'] | undefined
-      const networked = createHelia({
-        ...stores,
-        libp2p: (await libp2pOptions(network, () => keychain as never)) as never,
-        // Empty lists, not defaults: the defaults are public routers and gateways.
-        http: { delegatedRouters: [], recursiveGateways: [] },
-      })
+      const light = createHeliaLight(stores)
+      // Helia's `createHelia` without its HTTP parts (public delegated routers, recursive gateways,
+      // the trustless-gateway broker): libp2p as configured here, and bitswap over it.
+      const networked = withBitswap(
+        withLibp2pLight(light, (await libp2pOptions(network, () => keychain as never)) as never),
+        // A lookup fetches a handful of blocks one after another along a path: no batching delay.
+        { sendWantlistDebounce: 0, sendBlocksDebounce: 0 },
+      )
       helia = networked
       keychain = helia.keychain
       await helia.start()
