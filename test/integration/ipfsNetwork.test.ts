@@ -68,7 +68,7 @@ beforeAll(async () => {
   signer = await generateSigner()
 })
 afterAll(async () => {
-  await rm(root, { recursive: true, force: true })
+  await rm(root, { recursive: true, force: true, maxRetries: 5 })
 })
 beforeEach(() => {
   components = registryComponents({ trust: { owners: { 'acme.com': [signer.id] } } })
