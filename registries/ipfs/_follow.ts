@@ -109,6 +109,7 @@ export class Follower {
       try {
         const found = await this.fromPublisher(publisher, name, bound)
         if (found !== undefined) return found
+        bound.throwIfAborted()
       } catch (err) {
         if (signal?.aborted) throw new AbortedError(`${registry} lookup ${name}`, signal.reason)
         if (
@@ -138,7 +139,8 @@ export class Follower {
       stat = await fs.stat(root, { path: segments.join('/'), signal })
     } catch (err) {
       const kind = (err as Error).name
-      if (kind === 'NotFoundError' || kind === 'DoesNotExistError') return undefined
+      // An abort inside the walk can surface as "not found": only a finished walk says so.
+      if (!signal.aborted && (kind === 'NotFoundError' || kind === 'DoesNotExistError')) return undefined
       throw err
     }
     const where = `${publisher}/${segments.join('/')}`
