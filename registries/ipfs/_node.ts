@@ -1,7 +1,7 @@
 import { access, constants, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Helia } from '@helia/interface'
-import type { Libp2p } from '@libp2p/interface'
+import type { Libp2p, PeerId } from '@libp2p/interface'
 import { type BlockFileReader, blockFileReader } from './_blockFile.js'
 import { LOCK_FILE, lockDir } from './_dirLock.js'
 import { libp2pOptions, type NetworkConfig } from './_libp2pOptions.js'
@@ -94,11 +94,49 @@ export async function openOwnedNode(
 async function dialAll(libp2p: Libp2p, addrs: readonly string[], registry: string): Promise<void> {
   if (addrs.length === 0) return
   const { multiaddr } = await import('@multiformats/multiaddr')
+  const log = libp2p.logger.forComponent(`registry:ipfs:${registry}`)
   await Promise.all(
-    addrs.map((addr) =>
-      libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(5000) }).catch((err: unknown) => {
-        libp2p.logger.forComponent(`registry:ipfs:${registry}`).error('bootstrap %s: %e', addr, err)
-      }),
-    ),
+    addrs.map(async (addr) => {
+      try {
+        const connection = await libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(5000) })
+        await inRoutingTable(libp2p, connection.remotePeer, AbortSignal.timeout(5000))
+      } catch (err) {
+        log.error('bootstrap %s: %e', addr, err)
+      }
+    }),
   )
+}
+
+interface RoutingTable {
+  find(peer: PeerId): Promise<unknown>
+  addEventListener(type: 'peer:add', listener: () => void): void
+  removeEventListener(type: 'peer:add', listener: () => void): void
+}
+
+/**
+ * Resolves once the DHT holds `peer` in its routing table (after identify), so the first lookup
+ * after start already routes through the bootstrap peers.
+ */
+async function inRoutingTable(libp2p: Libp2p, peer: PeerId, signal: AbortSignal): Promise<void> {
+  const table = (libp2p.services as { dht?: { routingTable?: RoutingTable } }).dht?.routingTable
+  if (table === undefined) return
+  await new Promise<void>((resolve, reject) => {
+    const check = () => {
+      table.find(peer).then((found) => {
+        if (found !== undefined) done()
+      }, reject)
+    }
+    const done = () => {
+      table.removeEventListener('peer:add', check)
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }
+    const onAbort = () => {
+      table.removeEventListener('peer:add', check)
+      reject(new Error('not in the DHT routing table in time'))
+    }
+    table.addEventListener('peer:add', check)
+    signal.addEventListener('abort', onAbort, { once: true })
+    check()
+  })
 }
