@@ -78,4 +78,11 @@ describe('README examples', () => {
     await import('./examples/ipfsRegistry.js')
     expect(lines).toEqual(['ipfs:/ipfs/CID', 'true 2 1'])
   })
+
+  it('ipfsNetwork.ts prints what its comments say', async () => {
+    const lines: string[] = []
+    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')))
+    await import('./examples/ipfsNetwork.js')
+    expect(lines).toEqual(['1.2.0 ipfs', '1.2.0 registry'])
+  })
 })

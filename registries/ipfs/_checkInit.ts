@@ -1,14 +1,22 @@
 import { resolve } from 'node:path'
 import type { Helia } from '@helia/interface'
+import { base36 } from 'multiformats/bases/base36'
 import { z } from 'zod'
 import { ConfigError } from '../../src/errors/registry.js'
 import { checkKnownKeys } from '../../src/options.js'
+import { MAX_RECORD_BYTES } from '../../src/record/codec.js'
+import { ipnsKeyCid } from './_follow.js'
+import { DEFAULT_IPFS_DHT_PROTOCOL, DEFAULT_IPFS_LISTEN, type NetworkConfig } from './_libp2pOptions.js'
 import type { IpfsRegistryInit } from './types.js'
 
 /** A directory larger than this (bytes of its links) becomes a HAMT shard (UnixFS's own default). @default 262144 */
 export const DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES = 262_144
 /** @default 172800000 (48 hours, IPNS's own default) */
 export const DEFAULT_IPNS_LIFETIME_MS = 172_800_000
+/** How long a lookup waits for followed publishers when its own signal allows longer. @default 5000 */
+export const DEFAULT_FOLLOW_TIMEOUT_MS = 5000
+/** How long a record fetched from a followed publisher is served before it is looked up again. @default 60000 */
+export const DEFAULT_FOLLOW_REFRESH_MS = 60_000
 
 /** The checked, defaulted configuration. */
 export interface IpfsConfig {
@@ -18,6 +26,13 @@ export interface IpfsConfig {
   ipnsKey: string
   shardSplitThresholdBytes: number
   ipnsLifetimeMs: number
+  /** Networked mode; undefined runs the node offline. */
+  network: NetworkConfig | undefined
+  /** Followed publishers' `/ipns/<key>` names. */
+  follow: readonly string[]
+  followTimeoutMs: number
+  followRefreshMs: number
+  maxRecordBytes: number
 }
 
 const INIT_KEYS = [
@@ -27,6 +42,11 @@ const INIT_KEYS = [
   'ipnsKey',
   'shardSplitThresholdBytes',
   'ipnsLifetimeMs',
+  'network',
+  'follow',
+  'followTimeoutMs',
+  'followRefreshMs',
+  'maxRecordBytes',
 ] as const satisfies readonly (keyof IpfsRegistryInit)[]
 
 const text = (max: number) => z.string().min(1, 'must not be empty').max(max)
@@ -49,6 +69,26 @@ const InitSchema = z.object({
     .int('must be an integer')
     .min(1000)
     .max(365 * 86_400_000)
+    .optional(),
+  network: z
+    .strictObject({
+      listen: z.array(text(1024)).optional(),
+      bootstrap: z.array(text(1024)).optional(),
+      libp2p: z.record(z.string(), z.unknown()).optional(),
+      dhtProtocol: z
+        .string()
+        .regex(/^\/[\x21-\x7e]{1,200}$/, 'must be a protocol id like /fmesh/ipfs/kad/1.0.0')
+        .optional(),
+    })
+    .optional(),
+  follow: z.array(text(200)).max(100).optional(),
+  followTimeoutMs: z.number().int('must be an integer').min(1).max(600_000).optional(),
+  followRefreshMs: z.number().int('must be an integer').min(0).optional(),
+  maxRecordBytes: z
+    .number()
+    .int('must be an integer')
+    .min(1)
+    .max(16 << 20)
     .optional(),
 })
 
@@ -75,6 +115,43 @@ export function checkInit(init: IpfsRegistryInit): IpfsConfig {
         : 'set `dir` or `helia`, not both: with `helia` the node keeps its own stores',
     )
   }
+  if (
+    data.follow !== undefined &&
+    data.follow.length > 0 &&
+    data.network === undefined &&
+    helia === undefined
+  )
+    throw new ConfigError(
+      'ipfsRegistry.follow',
+      'following publishers needs `network` (an offline node reaches no one)',
+    )
+  const follow = (data.follow ?? []).map((name, i) => {
+    try {
+      return `/ipns/${ipnsKeyCid(name).toString(base36)}`
+    } catch {
+      throw new ConfigError(
+        `ipfsRegistry.follow.${i}`,
+        `${JSON.stringify(name)} is not an IPNS name (/ipns/k51...)`,
+      )
+    }
+  })
+  for (const [i, addr] of [...(data.network?.listen ?? []), ...(data.network?.bootstrap ?? [])].entries())
+    if (!addr.startsWith('/'))
+      throw new ConfigError(`ipfsRegistry.network`, `address ${i} ${JSON.stringify(addr)} is not a multiaddr`)
+  const network: NetworkConfig | undefined =
+    data.network === undefined
+      ? undefined
+      : {
+          listen: data.network.listen ?? DEFAULT_IPFS_LISTEN,
+          bootstrap: data.network.bootstrap ?? [],
+          libp2p: init.network?.libp2p,
+          dhtProtocol: data.network.dhtProtocol ?? DEFAULT_IPFS_DHT_PROTOCOL,
+        }
+  if (network !== undefined && helia !== undefined)
+    throw new ConfigError(
+      'ipfsRegistry.network',
+      'configures the node the registry makes in `dir`; with `helia`, configure that node yourself',
+    )
   const id = data.id ?? 'ipfs'
   return {
     id,
@@ -83,5 +160,10 @@ export function checkInit(init: IpfsRegistryInit): IpfsConfig {
     ipnsKey: data.ipnsKey ?? `function-mesh-registry-${id.replace(/[^A-Za-z0-9._-]/g, '_')}`,
     shardSplitThresholdBytes: data.shardSplitThresholdBytes ?? DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES,
     ipnsLifetimeMs: data.ipnsLifetimeMs ?? DEFAULT_IPNS_LIFETIME_MS,
+    network,
+    follow,
+    followTimeoutMs: data.followTimeoutMs ?? DEFAULT_FOLLOW_TIMEOUT_MS,
+    followRefreshMs: data.followRefreshMs ?? DEFAULT_FOLLOW_REFRESH_MS,
+    maxRecordBytes: data.maxRecordBytes ?? MAX_RECORD_BYTES,
   }
 }

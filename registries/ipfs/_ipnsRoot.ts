@@ -32,6 +32,8 @@ export interface OpenRootInit {
   log: Logger
   /** The mesh's clock (ms since the epoch). */
   now: () => number
+  /** Networked mode: hands each IPNS record of the root (and the current one on open) to the routing. */
+  announce?: (routingKey: Uint8Array, record: Uint8Array) => void
 }
 
 /**
@@ -62,8 +64,12 @@ export async function openRoot(init: OpenRootInit): Promise<OwnRoot> {
     await pinBlock(helia, root)
     sequence = 0n
   }
+  const { IPNSEntry, multihashToIPNSRoutingKey } = await import('@helia/ipns')
+  const routingKey = multihashToIPNSRoutingKey(key.publicKey.toMultihash())
   const publish = async (next: CID): Promise<bigint> => {
+    // Stored locally first; the routing gets it on the side, so a publish never waits on peers.
     const result = await name.publish(keyName, next, { offline: true, lifetime: lifetimeMs })
+    init.announce?.(routingKey, IPNSEntry.encode(result.record))
     own.root = next
     own.sequence = result.record.sequence ?? 0n
     return own.sequence
@@ -75,7 +81,7 @@ export async function openRoot(init: OpenRootInit): Promise<OwnRoot> {
   if (resolved === undefined || stale) {
     const published = await publish(root)
     await index.save(new Map(), { root, ipnsSequence: published })
-  }
+  } else if (resolved.record !== undefined) init.announce?.(routingKey, IPNSEntry.encode(resolved.record))
   return own
 }
 
@@ -93,6 +99,7 @@ interface Resolved {
   readonly sequence: bigint
   /** When the IPNS record stops being valid (ms since the epoch; NaN when unreadable). */
   readonly validUntil: number
+  readonly record?: Parameters<typeof import('@helia/ipns').IPNSEntry.encode>[0]
 }
 
 /** The root the registry's own name holds in the local datastore, or undefined (none, or expired). */
@@ -108,7 +115,12 @@ async function resolveOwn(
     for await (const result of name.resolve(publicKey, { offline: true, validate: false })) {
       const cid = result.value.replace(/^\/ipfs\//, '').split('/')[0]!
       const validity = Date.parse(new TextDecoder().decode(result.record.validity ?? new Uint8Array()))
-      last = { root: CID.parse(cid), sequence: result.record.sequence ?? 0n, validUntil: validity }
+      last = {
+        root: CID.parse(cid),
+        sequence: result.record.sequence ?? 0n,
+        validUntil: validity,
+        record: result.record,
+      }
     }
     return last
   } catch (err) {

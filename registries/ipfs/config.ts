@@ -17,6 +17,19 @@ export const IpfsRegistryConfigSchema = z.strictObject({
     .optional(),
   shardSplitThresholdBytes: z.number().int().min(1).optional(),
   ipnsLifetimeMs: z.number().int().min(1000).optional(),
+  /** Networked mode (libp2p, bitswap, the private DHT); absent, the node is offline. */
+  network: z
+    .strictObject({
+      listen: z.array(z.string().startsWith('/', 'a multiaddr')).optional(),
+      bootstrap: z.array(z.string().startsWith('/', 'a multiaddr')).optional(),
+      dhtProtocol: z.string().startsWith('/', 'a protocol id').optional(),
+    })
+    .optional(),
+  /** Other IPFS registries' IPNS names (`/ipns/k51...`) asked for names this one does not hold. */
+  follow: z.array(z.string().regex(/^(\/ipns\/)?k[0-9a-z]{20,}$/, 'an IPNS name (/ipns/k51...)')).optional(),
+  followTimeoutMs: z.number().int().min(1).optional(),
+  followRefreshMs: z.number().int().min(0).optional(),
+  maxRecordBytes: z.number().int().min(1).optional(),
 })
 
 /** A checked IPFS registry config entry. */

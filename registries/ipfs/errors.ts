@@ -59,3 +59,31 @@ export class IpnsRollbackError extends MeshError {
     )
   }
 }
+
+/** A followed publisher's record is larger than the registry accepts; refused before it is parsed. */
+export class IpfsRecordTooLargeError extends MeshError {
+  override name = 'IpfsRecordTooLargeError'
+  constructor(registry: string, where: string, size: number, max: number) {
+    super('E_IPFS_RECORD_TOO_LARGE', `IPFS registry ${registry}: ${where} is ${size} bytes, over ${max}`, {
+      details: { registry, where, size, max },
+      hint: 'The publisher holds a file too large to be a record; it is not fetched. Ask the publisher to fix it, or stop following that name.',
+    })
+  }
+}
+
+/** No followed publisher could be asked for a name (unreachable, stalled past the deadline, a bad IPNS record). */
+export class IpfsFollowError extends MeshError {
+  override name = 'IpfsFollowError'
+  constructor(registry: string, name: string, failures: readonly { publisher: string; reason: string }[]) {
+    super(
+      'E_IPFS_FOLLOW_UNREACHABLE',
+      `IPFS registry ${registry} could not look up ${name} at any followed publisher: ${failures
+        .map((f) => `${f.publisher} (${f.reason})`)
+        .join('; ')}`,
+      {
+        details: { registry, name, failures: failures.map((f) => ({ ...f })) },
+        hint: "Check that a peer holding the publisher's IPNS record and blocks is connected (network.bootstrap), or give the lookup a longer deadline (followTimeoutMs).",
+      },
+    )
+  }
+}

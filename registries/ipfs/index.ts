@@ -1,7 +1,20 @@
 import '../../src/_polyfill.js'
 
-export { DEFAULT_IPNS_LIFETIME_MS, DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES } from './_checkInit.js'
+export {
+  DEFAULT_FOLLOW_REFRESH_MS,
+  DEFAULT_FOLLOW_TIMEOUT_MS,
+  DEFAULT_IPNS_LIFETIME_MS,
+  DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES,
+} from './_checkInit.js'
+export { DEFAULT_IPFS_DHT_PROTOCOL, DEFAULT_IPFS_LISTEN } from './_libp2pOptions.js'
 export { type IpfsRegistryConfig, IpfsRegistryConfigSchema } from './config.js'
-export { IpfsBlockError, IpfsIndexCorruptError, IpfsStoreError, IpnsRollbackError } from './errors.js'
+export {
+  IpfsBlockError,
+  IpfsFollowError,
+  IpfsIndexCorruptError,
+  IpfsRecordTooLargeError,
+  IpfsStoreError,
+  IpnsRollbackError,
+} from './errors.js'
 export { ipfsRegistry } from './ipfsRegistry.js'
-export type { IpfsRegistry, IpfsRegistryInit, IpfsRegistryStatus } from './types.js'
+export type { IpfsNetworkInit, IpfsRegistry, IpfsRegistryInit, IpfsRegistryStatus } from './types.js'

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Helia } from '@helia/interface'
 import type { IPNS } from '@helia/ipns'
 import type { UnixFS, UnixFSComponents } from '@helia/unixfs'
+import type { Libp2p } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
@@ -22,6 +23,7 @@ import type { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import type { BlockFileReader } from './_blockFile.js'
 import { checkInit, type IpfsConfig } from './_checkInit.js'
 import { movePins, traceBlocks } from './_dirPins.js'
+import { Follower } from './_follow.js'
 import { type OwnRoot, openRoot } from './_ipnsRoot.js'
 import { recordSegments } from './_layout.js'
 import { type IndexEntry, NameIndex } from './_nameIndex.js'
@@ -99,6 +101,10 @@ interface Opened {
   readonly unixfs: (components: UnixFSComponents) => UnixFS
   readonly index: NameIndex
   readonly own: OwnRoot
+  /** The libp2p node in networked mode (own or given), else undefined. */
+  readonly libp2p: Libp2p | undefined
+  /** Followed publishers' lookups; undefined when none are followed. */
+  readonly follower: Follower | undefined
 }
 
 class IpfsRegistryImpl implements IpfsRegistry {
@@ -125,6 +131,25 @@ class IpfsRegistryImpl implements IpfsRegistry {
 
   get helia(): Helia | undefined {
     return this.opened?.helia
+  }
+
+  get libp2p(): Libp2p | undefined {
+    return this.opened?.libp2p
+  }
+
+  get ipnsName(): string | undefined {
+    return this.opened?.own.ipnsName
+  }
+
+  /** Routing puts of IPNS records under way (awaited on stop, so the node is not stopped under them). */
+  private readonly announcing = new Set<Promise<void>>()
+
+  private announce(helia: Helia, routingKey: Uint8Array, record: Uint8Array): void {
+    const put = helia.routing
+      .put(routingKey, record, { signal: AbortSignal.timeout(this.cfg.followTimeoutMs) })
+      .catch((err: unknown) => this.log('IPNS record to the routing: %s', (err as Error).message))
+      .finally(() => this.announcing.delete(put))
+    this.announcing.add(put)
   }
 
   readonly contentStore: ContentStore = {
@@ -168,6 +193,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
     this.started = false
     await this.tail.catch(() => undefined)
     const opened = await opening.catch(() => undefined)
+    await Promise.all([...this.announcing])
     this.opening = undefined
     this.opened = undefined
     this.dirs.clear()
@@ -194,18 +220,50 @@ class IpfsRegistryImpl implements IpfsRegistry {
     const what = `${this.id} lookup`
     throwIfAborted(options.signal, what)
     const opened = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
-    const entry = opened.index.entries.get(String(name).toLowerCase())
-    if (entry === undefined) return undefined
+    const key = String(name).toLowerCase()
+    const entry = opened.index.entries.get(key)
+    if (entry === undefined)
+      return opened.follower === undefined ? undefined : this.lookupFollowed(opened, key, options)
     const bytes = await raceSignal(this.readBlock(opened, entry.cid, options.signal), options.signal, what)
     return { bytes, location: `ipfs:/ipfs/${entry.cid}` }
+  }
+
+  /**
+   * A name this registry does not publish: the copy fetched from a followed publisher while it is
+   * fresh, else the publishers asked again; a kept copy is still served when none of them answers
+   * (the publisher went away), but never over a rollback or a damaged block.
+   */
+  private async lookupFollowed(
+    opened: Opened,
+    name: string,
+    options: AbortOptions,
+  ): Promise<RegistryEntry | undefined> {
+    const follower = opened.follower!
+    const what = `${this.id} lookup`
+    const kept = follower.entries.get(name)
+    const serveKept = async () => {
+      const bytes = await raceSignal(this.readBlock(opened, kept!.cid, options.signal), options.signal, what)
+      return { bytes, location: `ipfs:/ipfs/${kept!.cid}` }
+    }
+    if (kept !== undefined && this.clock.now() - kept.fetchedAt < this.cfg.followRefreshMs) return serveKept()
+    try {
+      const found = await follower.fetch(name, options.signal)
+      if (found !== undefined) return { bytes: found.bytes, location: `ipfs:/ipfs/${found.cid}` }
+      return kept === undefined ? undefined : serveKept()
+    } catch (err) {
+      if ((err as Error).name === 'IpfsFollowError' && kept !== undefined) return serveKept()
+      throw err
+    }
   }
 
   async *list(pattern: string, options: AbortOptions = {}): AsyncIterable<string> {
     const match = compileNamePattern(pattern)
     const what = `${this.id} list`
     throwIfAborted(options.signal, what)
-    const { index } = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
-    for (const name of [...index.entries.keys()]) {
+    const { index, follower } = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
+    const followed =
+      follower === undefined ? [] : [...follower.entries.keys()].filter((n) => !index.entries.has(n))
+    for (const name of [...index.entries.keys(), ...followed]) {
       throwIfAborted(options.signal, what)
       if (match(name)) yield name
     }
@@ -330,8 +388,10 @@ class IpfsRegistryImpl implements IpfsRegistry {
         'ipfsRegistry.helia',
         `must be a started node (it is ${this.cfg.helia.status}): await helia.start() first`,
       )
-    const owned = this.cfg.helia === undefined ? await openOwnedNode(this.id, this.cfg.dir!) : undefined
+    const owned =
+      this.cfg.helia === undefined ? await openOwnedNode(this.id, this.cfg.dir!, this.cfg.network) : undefined
     const helia = this.cfg.helia ?? owned!.helia
+    const libp2p = owned?.libp2p ?? givenLibp2p(this.cfg.helia)
     try {
       const [{ unixfs }, { ipns }] = await Promise.all([import('@helia/unixfs'), import('@helia/ipns')])
       const fs = unixfs(helia)
@@ -354,8 +414,37 @@ class IpfsRegistryImpl implements IpfsRegistry {
         verifier: this.verifier,
         log: this.log,
         now: () => this.clock.now(),
+        ...(libp2p === undefined
+          ? {}
+          : { announce: (key: Uint8Array, record: Uint8Array) => this.announce(helia, key, record) }),
       })
-      return { helia, readBlockFile: owned?.readBlockFile, release: owned?.release, fs, unixfs, index, own }
+      let follower: Follower | undefined
+      if (this.cfg.follow.length > 0) {
+        follower = new Follower({
+          registry: this.id,
+          helia,
+          name,
+          unixfs,
+          publishers: this.cfg.follow,
+          maxRecordBytes: this.cfg.maxRecordBytes,
+          timeoutMs: this.cfg.followTimeoutMs,
+          log: this.log,
+          now: () => this.clock.now(),
+          announce: (key, record) => this.announce(helia, key, record),
+        })
+        await follower.load()
+      }
+      return {
+        helia,
+        readBlockFile: owned?.readBlockFile,
+        release: owned?.release,
+        fs,
+        unixfs,
+        index,
+        own,
+        libp2p,
+        follower,
+      }
     } catch (err) {
       if (owned !== undefined) {
         await helia.stop().catch(() => undefined)
@@ -370,5 +459,16 @@ class IpfsRegistryImpl implements IpfsRegistry {
     const run = this.tail.then(work, work)
     this.tail = run.catch(() => undefined)
     return run
+  }
+}
+
+/** The libp2p node of a given networked Helia (`createHelia`), undefined for `createHeliaLight`. */
+function givenLibp2p(helia: Helia | undefined): Libp2p | undefined {
+  if (helia === undefined) return undefined
+  try {
+    const node = (helia as { libp2p?: unknown }).libp2p
+    return node !== null && typeof node === 'object' && 'dial' in node ? (node as Libp2p) : undefined
+  } catch {
+    return undefined // a Helia whose libp2p getter throws (not started)
   }
 }

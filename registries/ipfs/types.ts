@@ -1,4 +1,6 @@
 import type { Helia } from '@helia/interface'
+import type { Libp2p } from '@libp2p/interface'
+import type { Libp2pOptions } from 'libp2p'
 import type { AbortOptions, ContentStore, Registry, RegistryChange } from '../../src/registry/types.js'
 
 /**
@@ -18,6 +20,36 @@ export interface IpfsRegistryInit {
   shardSplitThresholdBytes?: number
   /** How long each published IPNS record is valid. @default DEFAULT_IPNS_LIFETIME_MS */
   ipnsLifetimeMs?: number
+  /**
+   * Networked mode: the registry's own node (in `dir`) runs libp2p with bitswap, a private kad-dht
+   * for IPNS and gossipsub at `services.pubsub`, and shares blocks with the peers it is connected to.
+   * Absent, the node is offline. The registry owns this libp2p node; `peerNode({ libp2p:
+   * registry.libp2p })` runs the peer node on it (started after the registry, never stopping it).
+   */
+  network?: IpfsNetworkInit
+  /**
+   * Other registries' IPNS names (`registry.ipnsName`, `/ipns/k51...`): a lookup this registry's own
+   * index misses asks them in order, fetches the record over bitswap, checks it and pins it.
+   */
+  follow?: readonly string[]
+  /** The most a lookup waits on followed publishers (its own signal may end it sooner). @default DEFAULT_FOLLOW_TIMEOUT_MS */
+  followTimeoutMs?: number
+  /** How long a followed record is served before it is looked up again (it is still served if the publisher is gone). @default DEFAULT_FOLLOW_REFRESH_MS */
+  followRefreshMs?: number
+  /** The largest record fetched from a followed publisher. @default MAX_RECORD_BYTES */
+  maxRecordBytes?: number
+}
+
+/** Networked mode's options. */
+export interface IpfsNetworkInit {
+  /** Addresses to listen on. @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: readonly string[]
+  /** Multiaddrs (with `/p2p/<peerId>`) dialled when the node starts. @default [] */
+  bootstrap?: readonly string[]
+  /** libp2p options laid over the registry's (its `services` are added to the registry's). */
+  libp2p?: Partial<Libp2pOptions>
+  /** The private kad-dht's protocol id; nodes that share IPNS names must agree. @default DEFAULT_IPFS_DHT_PROTOCOL */
+  dhtProtocol?: string
 }
 
 /** A snapshot of the registry's state. */
@@ -40,6 +72,10 @@ export interface IpfsRegistry extends Registry {
   status(): IpfsRegistryStatus
   /** The Helia node the registry stores records in (made by `start()` when the registry owns it). */
   readonly helia: Helia | undefined
+  /** The libp2p node in networked mode (or of a given networked Helia), once started; undefined offline. */
+  readonly libp2p: Libp2p | undefined
+  /** `/ipns/<key>`: the name this registry's root is published under (once started), for `follow`. */
+  readonly ipnsName: string | undefined
   /**
    * The node's blocks as a content store (raw blocks, pinned), for a chain registry's CID pointers:
    * `chainRegistry({ ..., contentStore: ipfs })` with the same `ipfsRegistry(...)` factory.

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { type IpfsRegistryConfig, IpfsRegistryConfigSchema } from '../../registries/ipfs/config.js'
+import type { IpfsNetworkInit } from '../../registries/ipfs/types.js'
 import type { RegistryFactory } from '../components.js'
 import { RegistryMissingError } from '../errors/registry.js'
 import type { PresetContext } from './types.js'
@@ -15,7 +16,11 @@ function nodeDir(config: IpfsRegistryConfig, context: PresetContext): string {
 }
 
 export function describe(config: IpfsRegistryConfig, context: PresetContext): string {
-  return `ipfs registry in ${nodeDir(config, context)} (local Helia node, offline)`
+  const mode =
+    config.network === undefined
+      ? 'offline'
+      : `networked${config.follow?.length ? `, following ${config.follow.length} publisher(s)` : ''}`
+  return `ipfs registry in ${nodeDir(config, context)} (local Helia node, ${mode})`
 }
 
 export async function create(config: IpfsRegistryConfig, context: PresetContext): Promise<RegistryFactory> {
@@ -32,5 +37,11 @@ export async function create(config: IpfsRegistryConfig, context: PresetContext)
       ? {}
       : { shardSplitThresholdBytes: config.shardSplitThresholdBytes }),
     ...(config.ipnsLifetimeMs === undefined ? {} : { ipnsLifetimeMs: config.ipnsLifetimeMs }),
+    // Zod leaves absent keys undefined; `ipfsRegistry` takes them as absent.
+    ...(config.network === undefined ? {} : { network: config.network as IpfsNetworkInit }),
+    ...(config.follow === undefined ? {} : { follow: config.follow }),
+    ...(config.followTimeoutMs === undefined ? {} : { followTimeoutMs: config.followTimeoutMs }),
+    ...(config.followRefreshMs === undefined ? {} : { followRefreshMs: config.followRefreshMs }),
+    ...(config.maxRecordBytes === undefined ? {} : { maxRecordBytes: config.maxRecordBytes }),
   })
 }

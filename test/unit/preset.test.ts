@@ -55,6 +55,20 @@ describe('embedded preset: config', () => {
     )
   })
 
+  it('an ipfs entry takes networked mode and followed IPNS names; a bad follow entry names its path', async () => {
+    const ipfs = {
+      type: 'ipfs',
+      network: { listen: ['/ip4/127.0.0.1/tcp/4002'], bootstrap: [] },
+      follow: ['/ipns/k51qzi5uqu5dhfej1u8e2knvgl63am1z37k0wsel1hgodze8pr517bg496u70y'],
+      followTimeoutMs: 2000,
+    }
+    const config = await checkConfig({ registries: [ipfs] }, '/srv/fmesh')
+    expect(config.registries).toEqual([ipfs])
+    expect(await message({ registries: [{ type: 'ipfs', follow: ['example.com'] }] })).toMatchInlineSnapshot(
+      `"Invalid configuration at registries[0].follow[0]: an IPNS name (/ipns/k51...)"`,
+    )
+  })
+
   it("error: a bad field of a registry entry names its path and the kind's rule", async () => {
     expect(
       await message({ registries: [{ type: 'memory' }, { type: 'git', dir: 7 }] }),
