@@ -47,6 +47,35 @@ async function emptyDir(): Promise<string> {
   return dir
 }
 
+/**
+ * A data dir with a config pinning a fresh key for acme.com, and `acme.com/slow/hang` published with
+ * one provider at `endpoint` (a `/hang` route that never answers).
+ */
+async function publishHanging(endpoint: string): Promise<{ dir: string; config: string }> {
+  const dir = await emptyDir()
+  const key = join(dir, 'me.jwk')
+  const { id } = JSON.parse((await cli(['keys', 'new', '--out', key, '--json'], dir)).stdout) as {
+    id: string
+  }
+  const config = join(dir, 'fmesh.json')
+  await writeFile(config, JSON.stringify({ trust: { owners: { 'acme.com': [id] } } }))
+  await writeFile(
+    join(dir, 'hang.json'),
+    JSON.stringify({
+      name: 'acme.com/slow/hang',
+      versions: {
+        '1.0.0': {
+          descriptor: { maxRisk: 'read-only', idempotency: 'idempotent', inputSchema: { type: 'object' } },
+          providers: [{ id: 'h1', endpoint, cost: { unit: 'USDC', baseUnits: '5' } }],
+        },
+      },
+    }),
+  )
+  const published = await cli(['publish', 'hang.json', '--key', key], dir)
+  if (published.code !== 0) throw new Error(`publish failed: ${published.stderr}`)
+  return { dir, config }
+}
+
 describe('fmesh usage', () => {
   it('--help on every command prints its usage, runs nothing and creates nothing', async () => {
     const paths = await commandPaths(main as CommandDef)
@@ -147,31 +176,7 @@ describe('fmesh usage', () => {
   it('two commands on one data dir at once: usage waits for the call holding the ledger, then answers', async () => {
     const provider = await startHttpProvider()
     try {
-      const dir = await emptyDir()
-      const key = join(dir, 'me.jwk')
-      const { id } = JSON.parse((await cli(['keys', 'new', '--out', key, '--json'], dir)).stdout) as {
-        id: string
-      }
-      await writeFile(join(dir, 'fmesh.json'), JSON.stringify({ trust: { owners: { 'acme.com': [id] } } }))
-      await writeFile(
-        join(dir, 'hang.json'),
-        JSON.stringify({
-          name: 'acme.com/slow/hang',
-          versions: {
-            '1.0.0': {
-              descriptor: {
-                maxRisk: 'read-only',
-                idempotency: 'idempotent',
-                inputSchema: { type: 'object' },
-              },
-              providers: [
-                { id: 'h1', endpoint: provider.url('/hang'), cost: { unit: 'USDC', baseUnits: '5' } },
-              ],
-            },
-          },
-        }),
-      )
-      expect((await cli(['publish', 'hang.json', '--key', key], dir)).code).toBe(0)
+      const { dir } = await publishHanging(provider.url('/hang'))
       const call = spawn(process.execPath, ['--import', tsx, entry, 'call', 'acme.com/slow/hang', '--json'], {
         cwd: dir,
       })
@@ -208,33 +213,7 @@ describe('fmesh usage', () => {
   it('Ctrl-C during a call to a hanging provider exits 130, says the call was cancelled, and charges nothing', async () => {
     const provider = await startHttpProvider()
     try {
-      const dir = await emptyDir()
-      const key = join(dir, 'me.jwk')
-      const { id } = JSON.parse((await cli(['keys', 'new', '--out', key, '--json'], dir)).stdout) as {
-        id: string
-      }
-      const config = join(dir, 'fmesh.json')
-      await writeFile(config, JSON.stringify({ trust: { owners: { 'acme.com': [id] } } }))
-      const draft = join(dir, 'hang.json')
-      await writeFile(
-        draft,
-        JSON.stringify({
-          name: 'acme.com/slow/hang',
-          versions: {
-            '1.0.0': {
-              descriptor: {
-                maxRisk: 'read-only',
-                idempotency: 'idempotent',
-                inputSchema: { type: 'object' },
-              },
-              providers: [
-                { id: 'h1', endpoint: provider.url('/hang'), cost: { unit: 'USDC', baseUnits: '5' } },
-              ],
-            },
-          },
-        }),
-      )
-      expect((await cli(['publish', draft, '--key', key, '--config', config], dir)).code).toBe(0)
+      const { dir, config } = await publishHanging(provider.url('/hang'))
       const child = spawn(
         process.execPath,
         ['--import', tsx, entry, 'call', 'acme.com/slow/hang', '--config', config, '--json'],
