@@ -15,7 +15,7 @@ import { chainRegistry } from '../../registries/chain/chainRegistry.js'
 import { deployRegistry } from '../../registries/chain/deployRegistry.js'
 import { REGISTRY_ABI } from '../../registries/chain/registryArtifact.js'
 import { type AnvilNode, startAnvil } from '../../registries/chain/startAnvil.js'
-import type { ChainRegistry } from '../../registries/chain/types.js'
+import type { ChainRegistry, ChainRegistryInit } from '../../registries/chain/types.js'
 import type { RegistryComponents } from '../../src/components.js'
 import { generateSigner } from '../../src/trust/signer.js'
 
@@ -123,4 +123,29 @@ export async function freshChainRegistry(
     signer: chain.node.accounts[0]!.privateKey,
   })(components)
   return { registry, address, blockNumber }
+}
+
+/** What a chain registry in a test is built from besides the chain: the deployment it reads. */
+export interface Deployment {
+  readonly address: string
+  readonly fromBlock: number
+}
+
+/**
+ * A chainRegistry factory over `deployment` on `chain`; `account` sends as that dev account, the
+ * rest overrides the registry's options.
+ */
+export function chainRegistryOn(
+  chain: Chain,
+  deployment: Deployment,
+  init: Partial<ChainRegistryInit> & { account?: number } = {},
+) {
+  const { account, ...rest } = init
+  return chainRegistry({
+    rpcUrl: chain.node.rpcUrl,
+    address: deployment.address,
+    fromBlock: deployment.fromBlock,
+    ...(account === undefined ? {} : { signer: chain.node.accounts[account]!.privateKey }),
+    ...rest,
+  })
 }

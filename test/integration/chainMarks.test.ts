@@ -1,5 +1,4 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { chainRegistry } from '../../registries/chain/chainRegistry.js'
 import { deployRegistry } from '../../registries/chain/deployRegistry.js'
 import type { ChainRegistry, ChainRegistryInit } from '../../registries/chain/types.js'
 import { isMeshError } from '../../src/errors/base.js'
@@ -8,7 +7,7 @@ import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
 import { registryComponents } from '../../src/registry/registryComponents.js'
 import { selectVersion } from '../../src/resolve/selectVersion.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
-import { type Chain, startChain } from '../_helpers/chain.js'
+import { type Chain, chainRegistryOn, startChain } from '../_helpers/chain.js'
 import { sampleDraft, signed } from '../_helpers/records.js'
 import { until } from '../_helpers/until.js'
 
@@ -33,17 +32,8 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close()
 })
 
-const onChain = (init: Partial<ChainRegistryInit> & { account?: number } = {}) => {
-  const { account, ...rest } = init
-  return chainRegistry({
-    rpcUrl: chain.node.rpcUrl,
-    address,
-    fromBlock,
-    cursor: false,
-    ...(account === undefined ? {} : { signer: chain.node.accounts[account]!.privateKey }),
-    ...rest,
-  })
-}
+const onChain = (init: Partial<ChainRegistryInit> & { account?: number } = {}) =>
+  chainRegistryOn(chain, { address, fromBlock }, { cursor: false, ...init })
 const ownerOf = async () => {
   const components = registryComponents({ trust: { owners: {} } })
   const owner = onChain({ account: 0 })(components)

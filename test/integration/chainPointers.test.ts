@@ -4,7 +4,6 @@ import { join } from 'node:path'
 import { Contract, sha256, toUtf8Bytes } from 'ethers'
 import { CID } from 'multiformats/cid'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { chainRegistry } from '../../registries/chain/chainRegistry.js'
 import { deployRegistry } from '../../registries/chain/deployRegistry.js'
 import { REGISTRY_ABI } from '../../registries/chain/registryArtifact.js'
 import type { ChainRegistry, ChainRegistryInit } from '../../registries/chain/types.js'
@@ -13,7 +12,7 @@ import type { IpfsRegistry } from '../../registries/ipfs/types.js'
 import { isMeshError } from '../../src/errors/base.js'
 import { createMesh, type Mesh } from '../../src/mesh.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
-import { type Chain, nameHash, startChain } from '../_helpers/chain.js'
+import { type Chain, chainRegistryOn, nameHash, startChain } from '../_helpers/chain.js'
 import { sampleDraft } from '../_helpers/records.js'
 
 // CID pointers: a chain registry with the mesh's ipfsRegistry (real Helia) as its content store puts
@@ -40,17 +39,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-const onChain = (init: Partial<ChainRegistryInit> & { account?: number } = {}) => {
-  const { account, ...rest } = init
-  return chainRegistry({
-    rpcUrl: chain.node.rpcUrl,
-    address,
-    fromBlock,
-    cursor: false,
-    ...(account === undefined ? {} : { signer: chain.node.accounts[account]!.privateKey }),
-    ...rest,
-  })
-}
+const onChain = (init: Partial<ChainRegistryInit> & { account?: number } = {}) =>
+  chainRegistryOn(chain, { address, fromBlock }, { cursor: false, ...init })
 /** A mesh of an IPFS registry on `ipfsDir` and a chain registry whose content store it is. */
 const meshWith = async (ipfsDir: string, init: Partial<ChainRegistryInit> & { account?: number } = {}) => {
   const ipfs = ipfsRegistry({ dir: ipfsDir })

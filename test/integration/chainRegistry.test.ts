@@ -11,7 +11,7 @@ import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
 import { registryComponents } from '../../src/registry/registryComponents.js'
 import { memorySeqLedger } from '../../src/trust/SeqLedger.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
-import { type Chain, startChain } from '../_helpers/chain.js'
+import { type Chain, chainRegistryOn, startChain } from '../_helpers/chain.js'
 import { sampleDraft, signed } from '../_helpers/records.js'
 import { until } from '../_helpers/until.js'
 
@@ -37,16 +37,8 @@ afterEach(async () => {
 })
 
 /** A chain registry on this test's contract; `account` signs transactions when given. */
-const onChain = (init: Partial<ChainRegistryInit> & { account?: number } = {}) => {
-  const { account, ...rest } = init
-  return chainRegistry({
-    rpcUrl: chain.node.rpcUrl,
-    address,
-    fromBlock,
-    ...(account === undefined ? {} : { signer: chain.node.accounts[account]!.privateKey }),
-    ...rest,
-  })
-}
+const onChain = (init: Partial<ChainRegistryInit> & { account?: number } = {}) =>
+  chainRegistryOn(chain, { address, fromBlock }, init)
 const meshOf = async (init: Parameters<typeof createMesh>[0]) => {
   const mesh = await createMesh(init)
   meshes.push(mesh)

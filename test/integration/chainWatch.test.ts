@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { chainRegistry } from '../../registries/chain/chainRegistry.js'
 import { deployRegistry } from '../../registries/chain/deployRegistry.js'
 import type { ChainRegistry, ChainRegistryInit } from '../../registries/chain/types.js'
 import { isMeshError } from '../../src/errors/base.js'
@@ -11,7 +10,7 @@ import { registryComponents } from '../../src/registry/registryComponents.js'
 import type { RegistryChange } from '../../src/registry/types.js'
 import { memorySeqLedger } from '../../src/trust/SeqLedger.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
-import { type Chain, startChain } from '../_helpers/chain.js'
+import { type Chain, chainRegistryOn, startChain } from '../_helpers/chain.js'
 import { signed } from '../_helpers/records.js'
 import { until } from '../_helpers/until.js'
 
@@ -40,17 +39,9 @@ afterEach(async () => {
 })
 
 /** A chain registry factory on this test's contract (its cursor in the data dir unless given). */
-const onChain = (init: Partial<ChainRegistryInit> & { account?: number } = {}) => {
-  const { account, ...rest } = init
-  return chainRegistry({
-    rpcUrl: chain.node.rpcUrl,
-    address,
-    fromBlock,
-    pollIntervalMs: 60_000, // syncs come from the test, not the timer
-    ...(account === undefined ? {} : { signer: chain.node.accounts[account]!.privateKey }),
-    ...rest,
-  })
-}
+const onChain = (init: Partial<ChainRegistryInit> & { account?: number } = {}) =>
+  // syncs come from the test, not the timer
+  chainRegistryOn(chain, { address, fromBlock }, { pollIntervalMs: 60_000, ...init })
 /** A chain registry used without a mesh, over `seqLedger`, with this test's data dir. */
 const registryOf = (
   init: Partial<ChainRegistryInit> & { account?: number } = {},
