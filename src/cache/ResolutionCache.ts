@@ -40,6 +40,8 @@ export interface FoundEntry {
   readonly staleUntil: number
   /** Results already computed from this record, by selector text: the warm path. */
   readonly results: Map<string, ResolveResult>
+  /** Set once the entry leaves the cache (replaced, invalidated or evicted): answers held from it are void. */
+  dropped: boolean
 }
 
 export interface MissingEntry {
@@ -51,9 +53,10 @@ export interface MissingEntry {
 export type CacheEntry = FoundEntry | MissingEntry
 
 /**
- * The TTL cache between the marketplace and the registries. lru-cache bounds it and drops entries
- * once they are past any use (fresh TTL plus the stale-if-error window), on the mesh's clock;
- * freshness is decided here. Keys are `namespace/path`.
+ * The TTL cache between the marketplace and the registries. lru-cache bounds it by count; each
+ * entry's own times decide here, on the mesh's clock, whether it is fresh, stale but servable
+ * (stale-if-error) or past any use, in which case a read drops it. lru-cache's own TTL is off: it
+ * would read the clock a second time on every warm resolve. Keys are `namespace/path`.
  */
 export class ResolutionCache {
   readonly options: Required<CacheOptions>
@@ -65,16 +68,19 @@ export class ResolutionCache {
     this.clock = clock
     this.lru = new LRUCache<string, CacheEntry>({
       max: this.options.max,
-      ttl: 1,
-      ttlAutopurge: false,
-      ttlResolution: 0,
-      perf: clock,
+      dispose: (entry) => {
+        if (entry.kind === 'found') entry.dropped = true
+      },
     })
   }
 
-  /** The entry for `name` while still of any use, fresh or stale. */
-  peek(name: string): CacheEntry | undefined {
-    return this.lru.get(name)
+  /** The entry for `name` while still of any use at `now`, fresh or stale. */
+  peek(name: string, now = this.clock.now()): CacheEntry | undefined {
+    const entry = this.lru.get(name)
+    if (entry === undefined) return undefined
+    if (now < (entry.kind === 'found' ? entry.staleUntil : entry.freshUntil)) return entry
+    this.lru.delete(name)
+    return undefined
   }
 
   /** Whether an entry is within its TTL at `now`. */
@@ -106,9 +112,15 @@ export class ResolutionCache {
       freshUntil,
       staleUntil,
       results: new Map(),
+      dropped: false,
     }
     this.store(name, entry, staleUntil - now)
     return entry
+  }
+
+  /** Marks `name` as recently used, as a read would. */
+  touch(name: string): void {
+    this.lru.get(name)
   }
 
   /** The answer already computed from `entry` for a selector key: the warm path. */
@@ -156,6 +168,6 @@ export class ResolutionCache {
       this.lru.delete(name)
       return
     }
-    this.lru.set(name, entry, { ttl: ttlMs })
+    this.lru.set(name, entry)
   }
 }

@@ -15,8 +15,33 @@ import { SingleFlight } from './SingleFlight.js'
 import { selectVersion } from './selectVersion.js'
 import type { ResolveOptions, ResolveResult, ResolveSource } from './types.js'
 
-/** Parsed names remembered, so the warm path does not parse again. @default 10000 */
-const NAME_MEMO_MAX = 10_000
+/** Query texts remembered per cached name (callers use a few selectors per name). */
+const QUERIES_PER_NAME = 4
+
+/** The options of a call that gives none (shared, so the warm path allocates nothing for them). */
+const NO_OPTIONS: ResolveOptions = Object.freeze({})
+
+/** Warm answers served between two recency updates of their cache entry (a power of two, less one). */
+const TOUCH_EVERY = 31
+
+/** An answer held for one query text, valid while its cache entry stays in the cache and fresh. */
+interface WarmAnswer {
+  readonly entry: FoundEntry
+  readonly result: ResolveResult
+}
+
+/**
+ * A parsed name, its keys into a cache entry's remembered answers, and the last answer for each:
+ * the warm path is one map read, one clock read and two checks.
+ */
+interface ParsedQuery {
+  readonly name: FunctionName
+  readonly key: string
+  readonly keyAll: string
+  warm: WarmAnswer | undefined
+  warmAll: WarmAnswer | undefined
+  hits: number
+}
 
 export interface ResolverInit {
   registries: readonly Registry[]
@@ -51,13 +76,16 @@ export class Resolver {
   readonly cache: ResolutionCache
   private readonly init: ResolverInit
   private readonly log: Logger
-  private readonly names = new Map<string, FunctionName>()
+  private readonly names = new Map<string, ParsedQuery>()
   private readonly flights = new SingleFlight<FoundEntry>()
+  /** Parsed query texts remembered, so the warm path does not parse again; sized to the cache. */
+  private readonly memoMax: number
 
   constructor(init: ResolverInit) {
     this.init = init
     this.marketplace = init.marketplace ?? new Marketplace()
     this.cache = new ResolutionCache(init.clock, init.cache)
+    this.memoMax = this.cache.options.max * QUERIES_PER_NAME
     this.log = init.log ?? logger('resolve')
   }
 
@@ -67,7 +95,7 @@ export class Resolver {
   }
 
   /** Resolves `namespace/path[@selector]` to a verified version of a record. */
-  resolve(input: string, options: ResolveOptions = {}): Promise<ResolveResult> {
+  resolve(input: string, options: ResolveOptions = NO_OPTIONS): Promise<ResolveResult> {
     const events = this.init.events
     if (events === undefined || !events.has('resolve')) return this.resolveQuietly(input, options)
     const clock = this.init.clock
@@ -98,31 +126,42 @@ export class Resolver {
   }
 
   private resolveQuietly(input: string, options: ResolveOptions): Promise<ResolveResult> {
-    let name: FunctionName
+    let query: ParsedQuery
     try {
-      name = this.parse(input)
+      query = this.query(input)
     } catch (err) {
       return Promise.reject(err)
     }
+    const { name } = query
     const includeDeprecated = options.includeDeprecated === true
     if (this.marketplace.size > 0) {
       const local = this.marketplace.match(name, includeDeprecated)
       if (local !== undefined) return Promise.resolve(local)
     }
-    const entry = this.cache.peek(name.name)
-    if (entry !== undefined && options.cache !== 'refresh' && this.cache.isFresh(entry)) {
+    const now = this.init.clock.now()
+    const refresh = options.cache === 'refresh'
+    const warm = includeDeprecated ? query.warmAll : query.warm
+    if (warm !== undefined && !warm.entry.dropped && now < warm.entry.freshUntil && !refresh) {
+      // Keeps the entry's place in the LRU order without a cache read on every warm answer.
+      if ((++query.hits & TOUCH_EVERY) === 0) this.cache.touch(name.name)
+      return Promise.resolve(warm.result)
+    }
+    const entry = this.cache.peek(name.name, now)
+    if (entry !== undefined && now < entry.freshUntil && !refresh) {
       if (entry.kind === 'missing') return Promise.reject(new FunctionNotFoundError(name.name))
-      const key = selectorKey(name, includeDeprecated)
-      const memo = this.cache.answerFor(entry, key)
-      if (memo !== undefined) return Promise.resolve(memo)
-      try {
-        const source = { kind: 'cache', registry: entry.registry, stale: false } as const
-        return Promise.resolve(
-          this.cache.remember(entry, key, answer(entry, name, includeDeprecated, source)),
-        )
-      } catch (err) {
-        return Promise.reject(err)
+      const key = includeDeprecated ? query.keyAll : query.key
+      let result = this.cache.answerFor(entry, key)
+      if (result === undefined) {
+        try {
+          const source = { kind: 'cache', registry: entry.registry, stale: false } as const
+          result = this.cache.remember(entry, key, answer(entry, name, includeDeprecated, source))
+        } catch (err) {
+          return Promise.reject(err)
+        }
       }
+      if (includeDeprecated) query.warmAll = { entry, result }
+      else query.warm = { entry, result }
+      return Promise.resolve(result)
     }
     return this.fromRegistries(name, entry?.kind === 'found' ? entry : undefined, options)
   }
@@ -150,15 +189,28 @@ export class Resolver {
     }
   }
 
-  /** Parses a name, remembering the result for the warm path. */
+  /** Parses a name. */
   parse(input: string): FunctionName {
-    let name = this.names.get(input)
-    if (name === undefined) {
-      name = parseFunctionName(input)
-      if (this.names.size >= NAME_MEMO_MAX) this.names.clear()
-      this.names.set(input, name)
+    return this.query(input).name
+  }
+
+  /** Parses a name with its cache keys, remembering them for the warm path. */
+  private query(input: string): ParsedQuery {
+    let query = this.names.get(input)
+    if (query === undefined) {
+      const name = parseFunctionName(input)
+      query = {
+        name,
+        key: selectorKey(name, false),
+        keyAll: selectorKey(name, true),
+        warm: undefined,
+        warmAll: undefined,
+        hits: 0,
+      }
+      if (this.names.size >= this.memoMax) this.names.clear()
+      this.names.set(input, query)
     }
-    return name
+    return query
   }
 
   private async fromRegistries(
