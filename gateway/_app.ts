@@ -38,11 +38,11 @@ export function buildApp(gw: GatewayContext, routes: readonly RouteSpec[]): Hono
   })
   for (const spec of routes) {
     const path = spec.path.replace(/\{(\w+)\}/g, ':$1')
-    const counter = gw.metrics.http
+    const metrics = gw.metrics
     const label = spec.path
     const handler = async (c: Context<Env>) => {
       const response = await run(c, spec, gw)
-      counter.inc({ route: label, method: spec.method, status: response.status })
+      metrics.countRequest(label, spec.method, response.status)
       return response
     }
     if (spec.method === 'POST') {
@@ -75,21 +75,13 @@ export function buildApp(gw: GatewayContext, routes: readonly RouteSpec[]): Hono
             ...new Set([...allow, ...(allow.includes('GET') ? ['HEAD'] : [])]),
           ])
         : new RouteNotFoundError(c.req.method, path)
-    gw.metrics.http.inc({
-      route: 'unmatched',
-      method: c.req.method,
-      status: err instanceof MethodNotAllowedError ? 405 : 404,
-    })
+    gw.metrics.countRequest('unmatched', c.req.method, err instanceof MethodNotAllowedError ? 405 : 404)
     return errorResponse(err)
   })
   app.onError((err, c) => {
     const response = errorResponse(err)
     if (response.status >= 500) gw.log.error('%s %s: %o', c.req.method, c.req.path, err)
-    gw.metrics.http.inc({
-      route: c.req.routePath || 'unmatched',
-      method: c.req.method,
-      status: response.status,
-    })
+    gw.metrics.countRequest(c.req.routePath || 'unmatched', c.req.method, response.status)
     return response
   })
   return app

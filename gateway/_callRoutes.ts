@@ -4,7 +4,7 @@ import { LineageEntryNotFoundError } from '../src/errors/ledger.js'
 import type { CallOptions, CallResult } from '../src/invoke/types.js'
 import { STRATEGY_NAMES } from '../src/select/types.js'
 import type { Principal } from './_auth.js'
-import { errorBody, json } from './_json.js'
+import { errorBody, json, jsonText, stringifyPlain } from './_json.js'
 import { type RouteSpec, route } from './_route.js'
 import { sameTurn } from './_sameTurn.js'
 import {
@@ -79,8 +79,8 @@ export const callRoutes: readonly RouteSpec[] = [
       if (body.retryUnsafe !== undefined) options.retryUnsafe = body.retryUnsafe
       await sameTurn()
       const result = await gw.mesh.call(body.name, body.input, options)
-      return json(
-        callBody(body.name, result),
+      return jsonText(
+        stringifyPlain(callBody(body.name, result)),
         200,
         result.replayed ? { 'idempotency-replayed': 'true' } : undefined,
       )
@@ -222,7 +222,8 @@ function callBody(name: string, r: CallResult) {
     provider: r.provider,
     invocationId: r.invocationId,
     lineage: r.lineage,
-    charge: r.charge,
+    // The charge's bigints as decimal text here, so the answer needs no replacer (see stringifyPlain).
+    charge: { ...r.charge, amount: r.charge.amount.toString(), quantity: r.charge.quantity.toString() },
     attempts: r.attempts,
     replayed: r.replayed,
   }

@@ -6,7 +6,25 @@ const JSON_TYPE = 'application/json; charset=utf-8'
 
 /** JSON text of a value, bigints as decimal strings (money is integer base units, never a float). */
 export function stringify(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v))
+  return JSON.stringify(value, bigintAsText)
+}
+
+/**
+ * {@link stringify} for a value whose only bigints are where the caller converted them: plain
+ * `JSON.stringify` (a replacer function is called for every key of the value, a call result's whole
+ * output included), falling back to {@link stringify} if a bigint is met after all.
+ */
+export function stringifyPlain(value: unknown): string {
+  try {
+    return JSON.stringify(value)
+  } catch (err) {
+    if (err instanceof TypeError) return stringify(value)
+    throw err
+  }
+}
+
+function bigintAsText(_key: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? v.toString() : v
 }
 
 /** A JSON answer. */

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Mesh } from '../src/mesh.js'
 import type { LiveState } from './_liveState.js'
+import { Tally } from './_tally.js'
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 const CIRCUIT_STATES = ['closed', 'half-open', 'open'] as const
@@ -21,7 +22,13 @@ export class GatewayMetrics {
   private readonly publishes: Counter
   private readonly changes: Counter<'registry'>
   private readonly gossip: Counter<'outcome'>
-  readonly http: Counter<'route' | 'method' | 'status'>
+  private readonly http: Counter<'route' | 'method' | 'status'>
+  // Per-request and per-call increments, summed until a scrape (see Tally).
+  private readonly httpTally = new Tally<'route' | 'method' | 'status'>()
+  private readonly resolutionTally = new Tally<'source' | 'outcome'>()
+  private readonly callTally = new Tally<'function' | 'provider' | 'outcome'>()
+  private readonly chargeTally = new Tally<'currency'>()
+  private readonly chargedTally = new Tally<'currency'>()
   private cacheHits = 0
   private registryResolves = 0
   private readonly offs: (() => void)[] = []
@@ -33,6 +40,7 @@ export class GatewayMetrics {
       help: 'Resolutions by where the answer came from (marketplace, cache, registry, none) and outcome',
       labelNames: ['source', 'outcome'],
       registers,
+      collect: () => this.resolutionTally.flush(this.resolutions),
     })
     const ratio: Gauge = new Gauge({
       name: 'fmesh_cache_hit_ratio',
@@ -55,6 +63,7 @@ export class GatewayMetrics {
       help: 'Governed calls by function, provider and outcome',
       labelNames: ['function', 'provider', 'outcome'],
       registers,
+      collect: () => this.callTally.flush(this.calls),
     })
     this.callLatency = new Histogram({
       name: 'fmesh_call_duration_seconds',
@@ -68,12 +77,14 @@ export class GatewayMetrics {
       help: 'Charged amounts in integer base units of each currency (exact totals: GET /v1/usage)',
       labelNames: ['currency'],
       registers,
+      collect: () => this.chargedTally.flush(this.charged),
     })
     this.charges = new Counter({
       name: 'fmesh_charges_total',
       help: 'Charges written with FUNCTION_COMPLETED entries, by currency',
       labelNames: ['currency'],
       registers,
+      collect: () => this.chargeTally.flush(this.charges),
     })
     this.publishes = new Counter({
       name: 'fmesh_publishes_total',
@@ -122,12 +133,14 @@ export class GatewayMetrics {
       help: 'HTTP requests to the gateway by route, method and status',
       labelNames: ['route', 'method', 'status'],
       registers,
+      collect: () => this.httpTally.flush(this.http),
     })
     for (const outcome of ['accepted', 'rejected']) this.gossip.inc({ outcome }, 0)
     this.offs.push(
       mesh.events.on('resolve', (e) => {
         const source = e.source?.kind ?? 'none'
-        this.resolutions.inc({ source, outcome: e.outcome })
+        const outcome = e.outcome
+        this.resolutionTally.add(`${source}\u0000${outcome}`, () => ({ source, outcome }))
         if (e.source?.kind === 'cache') this.cacheHits++
         else if (e.source?.kind === 'registry') {
           this.registryResolves++
@@ -135,12 +148,19 @@ export class GatewayMetrics {
         }
       }),
       mesh.events.on('call', (e) => {
-        this.calls.inc({ function: e.name, provider: e.providerId ?? 'none', outcome: e.outcome })
-        this.callLatency.observe({ function: e.name, outcome: e.outcome }, e.durationMs / 1000)
+        const { name, outcome } = e
+        const provider = e.providerId ?? 'none'
+        this.callTally.add(`${name}\u0000${provider}\u0000${outcome}`, () => ({
+          function: name,
+          provider,
+          outcome,
+        }))
+        this.callLatency.observe({ function: name, outcome }, e.durationMs / 1000)
         if (e.charge !== undefined && e.replayed !== true) {
-          this.charges.inc({ currency: e.charge.currency })
+          const currency = e.charge.currency
+          this.chargeTally.add(currency, () => ({ currency }))
           const amount = Number(e.charge.amount)
-          if (amount > 0) this.charged.inc({ currency: e.charge.currency }, amount)
+          if (amount > 0) this.chargedTally.add(currency, () => ({ currency }), amount)
         }
       }),
       mesh.events.on('publish', () => this.publishes.inc()),
@@ -150,6 +170,11 @@ export class GatewayMetrics {
           this.gossip.inc({ outcome: e.outcome })
       }),
     )
+  }
+
+  /** Counts one answered HTTP request (`fmesh_gateway_requests_total`). */
+  countRequest(route: string, method: string, status: number): void {
+    this.httpTally.add(`${status}\u0000${method}\u0000${route}`, () => ({ route, method, status }))
   }
 
   stop(): void {

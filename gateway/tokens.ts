@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto'
 import { createHash, randomBytes } from 'node:crypto'
 import type { SecurityContext, SecurityContextInit } from '../src/security/SecurityContext.js'
 
@@ -38,8 +39,14 @@ export interface GatewayToken {
  * ```
  */
 export function hashToken(token: string): string {
-  return `sha256:${createHash('sha256').update(token, 'utf8').digest('hex')}`
+  return `sha256:${oneShot === undefined ? createHash('sha256').update(token, 'utf8').digest('hex') : oneShot('sha256', token, 'hex')}`
 }
+
+/**
+ * Node's one-shot `crypto.hash` (20.12 and later): the same digest without a Hash object, a third
+ * of the time of `createHash` per request (every authenticated request hashes its token).
+ */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash
 
 /**
  * A new random token (`fmt_` and 43 base64url characters) and its hash: give the token to the

@@ -1,5 +1,6 @@
-import { Contract, JsonRpcProvider, Network, type Provider, type Signer, Wallet } from 'ethers'
+import { Contract, Network, type Provider, type Signer, Wallet } from 'ethers'
 import type { ChainConfig } from './_checkChainInit.js'
+import { ImmediateJsonRpcProvider } from './_immediateProvider.js'
 import { isRpcFailure, reasonOf, rpcUrlOf } from './_rpcFailure.js'
 import { ChainContractError, ChainIdMismatchError, ChainRpcError } from './errors.js'
 import { REGISTRY_ABI, REGISTRY_ARTIFACT } from './registryArtifact.js'
@@ -58,7 +59,8 @@ export async function connect(cfg: ChainConfig): Promise<Connection> {
     }
     if (init.chainId !== undefined && init.chainId !== chainId)
       throw new ChainIdMismatchError(rpcUrl, init.chainId, chainId)
-    provider = new JsonRpcProvider(rpcUrl, Network.from(chainId), {
+    // Each request posted at once: ethers' queue would hold it for a setTimeout(0) (>= 1 ms).
+    provider = new ImmediateJsonRpcProvider(rpcUrl, Network.from(chainId), {
       staticNetwork: true,
       // ethers caches eth_getTransactionCount for 250 ms by default: back-to-back sends reused a nonce.
       cacheTimeout: -1,
