@@ -11,6 +11,8 @@ export interface OwnedLibp2pInit {
   mdns: boolean
   limits: PeerLimits
   guard: PeerGuard
+  /** Networks exempt from the inbound limits (libp2p's connection manager allow list). */
+  allow?: readonly string[]
 }
 
 export type PeerLibp2p = Libp2p<{ pubsub: GossipSub } & Record<string, unknown>>
@@ -89,7 +91,12 @@ export async function createOwnedLibp2p(init: OwnedLibp2pInit): Promise<PeerLibp
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionManager: { maxConnections: limits.maxConnections },
+    connectionManager: {
+      maxConnections: limits.maxConnections,
+      inboundConnectionThreshold: limits.inboundConnectionsPerIpPerSecond,
+      maxIncomingPendingConnections: limits.maxPendingInbound,
+      ...(init.allow === undefined ? {} : { allow: [...init.allow] }),
+    },
     connectionGater: {
       denyDialPeer: banned,
       denyInboundEncryptedConnection: banned,

@@ -136,6 +136,7 @@ class PeerNodeRuntime implements PeerNode {
         listen: this.init.listen ?? DEFAULT_LISTEN,
         dht: this.init.dht === true,
         mdns: this.init.mdns === true,
+        ...(this.init.allow === undefined ? {} : { allow: this.init.allow }),
         limits: this.limits,
         guard: this.guard,
       })
