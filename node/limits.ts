@@ -47,7 +47,7 @@ export interface PeerLimits {
    * behind one NAT shares an address, so this is as many as the node keeps at all: a host re-joining
    * with all its nodes at once is not turned away, while one host opening and closing connections in
    * a loop is still held to a bounded rate of handshakes. (libp2p's own default, 5, resets honest
-   * peers as soon as a sixth node on the same host dials within a second.) @default 64
+   * peers as soon as a sixth node on the same host dials within a second.) @default maxConnections (64)
    */
   inboundConnectionsPerIpPerSecond: number
   /**
