@@ -11,6 +11,8 @@ export interface OwnedLibp2pInit {
   mdns: boolean
   limits: PeerLimits
   guard: PeerGuard
+  /** Networks exempt from the inbound limits (libp2p's connection manager allow list). */
+  allow?: readonly string[]
 }
 
 export type PeerLibp2p = Libp2p<{ pubsub: GossipSub } & Record<string, unknown>>
@@ -42,7 +44,11 @@ export async function createOwnedLibp2p(init: OwnedLibp2pInit): Promise<PeerLibp
       ignoreDuplicatePublishError: true,
       emitSelf: false,
       // The same record announced by two nodes is one message: ids are the hash of the bytes.
-      msgIdFn: (message) => new Uint8Array(createHash('sha256').update(message.data).digest()),
+      msgIdFn: (message) => contentId(message.data),
+      // The same id, taken before the envelope's signature is checked: every copy after the first
+      // (in a full mesh, most of what arrives) is dropped for one hash instead of an ed25519 check.
+      // Only a copy whose envelope verified enters this cache, so a forged copy cannot shadow it.
+      fastMsgIdFn: (message) => Buffer.from(contentId(message.data ?? EMPTY)).toString('base64'),
       // Gossipsub drops what is far too large itself; moderately oversize records reach the
       // validator, which rejects them so the sender is scored down.
       maxInboundDataLength: limits.maxRecordBytes * 4,
@@ -89,7 +95,12 @@ export async function createOwnedLibp2p(init: OwnedLibp2pInit): Promise<PeerLibp
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionManager: { maxConnections: limits.maxConnections },
+    connectionManager: {
+      maxConnections: limits.maxConnections,
+      inboundConnectionThreshold: limits.inboundConnectionsPerIpPerSecond,
+      maxIncomingPendingConnections: limits.maxPendingInbound,
+      ...(init.allow === undefined ? {} : { allow: [...init.allow] }),
+    },
     connectionGater: {
       denyDialPeer: banned,
       denyInboundEncryptedConnection: banned,
@@ -98,4 +109,16 @@ export async function createOwnedLibp2p(init: OwnedLibp2pInit): Promise<PeerLibp
     peerDiscovery,
     services: services as never,
   })) as unknown as PeerLibp2p
+}
+
+const EMPTY = new Uint8Array(0)
+const ids = new WeakMap<Uint8Array, Uint8Array>()
+/** The sha-256 of a message's data, remembered per buffer (gossipsub asks twice for the first copy). */
+function contentId(data: Uint8Array): Uint8Array {
+  let id = ids.get(data)
+  if (id === undefined) {
+    id = new Uint8Array(createHash('sha256').update(data).digest())
+    ids.set(data, id)
+  }
+  return id
 }

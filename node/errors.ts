@@ -130,7 +130,11 @@ export class PeerDialError extends MeshError {
   constructor(addr: string, reason: string, cause?: unknown) {
     super('E_PEER_DIAL', `Cannot dial ${addr}: ${reason}`, {
       details: { addr },
-      hint: 'Give a multiaddr with the peer id, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3Koo..., of a running node.',
+      hint: /ECONNRESET/.test(reason)
+        ? 'The node there reset the connection before the handshake: it may be at its inbound limits ' +
+          '(limits.inboundConnectionsPerIpPerSecond, maxPendingInbound, maxConnections) or have banned this node; ' +
+          'raise those limits or allow the network (peerNode allow) on that node, or dial again later.'
+        : 'Give a multiaddr with the peer id, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3Koo..., of a running node.',
       cause,
     })
   }

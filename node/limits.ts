@@ -41,6 +41,20 @@ export interface PeerLimits {
   maxRecords: number
   /** Connections libp2p keeps (its connection manager's `maxConnections`). @default 64 */
   maxConnections: number
+  /**
+   * Inbound connections one remote IP address may open per second (libp2p's
+   * `inboundConnectionThreshold`); more are reset before the handshake. Every peer on one machine or
+   * behind one NAT shares an address, so this is as many as the node keeps at all: a host re-joining
+   * with all its nodes at once is not turned away, while one host opening and closing connections in
+   * a loop is still held to a bounded rate of handshakes. (libp2p's own default, 5, resets honest
+   * peers as soon as a sixth node on the same host dials within a second.) @default maxConnections (64)
+   */
+  inboundConnectionsPerIpPerSecond: number
+  /**
+   * Inbound connections in their handshake at once, over all addresses (libp2p's
+   * `maxIncomingPendingConnections`); more are reset. @default 32
+   */
+  maxPendingInbound: number
   /** Offenses (forged, oversize, rolled-back records, floods) before a peer is disconnected and banned. @default 3 */
   maxOffenses: number
   /** How long a banned peer is refused. @default 600000 (10 minutes) */
@@ -64,6 +78,8 @@ export const DEFAULT_PEER_LIMITS: Omit<PeerLimits, 'maxRecordBytes'> = Object.fr
   maxPendingLookups: 256,
   maxRecords: 100_000,
   maxConnections: 64,
+  inboundConnectionsPerIpPerSecond: 64,
+  maxPendingInbound: 32,
   maxOffenses: 3,
   banMs: 600_000,
 })

@@ -49,6 +49,9 @@ export function peerNode(init: PeerNodeInit = {}): ServiceFactory<PeerNode> {
   checkInit(init)
   return async (components) => {
     const limits: PeerLimits = { maxRecordBytes: MAX_RECORD_BYTES, ...DEFAULT_PEER_LIMITS, ...init.limits }
+    // One address may open as many connections a second as the node keeps at all, unless told otherwise.
+    if (init.limits?.inboundConnectionsPerIpPerSecond === undefined)
+      limits.inboundConnectionsPerIpPerSecond = limits.maxConnections
     const node = new PeerNodeRuntime(init, components, limits)
     await node.create()
     return node
@@ -136,6 +139,7 @@ class PeerNodeRuntime implements PeerNode {
         listen: this.init.listen ?? DEFAULT_LISTEN,
         dht: this.init.dht === true,
         mdns: this.init.mdns === true,
+        ...(this.init.allow === undefined ? {} : { allow: this.init.allow }),
         limits: this.limits,
         guard: this.guard,
       })

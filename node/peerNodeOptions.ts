@@ -33,6 +33,13 @@ export interface PeerNodeInit {
   dht?: boolean
   /** mDNS discovery on the local network (own node only). @default false */
   mdns?: boolean
+  /**
+   * Networks trusted not to flood (own node only), as multiaddrs, e.g. `['/ip4/10.0.0.0/ipcidr/8']`:
+   * their inbound connections skip the per-address and pending limits
+   * (`limits.inboundConnectionsPerIpPerSecond`, `limits.maxPendingInbound`) and `maxConnections`, and
+   * libp2p never prunes them. Banned peers are still refused. @default []
+   */
+  allow?: readonly string[]
   /** Where the identity key lives (`<dataDir>/peer/key`). @default the mesh's dataDir */
   dataDir?: string
   /** The peer registry's id. @default 'peer' */
@@ -86,6 +93,7 @@ export const INIT_KEYS = [
   'libp2p',
   'listen',
   'bootstrap',
+  'allow',
   'dht',
   'mdns',
   'dataDir',
@@ -102,7 +110,7 @@ export function checkInit(init: PeerNodeInit): void {
   if (init === null || typeof init !== 'object')
     throw new ConfigError('peerNode', 'options must be an object')
   checkKnownKeys(init, INIT_KEYS, 'peerNode')
-  for (const key of ['listen', 'bootstrap'] as const) {
+  for (const key of ['listen', 'bootstrap', 'allow'] as const) {
     const list = init[key]
     if (list === undefined) continue
     if (!Array.isArray(list))
@@ -113,17 +121,25 @@ export function checkInit(init: PeerNodeInit): void {
       } catch {
         throw new ConfigError(`peerNode.${key}[${i}]`, `${JSON.stringify(addr)} is not a multiaddr`)
       }
+      if (key === 'allow' && !/^\/ip[46]\//.test(String(addr)))
+        throw new ConfigError(
+          `peerNode.${key}[${i}]`,
+          'an allowed network is an IP address or range, e.g. /ip4/10.0.0.0/ipcidr/8',
+        )
       if (key === 'bootstrap' && !String(addr).includes('/p2p/'))
         throw new ConfigError(`peerNode.${key}[${i}]`, 'a bootstrap address must end with /p2p/<peerId>')
     })
   }
   if (
     init.libp2p !== undefined &&
-    (init.listen !== undefined || init.dht !== undefined || init.mdns !== undefined)
+    (init.listen !== undefined ||
+      init.dht !== undefined ||
+      init.mdns !== undefined ||
+      init.allow !== undefined)
   )
     throw new ConfigError(
       'peerNode',
-      'listen, dht and mdns configure a node peerNode creates; set them on the libp2p node given',
+      'listen, allow, dht and mdns configure a node peerNode creates; set them on the libp2p node given',
     )
   for (const key of ['dht', 'mdns', 'syncOnConnect'] as const) {
     if (init[key] !== undefined && typeof init[key] !== 'boolean')
