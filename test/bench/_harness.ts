@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import '../../src/_polyfill.js'
-import type { ChartPoint, Row } from './_results.js'
+import { type ChartPoint, formatNumber, type Row } from './_results.js'
 
 /** `npm run bench -- --quick`: measuring windows a quarter as long, the slowest scale points skipped. */
 export const quick = process.env.FMESH_BENCH_QUICK === '1'
@@ -166,7 +166,7 @@ export function target(
 ): void {
   const met = higherIsBetter ? value >= goal : value <= goal
   print(
-    `  target ${label}: ${fmt.format(value)} ${unit} (goal ${higherIsBetter ? '>=' : '<='} ${fmt.format(goal)}) ${met ? 'MET' : 'NOT MET'}`,
+    `  target ${label}: ${formatNumber(value)} ${unit} (goal ${higherIsBetter ? '>=' : '<='} ${formatNumber(goal)}) ${met ? 'MET' : 'NOT MET'}`,
   )
   record({ name: `target: ${label}`, value, unit, target: { goal, higherIsBetter }, met })
 }

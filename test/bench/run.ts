@@ -50,7 +50,12 @@ function runFile(file: string, rows: Row[], charts: ChartPoint[]): Promise<boole
         '--expose-gc',
         ...(BIG_HEAP.test(file) ? ['--max-old-space-size=8192', '--max-semi-space-size=64'] : []),
       ],
-      env: { ...process.env, FMESH_BENCH_QUICK: isQuick ? '1' : '0', FMESH_BENCH_GROUP: group },
+      env: {
+        ...(isQuick ? { FMESH_GROWTH_CALLS: '100000' } : {}),
+        ...process.env,
+        FMESH_BENCH_QUICK: isQuick ? '1' : '0',
+        FMESH_BENCH_GROUP: group,
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
     let finished = false

@@ -9,11 +9,12 @@ import { count, plot } from './_scale.js'
 
 // The ledger as it grows: lineage pairs (FUNCTION_INVOKED, then FUNCTION_COMPLETED with its charge,
 // the way a durable call writes them), IN_FLIGHT at a time through the ledger's group commit, to
-// FMESH_LEDGER_ENTRIES entries (default 2,000,000: what this run's time budget affords on a 2-core
-// machine; 10,000,000 takes ~5x as long, set the variable to run it). At each checkpoint size: the
-// window's calls/s (the first window, on a fresh ledger, is the baseline), an inclusion proof's size
-// and time, verifyInclusion's time, and a full ledger.verify. Not run in `--quick` mode.
-const ENTRIES = Number(process.env.FMESH_LEDGER_ENTRIES ?? 2_000_000)
+// FMESH_LEDGER_ENTRIES entries. Default 1,000,000: what this run's time budget affords on a 2-core
+// machine with a full verify at each size; FMESH_LEDGER_ENTRIES=10000000 runs the whole way (~10x as
+// long). At each checkpoint size: the window's calls/s (the first window, on a fresh ledger, is the
+// baseline), an inclusion proof's size and time, verifyInclusion's time, and a full ledger.verify.
+// Not run in `--quick` mode.
+const ENTRIES = Number(process.env.FMESH_LEDGER_ENTRIES ?? 1_000_000)
 const CHECKPOINTS = [10_000, 100_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000].filter((n) => n <= ENTRIES)
 const IN_FLIGHT = 256
 const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
