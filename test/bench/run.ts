@@ -1,5 +1,5 @@
 import '../../src/_polyfill.js'
-import { execFileSync, fork } from 'node:child_process'
+import { type ChildProcess, execFileSync, fork } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { cpus, loadavg, totalmem } from 'node:os'
@@ -40,6 +40,21 @@ function gitCommit(): string {
   }
 }
 
+let current: ChildProcess | undefined
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return
+  try {
+    process.kill(-pid, 'SIGKILL')
+  } catch {
+    // already gone
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    killGroup(current?.pid)
+    process.exit(130)
+  })
+
 function runFile(file: string, rows: Row[], charts: ChartPoint[]): Promise<boolean> {
   const group = basename(file, '.bench.ts')
   return new Promise((done) => {
@@ -57,7 +72,10 @@ function runFile(file: string, rows: Row[], charts: ChartPoint[]): Promise<boole
         FMESH_BENCH_GROUP: group,
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Its own process group, so a timeout also ends what the bench started (servers, anvil, peers).
+      detached: true,
     })
+    current = child
     let finished = false
     let ok = false
     const timer = setTimeout(() => {
@@ -68,7 +86,7 @@ function runFile(file: string, rows: Row[], charts: ChartPoint[]): Promise<boole
         unit: '',
         error: `no end after ${timeoutSec} s`,
       })
-      child.kill('SIGKILL')
+      killGroup(child.pid)
     }, timeoutSec * 1000)
     child.on(
       'message',
@@ -93,6 +111,7 @@ function runFile(file: string, rows: Row[], charts: ChartPoint[]): Promise<boole
     )
     child.on('exit', (code, signal) => {
       clearTimeout(timer)
+      killGroup(child.pid) // anything the bench left running
       if (!finished && signal !== 'SIGKILL')
         rows.push({
           group,
