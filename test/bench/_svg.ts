@@ -47,8 +47,6 @@ export function lineChart(chart: LineChart): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${W / 2 - PAD.right / 2}" y="20" text-anchor="middle" font-size="13" font-weight="bold">${esc(chart.title)}</text>`,
-    `<line x1="${PAD.left}" y1="${PAD.top + ph}" x2="${PAD.left + pw}" y2="${PAD.top + ph}" stroke="#333"/>`,
-    `<line x1="${PAD.left}" y1="${PAD.top}" x2="${PAD.left}" y2="${PAD.top + ph}" stroke="#333"/>`,
   ]
   for (let e = Math.ceil(x0); e <= Math.floor(x1); e++) {
     const x = sx(10 ** e)
@@ -67,6 +65,8 @@ export function lineChart(chart: LineChart): string {
     )
   }
   out.push(
+    `<line x1="${PAD.left}" y1="${PAD.top + ph}" x2="${PAD.left + pw}" y2="${PAD.top + ph}" stroke="#333"/>`,
+    `<line x1="${PAD.left}" y1="${PAD.top}" x2="${PAD.left}" y2="${PAD.top + ph}" stroke="#333"/>`,
     `<text x="${PAD.left + pw / 2}" y="${H - 14}" text-anchor="middle">${esc(chart.xLabel)}</text>`,
     `<text x="16" y="${PAD.top + ph / 2}" text-anchor="middle" transform="rotate(-90 16 ${PAD.top + ph / 2})">${esc(chart.yLabel)}</text>`,
   )
