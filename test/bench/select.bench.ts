@@ -6,7 +6,7 @@ import { securityContext } from '../../src/security/SecurityContext.js'
 import { Selector } from '../../src/select/Selector.js'
 import { seededRandom } from '../../src/select/seededRandom.js'
 import { generateSigner } from '../../src/trust/signer.js'
-import { draft, provider } from '../_helpers/selectFixtures.js'
+import { draft, provider } from '../_helpers/selectDrafts.js'
 import { measure, ratio, report, target } from './_harness.js'
 
 const providers = (n: number): Provider[] =>
