@@ -36,6 +36,7 @@ export interface GitConfig {
   cloneDepth: number
   maxCommitsChecked: number
   maxRecordBytes: number | undefined
+  verifyInBackground: boolean
 }
 
 /** Every key `gitRegistry` takes. */
@@ -54,6 +55,7 @@ const INIT_KEYS = [
   'cloneDepth',
   'maxCommitsChecked',
   'maxRecordBytes',
+  'verifyInBackground',
 ] as const satisfies readonly (keyof GitRegistryInit)[]
 
 const intIn = (min: number, max: number) => z.number().int('must be an integer').min(min).max(max)
@@ -92,6 +94,7 @@ const InitSchema = z.object({
   cloneDepth: intIn(0, 1_000_000).optional(),
   maxCommitsChecked: intIn(0, 100_000).optional(),
   maxRecordBytes: intIn(1, 16 * 1024 * 1024).optional(),
+  verifyInBackground: z.boolean().optional(),
 })
 
 /** Checks `gitRegistry` options; every problem is a `ConfigError` naming the option. */
@@ -134,5 +137,6 @@ export function checkInit(init: GitRegistryInit): GitConfig {
     cloneDepth: data.cloneDepth ?? 1,
     maxCommitsChecked: data.maxCommitsChecked ?? 100,
     maxRecordBytes: data.maxRecordBytes,
+    verifyInBackground: data.verifyInBackground ?? true,
   }
 }

@@ -285,7 +285,8 @@ interface Read {
   readonly bytes: Uint8Array
 }
 
-function skip(name: string, path: string, error: unknown): SkippedRecord {
+/** A refused record file as a sync reports it. */
+export function skip(name: string, path: string, error: unknown): SkippedRecord {
   const code = isMeshError(error) ? error.code : 'E_GIT_READ'
   const message = isMeshError(error) ? error.shortMessage : String((error as Error)?.message ?? error)
   return { name, path, code, message }

@@ -16,6 +16,7 @@ import { loadIndexState, saveIndexState } from './_indexState.js'
 import { type Landing, landOn, landOnTip } from './_landing.js'
 import { publishMessage, recordPath } from './_layout.js'
 import { LocalBranch } from './_localBranch.js'
+import { type BackgroundVerification, PendingRecords, pendingFiles } from './_pendingRecords.js'
 import { type RecordCheck, recordCheck } from './_recordCheck.js'
 import { RecordIndex } from './_recordIndex.js'
 import { fetchBranch, type OnPack, PUSH_REJECTED, pushBranch } from './_remote.js'
@@ -63,6 +64,11 @@ class GitRegistryImpl implements GitRegistry {
   private tail: Promise<unknown> = Promise.resolve()
   private lastSync: GitRegistryStatus['lastSync']
   private lastError: GitRegistryStatus['lastError']
+  /** A first sync's records still being verified in the background. */
+  private pending: PendingRecords | undefined
+  private lastVerification: BackgroundVerification | undefined
+  /** The index save after a background verification. */
+  private saved: Promise<void> = Promise.resolve()
 
   constructor(cfg: GitConfig, components: RegistryComponents) {
     this.cfg = cfg
@@ -89,7 +95,9 @@ class GitRegistryImpl implements GitRegistry {
     clearTimeout(this.timer)
     this.timer = undefined
     this.lifetime.abort()
+    await this.pending?.halt()
     await this.tail.catch(() => undefined)
+    await this.saved
   }
 
   status(): GitRegistryStatus {
@@ -100,7 +108,10 @@ class GitRegistryImpl implements GitRegistry {
       branch: this.cfg.branch,
       started: this.started,
       ...(this.commit === undefined ? {} : { commit: this.commit }),
-      names: this.index.entries.size,
+      names: this.index.entries.size + (this.pending?.size ?? 0),
+      verified: this.index.entries.size,
+      pending: this.pending?.size ?? 0,
+      ...(this.lastVerification === undefined ? {} : { lastVerification: this.lastVerification }),
       ...(this.lastSync === undefined ? {} : { lastSync: this.lastSync }),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     }
@@ -109,7 +120,11 @@ class GitRegistryImpl implements GitRegistry {
   async lookup(name: string, options: AbortOptions = {}): Promise<RegistryEntry | undefined> {
     throwIfAborted(options.signal, `${this.id} lookup`)
     if (this.commit === undefined) await raceSignal(this.ready(), options.signal, `${this.id} lookup`)
-    const entry = this.index.entries.get(String(name).toLowerCase())
+    const key = String(name).toLowerCase()
+    // Never served before its check: a record still pending is verified first.
+    if (this.pending?.has(key))
+      await raceSignal(this.pending.settle([key]), options.signal, `${this.id} lookup`)
+    const entry = this.index.entries.get(key)
     if (entry === undefined) return undefined
     try {
       const bytes = await this.ctx.objects.readBlob(entry.oid)
@@ -123,6 +138,12 @@ class GitRegistryImpl implements GitRegistry {
     const match = compileNamePattern(pattern)
     throwIfAborted(options.signal, `${this.id} list`)
     if (this.commit === undefined) await raceSignal(this.ready(), options.signal, `${this.id} list`)
+    // Never listed before its check: the matching names still pending are verified first.
+    const pending = this.pending
+    if (pending !== undefined) {
+      const matching = [...pending.names()].filter((name) => match(name))
+      if (matching.length > 0) await raceSignal(pending.settle(matching), options.signal, `${this.id} list`)
+    }
     for (const name of [...this.index.entries.keys()]) {
       throwIfAborted(options.signal, `${this.id} list`)
       if (match(name)) yield name
@@ -137,9 +158,20 @@ class GitRegistryImpl implements GitRegistry {
     throwIfAborted(options.signal, `${this.id} sync`)
     const opening = this.commit === undefined
     await raceSignal(this.ready(), options.signal, `${this.id} sync`)
-    // The first use just synced (clone and full index): that is this call's report.
-    if (opening && this.lastSync !== undefined && this.lastError === undefined) return this.lastSync.report
+    // The first use just synced (clone and full index): that is this call's report, once every
+    // record of it is checked.
+    if (opening && this.lastSync !== undefined && this.lastError === undefined) {
+      await this.verified(options)
+      return this.lastSync.report
+    }
     return this.exclusive(() => this.syncRecorded(options.signal))
+  }
+
+  async verified(options: AbortOptions = {}): Promise<BackgroundVerification | undefined> {
+    if (this.pending !== undefined)
+      await raceSignal(this.pending.drain(), options.signal, `${this.id} verification`)
+    await this.saved
+    return this.lastVerification
   }
 
   async publish(encoded: EncodedRecord, options: AbortOptions = {}): Promise<PublishReceipt> {
@@ -154,6 +186,8 @@ class GitRegistryImpl implements GitRegistry {
     })
     await raceSignal(this.ready(), signal, `${this.id} publish`)
     return this.exclusive(async () => {
+      // The seq to beat is the verified one's: a record of this name still pending is checked first.
+      await this.pending?.settle([name])
       const message = publishMessage(name, record.seq, id, record.signatures)
       for (let attempt = 1; attempt <= this.cfg.maxPushAttempts; attempt++) {
         throwIfAborted(signal, `${this.id} publish`)
@@ -262,8 +296,7 @@ class GitRegistryImpl implements GitRegistry {
       const held = local === undefined ? undefined : await this.advance(local)
       try {
         const report = await this.syncRecorded(undefined)
-        if (held !== undefined && report.commit === held.commit)
-          this.lastSync = { at: this.clock.now(), report: held }
+        if (held !== undefined && report.commit === held.commit) this.recordSync(held)
       } catch (err) {
         if (this.commit === undefined) throw err
         this.log.error('serving the local copy at %s: %s', this.commit, (err as Error).message)
@@ -292,14 +325,18 @@ class GitRegistryImpl implements GitRegistry {
   /** One sync, with its outcome kept for `status()`. Callers hold the lock. */
   private async syncRecorded(signal: AbortSignal | undefined): Promise<SyncReport> {
     // A first sync from a remote checks the fetched records while the fetch still indexes them.
-    const first = this.commit === undefined && this.cfg.url !== undefined && this.check.prepare
+    const first =
+      this.commit === undefined &&
+      this.cfg.url !== undefined &&
+      !this.cfg.verifyInBackground &&
+      this.check.prepare
     const early = first
       ? new EarlyCheck(this.ctx, this.cfg.branch, this.index, this.check, signal, this.log)
       : undefined
     try {
       const tip = await this.fetchTip(signal, early?.onPack)
       const report = await this.advance(tip, signal, early)
-      this.lastSync = { at: this.clock.now(), report }
+      this.recordSync(report)
       this.lastError = undefined
       return report
     } catch (err) {
@@ -309,6 +346,13 @@ class GitRegistryImpl implements GitRegistry {
     } finally {
       await early?.settle()
     }
+  }
+
+  /** Keeps `report` as the last sync's, unless the full report of the same commit is there already. */
+  private recordSync(report: SyncReport): void {
+    const held = this.lastSync?.report
+    if (report.pending !== undefined && held?.commit === report.commit && held.pending === undefined) return
+    this.lastSync = { at: this.clock.now(), report }
   }
 
   /** The commit the branch should be at: the remote's, or the local branch's without a remote. */
@@ -350,7 +394,10 @@ class GitRegistryImpl implements GitRegistry {
         durationMs: 0,
       }
     }
+    // A sync past a first one waits for its records: the seqs they set are what newer ones must beat.
+    if (previous !== undefined) await this.pending?.drain()
     const walk = await walkNewCommits(this.ctx, tip, previous, this.cfg.maxCommitsChecked)
+    if (previous === undefined && this.cfg.verifyInBackground) return this.indexPending(tip, walk, startedAt)
     const checked = previous === undefined ? await early?.resultFor(tip) : undefined
     const applied = checked
       ? this.index.applyChecked(checked.diff, checked.checked, signal)
@@ -379,9 +426,60 @@ class GitRegistryImpl implements GitRegistry {
     return report
   }
 
+  /**
+   * A first sync that verifies in the background: indexes every record file of `tip` as pending,
+   * answers from now on, and starts checking them. When the last is checked its full report replaces
+   * this one, the index is saved and watchers hear of the accepted names.
+   */
+  private async indexPending(
+    tip: string,
+    walk: Awaited<ReturnType<typeof walkNewCommits>>,
+    startedAt: number,
+  ): Promise<SyncReport> {
+    const { files, refused } = pendingFiles((await commitDiff(this.ctx, undefined, tip)).upserts)
+    const base = { commit: tip, removed: [], rewritten: !walk.reached, commits: walk.commits }
+    const durationMs = performance.now() - startedAt
+    this.commit = tip
+    if (files.size === 0) {
+      await this.save()
+      return { ...base, changed: [], skipped: refused, durationMs }
+    }
+    const pending = new PendingRecords({
+      ctx: this.ctx,
+      index: this.index,
+      check: this.check,
+      commit: tip,
+      files,
+      refused,
+      onDone: (result) => {
+        this.lastVerification = result
+        if (this.pending === pending) this.pending = undefined
+        const full: SyncReport = {
+          ...base,
+          changed: result.changed,
+          skipped: result.skipped,
+          durationMs: durationMs + result.durationMs,
+        }
+        if (this.lastSync === undefined || this.lastSync.report.commit === tip)
+          this.lastSync = { at: this.clock.now(), report: full }
+        for (const skipped of result.skipped)
+          this.log('skipped %s (%s): %s', skipped.path, skipped.code, skipped.message)
+        this.log('verified %s: %d accepted, %d skipped', tip, result.changed.length, result.skipped.length)
+        this.saved = this.save()
+        if (result.changed.length > 0) this.watchers.notify({ names: [...result.changed], reason: 'sync' })
+      },
+    })
+    this.pending = pending
+    pending
+      .drain()
+      .catch((err: unknown) => this.log.error('background verification: %s', (err as Error).message))
+    return { ...base, changed: [], skipped: refused, durationMs, pending: files.size }
+  }
+
   /** Keeps the index for the next start; a failure only costs a full re-index then. */
   private async save(): Promise<void> {
-    if (this.commit === undefined) return
+    // Never while records are pending: a saved index claims every record of its commit is in it.
+    if (this.commit === undefined || (this.pending?.size ?? 0) > 0) return
     await saveIndexState(this.ctx.gitdir, { commit: this.commit, branch: this.cfg.branch }, this.index).catch(
       (err: unknown) => {
         this.log.error('could not save the index: %s', (err as Error).message)

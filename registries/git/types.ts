@@ -1,9 +1,11 @@
 import type { AuthCallback } from 'isomorphic-git'
 import type { AbortOptions, Registry, RegistryChange } from '../../src/registry/types.js'
 import type { Signer } from '../../src/trust/signer.js'
+import type { BackgroundVerification } from './_pendingRecords.js'
 import type { SkippedRecord } from './_recordIndex.js'
 import type { CommitSignatureStatus } from './commitSignature.js'
 
+export type { BackgroundVerification } from './_pendingRecords.js'
 export type { SkippedRecord } from './_recordIndex.js'
 
 /** Who commits: written into the author and committer lines of every commit the registry makes. */
@@ -45,6 +47,14 @@ export interface GitRegistryInit {
   maxCommitsChecked?: number
   /** Largest accepted record file. @default 65536 */
   maxRecordBytes?: number
+  /**
+   * A first sync (an empty index) makes the registry ready as soon as its index of record files
+   * exists, and verifies the records in the background: a record asked for (`lookup`, `list`,
+   * `publish` of the same name) is verified first, so none is served or listed unverified.
+   * `sync()` still returns once every record is checked; `status()` counts the pending ones. False
+   * verifies every record before the registry answers. @default true
+   */
+  verifyInBackground?: boolean
 }
 
 /** One commit a sync brought in, with what its signature says. */
@@ -70,6 +80,11 @@ export interface SyncReport {
   /** New commits (newest first, up to `maxCommitsChecked`) and their signatures. */
   readonly commits: readonly CommitCheck[]
   readonly durationMs: number
+  /**
+   * Record files indexed but not yet verified when this report was made (a first sync verifying in
+   * the background); absent when none. The report is replaced by the full one when they are done.
+   */
+  readonly pending?: number
 }
 
 /** A snapshot of the registry's state. */
@@ -81,8 +96,14 @@ export interface GitRegistryStatus {
   readonly started: boolean
   /** The commit the index reflects. */
   readonly commit?: string
-  /** Names in the index. */
+  /** Names in the index, verified or pending. */
   readonly names: number
+  /** Names whose record has been verified and accepted. */
+  readonly verified: number
+  /** Names indexed by a first sync whose record is still being verified in the background. */
+  readonly pending: number
+  /** The last background verification, once it finished. */
+  readonly lastVerification?: BackgroundVerification
   /** When the last sync succeeded (clock ms), and what it did. */
   readonly lastSync?: { readonly at: number; readonly report: SyncReport }
   /** The last sync failure, cleared by the next successful sync. */
@@ -91,6 +112,11 @@ export interface GitRegistryStatus {
 
 /** A `Registry` backed by a Git repository. */
 export interface GitRegistry extends Registry {
+  /**
+   * Resolves once no record is pending verification (see {@link GitRegistryInit.verifyInBackground})
+   * with what the last background verification found, or undefined if none ran.
+   */
+  verified(options?: AbortOptions): Promise<BackgroundVerification | undefined>
   /** Fetches (or re-reads the local repository), checks what changed and updates the index. */
   sync(options?: AbortOptions): Promise<SyncReport>
   status(): GitRegistryStatus

@@ -1,6 +1,9 @@
 import { canonicalJson } from '../encoding/canonicalJson.js'
 import { jsonCid } from '../encoding/jsonCid.js'
 import { RecordLimitError, RecordMalformedError, RecordTooLargeError } from '../errors/record.js'
+import { formsOfCanonicalSource, type RecordSource } from './_canonicalForms.js'
+
+export type { RecordSource } from './_canonicalForms.js'
 
 /** Largest accepted encoded record, checked before parsing. @default 65536 */
 export const MAX_RECORD_BYTES = 64 * 1024
@@ -12,6 +15,7 @@ export const MAX_VERSIONS = 256
 export const RECORD_SIGNING_DOMAIN = 'function-mesh/record/v1\n'
 
 const encoder = new TextEncoder()
+const DOMAIN_BYTES = encoder.encode(RECORD_SIGNING_DOMAIN)
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 /**
@@ -53,7 +57,11 @@ export function signingPayload(raw: Record<string, unknown>, origin?: string): U
 export function recordForms(
   raw: Record<string, unknown>,
   origin?: string,
+  source?: RecordSource,
 ): { payload: Uint8Array; canonical: Uint8Array } {
+  // Bytes already canonical (as records are stored and sent) give both forms without a new pass.
+  const fast = source === undefined ? undefined : formsOfCanonicalSource(source, raw, DOMAIN_BYTES)
+  if (fast !== undefined) return fast
   const all: string[] = []
   const unsigned: string[] = []
   for (const key of Object.keys(raw).sort()) {
@@ -96,6 +104,17 @@ export interface ParseOptions {
  * cheap count limits that must hold before a schema walks the value.
  */
 export function parseRecordJson(bytes: Uint8Array, options: ParseOptions = {}): Record<string, unknown> {
+  return parseRecordSource(bytes, options).value
+}
+
+/**
+ * {@link parseRecordJson}, also giving the text the bytes decoded to (for `recordForms`, which then
+ * need not serialize bytes that are already canonical).
+ */
+export function parseRecordSource(
+  bytes: Uint8Array,
+  options: ParseOptions = {},
+): { value: Record<string, unknown>; source: RecordSource } {
   const where = options.origin === undefined ? {} : { origin: options.origin }
   const maxBytes = options.maxBytes ?? MAX_RECORD_BYTES
   if (!(bytes instanceof Uint8Array)) throw new RecordMalformedError('expected bytes', where)
@@ -124,5 +143,5 @@ export function parseRecordJson(bytes: Uint8Array, options: ParseOptions = {}): 
     const count = Object.keys(versions).length
     if (count > MAX_VERSIONS) throw new RecordLimitError('versions', count, MAX_VERSIONS, where)
   }
-  return value as Record<string, unknown>
+  return { value: value as Record<string, unknown>, source: { bytes, text } }
 }

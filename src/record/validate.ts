@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import { RecordSchemaError } from '../errors/record.js'
 import { normalizeRecordName, parseFunctionName } from '../name.js'
+import { schemaAcceptsAsIs } from './_schemaFastPath.js'
 import { type FunctionRecord, FunctionRecordSchema } from './schema.js'
 
 /**
@@ -9,12 +10,17 @@ import { type FunctionRecord, FunctionRecordSchema } from './schema.js'
  */
 export function validateRecord(raw: unknown, origin?: string): FunctionRecord {
   const where = origin === undefined ? {} : { origin }
-  const result = FunctionRecordSchema.safeParse(raw)
-  if (!result.success) {
-    const issue = result.error.issues[0]!
-    throw new RecordSchemaError(issuePath(issue), issueRule(issue), where)
+  let record: FunctionRecord
+  // A record the schema takes as it is (the common case) skips zod; any other gets zod's answer.
+  if (schemaAcceptsAsIs(raw)) record = raw as FunctionRecord
+  else {
+    const result = FunctionRecordSchema.safeParse(raw)
+    if (!result.success) {
+      const issue = result.error.issues[0]!
+      throw new RecordSchemaError(issuePath(issue), issueRule(issue), where)
+    }
+    record = result.data
   }
-  const record = result.data
   let name: string
   try {
     name = normalizeRecordName(record.name)

@@ -13,7 +13,7 @@ import {
   SignatureInvalidError,
   SignerNotOwnerError,
 } from '../errors/trust.js'
-import { MAX_RECORD_BYTES, parseRecordJson } from '../record/codec.js'
+import { MAX_RECORD_BYTES, parseRecordSource, type RecordSource } from '../record/codec.js'
 import type { FunctionRecord } from '../record/schema.js'
 import { validateRecord } from '../record/validate.js'
 import { type Integrity, integrityOf, keyObjects, verifyHere, verifyOnThreadPool } from './_integrity.js'
@@ -272,12 +272,12 @@ export class RecordVerifier {
           ? sha256(bytes)
           : undefined
     const seen = digest === undefined ? undefined : this.seen!.get(digest)
-    let raw: Record<string, unknown> | undefined
+    let parsed: { value: Record<string, unknown>; source: RecordSource } | undefined
     let record: FunctionRecord
     if (seen !== undefined) record = seen.verified.record
     else {
-      raw = this.parse(bytes, origin)
-      record = validateRecord(raw, origin)
+      parsed = this.parse(bytes, origin)
+      record = validateRecord(parsed.value, origin)
     }
     if (options.expectName !== undefined && record.name !== options.expectName) {
       throw new RecordSchemaError(
@@ -317,11 +317,12 @@ export class RecordVerifier {
     const integrity: Integrity =
       pre?.integrity !== undefined
         ? await raceSignal(pre.integrity, options.signal, 'record verification')
-        : await integrityOf(raw ?? this.parse(bytes, origin), {
+        : await this.integrityHere(parsed ?? this.parse(bytes, origin), {
             keyObject: this.keyObject,
             origin,
             keys: new Set(ownerSignatures.map((s) => s.keyId)),
             verify: offThread ? verifyOnThreadPool : verifyHere,
+            digest,
           })
     if ('error' in integrity) throw integrity.error
     for (const signature of ownerSignatures) {
@@ -335,8 +336,18 @@ export class RecordVerifier {
     return { ...verified, keyId, trustSource: source }
   }
 
-  private parse(bytes: Uint8Array, origin: string | undefined): Record<string, unknown> {
-    return parseRecordJson(bytes, {
+  private integrityHere(
+    parsed: { value: Record<string, unknown>; source: RecordSource },
+    options: Parameters<typeof integrityOf>[1],
+  ): Promise<Integrity> {
+    return integrityOf(parsed.value, options, parsed.source)
+  }
+
+  private parse(
+    bytes: Uint8Array,
+    origin: string | undefined,
+  ): { value: Record<string, unknown>; source: RecordSource } {
+    return parseRecordSource(bytes, {
       ...(this.maxBytes === undefined ? {} : { maxBytes: this.maxBytes }),
       ...(origin === undefined ? {} : { origin }),
     })

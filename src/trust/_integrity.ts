@@ -1,8 +1,9 @@
 import { type KeyObject, verify } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
+import { jsonCidOfDigest } from '../encoding/jsonCid.js'
 import { MeshError } from '../errors/base.js'
 import { RecordLimitError, RecordMalformedError, RecordTooLargeError } from '../errors/record.js'
-import { parseRecordJson, recordForms, recordId } from '../record/codec.js'
+import { parseRecordSource, type RecordSource, recordForms, recordId } from '../record/codec.js'
 import { publicKeyObject } from './signer.js'
 
 /**
@@ -49,6 +50,8 @@ export interface IntegrityOptions {
   readonly keys?: ReadonlySet<string> | undefined
   /** @default verifyHere */
   readonly verify?: SignatureCheck | undefined
+  /** The SHA-256 of the source bytes (see `sha256`), when the caller has it: the id of bytes already canonical. */
+  readonly digest?: string | undefined
 }
 
 /**
@@ -63,23 +66,27 @@ export async function checkIntegrity(
   options: IntegrityOptions,
 ): Promise<Integrity> {
   const origin = options.origin
-  let raw: Record<string, unknown>
+  let parsed: { value: Record<string, unknown>; source: RecordSource }
   try {
-    raw = parseRecordJson(bytes, { maxBytes, ...(origin === undefined ? {} : { origin }) })
+    parsed = parseRecordSource(bytes, { maxBytes, ...(origin === undefined ? {} : { origin }) })
   } catch (error) {
     return refused(error)
   }
-  return integrityOf(raw, options)
+  return integrityOf(parsed.value, options, parsed.source)
 }
 
-/** {@link checkIntegrity} of a record already parsed (by `parseRecordJson`). */
+/**
+ * {@link checkIntegrity} of a record already parsed (by `parseRecordSource`); with the `source` it
+ * was parsed from, bytes already canonical are not serialized again.
+ */
 export async function integrityOf(
   raw: Record<string, unknown>,
   options: IntegrityOptions,
+  source?: RecordSource,
 ): Promise<Integrity> {
   let forms: { payload: Uint8Array; canonical: Uint8Array }
   try {
-    forms = recordForms(raw, options.origin)
+    forms = recordForms(raw, options.origin, source)
   } catch (error) {
     return refused(error)
   }
@@ -101,7 +108,12 @@ export async function integrityOf(
     }
     if (ok) good.add(keyId)
   }
-  return { id: recordId(forms.canonical), canonical: forms.canonical, good }
+  // Bytes already canonical are their own canonical form: their digest, if known, gives the id.
+  const id =
+    options.digest !== undefined && source !== undefined && forms.canonical === source.bytes
+      ? jsonCidOfDigest(options.digest)
+      : recordId(forms.canonical)
+  return { id, canonical: forms.canonical, good }
 }
 
 /** {@link publicKeyObject}, remembered: key ids to public keys in a bounded cache. */

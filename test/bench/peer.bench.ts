@@ -158,7 +158,7 @@ async function startServer(count: number) {
  * store) beside a libp2p ping, then a whole catch-up by anti-entropy beside one raw stream of the
  * same bytes.
  */
-async function lookupAndCatchUp(): Promise<void> {
+export async function lookupAndCatchUp(): Promise<void> {
   const server = await startServer(CATCH_UP)
   const signer = { id: server.keyId } as LocalSigner
   const b = await startNode(signer, { syncOnConnect: false })

@@ -1,10 +1,12 @@
+import { verify as cryptoVerify } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { createMesh } from '../../src/mesh.js'
+import { signingPayload } from '../../src/record/codec.js'
 import { signRecord } from '../../src/record/signRecord.js'
 import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
 import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
 import { DEFAULT_VERIFY_WORKERS, RecordVerifier } from '../../src/trust/RecordVerifier.js'
-import { generateSigner } from '../../src/trust/signer.js'
+import { generateSigner, publicKeyObject } from '../../src/trust/signer.js'
 import { sampleDraft } from '../_helpers/records.js'
 import { type Measurement, measure, ratio, report, target } from './_harness.js'
 
@@ -13,6 +15,32 @@ function perRecord(m: Measurement, name: string, records: number): Measurement {
 }
 
 const NAMES = 1_000
+
+/**
+ * Median CPU time (this process) per op of `a` and of `b`, over rounds of `n` ops that alternate
+ * between them, so both see the same load.
+ */
+async function interleavedCpuUs(
+  a: (i: number) => unknown,
+  b: (i: number) => unknown,
+  n: number,
+  rounds = 15,
+): Promise<{ a: number; b: number }> {
+  const run = async (op: (i: number) => unknown) => {
+    const start = process.cpuUsage()
+    for (let i = 0; i < n; i++) await op(i)
+    const used = process.cpuUsage(start)
+    return (used.user + used.system) / n
+  }
+  const as: number[] = []
+  const bs: number[] = []
+  for (let r = 0; r < rounds; r++) {
+    as.push(await run(a))
+    bs.push(await run(b))
+  }
+  const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!
+  return { a: median(as), b: median(bs) }
+}
 
 export default async function bench(): Promise<void> {
   const signer = await generateSigner()
@@ -73,6 +101,23 @@ export default async function bench(): Promise<void> {
       batch: 200,
     },
   )
+  // Baseline: the raw ed25519 check of the same records (their payloads prepared beforehand).
+  const key = publicKeyObject(signer.id)!
+  const raw = encoded.map((e) => ({
+    payload: signingPayload(e.record as unknown as Record<string, unknown>),
+    sig: Buffer.from(e.record.signatures[0]!.sig, 'base64url'),
+  }))
+  const ed25519 = await measure(
+    'baseline raw ed25519 verify of the same records',
+    (i) => cryptoVerify(null, raw[i % NAMES]!.payload, key, raw[i % NAMES]!.sig),
+    { batch: 200 },
+  )
+  // Measured again after, so load that changes during the run weighs on both sides alike.
+  const verifyAgain = await measure(
+    'record verification, measured again',
+    (i) => verifier.verify(encoded[i % NAMES]!.bytes),
+    { batch: 200 },
+  )
   const parseOnly = await measure(
     'baseline JSON.parse of the same bytes',
     (i) => JSON.parse(new TextDecoder().decode(encoded[i % NAMES]!.bytes)),
@@ -113,7 +158,25 @@ export default async function bench(): Promise<void> {
   report(pool)
   report(again)
   report(parseOnly)
+  report(ed25519)
+  report(verifyAgain)
   ratio('verification / JSON.parse', verify, parseOnly)
+  // Time per record, verification (the mean of its two runs, before and after) over raw ed25519.
+  const both = (verify.medianUs + verifyAgain.medianUs) / 2
+  console.log(
+    `  ratio record verification / raw ed25519 (time)       ${(both / ed25519.medianUs).toFixed(3)}x  (${both.toFixed(1)} vs ${ed25519.medianUs.toFixed(1)} us)`,
+  )
+  // The same ratio in CPU time, the two measured in alternating rounds (robust to a loaded machine).
+  const cpu = await interleavedCpuUs(
+    (i) => verifier.verify(encoded[i % NAMES]!.bytes),
+    (i) => cryptoVerify(null, raw[i % NAMES]!.payload, key, raw[i % NAMES]!.sig),
+    200,
+  )
+  console.log(
+    `  ratio record verification / raw ed25519 (CPU time)   ${(cpu.a / cpu.b).toFixed(3)}x  (${cpu.a.toFixed(1)} vs ${cpu.b.toFixed(1)} us of CPU)`,
+  )
+  target('record verification time, % of raw ed25519', (100 * both) / ed25519.medianUs, 150, '%', false)
+  target('record verification CPU time, % of raw ed25519', (100 * cpu.a) / cpu.b, 150, '%', false)
   ratio('in-thread verifyMany / one at a time', concurrent, verify)
   ratio('worker-pool verifyMany / one at a time', pool, verify)
   ratio('worker-pool verifyMany / in-thread verifyMany', pool, concurrent)

@@ -66,6 +66,8 @@ describe('gitRegistry first sync: records checked while the fetch indexes its pa
       dir: join(root, dir),
       url,
       syncIntervalMs: 0,
+      // This file is about checking everything before the first answer (see gitRegistry.backgroundVerify).
+      verifyInBackground: false,
     })({ ...registryComponents({ trust: { owners } }), ...(verifier === undefined ? {} : { verifier }) })
     try {
       const report = await registry.sync()
@@ -96,7 +98,9 @@ describe('gitRegistry first sync: records checked while the fetch indexes its pa
     // The same repository through the usual path: a registry whose first sync reads a local clone.
     const mirror = join(root, 'mirror.git')
     await systemGit(['clone', '--quiet', '--bare', url, mirror])
-    const usual = gitRegistry({ dir: mirror, syncIntervalMs: 0 })(registryComponents({ trust: { owners } }))
+    const usual = gitRegistry({ dir: mirror, syncIntervalMs: 0, verifyInBackground: false })(
+      registryComponents({ trust: { owners } }),
+    )
     const report = await usual.sync()
     expect([...report.changed].sort()).toEqual([...early.report.changed].sort())
     expect(report.skipped.map((s) => [s.path, s.code, s.message]).sort()).toEqual(

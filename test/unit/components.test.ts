@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { gitRegistry } from '../../registries/git/index.js'
+import { type GitRegistry, gitRegistry } from '../../registries/git/index.js'
 import { systemClock } from '../../src/clock.js'
 import type { RegistryComponents, ServiceComponents } from '../../src/components.js'
 import { createMesh } from '../../src/mesh.js'
@@ -55,7 +55,9 @@ describe('registries as components', () => {
       expect(seen.map((c) => c.verifier)).toEqual([mesh.verifier, mesh.verifier])
       expect(seen[0]!.trust).toBe(seen[1]!.trust)
       expect(seen[0]!.clock).toBe(seen[1]!.clock)
-      // Each registry verified its 40 records in batches, every batch on the mesh's one verifier.
+      // Each registry verified its 40 records in batches (in the background once indexed), every
+      // batch on the mesh's one verifier.
+      await Promise.all(['git-1', 'git-2'].map((id) => mesh.registry<GitRegistry>(id).verified()))
       expect(verifyMany.mock.calls.reduce((n, [items]) => n + items.length, 0)).toBe(80)
       expect(verifyMany.mock.contexts.every((verifier) => verifier === mesh.verifier)).toBe(true)
       expect((await mesh.resolve('acme.com/two/fn-7')).source).toMatchObject({ registry: 'git-2' })
