@@ -12,8 +12,18 @@ export interface DemoAction {
   /** A call's charge in base units (`"0"` when free or replayed) and its currency. */
   charge?: { amount: string; currency: string | null }
   attempts?: number
+  /** How the call reached its provider: `local`, `http`, `mcp` or `libp2p` (from the endpoint). */
+  transport?: string
   invocation?: string
   error?: { code: string; message: string }
+}
+
+/** The transport an endpoint names: `local`, `http`, `mcp` or `libp2p`. */
+export function transportOf(endpoint: string): string {
+  if (endpoint.startsWith('mcp+')) return 'mcp'
+  if (endpoint.startsWith('libp2p:')) return 'libp2p'
+  if (endpoint.startsWith('http://') || endpoint.startsWith('https://')) return 'http'
+  return endpoint.split(':')[0] ?? endpoint
 }
 
 /** Runs one step; a MeshError becomes a refused action (its code and short message), others throw. */

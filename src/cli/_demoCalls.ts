@@ -3,7 +3,7 @@ import type { Mesh } from '../mesh.js'
 import { securityContext } from '../security/SecurityContext.js'
 import { STRATEGY_NAMES } from '../select/types.js'
 import type { Signer } from '../trust/signer.js'
-import { attempt, type DemoAction, printAction } from './_demoAction.js'
+import { attempt, type DemoAction, printAction, transportOf } from './_demoAction.js'
 import { startDemoMcpServer } from './_demoMcp.js'
 import { startDemoProviders } from './_demoProvider.js'
 import type { DemoPublished } from './_demoPublish.js'
@@ -44,6 +44,7 @@ function callAction(r: CallResult, detail?: string): Omit<DemoAction, 'what' | '
     output: r.output,
     charge,
     attempts: r.attempts,
+    transport: transportOf(r.provider.endpoint),
     invocation: r.invocationId,
     detail: `${detail ?? (r.replayed ? 'replayed from the ledger: no second run, no second charge' : cost)}; lineage ${r.invocationId}`,
   }
@@ -64,7 +65,8 @@ export async function runCallSteps(mesh: Mesh, out: Output, publisher: Signer): 
       outputSchema: { type: 'object', required: ['text'] },
       maxRisk: 'read-only' as const,
       idempotency: 'idempotent' as const,
-      maxDurationMs: 2000,
+      // Generous: a loaded machine must not turn the demo's calls into deadline failures.
+      maxDurationMs: 15_000,
     }
     const usd = (baseUnits: string) => ({ unit: 'USDC', baseUnits })
     const reverse = await mesh.publish(

@@ -44,9 +44,7 @@ export function summarize(parts: Parts, durationMs: number): DemoSummary {
       strategies[a.what.slice('select reverse, '.length)] = a.provider ?? a.error?.code ?? '?'
   const calls = parts.actions.filter((a) => a.what.startsWith('call '))
   const transports = new Set<string>()
-  for (const a of calls)
-    if (a.ok && a.provider !== undefined)
-      transports.add(a.provider === 'local' ? 'local' : a.provider === 'tools' ? 'mcp' : 'http')
+  for (const a of calls) if (a.ok && a.transport !== undefined) transports.add(a.transport)
   if (parts.peers.call.provider) transports.add('libp2p')
   const fo = parts.failover
   return {
