@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty'
 import { commonArgs, context } from '../src/cli/_context.js'
-import { loadConfig } from '../src/preset/config.js'
+import { findConfig, loadConfig } from '../src/preset/config.js'
 import { createPresetMesh } from '../src/preset/createPresetMesh.js'
 import { DEFAULT_LISTEN, DEFAULT_SYNC_INTERVAL_MS } from './limits.js'
 import type { PeerNode } from './peerNodeOptions.js'
@@ -44,7 +44,7 @@ export const nodeStartCommand = defineCommand({
     const stopped = new Promise<string>((resolve) => {
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal))
     })
-    const config = await loadConfig(configPath)
+    const config = await loadConfig(await findConfig(configPath))
     // libp2p loads when the node starts, never for `fmesh --help`.
     const { peerNode } = await import('./peerNode.js')
     let node: PeerNode | undefined

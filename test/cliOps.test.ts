@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -295,26 +295,5 @@ describe('fmesh manifest --knative', () => {
       'error E_USAGE: --image is required: the container image that serves the function',
     ])
     expect((await cli(['manifest', 'acme.com/image/missing', '--knative', '--image', 'x'])).code).toBe(3)
-  })
-})
-
-describe('fmesh demo --dir', () => {
-  it('runs twice in a row on the same directory (cleared between runs), and never clears a directory it did not make', async () => {
-    const demoDir = join(dir, 'demo')
-    for (let run = 0; run < 2; run++) {
-      const r = await cli(['demo', '--dir', demoDir, '--json'])
-      expect([run, r.code, r.stderr]).toEqual([run, 0, ''])
-      // Each run starts empty: its lineage holds only its own calls.
-      expect(JSON.parse(r.stdout).lineage).toEqual({ ok: true, entries: 4, completed: 2, charges: 2 })
-    }
-    const mine = join(dir, 'mine')
-    await mkdir(mine)
-    await writeFile(join(mine, 'notes.txt'), 'keep me')
-    const refused = await cli(['demo', '--dir', mine])
-    expect([refused.code, refused.stderr.split('\n')[0]]).toEqual([
-      2,
-      `error E_DEMO_DIR_NOT_EMPTY: ${mine} holds files that no demo run made; the demo will not clear it`,
-    ])
-    expect(await readFile(join(mine, 'notes.txt'), 'utf8')).toBe('keep me')
   })
 })

@@ -3,7 +3,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { defineCommand } from 'citty'
 import { commonArgs, context } from '../../src/cli/_context.js'
 import { MeshError } from '../../src/errors/base.js'
-import { loadConfig } from '../../src/preset/config.js'
+import { findConfig, loadConfig } from '../../src/preset/config.js'
 import { createPresetMesh } from '../../src/preset/createPresetMesh.js'
 import type { SecurityContextInit } from '../../src/security/SecurityContext.js'
 import { mcpTransport } from '../mcpTransport.js'
@@ -69,7 +69,7 @@ export const mcpCommand = defineCommand({
     const serversArg = args.servers === undefined ? {} : await jsonArg('--servers', args.servers)
     const servers = (serversArg as { servers?: unknown })?.servers ?? serversArg
     const transport = mcpTransport({ servers: servers as never })
-    const config = await loadConfig(configPath)
+    const config = await loadConfig(await findConfig(configPath))
     const { mesh } = await createPresetMesh(config, { transports: [transport] })
     let served: ReturnType<typeof meshMcpServer>
     try {

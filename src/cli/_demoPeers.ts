@@ -16,7 +16,12 @@ export interface DemoPeers {
   call: { output: unknown; provider: string; callerInvocation: string; hostInvocation: string | undefined }
   /** Milliseconds from the yank on node 1 until node 3 no longer serves the yanked version. */
   yankMs: number
+  /** What node 3 answers for `acme.com/text/shout@^1` after the yank. */
   afterYank: string
+  /** What nodes 1 and 3 (the ones that do not host it) answer for `acme.com/text/shout@^1` after the yank. */
+  afterYankByNode: string[]
+  /** Per node, whether its peer store holds the yanking seq. */
+  yankReached: boolean[]
 }
 
 interface DemoNode {
@@ -26,6 +31,7 @@ interface DemoNode {
     addrs: readonly string[]
     dial(addr: string): Promise<string>
     libp2p: { services: unknown }
+    store: { get(name: string): { seq: number } | undefined }
   }
   accepted(name: string, seq: number): Promise<void>
   meshPeers(): number
@@ -55,7 +61,7 @@ function waitFor(mesh: Mesh, what: string, check: () => boolean, ms = 10_000): P
 /**
  * Three peer nodes on 127.0.0.1 in one process: a record published on node 1 reaches node 3 by
  * gossip, verified on the way; node 3 calls a function node 2 hosts, over libp2p; a yank on node 1
- * stops node 3 serving that version at once.
+ * stops every node serving that version at once.
  */
 export async function runPeerSteps(out: Output, publisher: Signer): Promise<DemoPeers> {
   // Loaded here: the peer node (libp2p) is loaded only when the demo reaches this part.
@@ -151,14 +157,17 @@ export async function runPeerSteps(out: Output, publisher: Signer): Promise<Demo
       `         lineage on node 3 ${call.invocationId}, on node 2 ${completed?.providerInvocation ?? '(not reported)'}`,
     )
 
-    // Node 3 drops its cached answer when its peer registry reports the new record.
-    const dropped = new Promise<void>((resolve) => {
-      const off = three.mesh.events.on('change', (e) => {
-        if (!e.names.includes(record.name)) return
-        off()
-        resolve()
-      })
-    })
+    // Each node drops its cached answer when its peer registry reports the new record.
+    const dropped = nodes.map(
+      (n) =>
+        new Promise<void>((resolve) => {
+          const off = n.mesh.events.on('change', (e) => {
+            if (!e.names.includes(record.name)) return
+            off()
+            resolve()
+          })
+        }),
+    )
     const yankStarted = performance.now()
     const yanked = await one.mesh.publish(
       {
@@ -167,12 +176,24 @@ export async function runPeerSteps(out: Output, publisher: Signer): Promise<Demo
       },
       { signer: publisher },
     )
-    await three.accepted(yanked.name, yanked.seq)
-    await dropped
-    const after = await three.mesh.resolve('acme.com/text/shout@^1')
+    await Promise.all([two.accepted(yanked.name, yanked.seq), three.accepted(yanked.name, yanked.seq)])
+    // Node 1 published it itself; nodes 2 and 3 learn of it by gossip.
+    await Promise.all(dropped.slice(1))
+    // Every node now holds the yanking seq; nodes 1 and 3 resolve ^1 to 1.0.0 at once (node 2 answers
+    // from the handlers it hosts itself, so it is asked what its peer store holds).
+    const yankReached = nodes.map((n) => (n.node.store.get(record.name)?.seq ?? 0) >= yanked.seq)
+    const afterYankByNode = await Promise.all(
+      [one, three].map(async (n) => (await n.mesh.resolve('acme.com/text/shout@^1')).version),
+    )
+    const after = { version: afterYankByNode[1]! }
     const yankMs = performance.now() - yankStarted
     out.line(
-      `yank     ${'acme.com/text/shout@1.1.0'.padEnd(32)} on node 1: node 3 now answers ^1 with ${after.version}, ${yankMs.toFixed(1)} ms later (not one TTL)`,
+      `yank     ${'acme.com/text/shout@1.1.0'.padEnd(32)} on node 1: seq ${yanked.seq} held by nodes ${nodes
+        .map((_, i) => i + 1)
+        .filter((i) => yankReached[i - 1])
+        .join(
+          ', ',
+        )}; nodes 1 and 3 now answer ^1 with ${afterYankByNode.join(' and ')}, ${yankMs.toFixed(1)} ms later (not one TTL)`,
     )
     out.line()
     return {
@@ -186,6 +207,8 @@ export async function runPeerSteps(out: Output, publisher: Signer): Promise<Demo
       },
       yankMs,
       afterYank: after.version,
+      afterYankByNode,
+      yankReached,
     }
   } finally {
     for (const n of nodes) await n.mesh.close().catch(() => undefined)

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { defineCommand } from 'citty'
 import { MeshError } from '../errors/base.js'
 import { InvalidArgumentError } from '../errors/mesh.js'
-import { loadConfig } from '../preset/config.js'
+import { findConfig, loadConfig } from '../preset/config.js'
 import { type ChainRegistry, openPresetChain, type VersionMarkStatus } from '../preset/openPresetChain.js'
 import { importSigner, type PrivateKeyJwk } from '../trust/signer.js'
 import { commonArgs, context } from './_context.js'
@@ -35,7 +35,7 @@ async function withChain(
   work: (chain: ChainRegistry, out: Output) => Promise<void>,
 ): Promise<void> {
   const { out, configPath } = context(args)
-  const { mesh, chain } = await openPresetChain(await loadConfig(configPath), {
+  const { mesh, chain } = await openPresetChain(await loadConfig(await findConfig(configPath)), {
     registry: args.registry,
     signerKeyFile: args['signer-key'],
   })

@@ -5,8 +5,10 @@ import type { Signer } from '../trust/signer.js'
 import { buildRegistries, type EmbeddedRegistries } from './buildRegistries.js'
 
 /**
- * The demo's registries (`fmesh demo`, `npm start`): a Git registry in a fresh directory (the embedded
- * default) and an in-process mirror. `cleanup` removes the directory unless `dir` was given.
+ * The demo's registries (`fmesh demo`, `npm start`), all embedded in a fresh directory: a Git registry,
+ * an IPFS registry on its own offline Helia node, a chain registry on a local anvil with the registry
+ * contract deployed (namespaces are claimed on purpose: no auto-claim), and an in-process mirror the
+ * demo tampers with. `cleanup` removes the directory unless `dir` was given.
  */
 export async function demoRegistries(options: {
   dir?: string
@@ -19,6 +21,8 @@ export async function demoRegistries(options: {
       dataDir,
       registries: [
         { type: 'git', id: 'git' },
+        { type: 'ipfs', id: 'ipfs' },
+        { type: 'chain', id: 'chain', autoClaim: false, pollIntervalMs: 50 },
         { type: 'memory', id: 'mirror' },
       ],
     },
