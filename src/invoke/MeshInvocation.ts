@@ -10,6 +10,7 @@ import { leasesFacade, type MeshLeases } from '../ledger/leasesFacade.js'
 import { lineageFacade, type MeshLineage } from '../ledger/lineageFacade.js'
 import type { LedgerInit } from '../ledger/types.js'
 import type { Marketplace } from '../marketplace/Marketplace.js'
+import type { Provider } from '../record/schema.js'
 import type { ResolveResult } from '../resolve/types.js'
 import type { SelectResult } from '../select/types.js'
 import { httpTransport } from '../transport/httpTransport.js'
@@ -54,10 +55,14 @@ export interface MeshInvocationInit {
   events?: MeshEvents | undefined
 }
 
-/** Turns a selection into the invoker's plan: the chosen provider first, then the other candidates. */
+/** Turns a selection into the invoker's plan: the chosen provider first, then the others in the strategy's order. */
 export function choiceOf(resolved: ResolveResult, selection: SelectResult): Choice {
-  const providers = [selection.provider]
-  for (const c of selection.candidates) if (c.provider !== selection.provider) providers.push(c.provider)
+  let providers: readonly Provider[]
+  if (selection.candidates.length <= 2 || selection.ranked === undefined) {
+    const inOrder = [selection.provider]
+    for (const c of selection.candidates) if (c.provider !== selection.provider) inOrder.push(c.provider)
+    providers = inOrder
+  } else providers = selection.ranked()
   return {
     name: selection.name,
     version: selection.version,

@@ -151,10 +151,16 @@ export class Selector {
       random,
       rates: this.rates,
     }
-    const choice = (strategy as { [BUILT_IN]?: true })[BUILT_IN]
-      ? strategy(input)
-      : runCustom(strategy, input)
-    return new Selection(resolved, choice, candidates, removed, strategyName(strategy), ejection)
+    const run = (strategy as { [BUILT_IN]?: true })[BUILT_IN]
+      ? strategy
+      : (i: StrategyInput) => runCustom(strategy, i)
+    const choice = run(input)
+    // The failover order, on first use: the same strategy over the candidates not yet chosen.
+    const rerank = (rest: readonly Candidate[]) => {
+      const next = run({ ...input, candidates: rest }).candidate
+      return rest.includes(next) ? next : rest[0]!
+    }
+    return new Selection(resolved, choice, candidates, removed, strategyName(strategy), ejection, rerank)
   }
 
   private memo(resolved: ResolveResult, call: SecurityContext | undefined): Memo {

@@ -1,3 +1,4 @@
+import type { Provider } from '../record/schema.js'
 import type { ResolveResult } from '../resolve/types.js'
 import type { Candidate, EjectionDecision, RemovedCandidate, SelectResult, StrategyChoice } from './types.js'
 
@@ -15,6 +16,8 @@ export class Selection implements SelectResult {
   readonly ejection?: EjectionDecision
   private readonly why: string | (() => string)
   private text: string | undefined
+  private readonly rerank: ((rest: readonly Candidate[]) => Candidate) | undefined
+  private order: readonly Provider[] | undefined
 
   constructor(
     resolved: ResolveResult,
@@ -23,6 +26,7 @@ export class Selection implements SelectResult {
     removed: readonly RemovedCandidate[],
     strategy: string,
     ejection: EjectionDecision | undefined,
+    rerank?: (rest: readonly Candidate[]) => Candidate,
   ) {
     this.provider = choice.candidate.provider
     this.providerKey = choice.candidate.key
@@ -35,6 +39,23 @@ export class Selection implements SelectResult {
     this.strategy = strategy
     if (ejection !== undefined) this.ejection = ejection
     this.why = choice.reason
+    this.rerank = rerank
+  }
+
+  ranked(): readonly Provider[] {
+    if (this.order === undefined) {
+      const order = [this.provider]
+      let rest = this.candidates.filter((c) => c.provider !== this.provider)
+      // With one left there is nothing to choose; with more, the strategy chooses again among them.
+      while (rest.length > 1 && this.rerank !== undefined) {
+        const next = this.rerank(rest)
+        order.push(next.provider)
+        rest = rest.filter((c) => c !== next)
+      }
+      for (const c of rest) order.push(c.provider)
+      this.order = order
+    }
+    return this.order
   }
 
   get reason(): string {

@@ -109,6 +109,11 @@ export interface SelectResult {
   readonly reason: string
   /** Set when open circuits were kept in because of the ejection cap. */
   readonly ejection?: EjectionDecision
+  /**
+   * Every candidate's provider in the strategy's order of preference: the chosen one first, then
+   * the strategy's choice among the rest, and so on. The order a governed call fails over in.
+   */
+  ranked?(): readonly Provider[]
 }
 
 /** Per-call options of `mesh.select` (and of the resolve it runs first). */

@@ -145,6 +145,41 @@ describe('mesh.call', () => {
     ])
   })
 
+  it("fails over in the strategy's order, not the record's: the next cheapest after the cheapest fails", async () => {
+    const signer = await generateSigner()
+    const m = await mesh({
+      registries: [memoryRegistry()],
+      trust: { owners: { 'acme.com': [signer.id] } },
+      strategy: 'lowest-cost',
+    })
+    const cost = (baseUnits: string) => ({ unit: 'USDC', baseUnits })
+    await m.publish(
+      {
+        name: 'acme.com/image/sharpen',
+        versions: {
+          '1.0.0': {
+            descriptor: { maxRisk: 'read-only', idempotency: 'idempotent', maxDurationMs: 5000 },
+            providers: [
+              { id: 'dear', endpoint: server.url('/ok'), cost: cost('30') },
+              { id: 'cheap-broken', endpoint: server.url('/fail'), cost: cost('10') },
+              { id: 'middle', endpoint: server.url('/ok'), cost: cost('20') },
+            ],
+          },
+        },
+      },
+      { signer },
+    )
+    const selection = await m.select('acme.com/image/sharpen')
+    expect(selection.ranked?.().map((p) => p.id)).toEqual(['cheap-broken', 'middle', 'dear'])
+    const result = await m.call('acme.com/image/sharpen', { image: 'cat' })
+    expect([result.provider.id, result.charge.amount]).toEqual(['middle', 20n])
+    const tried = (await m.lineage.entries(result.invocationId))
+      .map((e) => e.entry as { type: string; provider?: string })
+      .filter((e) => e.type === 'FUNCTION_INVOKED')
+      .map((e) => e.provider)
+    expect(tried).toEqual(['cheap-broken', 'middle'])
+  })
+
   it('1,000 concurrent calls against a lease that covers 600: exactly 600 succeed, the balance is exact', async () => {
     const m = await mesh()
     let runs = 0
