@@ -21,6 +21,8 @@ export async function openMesh(
     signer?: Signer
     readOnly?: boolean
     ledgerOnly?: boolean
+    /** The command only reads the ledger: open it read-only, beside any writer, without waiting. */
+    ledgerReadOnly?: boolean
     createLedger?: boolean
     transports?: readonly Transport[]
   } = {},
@@ -40,16 +42,22 @@ export async function openMesh(
     ...(options.readOnly === true ? { readOnly: true } : {}),
     ...(options.signer ? { signer: options.signer } : {}),
     ...(options.transports ? { transports: options.transports } : {}),
-    // One writer per ledger file: a command queues behind another one (or a node) on the same data
-    // dir for up to LEDGER_LOCK_WAIT_MS instead of failing at once.
-    ledger: {
-      waitForLockMs: LEDGER_LOCK_WAIT_MS,
-      onLockWait: (path) => {
-        // Not with --json, whose stderr is one JSON document.
-        if (!process.argv.includes('--json'))
-          process.stderr.write(`waiting for the ledger ${path}: another fmesh command or node is using it\n`)
-      },
-    },
+    // A reader reads the committed entries beside any writer, at once. One writer per ledger file:
+    // a writing command queues behind another one (or a node) on the same data dir for up to
+    // LEDGER_LOCK_WAIT_MS instead of failing at once.
+    ledger:
+      options.ledgerReadOnly === true
+        ? { readOnly: true }
+        : {
+            waitForLockMs: LEDGER_LOCK_WAIT_MS,
+            onLockWait: (path) => {
+              // Not with --json, whose stderr is one JSON document.
+              if (!process.argv.includes('--json'))
+                process.stderr.write(
+                  `waiting for the ledger ${path}: another fmesh command or node is using it\n`,
+                )
+            },
+          },
   })
   return { ...opened, config }
 }

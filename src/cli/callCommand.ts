@@ -125,7 +125,7 @@ export const usageCommand = defineCommand({
     }
     let opened: Awaited<ReturnType<typeof openMesh>>
     try {
-      opened = await openMesh(configPath, { ledgerOnly: true })
+      opened = await openMesh(configPath, { ledgerOnly: true, ledgerReadOnly: true })
     } catch (err) {
       if (!isMeshError(err, 'E_LEDGER_MISSING')) throw err
       // Nothing was ever called with this data dir: no usage, and nothing is created by asking.

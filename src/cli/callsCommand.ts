@@ -36,7 +36,7 @@ export const callsCommand = defineCommand({
     const limit = parseLimit(args.limit)
     let opened: Awaited<ReturnType<typeof openMesh>>
     try {
-      opened = await openMesh(configPath, { ledgerOnly: true })
+      opened = await openMesh(configPath, { ledgerOnly: true, ledgerReadOnly: true })
     } catch (err) {
       if (!isMeshError(err, 'E_LEDGER_MISSING')) throw err
       // No call was ever made with this data dir: none to list, and asking creates nothing.
