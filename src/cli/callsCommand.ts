@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty'
-import { isMeshError, MeshError } from '../errors/base.js'
+import { isMeshError } from '../errors/base.js'
+import { UsageError } from '../errors/cli.js'
 import type { RecentCall } from '../ledger/recentCalls.js'
 import { commonArgs, context } from './_context.js'
 import { openMesh } from './_openMesh.js'
@@ -7,10 +8,11 @@ import { openMesh } from './_openMesh.js'
 function parseLimit(text: string): number {
   const n = Number(text)
   if (!Number.isSafeInteger(n) || n < 1 || n > 10_000)
-    throw new MeshError('E_USAGE', `--limit must be a whole number from 1 to 10000, not ${text}`, {
-      details: { flag: '--limit', value: text },
-      hint: 'For example `fmesh calls --limit 50`.',
-    })
+    throw new UsageError(
+      `--limit must be a whole number from 1 to 10000, not ${text}`,
+      { flag: '--limit', value: text },
+      'For example `fmesh calls --limit 50`.',
+    )
   return n
 }
 

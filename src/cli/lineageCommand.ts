@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty'
 import { isMeshError, MeshError } from '../errors/base.js'
+import { UsageError } from '../errors/cli.js'
 import { verifyInclusion } from '../ledger/checkpoint.js'
 import type { LineageEntry } from '../ledger/entry.js'
 import { publicKeyFromKeyId } from '../trust/signer.js'
@@ -10,9 +11,11 @@ import { openMesh } from './_openMesh.js'
 function parseKeyId(text: string | undefined): string | undefined {
   if (text === undefined) return undefined
   if (publicKeyFromKeyId(text) === undefined) {
-    throw new MeshError('E_USAGE', `--key must be an ed25519 did:key (did:key:z6Mk...), not ${text}`, {
-      hint: 'Use the key id `fmesh lineage key` printed when you published it.',
-    })
+    throw new UsageError(
+      `--key must be an ed25519 did:key (did:key:z6Mk...), not ${text}`,
+      { flag: '--key', value: text },
+      'Use the key id `fmesh lineage key` printed when you published it.',
+    )
   }
   return text
 }
