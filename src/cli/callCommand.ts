@@ -3,7 +3,7 @@ import { isMeshError } from '../errors/base.js'
 import { CallInterruptedError, InputNotJsonError, UsageError } from '../errors/cli.js'
 import { commonArgs, context, interrupt } from './_context.js'
 import { openMesh } from './_openMesh.js'
-import { progress } from './_progress.js'
+import { ProgressLine } from './_progress.js'
 
 function parseInput(text: string): unknown {
   try {
@@ -51,8 +51,15 @@ export const callCommand = defineCommand({
     const { out, configPath, json } = context(args)
     const input = parseInput(args.input)
     const timeoutMs = parseTimeout(args.timeout)
-    const { mesh } = await openMesh(configPath, { readOnly: true })
-    const done = progress(`calling ${args.name}`, { json, deadlineMs: timeoutMs })
+    // One line for the call, with the registries' sync (the resolve before it) shown inside it.
+    const line = new ProgressLine(`calling ${args.name}`, { json, deadlineMs: timeoutMs })
+    const done = () => line.stop()
+    const { mesh } = await openMesh(configPath, { readOnly: true, onSyncProgress: line.onSync }).catch(
+      (err: unknown) => {
+        done()
+        throw err
+      },
+    )
     try {
       let r: Awaited<ReturnType<typeof mesh.call>>
       try {
