@@ -178,9 +178,12 @@ describe('fmesh usage', () => {
     try {
       const { dir } = await publishHanging(provider.url('/hang'))
       const ledgerPath = join(dir, '.fmesh', 'ledger.sqlite')
-      const call = spawn(process.execPath, ['--import', tsx, entry, 'call', 'acme.com/slow/hang', '--json'], {
-        cwd: dir,
-      })
+      // A deadline far beyond the test: the call hangs (holding the ledger) until it is interrupted.
+      const call = spawn(
+        process.execPath,
+        ['--import', tsx, entry, 'call', 'acme.com/slow/hang', '--timeout', '3600000', '--json'],
+        { cwd: dir },
+      )
       const callEnded = new Promise<number | null>((resolve) => call.on('close', resolve))
       await provider.next('/hang')
       // The call writes the ledger and hangs on its provider: every read-only command answers now,
