@@ -175,6 +175,7 @@ describe('fmesh usage', () => {
 
   it('commands on one data dir at once: readers answer while a call holds the ledger, a second writer queues', async () => {
     const provider = await startHttpProvider()
+    const children: ReturnType<typeof spawn>[] = []
     try {
       const { dir } = await publishHanging(provider.url('/hang'))
       const ledgerPath = join(dir, '.fmesh', 'ledger.sqlite')
@@ -184,6 +185,7 @@ describe('fmesh usage', () => {
         ['--import', tsx, entry, 'call', 'acme.com/slow/hang', '--timeout', '3600000', '--json'],
         { cwd: dir },
       )
+      children.push(call)
       const callEnded = new Promise<number | null>((resolve) => call.on('close', resolve))
       await provider.next('/hang')
       // The call writes the ledger and hangs on its provider: every read-only command answers now,
@@ -208,6 +210,7 @@ describe('fmesh usage', () => {
         ['--import', tsx, entry, 'lease', 'grant', '--capabilities', 'acme.com/**', '--budget', 'USDC=100'],
         { cwd: dir },
       )
+      children.push(grant)
       let grantErr = ''
       let grantOut = ''
       grant.stdout.on('data', (c: Buffer) => {
@@ -231,6 +234,9 @@ describe('fmesh usage', () => {
       const after = JSON.parse((await cli(['lineage', 'verify', '--json'], dir)).stdout)
       expect(after).toMatchObject({ ok: true, entries: 2, completed: 0, charges: 0 })
     } finally {
+      // A failed assertion must not leave the hanging call behind.
+      for (const child of children)
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
       await provider.close()
     }
   }, 120_000)
