@@ -28,6 +28,14 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   E_LEDGER_QUERY: 400,
   E_SECURITY_CONTEXT_INVALID: 400,
   E_LEASE_INVALID: 400,
+  // The CLI's own (src/errors/cli.ts): a gateway never raises them; listed so the table is whole
+  E_USAGE: 400,
+  E_INPUT_NOT_JSON: 400,
+  E_FILE_READ: 500,
+  E_FILE_WRITE: 500,
+  E_FILE_NOT_JSON: 500,
+  E_KEY_FILE_INVALID: 500,
+  E_GATEWAY_UNREACHABLE: 502,
   // Not there
   E_FUNCTION_NOT_FOUND: 404,
   E_NO_MATCHING_VERSION: 404,
@@ -94,6 +102,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   E_LEDGER_OPEN: 500,
   E_LEDGER_SCHEMA: 500,
   E_LEDGER_WRITE: 500,
+  E_LEDGER_READ_ONLY: 500,
   E_LEDGER_KEY_PERMISSIONS: 500,
   E_LEDGER_KEY_MISSING: 500,
   E_LEDGER_KEY_INVALID: 500,

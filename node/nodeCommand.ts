@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty'
 import { commonArgs, context } from '../src/cli/_context.js'
+import { ProgressLine } from '../src/cli/_progress.js'
 import { findConfig, loadConfig } from '../src/preset/config.js'
 import { createPresetMesh } from '../src/preset/createPresetMesh.js'
 import { DEFAULT_LISTEN, DEFAULT_SYNC_INTERVAL_MS } from './limits.js'
@@ -39,7 +40,7 @@ export const nodeStartCommand = defineCommand({
     mdns: { type: 'boolean', description: 'Find peers on the local network with mDNS (default false)' },
   },
   async run({ args }) {
-    const { out, configPath } = context(args)
+    const { out, json, configPath } = context(args)
     // Handled from the start: a signal while starting stops the node once it has started.
     const stopped = new Promise<string>((resolve) => {
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal))
@@ -63,7 +64,11 @@ export const nodeStartCommand = defineCommand({
       ...(dht === undefined ? {} : { dht }),
       ...(mdns === undefined ? {} : { mdns }),
     })
+    // Starting (libp2p, the registries' first sync, bootstrap dials) can take seconds: a progress
+    // line on a terminal, with the registries' sync bars in it.
+    const starting = new ProgressLine('starting the peer node', { json })
     const { mesh, describe } = await createPresetMesh(config, {
+      onSyncProgress: starting.onSync,
       services: [
         async (components) => {
           // Listening from here, so the connections made while starting (bootstrap) are printed too.
@@ -75,7 +80,7 @@ export const nodeStartCommand = defineCommand({
           return node
         },
       ],
-    })
+    }).finally(() => starting.stop())
     const started = node!
     out.result({ peerId: started.peerId, addrs: started.addrs, registries: describe }, () => {
       out.line(`peer node ${started.peerId}`)

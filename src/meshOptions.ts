@@ -112,6 +112,7 @@ const LEDGER_KEYS = [
   'durability',
   'waitForLockMs',
   'onLockWait',
+  'readOnly',
 ] as const satisfies readonly (keyof LedgerOptions)[]
 
 /**

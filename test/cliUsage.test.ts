@@ -173,42 +173,73 @@ describe('fmesh usage', () => {
     expect(code).toBe(0)
   })
 
-  it('two commands on one data dir at once: usage waits for the call holding the ledger, then answers', async () => {
+  it('commands on one data dir at once: readers answer while a call holds the ledger, a second writer queues', async () => {
     const provider = await startHttpProvider()
+    const children: ReturnType<typeof spawn>[] = []
     try {
       const { dir } = await publishHanging(provider.url('/hang'))
-      const call = spawn(process.execPath, ['--import', tsx, entry, 'call', 'acme.com/slow/hang', '--json'], {
-        cwd: dir,
-      })
+      const ledgerPath = join(dir, '.fmesh', 'ledger.sqlite')
+      // A deadline far beyond the test: the call hangs (holding the ledger) until it is interrupted.
+      const call = spawn(
+        process.execPath,
+        ['--import', tsx, entry, 'call', 'acme.com/slow/hang', '--timeout', '3600000', '--json'],
+        { cwd: dir },
+      )
+      children.push(call)
       const callEnded = new Promise<number | null>((resolve) => call.on('close', resolve))
       await provider.next('/hang')
-      // The call holds the ledger now; usage queues behind it (and says so) instead of failing with
-      // E_LEDGER_LOCKED; once the call ends, usage answers.
-      const usage = spawn(process.execPath, ['--import', tsx, entry, 'usage'], { cwd: dir })
-      let usageOut = ''
-      let usageErr = ''
-      usage.stdout.on('data', (c: Buffer) => {
-        usageOut += c.toString()
+      // The call writes the ledger and hangs on its provider: every read-only command answers now,
+      // beside it, with no wait and no message (the call never ends until it is interrupted).
+      const calls = await cli(['calls', '--json'], dir)
+      expect([calls.code, calls.stderr]).toEqual([0, ''])
+      const running = (JSON.parse(calls.stdout) as { calls: { invocation: string; outcome: string }[] }).calls
+      expect(running).toMatchObject([{ outcome: 'in-flight' }])
+      const usage = await cli(['usage'], dir)
+      expect([usage.code, usage.stderr, usage.stdout]).toEqual([0, '', '0 rows\n'])
+      const shown = await cli(['lineage', 'show', running[0]!.invocation, '--json'], dir)
+      expect([shown.code, shown.stderr]).toEqual([0, ''])
+      expect(JSON.parse(shown.stdout).entries.map((e: { entry: { type: string } }) => e.entry.type)).toEqual([
+        'FUNCTION_INVOKED',
+      ])
+      const verified = await cli(['lineage', 'verify', '--json'], dir)
+      expect([verified.code, verified.stderr]).toEqual([0, ''])
+      expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, entries: 1 })
+      // A second writer queues behind the call (and says so); once the call ends, it proceeds.
+      const grant = spawn(
+        process.execPath,
+        ['--import', tsx, entry, 'lease', 'grant', '--capabilities', 'acme.com/**', '--budget', 'USDC=100'],
+        { cwd: dir },
+      )
+      children.push(grant)
+      let grantErr = ''
+      let grantOut = ''
+      grant.stdout.on('data', (c: Buffer) => {
+        grantOut += c.toString()
       })
       const waiting = new Promise<void>((resolve) =>
-        usage.stderr.on('data', (c: Buffer) => {
-          usageErr += c.toString()
-          if (usageErr.includes('waiting for the ledger')) resolve()
+        grant.stderr.on('data', (c: Buffer) => {
+          grantErr += c.toString()
+          if (grantErr.includes('waiting for the ledger')) resolve()
         }),
       )
-      const usageEnded = new Promise<number | null>((resolve) => usage.on('close', resolve))
+      const grantEnded = new Promise<number | null>((resolve) => grant.on('close', resolve))
       await waiting
       call.kill('SIGINT')
       expect(await callEnded).toBe(130)
-      expect(await usageEnded).toBe(0)
-      expect(usageErr).toBe(
-        `waiting for the ledger ${join(dir, '.fmesh', 'ledger.sqlite')}: another fmesh command or node is using it\n`,
+      expect(await grantEnded).toBe(0)
+      expect(grantErr).toBe(
+        `waiting for the ledger ${ledgerPath}: another fmesh command or node is using it\n`,
       )
-      expect(usageOut).toBe('0 rows\n')
+      expect(grantOut).toMatch(/^lease /)
+      const after = JSON.parse((await cli(['lineage', 'verify', '--json'], dir)).stdout)
+      expect(after).toMatchObject({ ok: true, entries: 2, completed: 0, charges: 0 })
     } finally {
+      // A failed assertion must not leave the hanging call behind.
+      for (const child of children)
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
       await provider.close()
     }
-  })
+  }, 120_000)
 
   it('Ctrl-C during a call to a hanging provider exits 130, says the call was cancelled, and charges nothing', async () => {
     const provider = await startHttpProvider()

@@ -3,6 +3,7 @@ import type { AuthCallback } from 'isomorphic-git'
 import { z } from 'zod'
 import { ConfigError } from '../../src/errors/registry.js'
 import { checkKnownKeys } from '../../src/options.js'
+import type { OnSyncProgress } from '../../src/registry/syncProgress.js'
 import type { Signer } from '../../src/trust/signer.js'
 import type { GitAuthor, GitRegistryInit } from './types.js'
 
@@ -31,6 +32,7 @@ export interface GitConfig {
   signer: Signer | undefined
   headers: Record<string, string>
   onAuth: AuthCallback | undefined
+  onProgress: OnSyncProgress | undefined
   requestTimeoutMs: number
   maxPushAttempts: number
   cloneDepth: number
@@ -50,6 +52,7 @@ const INIT_KEYS = [
   'signer',
   'headers',
   'onAuth',
+  'onProgress',
   'requestTimeoutMs',
   'maxPushAttempts',
   'cloneDepth',
@@ -122,6 +125,9 @@ export function checkInit(init: GitRegistryInit): GitConfig {
   if (init.onAuth !== undefined && typeof init.onAuth !== 'function') {
     throw new ConfigError('gitRegistry.onAuth', 'must be a function')
   }
+  if (init.onProgress !== undefined && typeof init.onProgress !== 'function') {
+    throw new ConfigError('gitRegistry.onProgress', 'must be a function')
+  }
   return {
     id: data.id ?? 'git',
     dir: resolve(data.dir),
@@ -132,6 +138,7 @@ export function checkInit(init: GitRegistryInit): GitConfig {
     signer,
     headers: { ...(data.headers ?? {}) },
     onAuth: init.onAuth,
+    onProgress: init.onProgress,
     requestTimeoutMs: data.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     maxPushAttempts: data.maxPushAttempts ?? DEFAULT_MAX_PUSH_ATTEMPTS,
     cloneDepth: data.cloneDepth ?? 1,

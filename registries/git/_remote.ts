@@ -47,9 +47,23 @@ export async function fetchBranch(
   signal: AbortSignal | undefined,
   onPack?: OnPack,
 ): Promise<string | undefined> {
+  const tell = cfg.onProgress
+  tell?.({ type: 'mesh:registry:sync', registry: cfg.id, phase: 'start', loaded: 0 })
   try {
     const result = await git.fetch({
       ...common(cfg, ctx, signal, onPack),
+      ...(tell === undefined
+        ? {}
+        : {
+            onProgress: (p: { phase: string; loaded: number; total: number }) =>
+              tell({
+                type: 'mesh:registry:sync',
+                registry: cfg.id,
+                phase: p.phase,
+                loaded: p.loaded,
+                ...(p.total > 0 ? { total: p.total } : {}),
+              }),
+          }),
       ref: cfg.branch,
       remoteRef: cfg.branch,
       remote: 'origin',
@@ -63,6 +77,8 @@ export async function fetchBranch(
       return undefined
     }
     throw remoteFailure(cfg, 'fetch from', err, signal)
+  } finally {
+    tell?.({ type: 'mesh:registry:sync', registry: cfg.id, phase: 'done', loaded: 0 })
   }
 }
 

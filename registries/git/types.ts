@@ -1,4 +1,5 @@
 import type { AuthCallback } from 'isomorphic-git'
+import type { OnSyncProgress } from '../../src/registry/syncProgress.js'
 import type { AbortOptions, Registry, RegistryChange } from '../../src/registry/types.js'
 import type { Signer } from '../../src/trust/signer.js'
 import type { BackgroundVerification } from './_pendingRecords.js'
@@ -37,6 +38,8 @@ export interface GitRegistryInit {
   headers?: Readonly<Record<string, string>>
   /** isomorphic-git's auth callback, for username/password or token prompts. */
   onAuth?: AuthCallback
+  /** Told how each fetch from the remote (the first clone above all) goes: `start`, phases, `done`. */
+  onProgress?: OnSyncProgress
   /** Deadline of each HTTP request to the remote. @default 30000 */
   requestTimeoutMs?: number
   /** Push attempts (fetch, rebuild, push) before a publish fails. @default 5 */

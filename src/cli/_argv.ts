@@ -1,13 +1,9 @@
 import type { ArgDef, CommandDef, Resolvable } from 'citty'
 import { closest } from 'fastest-levenshtein'
-import { MeshError } from '../errors/base.js'
+import { UsageError } from '../errors/cli.js'
 
-/** A command line citty would run but that is wrong: an unknown flag, a stray argument, a missing value. */
-export class UsageError extends MeshError {
-  constructor(message: string, details: Record<string, unknown>, hint: string) {
-    super('E_USAGE', message, { details, hint })
-  }
-}
+// UsageError lives with the other CLI errors; imported from here by the commands that had it.
+export { UsageError }
 
 const resolved = <T>(value: Resolvable<T> | undefined): Promise<T | undefined> =>
   Promise.resolve(typeof value === 'function' ? (value as () => T | Promise<T>)() : value)

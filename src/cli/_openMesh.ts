@@ -4,8 +4,10 @@ import { LedgerMissingError } from '../errors/ledger.js'
 import type { Mesh } from '../mesh.js'
 import { findConfig, type LoadedConfig, loadConfig } from '../preset/config.js'
 import { createPresetMesh } from '../preset/createPresetMesh.js'
+import type { OnSyncProgress } from '../registry/syncProgress.js'
 import type { Transport } from '../transport/types.js'
 import type { Signer } from '../trust/signer.js'
+import { syncProgress } from './_progress.js'
 
 /** How long a command waits for a ledger another process holds. @default 30000 */
 export const LEDGER_LOCK_WAIT_MS = 30_000
@@ -21,8 +23,12 @@ export async function openMesh(
     signer?: Signer
     readOnly?: boolean
     ledgerOnly?: boolean
+    /** The command only reads the ledger: open it read-only, beside any writer, without waiting. */
+    ledgerReadOnly?: boolean
     createLedger?: boolean
     transports?: readonly Transport[]
+    /** Where the registries' sync progress goes. @default a progress line of its own per sync */
+    onSyncProgress?: OnSyncProgress
   } = {},
 ): Promise<{ mesh: Mesh; config: LoadedConfig; describe: string[] }> {
   const loaded = await loadConfig(await findConfig(configPath))
@@ -37,19 +43,27 @@ export async function openMesh(
   const config = options.ledgerOnly === true ? { ...loaded, registries: [] } : loaded
   const opened = await createPresetMesh(config, {
     oneShot: true,
+    // A clone or fetch that takes over a second draws a bar on a terminal (never with --json).
+    onSyncProgress: options.onSyncProgress ?? syncProgress({ json: process.argv.includes('--json') }),
     ...(options.readOnly === true ? { readOnly: true } : {}),
     ...(options.signer ? { signer: options.signer } : {}),
     ...(options.transports ? { transports: options.transports } : {}),
-    // One writer per ledger file: a command queues behind another one (or a node) on the same data
-    // dir for up to LEDGER_LOCK_WAIT_MS instead of failing at once.
-    ledger: {
-      waitForLockMs: LEDGER_LOCK_WAIT_MS,
-      onLockWait: (path) => {
-        // Not with --json, whose stderr is one JSON document.
-        if (!process.argv.includes('--json'))
-          process.stderr.write(`waiting for the ledger ${path}: another fmesh command or node is using it\n`)
-      },
-    },
+    // A reader reads the committed entries beside any writer, at once. One writer per ledger file:
+    // a writing command queues behind another one (or a node) on the same data dir for up to
+    // LEDGER_LOCK_WAIT_MS instead of failing at once.
+    ledger:
+      options.ledgerReadOnly === true
+        ? { readOnly: true }
+        : {
+            waitForLockMs: LEDGER_LOCK_WAIT_MS,
+            onLockWait: (path) => {
+              // Not with --json, whose stderr is one JSON document.
+              if (!process.argv.includes('--json'))
+                process.stderr.write(
+                  `waiting for the ledger ${path}: another fmesh command or node is using it\n`,
+                )
+            },
+          },
   })
   return { ...opened, config }
 }

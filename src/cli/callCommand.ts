@@ -1,14 +1,15 @@
 import { defineCommand } from 'citty'
-import { isMeshError, MeshError } from '../errors/base.js'
+import { isMeshError } from '../errors/base.js'
+import { CallInterruptedError, InputNotJsonError, UsageError } from '../errors/cli.js'
 import { commonArgs, context, interrupt } from './_context.js'
 import { openMesh } from './_openMesh.js'
-import { progress } from './_progress.js'
+import { ProgressLine } from './_progress.js'
 
 function parseInput(text: string): unknown {
   try {
     return JSON.parse(text)
   } catch (err) {
-    throw new MeshError('E_INPUT_NOT_JSON', 'The --input value is not JSON', {
+    throw new InputNotJsonError('The --input value is not JSON', {
       details: { input: text.slice(0, 120), reason: (err as Error).message },
       hint: `Quote it for the shell: --input '{"text":"hi"}'`,
       cause: err,
@@ -20,20 +21,12 @@ function parseTimeout(text: string | undefined): number | undefined {
   if (text === undefined) return undefined
   const ms = Number(text)
   if (!Number.isSafeInteger(ms) || ms <= 0) {
-    throw new MeshError('E_USAGE', `--timeout must be a positive whole number of milliseconds, not ${text}`)
-  }
-  return ms
-}
-
-/** Ctrl-C during `fmesh call`: the call was cancelled, and the ledger says how it ended. */
-class CallInterruptedError extends MeshError {
-  constructor(name: string, cause: unknown) {
-    super('E_INTERRUPTED', `Interrupted: the call to ${name} was cancelled before it completed`, {
-      details: { name, reason: (cause as { code?: string })?.code ?? String(cause) },
-      hint: 'Nothing was charged; the attempt is in the lineage as failed (`fmesh lineage verify` checks it).',
-      cause,
+    throw new UsageError(`--timeout must be a positive whole number of milliseconds, not ${text}`, {
+      flag: '--timeout',
+      value: text,
     })
   }
+  return ms
 }
 
 /** `fmesh call NAME --input JSON`: a governed call, with its lineage and charge. */
@@ -58,8 +51,15 @@ export const callCommand = defineCommand({
     const { out, configPath, json } = context(args)
     const input = parseInput(args.input)
     const timeoutMs = parseTimeout(args.timeout)
-    const { mesh } = await openMesh(configPath, { readOnly: true })
-    const done = progress(`calling ${args.name}`, { json, deadlineMs: timeoutMs })
+    // One line for the call, with the registries' sync (the resolve before it) shown inside it.
+    const line = new ProgressLine(`calling ${args.name}`, { json, deadlineMs: timeoutMs })
+    const done = () => line.stop()
+    const { mesh } = await openMesh(configPath, { readOnly: true, onSyncProgress: line.onSync }).catch(
+      (err: unknown) => {
+        done()
+        throw err
+      },
+    )
     try {
       let r: Awaited<ReturnType<typeof mesh.call>>
       try {
@@ -121,11 +121,14 @@ export const usageCommand = defineCommand({
     const { out, configPath } = context(args)
     const since = args.since === undefined ? undefined : Date.parse(args.since)
     if (since !== undefined && Number.isNaN(since)) {
-      throw new MeshError('E_USAGE', `--since must be an ISO 8601 date-time, not ${args.since}`)
+      throw new UsageError(`--since must be an ISO 8601 date-time, not ${args.since}`, {
+        flag: '--since',
+        value: args.since,
+      })
     }
     let opened: Awaited<ReturnType<typeof openMesh>>
     try {
-      opened = await openMesh(configPath, { ledgerOnly: true })
+      opened = await openMesh(configPath, { ledgerOnly: true, ledgerReadOnly: true })
     } catch (err) {
       if (!isMeshError(err, 'E_LEDGER_MISSING')) throw err
       // Nothing was ever called with this data dir: no usage, and nothing is created by asking.

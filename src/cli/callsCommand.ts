@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty'
-import { isMeshError, MeshError } from '../errors/base.js'
+import { isMeshError } from '../errors/base.js'
+import { UsageError } from '../errors/cli.js'
 import type { RecentCall } from '../ledger/recentCalls.js'
 import { commonArgs, context } from './_context.js'
 import { openMesh } from './_openMesh.js'
@@ -7,10 +8,11 @@ import { openMesh } from './_openMesh.js'
 function parseLimit(text: string): number {
   const n = Number(text)
   if (!Number.isSafeInteger(n) || n < 1 || n > 10_000)
-    throw new MeshError('E_USAGE', `--limit must be a whole number from 1 to 10000, not ${text}`, {
-      details: { flag: '--limit', value: text },
-      hint: 'For example `fmesh calls --limit 50`.',
-    })
+    throw new UsageError(
+      `--limit must be a whole number from 1 to 10000, not ${text}`,
+      { flag: '--limit', value: text },
+      'For example `fmesh calls --limit 50`.',
+    )
   return n
 }
 
@@ -36,7 +38,7 @@ export const callsCommand = defineCommand({
     const limit = parseLimit(args.limit)
     let opened: Awaited<ReturnType<typeof openMesh>>
     try {
-      opened = await openMesh(configPath, { ledgerOnly: true })
+      opened = await openMesh(configPath, { ledgerOnly: true, ledgerReadOnly: true })
     } catch (err) {
       if (!isMeshError(err, 'E_LEDGER_MISSING')) throw err
       // No call was ever made with this data dir: none to list, and asking creates nothing.

@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty'
 import { MeshError } from '../errors/base.js'
+import { GatewayUnreachableError, UsageError } from '../errors/cli.js'
 import { commonArgs, context, interrupt } from './_context.js'
 import { EXIT } from './_exitCodes.js'
 import { jsonArg } from './_jsonArg.js'
@@ -18,10 +19,10 @@ function parseTimeout(text: string | undefined): number | undefined {
   if (text === undefined) return undefined
   const ms = Number(text)
   if (!Number.isSafeInteger(ms) || ms <= 0 || ms > 3_600_000)
-    throw new MeshError(
-      'E_USAGE',
-      `--timeout must be a whole number of milliseconds from 1 to 3600000, not ${text}`,
-    )
+    throw new UsageError(`--timeout must be a whole number of milliseconds from 1 to 3600000, not ${text}`, {
+      flag: '--timeout',
+      value: text,
+    })
   return ms
 }
 
@@ -33,9 +34,11 @@ function gatewayUrl(text: string): URL {
     url = new URL('invalid:')
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new MeshError('E_USAGE', `--gateway must be an http(s) URL, not ${text}`, {
-      hint: 'Give the URL `fmesh gateway` printed, e.g. --gateway http://127.0.0.1:7420',
-    })
+    throw new UsageError(
+      `--gateway must be an http(s) URL, not ${text}`,
+      { flag: '--gateway', value: text },
+      'Give the URL `fmesh gateway` printed, e.g. --gateway http://127.0.0.1:7420',
+    )
   return url
 }
 
@@ -46,9 +49,11 @@ async function viaGateway(
   body: Record<string, unknown>,
 ): Promise<DispatchRow[]> {
   if (token === undefined)
-    throw new MeshError('E_USAGE', 'Dispatching through a gateway needs a token with the dispatch scope', {
-      hint: 'Pass --token TOKEN or set FMESH_GATEWAY_TOKEN (`fmesh gateway token` makes one).',
-    })
+    throw new UsageError(
+      'Dispatching through a gateway needs a token with the dispatch scope',
+      { flag: '--token' },
+      'Pass --token TOKEN or set FMESH_GATEWAY_TOKEN (`fmesh gateway token` makes one).',
+    )
   const url = new URL('v1/dispatch', base.href.endsWith('/') ? base : new URL(`${base.href}/`))
   let res: Response
   try {
@@ -60,11 +65,7 @@ async function viaGateway(
     })
   } catch (err) {
     if (interrupt.signal.aborted) throw err
-    throw new MeshError('E_GATEWAY_UNREACHABLE', `No gateway answers at ${base.href}`, {
-      details: { url: url.href, reason: (err as Error).message },
-      hint: 'Start one with `fmesh gateway`, or fix --gateway.',
-      cause: err,
-    })
+    throw new GatewayUnreachableError(url.href, base.href, err)
   }
   const answer = (await res.json().catch(() => undefined)) as
     | {
@@ -126,9 +127,11 @@ export const dispatchCommand = defineCommand({
     if (args.gateway !== undefined) {
       const base = gatewayUrl(args.gateway)
       if (key !== undefined)
-        throw new MeshError('E_USAGE', '--idempotency-key is not sent through a gateway', {
-          hint: 'Drop --idempotency-key, or dispatch from a program that holds the functions.',
-        })
+        throw new UsageError(
+          '--idempotency-key is not sent through a gateway',
+          { flag: '--idempotency-key' },
+          'Drop --idempotency-key, or dispatch from a program that holds the functions.',
+        )
       via = base.href
       results = await viaGateway(base, args.token ?? process.env.FMESH_GATEWAY_TOKEN, {
         kind: args.kind,

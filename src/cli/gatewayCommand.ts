@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { defineCommand } from 'citty'
-import { MeshError } from '../errors/base.js'
+import { FileNotJsonError, FileReadError, UsageError } from '../errors/cli.js'
 import { findConfig, loadConfig } from '../preset/config.js'
 import { createPresetMesh } from '../preset/createPresetMesh.js'
 import { commonArgs, context } from './_context.js'
@@ -14,9 +14,11 @@ function parsePort(text: string | undefined): number | undefined {
   if (text === undefined) return undefined
   const port = Number(text)
   if (!/^\d+$/.test(text) || port > 65535)
-    throw new MeshError('E_USAGE', `--port must be a whole number 0-65535, not ${text}`, {
-      hint: '0 picks a free port; the command prints the URL.',
-    })
+    throw new UsageError(
+      `--port must be a whole number 0-65535, not ${text}`,
+      { flag: '--port', value: text },
+      '0 picks a free port; the command prints the URL.',
+    )
   return port
 }
 
@@ -26,7 +28,7 @@ async function readTokens(file: string | undefined): Promise<unknown[] | undefin
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new MeshError('E_FILE_READ', `Cannot read the tokens file ${file}`, {
+    throw new FileReadError(`Cannot read the tokens file ${file}`, {
       details: { file, reason: (err as Error).message },
       hint: 'Give --tokens a JSON file: [{ "tokenHash": "sha256:...", "principal": "app" }].',
     })
@@ -35,14 +37,14 @@ async function readTokens(file: string | undefined): Promise<unknown[] | undefin
   try {
     value = JSON.parse(text)
   } catch (err) {
-    throw new MeshError('E_FILE_NOT_JSON', `The tokens file ${file} is not JSON`, {
+    throw new FileNotJsonError(`The tokens file ${file} is not JSON`, {
       details: { file, reason: (err as Error).message },
       hint: 'Give --tokens a JSON file: [{ "tokenHash": "sha256:...", "principal": "app" }].',
     })
   }
   const tokens = Array.isArray(value) ? value : (value as { tokens?: unknown } | null)?.tokens
   if (!Array.isArray(tokens))
-    throw new MeshError('E_FILE_NOT_JSON', `The tokens file ${file} holds no token list`, {
+    throw new FileNotJsonError(`The tokens file ${file} holds no token list`, {
       details: { file },
       hint: 'Write an array of { tokenHash, principal, context?, lease?, scopes? }, or { "tokens": [...] }.',
     })

@@ -2,20 +2,10 @@ import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { defineCommand } from 'citty'
-import { MeshError } from '../errors/base.js'
+import { ConfigExistsError, FileWriteError, UsageError } from '../errors/cli.js'
 import { normalizeRecordName } from '../name.js'
 import { generateSigner } from '../trust/signer.js'
 import { commonArgs, context } from './_context.js'
-
-/** `fmesh init` refuses to replace a config it did not just write. */
-class ConfigExistsError extends MeshError {
-  constructor(file: string) {
-    super('E_USAGE', `${file} already exists`, {
-      details: { file },
-      hint: 'Edit it, or pass --force to replace it (its data dir is left as it is).',
-    })
-  }
-}
 
 /** The config `fmesh init` writes: JSON with comments, every field explained where it stands. */
 function configText(owners: Record<string, string[]>): string {
@@ -72,11 +62,12 @@ export const initCommand = defineCommand({
       try {
         namespace = normalizeRecordName(`${args.namespace}/x`).split('/')[0]!
       } catch (err) {
-        throw new MeshError('E_USAGE', `--namespace ${args.namespace} is not a namespace`, {
-          details: { namespace: args.namespace },
-          hint: 'A namespace is a domain-like name: acme.com, image-processing.',
-          cause: err,
-        })
+        throw new UsageError(
+          `--namespace ${args.namespace} is not a namespace`,
+          { namespace: args.namespace },
+          'A namespace is a domain-like name: acme.com, image-processing.',
+          err,
+        )
       }
       const signer = await generateSigner()
       keyFile = join(dir, `${namespace}.jwk`)
@@ -85,7 +76,7 @@ export const initCommand = defineCommand({
         mode: 0o600,
         flag: 'wx',
       }).catch((err: unknown) => {
-        throw new MeshError('E_FILE_WRITE', `Cannot write the key to ${keyFile}`, {
+        throw new FileWriteError(`Cannot write the key to ${keyFile}`, {
           details: { path: keyFile, reason: (err as Error).message },
           hint: 'A key file of that name exists already: keep it, or move it away first.',
           cause: err,

@@ -1,7 +1,8 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
 import { defineCommand } from 'citty'
-import { MeshError } from '../errors/base.js'
+import type { MeshError } from '../errors/base.js'
+import { FileReadError, FileWriteError, KeyFileError, UsageError } from '../errors/cli.js'
 import { generateSigner, importSigner, keyIdFromPublicKey, type PrivateKeyJwk } from '../trust/signer.js'
 import { commonArgs, context } from './_context.js'
 
@@ -13,23 +14,13 @@ interface PublicJwk {
   kid: string
 }
 
-class KeyFileError extends MeshError {
-  constructor(file: string, reason: string, cause?: unknown) {
-    super('E_KEY_INVALID', `${file} is not an ed25519 key file: ${reason}`, {
-      details: { file, reason },
-      hint: 'Give a JWK file written by `fmesh keys new` or `fmesh init --namespace NS`.',
-      ...(cause === undefined ? {} : { cause }),
-    })
-  }
-}
-
 /** Reads a key file (a private JWK, or a public one) and returns its id and public JWK; never the private part. */
 async function readKeyFile(file: string): Promise<{ id: string; jwk: PublicJwk; private: boolean }> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new MeshError('E_FILE_READ', `Cannot read the key file ${file}`, {
+    throw new FileReadError(`Cannot read the key file ${file}`, {
       details: { file, reason: (err as Error).message },
       hint: 'Name a key file that exists (`fmesh keys list` shows them).',
       cause: err,
@@ -84,7 +75,7 @@ async function writeKey(path: string, jwk: PrivateKeyJwk): Promise<void> {
   try {
     await writeFile(path, `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
   } catch (err) {
-    throw new MeshError('E_FILE_WRITE', `Cannot write the key to ${path}`, {
+    throw new FileWriteError(`Cannot write the key to ${path}`, {
       details: { path, reason: (err as Error).message },
       hint: 'Pick a path that does not exist yet in a writable directory.',
       cause: err,
@@ -114,9 +105,11 @@ export const keysCommand = defineCommand({
       async run({ args }) {
         const { out, configPath } = context(args)
         if (args.print === true && args.out !== undefined)
-          throw new MeshError('E_USAGE', '--print and --out do not go together', {
-            hint: 'Use --out FILE to write the key, or --print to see it on stdout.',
-          })
+          throw new UsageError(
+            '--print and --out do not go together',
+            { flags: ['--print', '--out'] },
+            'Use --out FILE to write the key, or --print to see it on stdout.',
+          )
         const signer = await generateSigner()
         const jwk = signer.exportJwk()
         if (args.print === true) {

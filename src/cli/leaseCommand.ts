@@ -106,7 +106,7 @@ export const leaseCommand = defineCommand({
       args: { ...commonArgs, id: { type: 'positional', description: 'The lease id', required: true } },
       async run({ args }) {
         const { out, configPath } = context(args)
-        const { mesh } = await openMesh(configPath, { ledgerOnly: true })
+        const { mesh } = await openMesh(configPath, { ledgerOnly: true, ledgerReadOnly: true })
         try {
           const lease = await mesh.leases.get(args.id)
           out.result(asJson(lease), () => show(out, lease))

@@ -1,5 +1,6 @@
 import { defineCommand } from 'citty'
-import { MeshError } from '../errors/base.js'
+import { isMeshError, MeshError } from '../errors/base.js'
+import { UsageError } from '../errors/cli.js'
 import { verifyInclusion } from '../ledger/checkpoint.js'
 import type { LineageEntry } from '../ledger/entry.js'
 import { publicKeyFromKeyId } from '../trust/signer.js'
@@ -10,9 +11,11 @@ import { openMesh } from './_openMesh.js'
 function parseKeyId(text: string | undefined): string | undefined {
   if (text === undefined) return undefined
   if (publicKeyFromKeyId(text) === undefined) {
-    throw new MeshError('E_USAGE', `--key must be an ed25519 did:key (did:key:z6Mk...), not ${text}`, {
-      hint: 'Use the key id `fmesh lineage key` printed when you published it.',
-    })
+    throw new UsageError(
+      `--key must be an ed25519 did:key (did:key:z6Mk...), not ${text}`,
+      { flag: '--key', value: text },
+      'Use the key id `fmesh lineage key` printed when you published it.',
+    )
   }
   return text
 }
@@ -49,7 +52,7 @@ export const lineageCommand = defineCommand({
       },
       async run({ args }) {
         const { out, configPath } = context(args)
-        const { mesh } = await openMesh(configPath, { ledgerOnly: true })
+        const { mesh } = await openMesh(configPath, { ledgerOnly: true, ledgerReadOnly: true })
         try {
           const entries = await mesh.lineage.entries(args.invocation)
           if (entries.length === 0)
@@ -89,9 +92,16 @@ export const lineageCommand = defineCommand({
       },
       async run({ args }) {
         const { out, configPath } = context(args)
-        const { mesh } = await openMesh(configPath, { ledgerOnly: true })
+        // Read-only first: a signed checkpoint covers every entry once its writer closed. An entry
+        // no checkpoint covers yet (its call is still running) needs one signed: as a writer.
+        let { mesh } = await openMesh(configPath, { ledgerOnly: true, ledgerReadOnly: true })
         try {
-          const proof = await mesh.lineage.proof(args.entry)
+          const proof = await mesh.lineage.proof(args.entry).catch(async (err: unknown) => {
+            if (!isMeshError(err, 'E_LEDGER_READ_ONLY')) throw err
+            await mesh.close()
+            mesh = (await openMesh(configPath, { ledgerOnly: true })).mesh
+            return mesh.lineage.proof(args.entry)
+          })
           const keyId = await mesh.lineage.keyId()
           // Checked here against the ledger's own key; a reader pins the key id the operator published.
           const doc = { ...proof, verified: verifyInclusion(proof, { keyId }) }
@@ -117,7 +127,7 @@ export const lineageCommand = defineCommand({
       async run({ args }) {
         const { out, configPath } = context(args)
         const keyId = parseKeyId(args.key)
-        const { mesh } = await openMesh(configPath, { ledgerOnly: true })
+        const { mesh } = await openMesh(configPath, { ledgerOnly: true, ledgerReadOnly: true })
         try {
           const report = await mesh.lineage.verify(keyId === undefined ? {} : { keyId })
           out.result(report, () => {
@@ -146,7 +156,7 @@ export const lineageCommand = defineCommand({
       args: { ...commonArgs },
       async run({ args }) {
         const { out, configPath } = context(args)
-        const { mesh } = await openMesh(configPath, { ledgerOnly: true })
+        const { mesh } = await openMesh(configPath, { ledgerOnly: true, ledgerReadOnly: true })
         try {
           const keyId = await mesh.lineage.keyId()
           out.result({ keyId }, () => out.line(keyId))

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { defineCommand } from 'citty'
 import { MeshError } from '../errors/base.js'
+import { UsageError } from '../errors/cli.js'
 import type { Provider } from '../record/schema.js'
 import { STRATEGY_NAMES, type StrategyName } from '../select/types.js'
 import { commonArgs, context } from './_context.js'
@@ -68,7 +69,10 @@ const isHttp = (p: Provider) => /^https?:\/\//.test(p.endpoint)
 function parsePort(text: string): number {
   const port = Number(text)
   if (!/^\d+$/.test(text) || port < 1 || port > 65535)
-    throw new MeshError('E_USAGE', `--port must be a whole number 1-65535, not ${text}`)
+    throw new UsageError(`--port must be a whole number 1-65535, not ${text}`, {
+      flag: '--port',
+      value: text,
+    })
   return port
 }
 
@@ -95,19 +99,23 @@ export const manifestCommand = defineCommand({
   async run({ args }) {
     const { out, configPath } = context(args)
     if (args.knative !== true)
-      throw new MeshError('E_USAGE', 'Name the manifest format: --knative (the one format so far)', {
-        hint: 'fmesh manifest acme.com/image/sharpen --knative --image ghcr.io/acme/sharpen:1.2',
-      })
+      throw new UsageError(
+        'Name the manifest format: --knative (the one format so far)',
+        { flag: '--knative' },
+        'fmesh manifest acme.com/image/sharpen --knative --image ghcr.io/acme/sharpen:1.2',
+      )
     if (args.image === undefined || args.image === '')
-      throw new MeshError('E_USAGE', '--image is required: the container image that serves the function', {
-        hint: 'fmesh manifest acme.com/image/sharpen --knative --image ghcr.io/acme/sharpen:1.2',
-      })
+      throw new UsageError(
+        '--image is required: the container image that serves the function',
+        { flag: '--image' },
+        'fmesh manifest acme.com/image/sharpen --knative --image ghcr.io/acme/sharpen:1.2',
+      )
     const port = parsePort(args.port)
     const serviceName = args['service-name']
     if (serviceName !== undefined && (serviceName.length > MAX_NAME || !DNS_LABEL.test(serviceName)))
-      throw new MeshError(
-        'E_USAGE',
+      throw new UsageError(
         `--service-name must be a DNS label of at most ${MAX_NAME} characters (a-z, 0-9, -), not ${serviceName}`,
+        { flag: '--service-name', value: serviceName },
       )
     const { mesh } = await openMesh(configPath, { readOnly: true })
     try {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { defineCommand } from 'citty'
-import { MeshError } from '../errors/base.js'
+import { KeyFileInvalidError } from '../errors/cli.js'
 import { InvalidArgumentError } from '../errors/mesh.js'
 import { findConfig, loadConfig } from '../preset/config.js'
 import { type ChainRegistry, openPresetChain, type VersionMarkStatus } from '../preset/openPresetChain.js'
@@ -73,11 +73,7 @@ async function keyIdOf(command: string, value: string): Promise<string> {
   try {
     return (await importSigner(JSON.parse(text) as PrivateKeyJwk)).id
   } catch (err) {
-    throw new MeshError('E_KEY_FILE_INVALID', `${value} is not a publisher key file`, {
-      details: { file: value, reason: (err as Error).message },
-      hint: 'Pass a did:key (did:key:z6Mk...) or the private JWK `fmesh keys new --out` wrote.',
-      cause: err,
-    })
+    throw new KeyFileInvalidError(value, err)
   }
 }
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { defineCommand } from 'citty'
-import { MeshError } from '../errors/base.js'
+import { FileNotJsonError, FileReadError } from '../errors/cli.js'
 import type { RecordDraft } from '../record/schema.js'
 import { importSigner, type PrivateKeyJwk } from '../trust/signer.js'
 import { commonArgs, context } from './_context.js'
@@ -11,7 +11,7 @@ async function readJson(file: string, what: string): Promise<unknown> {
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new MeshError('E_FILE_READ', `Cannot read ${what} ${file}`, {
+    throw new FileReadError(`Cannot read ${what} ${file}`, {
       details: { file, reason: (err as Error).message },
       cause: err,
     })
@@ -19,7 +19,7 @@ async function readJson(file: string, what: string): Promise<unknown> {
   try {
     return JSON.parse(text)
   } catch (err) {
-    throw new MeshError('E_FILE_NOT_JSON', `${what} ${file} is not JSON`, {
+    throw new FileNotJsonError(`${what} ${file} is not JSON`, {
       details: { file, reason: (err as Error).message },
       cause: err,
     })

@@ -3,20 +3,10 @@ import { Ajv } from 'ajv'
 import { defineCommand } from 'citty'
 import { findNodeAtLocation, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser'
 import { MeshError } from '../errors/base.js'
+import { FileReadError, FileWriteError, RecordLintError } from '../errors/cli.js'
 import { normalizeRecordName, parseFunctionName } from '../name.js'
 import { validateRecord } from '../record/validate.js'
 import { commonArgs, context } from './_context.js'
-
-/** A draft that is not a valid record, with where in the file the problem is. */
-class RecordLintError extends MeshError {
-  constructor(file: string, at: { line: number; column: number } | undefined, field: string, rule: string) {
-    const where = at === undefined ? file : `${file}:${at.line}:${at.column}`
-    super('E_RECORD_SCHEMA', `${where}: ${field === '(root)' ? '' : `${field} `}${rule}`, {
-      details: { file, field, rule, ...(at === undefined ? {} : at) },
-      hint: 'Fix the field named above; `fmesh record new NAME` prints a complete draft to start from.',
-    })
-  }
-}
 
 /** A complete draft for `name`: one version, one HTTP provider, schemas, costs; for the publisher to edit. */
 export function recordTemplate(name: string): Record<string, unknown> {
@@ -70,7 +60,7 @@ export async function lintRecordFile(file: string): Promise<{ name: string; vers
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new MeshError('E_FILE_READ', `Cannot read the record file ${file}`, {
+    throw new FileReadError(`Cannot read the record file ${file}`, {
       details: { file, reason: (err as Error).message },
       cause: err,
     })
@@ -170,7 +160,7 @@ export const recordCommand = defineCommand({
           return
         }
         await writeFile(args.out, text, { flag: 'wx' }).catch((err: unknown) => {
-          throw new MeshError('E_FILE_WRITE', `Cannot write the draft to ${args.out}`, {
+          throw new FileWriteError(`Cannot write the draft to ${args.out}`, {
             details: { path: args.out, reason: (err as Error).message },
             hint: 'Pick a path that does not exist yet.',
             cause: err,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { defineCommand } from 'citty'
 import { MeshError } from '../errors/base.js'
+import { FileReadError, UsageError, VersionNotInRecordError } from '../errors/cli.js'
 import { parseFunctionName } from '../name.js'
 import type { RecordDraft } from '../record/schema.js'
 import { importSigner, type PrivateKeyJwk } from '../trust/signer.js'
@@ -9,22 +10,12 @@ import { openMesh } from './_openMesh.js'
 
 type Mark = 'yank' | 'deprecate'
 
-/** `NAME@VERSION` names no version of the record. */
-class VersionNotInRecordError extends MeshError {
-  constructor(name: string, version: string, versions: string[]) {
-    super('E_NO_MATCHING_VERSION', `${name} has no version ${version}`, {
-      details: { name, version, versions },
-      hint: `Name one of its versions exactly: ${versions.join(', ')}.`,
-    })
-  }
-}
-
 async function signerFrom(file: string) {
   let text: string
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new MeshError('E_FILE_READ', `Cannot read the key file ${file}`, {
+    throw new FileReadError(`Cannot read the key file ${file}`, {
       details: { file, reason: (err as Error).message },
       hint: 'Pass --key with the private JWK `fmesh keys new` (or `fmesh init --namespace`) wrote.',
       cause: err,
@@ -66,10 +57,11 @@ function markCommand(mark: Mark) {
       const { out, configPath } = context(args)
       const ref = parseFunctionName(args.ref)
       if (ref.selector.kind !== 'exact')
-        throw new MeshError('E_USAGE', `${args.ref} does not name one exact version`, {
-          details: { ref: args.ref },
-          hint: `Name the version to ${mark}: ${ref.name}@1.2.0.`,
-        })
+        throw new UsageError(
+          `${args.ref} does not name one exact version`,
+          { ref: args.ref },
+          `Name the version to ${mark}: ${ref.name}@1.2.0.`,
+        )
       const version = ref.selector.version
       const signer = await signerFrom(args.key)
       const { mesh } = await openMesh(configPath, { signer })

@@ -2,6 +2,7 @@ import '../_polyfill.js'
 
 // `function-mesh/errors`: every MeshError subclass, for `instanceof` checks (or branch on `err.code`).
 export * from './base.js'
+export * from './cli.js'
 export * from './health.js'
 export * from './invoke.js'
 export * from './ledger.js'

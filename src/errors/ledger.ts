@@ -50,6 +50,20 @@ export class LedgerLockedError extends MeshError {
   }
 }
 
+/**
+ * A write (a call, a lease, a checkpoint) asked of a ledger opened read-only: read-only opens
+ * (`readOnly: true`, what `fmesh usage`, `calls` and `lineage` use) never write the file.
+ */
+export class LedgerReadOnlyError extends MeshError {
+  override name = 'LedgerReadOnlyError'
+  constructor(path: string, action: string) {
+    super('E_LEDGER_READ_ONLY', `Cannot ${action}: the ledger at ${path} is open read-only`, {
+      details: { path, action },
+      hint: 'Open the ledger without `readOnly` to write to it; read-only opens only read committed entries.',
+    })
+  }
+}
+
 /** The checkpoint key file can be read or changed by others than its owner; the ledger refuses it. */
 export class LedgerKeyPermissionsError extends MeshError {
   override name = 'LedgerKeyPermissionsError'

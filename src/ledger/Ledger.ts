@@ -5,19 +5,21 @@ import {
   LedgerClosedError,
   LedgerOpenError,
   LedgerQueryError,
+  LedgerReadOnlyError,
   LineageEntryNotFoundError,
 } from '../errors/ledger.js'
 import { Checkpointer } from './_checkpointer.js'
 import { EntryIndex } from './_entryIndex.js'
 import { EntryRows } from './_entryRows.js'
 import { GroupCommit } from './_groupCommit.js'
-import { type LedgerKey, ledgerKey } from './_ledgerKey.js'
+import { type LedgerKey, ledgerKey, readerKey } from './_ledgerKey.js'
 import { waitForLock } from './_lockWait.js'
 import { MerkleLog } from './_merkleLog.js'
 import { checkInit, openFile } from './_openFile.js'
 import { recoverOpenAttempts } from './_recover.js'
 import { type Sealed, type StoredRow, sealEntry, sealedFromRow } from './_sealEntry.js'
 import { DDL, prepareStatements, SCHEMA_VERSION, type Statements } from './_sql.js'
+import type { WriterLock } from './_writerLock.js'
 import { chargeColumns, chargeFor, lastChargeOrdinal, readCharge } from './charges.js'
 import type { Checkpoint, InclusionProof } from './checkpoint.js'
 import type {
@@ -53,16 +55,19 @@ type Deferred = SealedEntry & { committed: Promise<void> }
 const decoder = new TextDecoder()
 
 /**
- * Opens (creating if needed) a ledger file, closes any call a crash left open, and returns it.
+ * Opens (creating if needed) a ledger file, closes any call a crash left open, and returns it. With
+ * `readOnly: true`, opens an existing file to read alongside its writer, without waiting for it.
  *
  * @example
  * ```ts
  * const ledger = await openLedger({ path: './data/ledger.sqlite' })
  * const report = await ledger.verify()
+ * const reader = await openLedger({ path: './data/ledger.sqlite', readOnly: true })
+ * const rows = await reader.usage({ by: 'provider' })
  * ```
  */
 export async function openLedger(init: LedgerInit): Promise<Ledger> {
-  const ledger = await waitForLock(init, () => new Ledger(init))
+  const ledger = init.readOnly === true ? new Ledger(init) : await waitForLock(init, () => new Ledger(init))
   try {
     await ledger.start()
   } catch (err) {
@@ -80,6 +85,9 @@ export async function openLedger(init: LedgerInit): Promise<Ledger> {
  * promise settles only after the transaction holding its write committed. In WAL mode with
  * synchronous=NORMAL a commit is a write to the WAL (no fsync), durable against process crashes;
  * `durability: 'full'` syncs each batch.
+ *
+ * One writer per file (a lock held while open, see `WriterLock`), any number of read-only opens
+ * beside it: each of their reads runs on the last committed snapshot.
  */
 export class Ledger {
   readonly path: string
@@ -87,7 +95,10 @@ export class Ledger {
   readonly leases: LeaseFacade
   /** Holds and releases lease budget; used by the invoker. */
   readonly leaseBook: LeaseBook
+  /** Opened with `readOnly`: reads committed entries, refuses every write. */
+  readonly readOnly: boolean
   private readonly db: Database.Database
+  private readonly lock: WriterLock | undefined
   private readonly clock: Clock
   private readonly checkpointEvery: number
   private readonly merkle: MerkleLog
@@ -107,9 +118,13 @@ export class Ledger {
     this.checkpointEvery = checkInit(init, DEFAULT_CHECKPOINT_EVERY)
     this.path = init.path
     this.clock = init.clock ?? systemClock
-    this.db = openFile(init)
+    this.readOnly = init.readOnly === true
+    const opened = openFile(init)
+    this.db = opened.db
+    this.lock = opened.lock
     try {
-      this.db.exec(DDL)
+      // A reader takes its starting state from one snapshot (the writer may commit meanwhile).
+      this.db.exec(this.readOnly ? 'BEGIN DEFERRED' : DDL)
       this.st = prepareStatements(this.db)
       this.leaseBook = new LeaseBook(this.db, this.clock)
       const last = this.st.lastEntry.get() as { seq: number; id: string } | undefined
@@ -117,8 +132,10 @@ export class Ledger {
       this.ids = new EntryIndex(this.st, last === undefined ? 0 : last.seq + 1)
       this.merkle = new MerkleLog(this.st, this.ids.written)
       this.charges = lastChargeOrdinal(this.st)
+      if (this.readOnly) this.db.exec('COMMIT')
     } catch (err) {
       this.db.close()
+      this.lock?.release()
       throw new LedgerOpenError(init.path, (err as Error).message, err)
     }
     const rows = new EntryRows(this.db, this.ids)
@@ -134,13 +151,19 @@ export class Ledger {
     )
     this.leases = this.leaseBook.facade(
       (write) => this.writer.enqueue(write),
-      () => this.assertOpen(),
+      () => this.assertWritable('change a lease'),
     )
   }
 
   /** Sets up the checkpoint key (see `LedgerInit.keyPath`) and closes calls a crash left open. */
   async start(): Promise<void> {
     this.logId = (this.st.getMeta.get('log') as { v: string } | undefined)?.v ?? randomUUID()
+    if (this.readOnly) {
+      this.key = await readerKey(this.db, this.init)
+      const refuse = () => Promise.reject(new LedgerReadOnlyError(this.path, 'sign a checkpoint'))
+      this.checkpoints = new Checkpointer(this.st, this.logId, this.key.signer, this.checkpointEvery, refuse)
+      return
+    }
     this.key = await ledgerKey(this.db, this.init)
     this.st.setMeta.run('schema', String(SCHEMA_VERSION))
     this.st.setMeta.run('log', this.logId)
@@ -186,7 +209,7 @@ export class Ledger {
    * gets no result unless both entries committed).
    */
   invokedDeferred(fields: EntryFields<InvokedEntry>, claim?: KeyClaim, lazy = true): Deferred {
-    this.assertOpen()
+    this.assertWritable('record a call')
     const sealed = this.seal('FUNCTION_INVOKED', fields)
     const committed = this.writer.enqueue(() => {
       this.insert(sealed)
@@ -212,7 +235,7 @@ export class Ledger {
     bill: { currency: string | null; amount: bigint; quantity: bigint; reservation?: Reservation },
     key?: { principal: string; key: string; output: Uint8Array },
   ): Promise<{ entry: SealedEntry; charge: Charge }> {
-    this.assertOpen()
+    this.assertWritable('record a call')
     const attempt = invoked as Attempt
     attempt.closed = true
     const amount = bill.amount.toString()
@@ -246,7 +269,7 @@ export class Ledger {
     reservation?: Reservation,
     key?: KeyFailure,
   ): Promise<SealedEntry> {
-    this.assertOpen()
+    this.assertWritable('record a call')
     const attempt = invoked as Attempt
     attempt.closed = true
     const entryFields = fields as Record<string, unknown>
@@ -263,7 +286,7 @@ export class Ledger {
 
   /** Settles an idempotency key without a lineage entry (the call stopped between attempts). */
   async finishKey(key: KeyFailure, error: { code: string; message: string }): Promise<void> {
-    this.assertOpen()
+    this.assertWritable('record a call')
     await this.writer.enqueue(() => writeKeyFailure(this.st, key, error))
   }
 
@@ -322,6 +345,7 @@ export class Ledger {
       await this.sync()
       return latest
     }
+    if (this.readOnly) throw new LedgerReadOnlyError(this.path, 'sign a checkpoint')
     return this.checkpoints!.make(this.merkle.size, this.root, this.clock.now())
   }
 
@@ -335,6 +359,8 @@ export class Ledger {
   async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
     const key = expectedKey(options, this.keyId)
     await this.sync()
+    // A reader checks one snapshot: the writer may commit between two of its statements.
+    if (this.readOnly) return this.db.transaction(() => verifyLedger(this.db, this.logId, key)).deferred()
     return verifyLedger(this.db, this.logId, key)
   }
 
@@ -363,6 +389,7 @@ export class Ledger {
   /** Commits what is queued, writes a final checkpoint if the log grew, and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return
+    if (this.readOnly) return this.closeNow()
     try {
       const behind = (this.checkpoints?.lastSize ?? this.merkle.size) < this.merkle.size
       if (this.writer.broken === undefined && behind) await this.checkpoint()
@@ -378,6 +405,7 @@ export class Ledger {
     this.closed = true
     this.writer?.close()
     if (this.db.open) this.db.close()
+    this.lock?.release()
   }
 
   private seal(type: LineageEntry['type'], fields: object): Sealed {
@@ -399,6 +427,11 @@ export class Ledger {
   private insert(sealed: Sealed): void {
     this.rows.add(sealed)
     if (sealed.nodes.length > 0) this.merkle.writeNodes(sealed.seq, sealed.nodes)
+  }
+
+  private assertWritable(action: string): void {
+    this.assertOpen()
+    if (this.readOnly) throw new LedgerReadOnlyError(this.path, action)
   }
 
   private assertOpen(): void {

@@ -54,6 +54,33 @@ export async function ledgerKey(db: Database.Database, init: LedgerInit): Promis
 }
 
 /**
+ * The checkpoint key of a ledger opened read-only, found as `ledgerKey` finds it but never written:
+ * a passed `signer`, else the key file's key, else a key a ledger from before key files keeps in its
+ * `meta` table (left there; the next writer moves it out). A ledger with none is refused
+ * (`E_LEDGER_KEY_MISSING`), as a writer would refuse it.
+ */
+export async function readerKey(db: Database.Database, init: LedgerInit): Promise<LedgerKey> {
+  if (init.signer !== undefined) return { signer: init.signer, keyPath: undefined }
+  const keyPath = init.keyPath ?? `${init.path}${KEY_FILE_SUFFIX}`
+  const stored = await readKeyFile(keyPath)
+  if (stored !== undefined) return { signer: stored, keyPath }
+  const legacy = db.prepare("SELECT v FROM meta WHERE k = 'key'").pluck().get() as string | undefined
+  if (legacy !== undefined) {
+    try {
+      return { signer: await importSigner(JSON.parse(legacy) as PrivateKeyJwk), keyPath: undefined }
+    } catch (err) {
+      throw new LedgerOpenError(
+        init.path,
+        'the checkpoint key in its meta table is not a private ed25519 JWK',
+        err,
+      )
+    }
+  }
+  const keyIds = db.prepare('SELECT DISTINCT key_id FROM checkpoints').pluck().all() as string[]
+  throw new LedgerKeyMissingError(init.path, keyPath, keyIds)
+}
+
+/**
  * Moves the private key a ledger from before key files keeps in `meta` out to the key file, with the
  * same key id so the old checkpoints keep verifying: the key file is written and synced first, then
  * the row is deleted in one transaction with its bytes overwritten (`secure_delete`) and the WAL

@@ -1,15 +1,20 @@
-import { closeSync, fchmodSync, mkdirSync, openSync, statSync } from 'node:fs'
+import { closeSync, existsSync, fchmodSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { LedgerLockedError, LedgerOpenError, LedgerSchemaError } from '../errors/ledger.js'
+import {
+  LedgerLockedError,
+  LedgerMissingError,
+  LedgerOpenError,
+  LedgerSchemaError,
+} from '../errors/ledger.js'
 import { logger } from '../logger.js'
 import { checkKnownKeys } from '../options.js'
 import { SCHEMA_VERSION } from './_sql.js'
+import { WRITER_LOCK_SUFFIX, WriterLock } from './_writerLock.js'
 import type { LedgerInit } from './types.js'
 
 const log = logger('ledger')
 
-/** Checks the options before anything touches the disk; returns the checkpoint interval. */
 /** Every key `openLedger` takes. */
 export const LEDGER_INIT_KEYS = [
   'path',
@@ -20,8 +25,10 @@ export const LEDGER_INIT_KEYS = [
   'clock',
   'waitForLockMs',
   'onLockWait',
+  'readOnly',
 ] as const satisfies readonly (keyof LedgerInit)[]
 
+/** Checks the options before anything touches the disk; returns the checkpoint interval. */
 export function checkInit(init: LedgerInit, defaultEvery: number): number {
   if (init === null || typeof init !== 'object' || typeof init.path !== 'string' || init.path === '')
     throw new LedgerOpenError(String(init?.path), '`path` must be a file path')
@@ -37,6 +44,8 @@ export function checkInit(init: LedgerInit, defaultEvery: number): number {
     )
   )
     throw new LedgerOpenError(init.path, '`waitForLockMs` must be a number of milliseconds >= 0')
+  if (init.readOnly !== undefined && typeof init.readOnly !== 'boolean')
+    throw new LedgerOpenError(init.path, '`readOnly` must be true or false')
   if (init.onLockWait !== undefined && typeof init.onLockWait !== 'function')
     throw new LedgerOpenError(init.path, '`onLockWait` must be a function')
   const every = init.checkpointEvery ?? defaultEvery
@@ -47,44 +56,89 @@ export function checkInit(init: LedgerInit, defaultEvery: number): number {
   return every
 }
 
+/** The open ledger file, and the writer lock held with it (none when read-only or in memory). */
+export interface OpenedFile {
+  db: Database.Database
+  lock: WriterLock | undefined
+}
+
 /**
- * Opens the SQLite file with one exclusive writer in WAL mode, and refuses a file written with
- * another schema version. A new file is made owner-only (0600); its -wal (and -shm, which exclusive
- * locking never needs) take the file's mode from SQLite.
+ * Opens the SQLite file in WAL mode and refuses a file written with another schema version.
+ *
+ * A writer first takes the ledger's writer lock (see `WriterLock`: one writer per file, across
+ * processes), then opens the file with NORMAL locking, so readers share it. A new file is made
+ * owner-only (0600); its -wal and -shm take the file's mode from SQLite.
+ *
+ * `readOnly` opens an existing file for reading only (`E_LEDGER_MISSING` when there is none): no
+ * lock is taken, no writer is waited for, and the file is never written (SQLite refuses writes on
+ * the connection). Each read sees the last committed snapshot.
  */
-export function openFile(init: LedgerInit): Database.Database {
+export function openFile(init: LedgerInit): OpenedFile {
+  if (init.readOnly === true) return { db: openReader(init), lock: undefined }
   let db: Database.Database
+  let lock: WriterLock | undefined
   try {
     if (init.path !== ':memory:') {
       mkdirSync(dirname(init.path), { recursive: true })
       createOwnerOnly(init.path)
+      createOwnerOnly(`${init.path}${WRITER_LOCK_SUFFIX}`)
     }
-    db = new Database(init.path, { timeout: 1000 })
   } catch (err) {
     throw new LedgerOpenError(init.path, (err as Error).message, err)
   }
+  if (init.path !== ':memory:') lock = WriterLock.acquire(init.path)
   try {
-    db.pragma('locking_mode = EXCLUSIVE')
+    db = new Database(init.path, { timeout: 1000 })
+  } catch (err) {
+    lock?.release()
+    throw new LedgerOpenError(init.path, (err as Error).message, err)
+  }
+  try {
     db.pragma('journal_mode = WAL')
     db.pragma(`synchronous = ${init.durability === 'full' ? 'FULL' : 'NORMAL'}`)
     db.pragma('cache_size = -65536')
     db.exec('BEGIN IMMEDIATE; COMMIT')
+    checkSchema(db, init.path)
   } catch (err) {
     db.close()
+    lock?.release()
     if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY'))
       throw new LedgerLockedError(init.path, err)
+    if (err instanceof LedgerSchemaError) throw err
     throw new LedgerOpenError(init.path, (err as Error).message, err)
   }
+  return { db, lock }
+}
+
+function openReader(init: LedgerInit): Database.Database {
+  if (init.path === ':memory:')
+    throw new LedgerOpenError(init.path, 'a `:memory:` ledger cannot be opened read-only')
+  if (!existsSync(init.path)) throw new LedgerMissingError(init.path)
+  let db: Database.Database
+  try {
+    db = new Database(init.path, { readonly: true, fileMustExist: true, timeout: 1000 })
+  } catch (err) {
+    throw new LedgerOpenError(init.path, (err as Error).message, err)
+  }
+  try {
+    db.pragma('cache_size = -16384')
+    checkSchema(db, init.path)
+  } catch (err) {
+    db.close()
+    if (err instanceof LedgerSchemaError) throw err
+    throw new LedgerOpenError(init.path, (err as Error).message, err)
+  }
+  return db
+}
+
+function checkSchema(db: Database.Database, path: string): void {
   const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get()
   const version =
     hasMeta === undefined
       ? undefined
       : (db.prepare("SELECT v FROM meta WHERE k = 'schema'").pluck().get() as string | undefined)
-  if (version !== undefined && Number(version) !== SCHEMA_VERSION) {
-    db.close()
-    throw new LedgerSchemaError(init.path, version, SCHEMA_VERSION)
-  }
-  return db
+  if (version !== undefined && Number(version) !== SCHEMA_VERSION)
+    throw new LedgerSchemaError(path, version, SCHEMA_VERSION)
 }
 
 /**

@@ -33,6 +33,13 @@ export interface LedgerInit {
    * `E_LEDGER_LOCKED`: a CLI command queues behind a running one instead of failing. @default 0
    */
   waitForLockMs?: number
+  /**
+   * Opens an existing ledger for reading only: no writer lock is taken, so a read never waits for a
+   * writer (another command or a node) and reads its committed entries as they land; nothing is
+   * created or written, and writes are refused (`E_LEDGER_READ_ONLY`). A missing file is
+   * `E_LEDGER_MISSING`. @default false
+   */
+  readOnly?: boolean
   /** Called once when the ledger is found held and `waitForLockMs` lets this open wait for it. */
   onLockWait?: (path: string) => void
 }

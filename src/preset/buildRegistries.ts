@@ -1,4 +1,5 @@
 import type { RegistryFactory } from '../components.js'
+import type { OnSyncProgress } from '../registry/syncProgress.js'
 import type { Signer } from '../trust/signer.js'
 import { checkRegistryConfig } from './checkRegistryConfig.js'
 import type { PresetConfig } from './config.js'
@@ -21,6 +22,8 @@ export interface BuildOptions {
   oneShot?: boolean
   /** Refuse (`E_REGISTRY_MISSING`) rather than create a registry's missing local store. @default false */
   readOnly?: boolean
+  /** Told how each registry's sync with its remote goes (the CLI draws it as a progress bar). */
+  onSyncProgress?: OnSyncProgress
 }
 
 /**
@@ -56,6 +59,7 @@ export async function buildRegistries(
       oneShot: options.oneShot ?? false,
       readOnly: options.readOnly ?? false,
       ...(options.signer === undefined ? {} : { signer: options.signer }),
+      ...(options.onSyncProgress === undefined ? {} : { onSyncProgress: options.onSyncProgress }),
     }
     const factory = await kind.create(checked, context)
     built.set(context.id, factory)

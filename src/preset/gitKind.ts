@@ -35,5 +35,6 @@ export async function create(config: GitRegistryConfig, context: PresetContext):
     ...(config.cloneDepth === undefined ? {} : { cloneDepth: config.cloneDepth }),
     ...(syncIntervalMs === undefined ? {} : { syncIntervalMs }),
     ...(context.signer === undefined ? {} : { signer: context.signer }),
+    ...(context.onSyncProgress === undefined ? {} : { onProgress: context.onSyncProgress }),
   })
 }

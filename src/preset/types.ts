@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import type { RegistryFactory } from '../components.js'
+import type { OnSyncProgress } from '../registry/syncProgress.js'
 import type { Signer } from '../trust/signer.js'
 
 /** One entry of a config file's `registries`: its kind, an optional id, and the kind's own fields. */
@@ -24,6 +25,8 @@ export interface PresetContext {
   readonly baseDir: string
   /** Signs what the registry writes itself (a Git registry's commits). */
   readonly signer?: Signer
+  /** Told how the registry's sync with its remote goes, when the kind reports it (Git does). */
+  readonly onSyncProgress?: OnSyncProgress
   /** A one-shot command: the registry syncs on demand only, with no timers of its own. */
   readonly oneShot: boolean
   /**

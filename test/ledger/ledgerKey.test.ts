@@ -85,10 +85,14 @@ describe('the checkpoint key file', () => {
     expect(readJwk(`${path}.key`).d).toMatch(/^[\w-]{43}$/)
     expect(mode(path)).toBe(0o600)
     expect(mode(`${path}-wal`)).toBe(0o600)
-    if (existsSync(`${path}-shm`)) expect(mode(`${path}-shm`)).toBe(0o600)
+    expect(mode(`${path}-shm`)).toBe(0o600)
+    // The writer lock's file (empty: only its OS lock matters) is owner-only too.
+    expect(mode(`${path}-writer`)).toBe(0o600)
     expect(readdirSync(join(dir, 'data')).sort()).toEqual([
       'ledger.sqlite',
+      'ledger.sqlite-shm',
       'ledger.sqlite-wal',
+      'ledger.sqlite-writer',
       'ledger.sqlite.key',
     ])
     expect(rawBytes(path).includes(readJwk(`${path}.key`).d)).toBe(false)
@@ -128,7 +132,7 @@ describe('the checkpoint key file', () => {
     expect(b.keyPath).toBeUndefined()
     await oneCall(b, 1)
     await close(b)
-    expect(readdirSync(dir).filter((f) => f.startsWith('b.'))).toEqual(['b.sqlite'])
+    expect(readdirSync(dir).filter((f) => f.startsWith('b.'))).toEqual(['b.sqlite', 'b.sqlite-writer'])
   })
 
   it('error: a key file group or other may read or write is refused with E_LEDGER_KEY_PERMISSIONS, naming the chmod that fixes it', async () => {
