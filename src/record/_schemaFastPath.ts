@@ -70,10 +70,10 @@ const LEVELS: ReadonlySet<unknown> = new Set(SECURITY_LEVELS)
 const validVersions = new Set<string>()
 const VALID_VERSIONS_MAX = 4096
 
+/** An object as JSON.parse makes it. zod copies others into plain objects, so they are zod's. */
 function isPlain(v: unknown): boolean {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false
-  const proto = Object.getPrototypeOf(v)
-  return proto === Object.prototype || proto === null
+  return Object.getPrototypeOf(v) === Object.prototype
 }
 
 function str(v: unknown, min: number, max: number): boolean {

@@ -178,3 +178,15 @@ describe('canonical forms from canonical bytes (property: recordForms is the ref
     }
   })
 })
+
+describe('schema fast path (examples)', () => {
+  it('leaves objects JSON.parse would not make (no Object.prototype) to zod, which copies them', async () => {
+    const signer = await generateSigner()
+    const { bytes } = await signRecord({ ...sampleDraft(), ...envelope(1) }, signer)
+    const record = JSON.parse(dec.decode(bytes)) as Record<string, unknown>
+    expect(schemaAcceptsAsIs(record)).toBe(true)
+    const bare = { ...record, extensions: Object.create(null) }
+    expect(schemaAcceptsAsIs(bare)).toBe(false)
+    expect(validateRecord(bare)).toStrictEqual(FunctionRecordSchema.parse(bare))
+  })
+})
