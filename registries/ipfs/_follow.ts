@@ -39,6 +39,8 @@ export interface FollowerInit {
   /** `/ipns/<key>` names, asked in this order. */
   publishers: readonly string[]
   maxRecordBytes: number
+  /** How long a resolved root is used again (capped by its IPNS record's TTL); 0 asks every time. */
+  rootReuseMs: number
   /** The largest directory block a lookup's walk reads. */
   maxDirectoryBytes: number
   /** The most directory blocks a lookup's walk reads. */
@@ -91,6 +93,8 @@ const INVALID_RECORD = new Set([
 export class Follower {
   readonly entries = new Map<string, FollowedEntry>()
   private readonly seen = new Map<string, bigint>()
+  /** Each publisher's root as last resolved, and until when it is used without asking again. */
+  private readonly roots = new Map<string, { root: CID; until: number }>()
   private readonly announced = new Map<string, bigint>()
   /** How many kept entries' paths run through each directory block (its pin goes with the last). */
   private readonly dirRefs = new Map<string, number>()
@@ -252,17 +256,25 @@ export class Follower {
     }
   }
 
-  /** The publisher's current root, from the network (not the local IPNS cache), never going back. */
+  /**
+   * The publisher's current root, from the network (not the local IPNS cache), never going back. A
+   * root resolved less than `rootReuseMs` ago (and within its IPNS record's TTL) is used again, so
+   * cold lookups of several names in a row ask the DHT once; a name published after it shows up once
+   * that window has passed, as a kept record is refreshed after `followRefreshMs`.
+   */
   private async resolveRoot(publisher: string, signal: AbortSignal): Promise<CID> {
+    const reused = this.roots.get(publisher)
+    if (reused !== undefined && this.init.now() < reused.until) return reused.root
     const { name, registry } = this.init
     const { IPNSEntry, multihashToIPNSRoutingKey } = await import('@helia/ipns')
-    let last: { value: string; sequence: bigint; bytes: Uint8Array } | undefined
+    let last: { value: string; sequence: bigint; bytes: Uint8Array; ttlMs: number } | undefined
     try {
       for await (const result of name.resolve(ipnsKeyCid(publisher), { nocache: true, signal })) {
         last = {
           value: result.value,
           sequence: result.record.sequence ?? 0n,
           bytes: IPNSEntry.encode(result.record),
+          ttlMs: result.record.ttl === undefined ? 0 : Number(result.record.ttl / 1_000_000n),
         }
       }
     } catch (err) {
@@ -294,6 +306,9 @@ export class Follower {
       this.announced.set(publisher, last.sequence)
       this.init.announce(multihashToIPNSRoutingKey(ipnsKeyCid(publisher).multihash), last.bytes)
     }
-    return rootOf(registry, publisher, last.value, false)
+    const root = rootOf(registry, publisher, last.value, false)
+    const reuseMs = Math.min(this.init.rootReuseMs, last.ttlMs)
+    if (reuseMs > 0) this.roots.set(publisher, { root, until: this.init.now() + reuseMs })
+    return root
   }
 }

@@ -96,6 +96,7 @@ export async function openRegistry({ cfg, verifier, log, now, announce }: OpenIn
         unixfs,
         publishers: cfg.follow,
         maxRecordBytes: cfg.maxRecordBytes,
+        rootReuseMs: cfg.followRefreshMs,
         maxDirectoryBytes: cfg.maxDirectoryBytes,
         maxWalkBlocks: cfg.maxWalkBlocks,
         timeoutMs: cfg.followTimeoutMs,

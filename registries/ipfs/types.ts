@@ -34,7 +34,11 @@ export interface IpfsRegistryInit {
   follow?: readonly string[]
   /** The most a lookup waits on followed publishers (its own signal may end it sooner). @default DEFAULT_FOLLOW_TIMEOUT_MS */
   followTimeoutMs?: number
-  /** How long a followed record is served before it is looked up again (it is still served if the publisher is gone). @default DEFAULT_FOLLOW_REFRESH_MS */
+  /**
+   * How long a followed record is served before it is looked up again (it is still served if the
+   * publisher is gone), and how long a publisher's resolved root is used for other names' lookups
+   * (at most its IPNS record's TTL). @default DEFAULT_FOLLOW_REFRESH_MS
+   */
   followRefreshMs?: number
   /** The largest record fetched from a followed publisher. @default MAX_RECORD_BYTES */
   maxRecordBytes?: number

@@ -116,6 +116,19 @@ export default async function ipfsNetworkBench(): Promise<void> {
       },
     )
     report(kept)
+    // A follower that resolves the publisher's IPNS name on every lookup (followRefreshMs 0: no root
+    // reuse), over the same names: the cold path with IPNS each time.
+    const e = await start({ dir: join(root, 'e'), follow: [a.ipnsName!], followRefreshMs: 0 })
+    await connect(e.libp2p!, a.libp2p!)
+    const everyTime: number[] = []
+    for (const name of names) {
+      const t = performance.now()
+      if ((await e.lookup(name)) === undefined) throw new Error(`E did not find ${name}`)
+      everyTime.push(performance.now() - t)
+    }
+    const resolving = asMeasurement('remote fetch, IPNS resolved on every lookup', everyTime)
+    report(resolving)
+    ratio('remote fetch (IPNS every lookup) / ipns + cat', resolving, plain)
     await components.close()
   } finally {
     for (const registry of open.reverse()) await registry.stop()

@@ -9,6 +9,7 @@ import { type IpfsRegistry, type IpfsRegistryInit, ipfsRegistry } from '../../re
 import { registryComponents, type StandaloneComponents } from '../../src/registry/registryComponents.js'
 import { conformanceRecord } from '../../src/testing/registryConformance.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
+import { fakeClock } from '../_helpers/clock.js'
 import { until } from '../_helpers/until.js'
 
 let root: string
@@ -134,5 +135,20 @@ describe('ipfsRegistry following an untrusted publisher', () => {
     await helia.gc()
     expect(await helia.blockstore.has(oldRoot)).toBe(false)
     expect(await helia.blockstore.has(blur)).toBe(true)
+  })
+
+  it('reuses a resolved root for followRefreshMs on the mesh clock: a name published after it is found once that has passed', async () => {
+    const clock = fakeClock(Date.now())
+    components = registryComponents({ trust: { owners: { 'acme.com': [signer.id] } }, clock })
+    const a = await openRegistry({ dir: nextDir() })
+    await a.publish(await conformanceRecord(signer, 'acme.com/image/sharpen', 1))
+    const b = await openRegistry({ dir: nextDir(), follow: [a.ipnsName!], followRefreshMs: 10_000 })
+    await connect(b, a)
+    expect(await b.lookup('acme.com/image/sharpen')).toBeDefined()
+    await a.publish(await conformanceRecord(signer, 'acme.com/image/blur', 1))
+    // Within the window B walks the root it resolved, which has no blur yet.
+    expect(await b.lookup('acme.com/image/blur')).toBeUndefined()
+    clock.advance(10_000)
+    expect(await b.lookup('acme.com/image/blur')).toBeDefined()
   })
 })
