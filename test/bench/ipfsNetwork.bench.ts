@@ -118,7 +118,12 @@ export default async function ipfsNetworkBench(): Promise<void> {
     report(kept)
     // A follower that resolves the publisher's IPNS name on every lookup (followRefreshMs 0: no root
     // reuse), over the same names: the cold path with IPNS each time.
-    const e = await start({ dir: join(root, 'e'), follow: [a.ipnsName!], followRefreshMs: 0 })
+    const e = await start({
+      dir: join(root, 'e'),
+      follow: [a.ipnsName!],
+      followRefreshMs: 0,
+      followTimeoutMs: 60_000,
+    })
     await connect(e.libp2p!, a.libp2p!)
     const everyTime: number[] = []
     for (const name of names) {
