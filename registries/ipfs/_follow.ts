@@ -213,15 +213,17 @@ export class Follower {
     }
     // Pinned, directories on the path too, so this node serves the record (and the path to it) to others.
     const dirs = [...trace.read.values()].filter((cid) => cid.code === DAG_PB)
-    await Promise.all(dirs.map((cid) => pinBlock(helia, cid)))
-    await pinBlock(helia, stat.cid)
     const entry: FollowedEntry = { cid: stat.cid, publisher, fetchedAt: this.init.now(), dirs }
-    await this.datastore.put(
-      new Key(`${this.prefix}/names/${hex(name)}`),
-      encoder.encode(
-        JSON.stringify({ ...entry, cid: entry.cid.toString(), dirs: dirs.map((d) => d.toString()) }),
+    // Each pin and the entry touch their own datastore keys: they are written side by side.
+    await Promise.all([
+      ...[...dirs, stat.cid].map((cid) => pinBlock(helia, cid)),
+      this.datastore.put(
+        new Key(`${this.prefix}/names/${hex(name)}`),
+        encoder.encode(
+          JSON.stringify({ ...entry, cid: entry.cid.toString(), dirs: dirs.map((d) => d.toString()) }),
+        ),
       ),
-    )
+    ])
     const old = this.entries.get(name)
     this.entries.set(name, entry)
     this.hold(dirs)

@@ -60,7 +60,7 @@ export default async function ipfsNetworkBench(): Promise<void> {
       names.push(record.record.name)
       cids.push(CID.parse(receipt.location!.slice('ipfs:/ipfs/'.length)))
     }
-    const b = await start({ dir: join(root, 'b'), follow: [a.ipnsName!] })
+    const b = await start({ dir: join(root, 'b'), follow: [a.ipnsName!], followTimeoutMs: 60_000 })
     const c = await start({ dir: join(root, 'c') })
     await connect(b.libp2p!, a.libp2p!)
     await connect(c.libp2p!, a.libp2p!)
