@@ -239,7 +239,8 @@ describe('ipfsRegistry on a given Helia node', () => {
     } finally {
       await helia.stop()
     }
-  })
+    // 300 publishes: a loaded machine takes longer than the default 30 s.
+  }, 120_000)
 
   it('pins what it publishes: records and the current tree survive helia.gc(), a replaced record does not', async () => {
     const helia = await createHeliaLight().start()
