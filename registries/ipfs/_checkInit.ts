@@ -17,6 +17,14 @@ export const DEFAULT_IPNS_LIFETIME_MS = 172_800_000
 export const DEFAULT_FOLLOW_TIMEOUT_MS = 5000
 /** How long a record fetched from a followed publisher is served before it is looked up again. @default 60000 */
 export const DEFAULT_FOLLOW_REFRESH_MS = 60_000
+/** The largest directory block a walk reads (a plain directory shards into a HAMT at 256 KiB). @default 1048576 */
+export const DEFAULT_MAX_DIRECTORY_BYTES = 1 << 20
+/** The most directory blocks one followed lookup walks (root, HAMT levels, sub-directories). @default 128 */
+export const DEFAULT_MAX_WALK_BLOCKS = 128
+/** The most files a rebuild of the index from the IPNS root reads. @default 10000000 */
+export const DEFAULT_MAX_TREE_ENTRIES = 10_000_000
+/** Bytes of checked record blocks kept in memory for warm lookups. @default 16777216 */
+export const DEFAULT_RECORD_CACHE_BYTES = 16 << 20
 
 /** The checked, defaulted configuration. */
 export interface IpfsConfig {
@@ -33,6 +41,12 @@ export interface IpfsConfig {
   followTimeoutMs: number
   followRefreshMs: number
   maxRecordBytes: number
+  maxDirectoryBytes: number
+  maxWalkBlocks: number
+  maxTreeEntries: number
+  /** How often the current root is published again (the sequence rises) so the name stays valid. */
+  ipnsRepublishMs: number
+  recordCacheBytes: number
 }
 
 const INIT_KEYS = [
@@ -47,6 +61,11 @@ const INIT_KEYS = [
   'followTimeoutMs',
   'followRefreshMs',
   'maxRecordBytes',
+  'maxDirectoryBytes',
+  'maxWalkBlocks',
+  'maxTreeEntries',
+  'ipnsRepublishMs',
+  'recordCacheBytes',
 ] as const satisfies readonly (keyof IpfsRegistryInit)[]
 
 const text = (max: number) => z.string().min(1, 'must not be empty').max(max)
@@ -90,6 +109,16 @@ const InitSchema = z.object({
     .min(1)
     .max(16 << 20)
     .optional(),
+  maxDirectoryBytes: z
+    .number()
+    .int('must be an integer')
+    .min(64)
+    .max(64 << 20)
+    .optional(),
+  maxWalkBlocks: z.number().int('must be an integer').min(1).max(100_000).optional(),
+  maxTreeEntries: z.number().int('must be an integer').min(1).optional(),
+  ipnsRepublishMs: z.number().int('must be an integer').min(1).optional(),
+  recordCacheBytes: z.number().int('must be an integer').min(0).optional(),
 })
 
 /** Checks `ipfsRegistry` options; every problem is a `ConfigError` naming the option. */
@@ -153,17 +182,29 @@ export function checkInit(init: IpfsRegistryInit): IpfsConfig {
       'configures the node the registry makes in `dir`; with `helia`, configure that node yourself',
     )
   const id = data.id ?? 'ipfs'
+  const ipnsLifetimeMs = data.ipnsLifetimeMs ?? DEFAULT_IPNS_LIFETIME_MS
+  const ipnsRepublishMs = data.ipnsRepublishMs ?? Math.floor(ipnsLifetimeMs / 2)
+  if (ipnsRepublishMs >= ipnsLifetimeMs)
+    throw new ConfigError(
+      'ipfsRegistry.ipnsRepublishMs',
+      `must be below ipnsLifetimeMs (${ipnsLifetimeMs}), or the name lapses between publishes`,
+    )
   return {
     id,
     dir: data.dir === undefined ? undefined : resolve(data.dir),
     helia,
     ipnsKey: data.ipnsKey ?? `function-mesh-registry-${id.replace(/[^A-Za-z0-9._-]/g, '_')}`,
     shardSplitThresholdBytes: data.shardSplitThresholdBytes ?? DEFAULT_SHARD_SPLIT_THRESHOLD_BYTES,
-    ipnsLifetimeMs: data.ipnsLifetimeMs ?? DEFAULT_IPNS_LIFETIME_MS,
+    ipnsLifetimeMs,
+    ipnsRepublishMs,
     network,
     follow,
     followTimeoutMs: data.followTimeoutMs ?? DEFAULT_FOLLOW_TIMEOUT_MS,
     followRefreshMs: data.followRefreshMs ?? DEFAULT_FOLLOW_REFRESH_MS,
     maxRecordBytes: data.maxRecordBytes ?? MAX_RECORD_BYTES,
+    maxDirectoryBytes: data.maxDirectoryBytes ?? DEFAULT_MAX_DIRECTORY_BYTES,
+    maxWalkBlocks: data.maxWalkBlocks ?? DEFAULT_MAX_WALK_BLOCKS,
+    maxTreeEntries: data.maxTreeEntries ?? DEFAULT_MAX_TREE_ENTRIES,
+    recordCacheBytes: data.recordCacheBytes ?? DEFAULT_RECORD_CACHE_BYTES,
   }
 }

@@ -2,6 +2,7 @@ import type { Helia } from '@helia/interface'
 import type { UnixFSComponents } from '@helia/unixfs'
 import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
+import { IpfsDirectoryTooLargeError } from './errors.js'
 
 /** The blocks a piece of UnixFS work read and wrote, seen through a wrapped blockstore. */
 export interface BlockTrace {
@@ -10,15 +11,56 @@ export interface BlockTrace {
   readonly written: Map<string, CID>
 }
 
-/** Wraps `helia.blockstore` so that a UnixFS instance over it records every block it reads and writes. */
-export function traceBlocks(helia: Helia): BlockTrace {
+/** Bounds on what a traced walk reads: past either it ends with {@link IpfsDirectoryTooLargeError}. */
+export interface WalkLimits {
+  readonly registry: string
+  /** Names the walk in the error (`<publisher>/<path>`, `rebuild of <root>`). */
+  readonly where: string
+  /** The largest directory block (dag-pb) read, in bytes. */
+  readonly maxDirectoryBytes: number
+  /** The most directory blocks the walk reads; undefined for no bound. */
+  readonly maxBlocks?: number
+}
+
+/**
+ * Wraps `helia.blockstore` so that a UnixFS instance over it records every block it reads and writes;
+ * with `limits`, a directory block over the size, or one block past the count, ends the walk before
+ * UnixFS decodes it.
+ */
+export function traceBlocks(helia: Helia, limits?: WalkLimits): BlockTrace {
   const read = new Map<string, CID>()
   const written = new Map<string, CID>()
   const inner = helia.blockstore
+  let directories = 0
+  const bounded = async function* (cid: CID, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
+    if (limits === undefined || !isDirectoryBlock(cid)) return yield* chunks
+    directories++
+    if (limits.maxBlocks !== undefined && directories > limits.maxBlocks)
+      throw new IpfsDirectoryTooLargeError(
+        limits.registry,
+        limits.where,
+        'blocks walked',
+        directories,
+        limits.maxBlocks,
+      )
+    let size = 0
+    for await (const chunk of chunks) {
+      size += chunk.byteLength
+      if (size > limits.maxDirectoryBytes)
+        throw new IpfsDirectoryTooLargeError(
+          limits.registry,
+          `${limits.where} (directory ${cid})`,
+          'block bytes',
+          size,
+          limits.maxDirectoryBytes,
+        )
+      yield chunk
+    }
+  }
   const blockstore: UnixFSComponents['blockstore'] = {
     get: (cid, options) => {
       read.set(cid.toString(), cid)
-      return inner.get(cid, options)
+      return bounded(cid, inner.get(cid, options))
     },
     put: (cid, bytes, options) => {
       written.set(cid.toString(), cid)
@@ -41,7 +83,7 @@ export async function pinBlock(helia: Helia, cid: CID): Promise<void> {
   if (!(await helia.pins.isPinned(cid))) for await (const _ of helia.pins.add(cid, { depth: 0 })) void _
 }
 
-async function unpinBlock(helia: Helia, cid: CID): Promise<void> {
+export async function unpinBlock(helia: Helia, cid: CID): Promise<void> {
   // A block pinned by someone else's recursive pin (a shared node) is not a pin of ours to remove.
   if (await helia.pins.isPinned(cid)) for await (const _ of helia.pins.rm(cid)) void _
 }

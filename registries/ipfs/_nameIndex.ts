@@ -14,10 +14,16 @@ export interface IndexEntry {
 export interface RootState {
   readonly root: CID
   readonly ipnsSequence: bigint
+  /** When that sequence was published (the mesh clock, ms); absent in an index saved before it was kept. */
+  readonly publishedAt?: number
 }
 
 const EntrySchema = z.strictObject({ cid: z.string(), seq: z.number().int().min(0), id: z.string() })
-const RootSchema = z.strictObject({ root: z.string(), ipnsSequence: z.string().regex(/^\d+$/) })
+const RootSchema = z.strictObject({
+  root: z.string(),
+  ipnsSequence: z.string().regex(/^\d+$/),
+  publishedAt: z.number().optional(),
+})
 
 const hex = (text: string) => Buffer.from(text, 'utf8').toString('hex')
 const encoder = new TextEncoder()
@@ -55,7 +61,11 @@ export class NameIndex {
       const entry = this.parse(key.toString(), value, EntrySchema)
       this.entries.set(name, { cid: this.cid(key.toString(), entry.cid), seq: entry.seq, id: entry.id })
     }
-    return { root: this.cid(this.rootKey.toString(), state.root), ipnsSequence: BigInt(state.ipnsSequence) }
+    return {
+      root: this.cid(this.rootKey.toString(), state.root),
+      ipnsSequence: BigInt(state.ipnsSequence),
+      ...(state.publishedAt === undefined ? {} : { publishedAt: state.publishedAt }),
+    }
   }
 
   /** Saves changed names and the new root in one batch, then updates the in-memory map. */
@@ -65,7 +75,11 @@ export class NameIndex {
       const value = { cid: entry.cid.toString(), seq: entry.seq, id: entry.id }
       batch.put(this.nameKey(name), encoder.encode(JSON.stringify(value)))
     }
-    const root = { root: state.root.toString(), ipnsSequence: String(state.ipnsSequence) }
+    const root = {
+      root: state.root.toString(),
+      ipnsSequence: String(state.ipnsSequence),
+      ...(state.publishedAt === undefined ? {} : { publishedAt: state.publishedAt }),
+    }
     batch.put(this.rootKey, encoder.encode(JSON.stringify(root)))
     await batch.commit()
     for (const [name, entry] of changes) this.entries.set(name, entry)

@@ -30,6 +30,11 @@ export const IpfsRegistryConfigSchema = z.strictObject({
   followTimeoutMs: z.number().int().min(1).optional(),
   followRefreshMs: z.number().int().min(0).optional(),
   maxRecordBytes: z.number().int().min(1).optional(),
+  maxDirectoryBytes: z.number().int().min(64).optional(),
+  maxWalkBlocks: z.number().int().min(1).optional(),
+  maxTreeEntries: z.number().int().min(1).optional(),
+  ipnsRepublishMs: z.number().int().min(1).optional(),
+  recordCacheBytes: z.number().int().min(0).optional(),
 })
 
 /** A checked IPFS registry config entry. */

@@ -87,3 +87,69 @@ export class IpfsFollowError extends MeshError {
     )
   }
 }
+
+/** Why a name or a tree entry cannot be a path in the registry's tree. */
+export type IpfsPathProblem =
+  | 'absolute'
+  | 'empty-segment'
+  | 'dot-segment'
+  | 'encoded-separator'
+  | 'backslash'
+  | 'control-character'
+  | 'not-a-name-segment'
+  | 'too-many-segments'
+
+/** A name (or a link name in a tree) that would escape the registry's tree or not map back to one name. */
+export class IpfsPathError extends MeshError {
+  override name = 'IpfsPathError'
+  constructor(registry: string, path: string, problem: IpfsPathProblem, segment?: string) {
+    super(
+      'E_IPFS_PATH_INVALID',
+      `IPFS registry ${registry}: ${JSON.stringify(path)} is not a path in the registry's tree (${problem}${
+        segment === undefined ? '' : ` at ${JSON.stringify(segment)}`
+      })`,
+      {
+        details: { registry, path, problem, ...(segment === undefined ? {} : { segment }) },
+        hint: 'Use a function name `namespace/path` (lowercase letters, digits, `.`, `-`, `_`; no `..`, `/` at the start, `%`-escapes or backslashes). A tree entry like this one is skipped, never served.',
+      },
+    )
+  }
+}
+
+/** A directory in a tree the registry walks is larger than it accepts (one block's bytes, or blocks walked). */
+export class IpfsDirectoryTooLargeError extends MeshError {
+  override name = 'IpfsDirectoryTooLargeError'
+  constructor(
+    registry: string,
+    where: string,
+    measure: 'block bytes' | 'blocks walked' | 'entries',
+    size: number,
+    max: number,
+  ) {
+    super(
+      'E_IPFS_DIRECTORY_TOO_LARGE',
+      `IPFS registry ${registry}: ${where} has ${size} ${measure}, over ${max}`,
+      {
+        details: { registry, where, measure, size, max },
+        hint:
+          measure === 'blocks walked'
+            ? 'The path to the record runs through more directory blocks than a well-formed tree needs; the publisher may be hostile. Raise maxWalkBlocks only if you trust it.'
+            : 'A directory this large is refused before it is decoded (a well-formed registry tree shards a directory into a HAMT long before this). Raise maxDirectoryBytes (or maxTreeEntries for a rebuild) only for a tree you trust.',
+      },
+    )
+  }
+}
+
+/** An IPNS record that cannot be used: undecodable, failing validation, or naming no `/ipfs/<CID>` root. */
+export class IpnsRecordInvalidError extends MeshError {
+  override name = 'IpnsRecordInvalidError'
+  constructor(registry: string, ipnsName: string, reason: string, own: boolean, cause?: unknown) {
+    super('E_IPNS_RECORD_INVALID', `IPFS registry ${registry}: the IPNS record of ${ipnsName} ${reason}`, {
+      details: { registry, ipnsName, reason, own },
+      hint: own
+        ? "The registry's own IPNS record in its datastore (the folder datastore/dht) is damaged. Restore the directory from a backup; removing the record makes the next publish restart its sequence at 1, which followers refuse as a rollback."
+        : 'The publisher published a record the registry cannot use (or a peer returned a damaged one). Ask the publisher to publish its root again, or stop following that name.',
+      cause,
+    })
+  }
+}

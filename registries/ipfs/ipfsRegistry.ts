@@ -1,12 +1,9 @@
-import { createHash } from 'node:crypto'
 import type { Helia } from '@helia/interface'
-import type { IPNS } from '@helia/ipns'
-import type { UnixFS, UnixFSComponents } from '@helia/unixfs'
 import type { Libp2p } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
-import { ConfigError, PublishConflictError } from '../../src/errors/registry.js'
+import { PublishConflictError } from '../../src/errors/registry.js'
 import type { Logger } from '../../src/logger.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
 import { checkEncodedRecord } from '../../src/registry/checkEncodedRecord.js'
@@ -20,23 +17,21 @@ import type {
 } from '../../src/registry/types.js'
 import { watchQueue } from '../../src/registry/watchQueue.js'
 import type { RecordVerifier } from '../../src/trust/RecordVerifier.js'
-import type { BlockFileReader } from './_blockFile.js'
 import { checkInit, type IpfsConfig } from './_checkInit.js'
 import { movePins, traceBlocks } from './_dirPins.js'
-import { Follower } from './_follow.js'
-import { type OwnRoot, openRoot } from './_ipnsRoot.js'
 import { recordSegments } from './_layout.js'
-import { type IndexEntry, NameIndex } from './_nameIndex.js'
-import { openOwnedNode } from './_node.js'
+import type { IndexEntry } from './_nameIndex.js'
+import { type Opened, openRegistry } from './_open.js'
+import { Republisher } from './_republish.js'
 import { putAtPath } from './_tree.js'
-import { IpfsBlockError } from './errors.js'
 import type { IpfsRegistry, IpfsRegistryInit, IpfsRegistryStatus } from './types.js'
 
 /**
  * A registry of function records on IPFS: each record a UnixFS file holding its canonical bytes at
  * `<namespace>/<path>.json` in a HAMT-sharded directory tree, the tree's root published under the
- * registry's IPNS name with a rising sequence, and an index of its own (name -> CID, seq, id) in the
- * datastore so a lookup is one blockstore read. Records are pinned, so `helia.gc()` keeps them.
+ * registry's IPNS name with a rising sequence (and published again before it expires), and an index
+ * of its own (name -> CID, seq, id) in the datastore so a lookup is one blockstore read. Records are
+ * pinned while something serves them, so `helia.gc()` keeps them and removes superseded versions.
  * Returns a factory the mesh calls with its components; options are checked at once.
  *
  * @example
@@ -64,48 +59,8 @@ export function ipfsRegistry(init: IpfsRegistryInit): (components: RegistryCompo
   }
 }
 
-/**
- * The node's keychain, with each exported key kept once read: IPNS exports the signing key on every
- * publish, and the keychain derives its decryption key (PBKDF2) for each export.
- */
-function cachedKeychain(keychain: Helia['keychain']): Helia['keychain'] {
-  const keys = new Map<string, ReturnType<Helia['keychain']['exportKey']>>()
-  return new Proxy(keychain, {
-    get(target, property, receiver) {
-      if (property !== 'exportKey') return Reflect.get(target, property, receiver)
-      return (keyName: string, options?: AbortOptions) => {
-        let key = keys.get(keyName)
-        if (key === undefined) {
-          key = target.exportKey(keyName, options)
-          keys.set(keyName, key)
-          key.catch(() => keys.delete(keyName))
-        }
-        return key
-      }
-    },
-  })
-}
-
 /** Directory CIDs kept in memory; past this the map starts again (a cache, never the truth). */
 const MAX_KNOWN_DIRS = 10_000
-
-/** What an open registry works with. */
-interface Opened {
-  readonly helia: Helia
-  /** The own node's direct block reads; undefined on a given node. */
-  readonly readBlockFile: BlockFileReader | undefined
-  /** Gives the own node's directory back; undefined on a given node. */
-  readonly release: (() => Promise<void>) | undefined
-  readonly fs: UnixFS
-  /** Makes a UnixFS over another blockstore (a traced one). */
-  readonly unixfs: (components: UnixFSComponents) => UnixFS
-  readonly index: NameIndex
-  readonly own: OwnRoot
-  /** The libp2p node in networked mode (own or given), else undefined. */
-  readonly libp2p: Libp2p | undefined
-  /** Followed publishers' lookups; undefined when none are followed. */
-  readonly follower: Follower | undefined
-}
 
 class IpfsRegistryImpl implements IpfsRegistry {
   readonly id: string
@@ -114,12 +69,15 @@ class IpfsRegistryImpl implements IpfsRegistry {
   private readonly clock: RegistryComponents['clock']
   private readonly log: Logger
   private readonly watchers = watchQueue()
+  private readonly republisher: Republisher
   private opened: Opened | undefined
   private opening: Promise<Opened> | undefined
   private started = false
   private tail: Promise<unknown> = Promise.resolve()
   /** The current tree's directory CIDs by path, as publishes made them (a publish walks no path it knows). */
   private readonly dirs = new Map<string, CID>()
+  /** Routing puts of IPNS records under way (awaited on stop, so the node is not stopped under them). */
+  private readonly announcing = new Set<Promise<void>>()
 
   constructor(cfg: IpfsConfig, components: RegistryComponents) {
     this.cfg = cfg
@@ -127,6 +85,12 @@ class IpfsRegistryImpl implements IpfsRegistry {
     this.verifier = components.verifier
     this.clock = components.clock
     this.log = components.logger(`registry:ipfs:${cfg.id}`)
+    this.republisher = new Republisher({
+      clock: this.clock,
+      intervalMs: cfg.ipnsRepublishMs,
+      republish: () => this.exclusive(() => this.republishRoot()),
+      log: this.log,
+    })
   }
 
   get helia(): Helia | undefined {
@@ -141,9 +105,6 @@ class IpfsRegistryImpl implements IpfsRegistry {
     return this.opened?.own.ipnsName
   }
 
-  /** Routing puts of IPNS records under way (awaited on stop, so the node is not stopped under them). */
-  private readonly announcing = new Set<Promise<void>>()
-
   private announce(helia: Helia, routingKey: Uint8Array, record: Uint8Array): void {
     const put = helia.routing
       .put(routingKey, record, { signal: AbortSignal.timeout(this.cfg.followTimeoutMs) })
@@ -157,7 +118,9 @@ class IpfsRegistryImpl implements IpfsRegistry {
       const what = `${this.id} content put`
       throwIfAborted(options.signal, what)
       const opened = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
-      const cid = await this.addRecordBlock(opened.helia, opened.fs, bytes)
+      const cid = await opened.blocks.add(bytes)
+      // Held for the chain anchor that points at it, whatever the index later does with the record.
+      await opened.pins.holdContent(cid)
       return cid.toString()
     },
     get: async (text, options = {}) => {
@@ -171,26 +134,21 @@ class IpfsRegistryImpl implements IpfsRegistry {
       }
       const opened = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
       if (!(await opened.helia.blockstore.has(cid))) return undefined
-      return raceSignal(this.readBlock(opened, cid, options.signal), options.signal, what)
+      return raceSignal(opened.blocks.read(cid, options.signal), options.signal, what)
     },
-  }
-
-  /** Adds canonical bytes as one pinned raw block: its CID has the record id's multihash. */
-  private async addRecordBlock(helia: Helia, fs: UnixFS, bytes: Uint8Array): Promise<CID> {
-    const cid = await fs.addBytes(bytes, { rawLeaves: true, reduceSingleLeafToSelf: true, cidVersion: 1 })
-    if (!(await helia.pins.isPinned(cid))) for await (const _ of helia.pins.add(cid, { depth: 0 })) void _
-    return cid
   }
 
   async start(): Promise<void> {
     await this.ready()
     this.started = true
+    this.republisher.start()
   }
 
   async stop(): Promise<void> {
     const opening = this.opening
     if (opening === undefined) return
     this.started = false
+    await this.republisher.stop()
     await this.tail.catch(() => undefined)
     const opened = await opening.catch(() => undefined)
     await Promise.all([...this.announcing])
@@ -222,9 +180,12 @@ class IpfsRegistryImpl implements IpfsRegistry {
     const opened = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
     const key = String(name).toLowerCase()
     const entry = opened.index.entries.get(key)
-    if (entry === undefined)
+    if (entry === undefined) {
+      // Only names the tree can hold are looked for: `..`, `/x`, `%2F` and the like are refused.
+      recordSegments(key, this.id)
       return opened.follower === undefined ? undefined : this.lookupFollowed(opened, key, options)
-    const bytes = await raceSignal(this.readBlock(opened, entry.cid, options.signal), options.signal, what)
+    }
+    const bytes = await raceSignal(opened.blocks.read(entry.cid, options.signal), options.signal, what)
     return { bytes, location: `ipfs:/ipfs/${entry.cid}` }
   }
 
@@ -242,7 +203,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
     const what = `${this.id} lookup`
     const kept = follower.entries.get(name)
     const serveKept = async () => {
-      const bytes = await raceSignal(this.readBlock(opened, kept!.cid, options.signal), options.signal, what)
+      const bytes = await raceSignal(opened.blocks.read(kept!.cid, options.signal), options.signal, what)
       return { bytes, location: `ipfs:/ipfs/${kept!.cid}` }
     }
     if (kept !== undefined && this.clock.now() - kept.fetchedAt < this.cfg.followRefreshMs) return serveKept()
@@ -295,7 +256,10 @@ class IpfsRegistryImpl implements IpfsRegistry {
       // Past this point the write runs to the end, so the tree, the index and IPNS stay in step.
       throwIfAborted(signal, what)
       const entry = await this.store(opened, name, { bytes: encoded.bytes, seq: record.seq, id })
-      if (held !== undefined && !held.cid.equals(entry.cid)) await this.unpin(opened.helia, held.cid)
+      // The superseded version (a replaced or yanked record) is released unless a followed copy or a
+      // content-store put still holds it.
+      if (held !== undefined && !held.cid.equals(entry.cid))
+        await opened.pins.release(held.cid, opened.follower?.entries.get(name)?.cid.equals(held.cid) === true)
       this.watchers.notify({ names: [name], reason: 'publish' })
       return { registry: this.id, location: `ipfs:/ipfs/${entry.cid}` }
     })
@@ -303,25 +267,27 @@ class IpfsRegistryImpl implements IpfsRegistry {
 
   /** Adds the record's file, pins it, puts it in the tree, publishes the new root, saves the index. */
   private async store(
-    { helia, fs, unixfs, index, own }: Opened,
+    { helia, unixfs, index, own, blocks }: Opened,
     name: string,
     record: { bytes: Uint8Array; seq: number; id: string },
   ): Promise<IndexEntry> {
+    const segments = recordSegments(name, this.id)
     // One raw block: its CID has the record id's multihash (sha-256 of the canonical bytes).
-    const cid = await this.addRecordBlock(helia, fs, record.bytes)
+    const cid = await blocks.add(record.bytes)
     const trace = traceBlocks(helia)
     const { root, dirs } = await putAtPath({
       fs: unixfs({ blockstore: trace.blockstore }),
       root: own.root,
-      segments: recordSegments(name),
+      segments,
       file: cid,
       shardSplitThresholdBytes: this.cfg.shardSplitThresholdBytes,
       registry: this.id,
       known: this.dirs,
     })
     const sequence = await own.publish(root)
+    this.republisher.published()
     const entry = { cid, seq: record.seq, id: record.id }
-    await index.save(new Map([[name, entry]]), { root, ipnsSequence: sequence })
+    await index.save(new Map([[name, entry]]), { root, ipnsSequence: sequence, publishedAt: own.publishedAt })
     // Only now the new root stands, and with it the directory CIDs on this path.
     if (this.dirs.size + dirs.size > MAX_KNOWN_DIRS) this.dirs.clear()
     for (const [path, dir] of dirs) this.dirs.set(path, dir)
@@ -331,44 +297,28 @@ class IpfsRegistryImpl implements IpfsRegistry {
     return entry
   }
 
-  private async unpin(helia: Helia, cid: CID): Promise<void> {
-    try {
-      if (await helia.pins.isPinned(cid)) for await (const _ of helia.pins.rm(cid)) void _
-    } catch (err) {
-      this.log.error('unpin %s: %s', cid, (err as Error).message)
-    }
-  }
-
-  /** The block's bytes, checked against its CID (a damaged blockstore never serves other bytes). */
-  private async readBlock(
-    { helia, readBlockFile }: Opened,
-    cid: CID,
-    signal: AbortSignal | undefined,
-  ): Promise<Uint8Array> {
-    const direct = await readBlockFile?.(cid).catch(() => undefined)
-    if (direct !== undefined) return this.checked(cid, direct)
-    const chunks: Uint8Array[] = []
-    try {
-      for await (const chunk of helia.blockstore.get(cid, { offline: true, ...(signal ? { signal } : {}) }))
-        chunks.push(chunk)
-    } catch (err) {
-      throw new IpfsBlockError(this.id, cid.toString(), 'missing', err)
-    }
-    return this.checked(cid, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))
-  }
-
-  /** `bytes` if they hash to `cid`'s sha-256 multihash; a damaged block is never served. */
-  private checked(cid: CID, bytes: Uint8Array): Uint8Array {
-    const digest = createHash('sha256').update(bytes).digest()
-    if (cid.multihash.code !== 0x12 || !digest.equals(cid.multihash.digest))
-      throw new IpfsBlockError(this.id, cid.toString(), 'corrupt')
-    return bytes
+  /** Publishes the current root again (the sequence rises, the validity starts over) and saves it. */
+  private async republishRoot(): Promise<void> {
+    const opened = this.opened
+    if (opened === undefined || !this.started) return
+    const { own, index } = opened
+    const root = own.root
+    const sequence = await own.publish(root)
+    await index.save(new Map(), { root, ipnsSequence: sequence, publishedAt: own.publishedAt })
+    this.log('republished %s at sequence %s', root, sequence)
+    this.republisher.published()
   }
 
   /** Opens the node, the IPNS key and the index once; later calls wait for the same work. */
   private ready(): Promise<Opened> {
     if (this.opening === undefined) {
-      this.opening = this.open().then(
+      this.opening = openRegistry({
+        cfg: this.cfg,
+        verifier: this.verifier,
+        log: this.log,
+        now: () => this.clock.now(),
+        announce: (helia, key, record) => this.announce(helia, key, record),
+      }).then(
         (opened) => {
           this.opened = opened
           return opened
@@ -382,93 +332,10 @@ class IpfsRegistryImpl implements IpfsRegistry {
     return this.opening
   }
 
-  private async open(): Promise<Opened> {
-    if (this.cfg.helia !== undefined && this.cfg.helia.status !== 'started')
-      throw new ConfigError(
-        'ipfsRegistry.helia',
-        `must be a started node (it is ${this.cfg.helia.status}): await helia.start() first`,
-      )
-    const owned =
-      this.cfg.helia === undefined ? await openOwnedNode(this.id, this.cfg.dir!, this.cfg.network) : undefined
-    const helia = this.cfg.helia ?? owned!.helia
-    const libp2p = owned?.libp2p ?? givenLibp2p(this.cfg.helia)
-    try {
-      const [{ unixfs }, { ipns }] = await Promise.all([import('@helia/unixfs'), import('@helia/ipns')])
-      const fs = unixfs(helia)
-      const name: IPNS = ipns({
-        datastore: helia.datastore,
-        routing: helia.routing,
-        logger: helia.logger,
-        events: helia.events,
-        keychain: cachedKeychain(helia.keychain),
-      })
-      const index = new NameIndex(helia.datastore, this.id)
-      const own = await openRoot({
-        registry: this.id,
-        helia,
-        unixfs,
-        name,
-        index,
-        keyName: this.cfg.ipnsKey,
-        lifetimeMs: this.cfg.ipnsLifetimeMs,
-        verifier: this.verifier,
-        log: this.log,
-        now: () => this.clock.now(),
-        ...(libp2p === undefined
-          ? {}
-          : { announce: (key: Uint8Array, record: Uint8Array) => this.announce(helia, key, record) }),
-      })
-      let follower: Follower | undefined
-      if (this.cfg.follow.length > 0) {
-        follower = new Follower({
-          registry: this.id,
-          helia,
-          name,
-          unixfs,
-          publishers: this.cfg.follow,
-          maxRecordBytes: this.cfg.maxRecordBytes,
-          timeoutMs: this.cfg.followTimeoutMs,
-          log: this.log,
-          now: () => this.clock.now(),
-          announce: (key, record) => this.announce(helia, key, record),
-        })
-        await follower.load()
-      }
-      return {
-        helia,
-        readBlockFile: owned?.readBlockFile,
-        release: owned?.release,
-        fs,
-        unixfs,
-        index,
-        own,
-        libp2p,
-        follower,
-      }
-    } catch (err) {
-      if (owned !== undefined) {
-        await helia.stop().catch(() => undefined)
-        await owned.release()
-      }
-      throw err
-    }
-  }
-
   /** Runs `work` after every earlier publish has finished. */
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const run = this.tail.then(work, work)
     this.tail = run.catch(() => undefined)
     return run
-  }
-}
-
-/** The libp2p node of a given networked Helia (`createHelia`), undefined for `createHeliaLight`. */
-function givenLibp2p(helia: Helia | undefined): Libp2p | undefined {
-  if (helia === undefined) return undefined
-  try {
-    const node = (helia as { libp2p?: unknown }).libp2p
-    return node !== null && typeof node === 'object' && 'dial' in node ? (node as Libp2p) : undefined
-  } catch {
-    return undefined // a Helia whose libp2p getter throws (not started)
   }
 }

@@ -34,10 +34,28 @@ export interface IpfsRegistryInit {
   follow?: readonly string[]
   /** The most a lookup waits on followed publishers (its own signal may end it sooner). @default DEFAULT_FOLLOW_TIMEOUT_MS */
   followTimeoutMs?: number
-  /** How long a followed record is served before it is looked up again (it is still served if the publisher is gone). @default DEFAULT_FOLLOW_REFRESH_MS */
+  /**
+   * How long a followed record is served before it is looked up again (it is still served if the
+   * publisher is gone), and how long a publisher's resolved root is used for other names' lookups
+   * (at most its IPNS record's TTL). @default DEFAULT_FOLLOW_REFRESH_MS
+   */
   followRefreshMs?: number
   /** The largest record fetched from a followed publisher. @default MAX_RECORD_BYTES */
   maxRecordBytes?: number
+  /** The largest directory block a walk (a followed lookup, a rebuild) reads. @default DEFAULT_MAX_DIRECTORY_BYTES */
+  maxDirectoryBytes?: number
+  /** The most directory blocks one followed lookup walks. @default DEFAULT_MAX_WALK_BLOCKS */
+  maxWalkBlocks?: number
+  /** The most files a rebuild of the index from the IPNS root reads. @default DEFAULT_MAX_TREE_ENTRIES */
+  maxTreeEntries?: number
+  /**
+   * How often the current root is published again under IPNS (sequence + 1, a fresh validity) and
+   * handed to the routing, on the mesh's clock, while the registry runs. Must be below
+   * `ipnsLifetimeMs`. @default ipnsLifetimeMs / 2
+   */
+  ipnsRepublishMs?: number
+  /** Bytes of checked record blocks kept in memory for warm lookups; 0 turns the cache off. @default DEFAULT_RECORD_CACHE_BYTES */
+  recordCacheBytes?: number
 }
 
 /** Networked mode's options. */

@@ -43,5 +43,10 @@ export async function create(config: IpfsRegistryConfig, context: PresetContext)
     ...(config.followTimeoutMs === undefined ? {} : { followTimeoutMs: config.followTimeoutMs }),
     ...(config.followRefreshMs === undefined ? {} : { followRefreshMs: config.followRefreshMs }),
     ...(config.maxRecordBytes === undefined ? {} : { maxRecordBytes: config.maxRecordBytes }),
+    ...(config.maxDirectoryBytes === undefined ? {} : { maxDirectoryBytes: config.maxDirectoryBytes }),
+    ...(config.maxWalkBlocks === undefined ? {} : { maxWalkBlocks: config.maxWalkBlocks }),
+    ...(config.maxTreeEntries === undefined ? {} : { maxTreeEntries: config.maxTreeEntries }),
+    ...(config.ipnsRepublishMs === undefined ? {} : { ipnsRepublishMs: config.ipnsRepublishMs }),
+    ...(config.recordCacheBytes === undefined ? {} : { recordCacheBytes: config.recordCacheBytes }),
   })
 }

@@ -80,6 +80,17 @@ export default async function ipfsBench(): Promise<void> {
       console.log(
         `  restart (open the node, load the index of ${size + 1} names): ${restartMs.toFixed(0)} ms`,
       )
+      // The same lookups with the record cache off: index + block file read + sha-256 check each time.
+      const uncached = ipfsRegistry({ dir, recordCacheBytes: 0 })(components)
+      await uncached.start()
+      const blockRead = await measure(
+        `lookup, ${size} records, cache off (index + block read + hash)`,
+        (i) => uncached.lookup(names[i % names.length]!),
+        { batch: 200, minMs: 500 },
+      )
+      report(blockRead)
+      ratio(`lookup cache off / ipns + cat, ${size} records`, blockRead, baseline)
+      await uncached.stop()
     }
     await components.close()
   } finally {

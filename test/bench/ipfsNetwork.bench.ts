@@ -60,7 +60,7 @@ export default async function ipfsNetworkBench(): Promise<void> {
       names.push(record.record.name)
       cids.push(CID.parse(receipt.location!.slice('ipfs:/ipfs/'.length)))
     }
-    const b = await start({ dir: join(root, 'b'), follow: [a.ipnsName!] })
+    const b = await start({ dir: join(root, 'b'), follow: [a.ipnsName!], followTimeoutMs: 60_000 })
     const c = await start({ dir: join(root, 'c') })
     await connect(b.libp2p!, a.libp2p!)
     await connect(c.libp2p!, a.libp2p!)
@@ -116,6 +116,24 @@ export default async function ipfsNetworkBench(): Promise<void> {
       },
     )
     report(kept)
+    // A follower that resolves the publisher's IPNS name on every lookup (followRefreshMs 0: no root
+    // reuse), over the same names: the cold path with IPNS each time.
+    const e = await start({
+      dir: join(root, 'e'),
+      follow: [a.ipnsName!],
+      followRefreshMs: 0,
+      followTimeoutMs: 60_000,
+    })
+    await connect(e.libp2p!, a.libp2p!)
+    const everyTime: number[] = []
+    for (const name of names) {
+      const t = performance.now()
+      if ((await e.lookup(name)) === undefined) throw new Error(`E did not find ${name}`)
+      everyTime.push(performance.now() - t)
+    }
+    const resolving = asMeasurement('remote fetch, IPNS resolved on every lookup', everyTime)
+    report(resolving)
+    ratio('remote fetch (IPNS every lookup) / ipns + cat', resolving, plain)
     await components.close()
   } finally {
     for (const registry of open.reverse()) await registry.stop()
