@@ -96,23 +96,23 @@ function expectWholeMesh(r: DemoResult): void {
     charge: { amount: '500', currency: 'USDC' },
   })
   expect(action('call reverse with input the schema refuses').error?.code).toBe('E_INPUT_INVALID')
-  // cheap falls over mid-run: the call fails over, and its lineage shows both attempts.
+  // cheap falls over mid-run: the call fails over to the next cheapest, and its lineage shows both attempts.
   expect(action('call reverse, lowest-cost, cheap is down')).toMatchObject({
-    provider: 'fast',
+    provider: 'tools',
     output: { text: 'revoliaf' },
     attempts: 2,
-    charge: { amount: '3000', currency: 'USDC' },
+    charge: { amount: '2000', currency: 'USDC' },
   })
   expect(r.failover.trail).toEqual([
     'FUNCTION_INVOKED cheap #1',
     'FUNCTION_FAILED cheap #1',
-    'FUNCTION_INVOKED fast #2',
-    'FUNCTION_COMPLETED fast #2',
+    'FUNCTION_INVOKED tools #2',
+    'FUNCTION_COMPLETED tools #2',
   ])
   // The charges add up: each call's own charge, summed, is what the ledger's usage says.
   expect(r.charges).toEqual([
     { currency: null, fromCalls: '0', fromUsage: '0' },
-    { currency: 'USDC', fromCalls: '4500', fromUsage: '4500' },
+    { currency: 'USDC', fromCalls: '3500', fromUsage: '3500' },
   ])
   expect(r.lineage).toEqual({ ok: true, entries: 10, completed: 4, charges: 4 })
 
@@ -147,10 +147,10 @@ function expectWholeMesh(r: DemoResult): void {
     rollbackRefused: 'E_SEQ_ROLLBACK',
     resolved: { ok: 8, of: 10 },
     calls: { completed: 6, refused: 1, transports: ['local', 'http', 'mcp', 'libp2p'] },
-    failover: { from: 'cheap', to: 'fast', attempts: 2 },
+    failover: { from: 'cheap', to: 'tools', attempts: 2 },
     charges: [
       { currency: null, amount: '0' },
-      { currency: 'USDC', amount: '4500' },
+      { currency: 'USDC', amount: '3500' },
     ],
     chargesAddUp: true,
     lineageVerified: true,
@@ -198,8 +198,8 @@ describe('fmesh demo', () => {
     const line = (k: string) => summary.find((l) => l.startsWith(`  ${k.padEnd(12)} `))!.slice(15)
     expect(line('forged')).toBe('refused (E_SIGNER_NOT_OWNER)')
     expect(line('rolled back')).toBe('refused (E_SEQ_ROLLBACK)')
-    expect(line('failover')).toBe('cheap fell over, fast answered (2 attempts)')
-    expect(line('billing')).toMatch(/^4500 USDC base units charged in all; .* add up: yes$/)
+    expect(line('failover')).toBe('cheap fell over, tools answered (2 attempts)')
+    expect(line('billing')).toMatch(/^3500 USDC base units charged in all; .* add up: yes$/)
     expect(line('lineage')).toBe('verified: yes')
     expect(line('peers')).toMatch(/call over libp2p: yes, yank reached every peer: yes$/)
     expect(text.stdout).toContain('refused  acme.com/image/blur')
