@@ -1,0 +1,40 @@
+// The stable MeshError codes each parser may refuse hostile input with (the fuzz tests check them).
+
+/** Codes a name may fail with. */
+export const NAME_CODES = ['E_NAME_INVALID', 'E_VERSION_SELECTOR_INVALID'] as const
+/** Codes a name pattern may fail with. */
+export const PATTERN_CODES = ['E_PATTERN_INVALID'] as const
+/** Codes untrusted record bytes may fail verification with. */
+export const RECORD_CODES = [
+  'E_RECORD_TOO_LARGE',
+  'E_RECORD_MALFORMED',
+  'E_RECORD_SCHEMA',
+  'E_RECORD_LIMIT',
+  'E_RECORD_UNSIGNED',
+  'E_SIGNATURE_INVALID',
+  'E_SIGNER_NOT_OWNER',
+  'E_NAMESPACE_UNOWNED',
+  'E_RECORD_EXPIRED',
+  'E_RECORD_NOT_YET_VALID',
+] as const
+
+/** Codes a lookup or sync message may be refused with. */
+export const WIRE_CODES = ['E_PEER_REQUEST_INVALID', 'E_PEER_VERSION_UNSUPPORTED'] as const
+/** Codes a lookup request may be refused with, on top of WIRE_CODES. */
+export const LOOKUP_CODES = [
+  ...WIRE_CODES,
+  'E_NAME_INVALID',
+  'E_VERSION_SELECTOR_INVALID',
+  'E_PATTERN_INVALID',
+  'E_PEER_MESSAGE_TOO_LARGE',
+] as const
+/** Codes an invoke host answers a hostile request with. */
+export const INVOKE_HOST_CODES = [
+  'E_PEER_PROTOCOL',
+  'E_PEER_VERSION_UNSUPPORTED',
+  'E_PEER_REQUEST_TOO_LARGE',
+  'E_PEER_REQUEST_TIMEOUT',
+  'E_PEER_FUNCTION_NOT_HOSTED',
+  'E_NAME_INVALID',
+  'E_VERSION_SELECTOR_INVALID',
+] as const
