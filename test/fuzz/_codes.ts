@@ -38,3 +38,7 @@ export const INVOKE_HOST_CODES = [
   'E_NAME_INVALID',
   'E_VERSION_SELECTOR_INVALID',
 ] as const
+/** Codes a config file (its text, or a checked value) may be refused with. */
+export const CONFIG_CODES = ['E_CONFIG_INVALID', 'E_CONFIG_READ'] as const
+/** Codes a sync of hostile chain logs may fail with. */
+export const CHAIN_LOG_CODES = ['E_CHAIN_RPC'] as const
