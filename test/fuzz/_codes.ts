@@ -42,3 +42,26 @@ export const INVOKE_HOST_CODES = [
 export const CONFIG_CODES = ['E_CONFIG_INVALID', 'E_CONFIG_READ'] as const
 /** Codes a sync of hostile chain logs may fail with. */
 export const CHAIN_LOG_CODES = ['E_CHAIN_RPC'] as const
+/** Codes the gateway answers a hostile POST body with. */
+export const GATEWAY_BODY_CODES = [
+  'E_BODY_MALFORMED',
+  'E_BODY_TOO_LARGE',
+  'E_REQUEST_INVALID',
+  'E_UNSUPPORTED_MEDIA_TYPE',
+  'E_NAME_INVALID',
+  'E_VERSION_SELECTOR_INVALID',
+  'E_FUNCTION_NOT_FOUND',
+  'E_NO_MATCHING_VERSION',
+  'E_INPUT_INVALID',
+  'E_CALL_OPTIONS_INVALID',
+  'E_INVALID_ARGUMENT',
+  'E_OVER_BUDGET',
+  'E_BUDGET_EXCEEDED',
+  'E_IDEMPOTENCY_CONFLICT',
+  'E_SELECT_OPTIONS_INVALID',
+  'E_STRATEGY_UNKNOWN',
+  'E_STRATEGY_INVALID',
+  'E_SECURITY_CONTEXT_INVALID',
+] as const
+/** Codes the IPFS registry refuses a damaged index or block with. */
+export const IPFS_CODES = ['E_IPFS_INDEX_CORRUPT', 'E_IPFS_BLOCK_CORRUPT', 'E_IPFS_BLOCK_MISSING'] as const

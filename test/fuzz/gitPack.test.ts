@@ -141,7 +141,7 @@ describe('fuzz: git packs', () => {
           indexes(withTrailer(b), { commit: head })
         },
       ),
-      fuzzParams(300),
+      fuzzParams(150),
     )
   })
 
@@ -221,7 +221,7 @@ describe('fuzz: git packs', () => {
           )
         },
       ),
-      fuzzParams(500),
+      fuzzParams(250),
     )
   })
 

@@ -57,7 +57,7 @@ describe('fuzz: peer wire messages (functions)', () => {
       fc.property(lookupMessage, (bytes) => {
         meshCodeOf(() => parseLookupRequest(decodeMessage(bytes, 'lookup', 'p'), 'p'), LOOKUP_CODES)
       }),
-      fuzzParams(1500),
+      fuzzParams(600),
     )
   })
 
@@ -81,7 +81,7 @@ describe('fuzz: peer wire messages (functions)', () => {
           expect(isMeshError(err)).toBe(true)
         }
       }),
-      fuzzParams(1500),
+      fuzzParams(600),
     )
   })
 
@@ -127,7 +127,7 @@ describe('fuzz: peer wire messages (functions)', () => {
           }
         }
       }),
-      fuzzParams(1500),
+      fuzzParams(600),
     )
   })
 
@@ -153,7 +153,7 @@ describe('fuzz: peer wire messages (functions)', () => {
             expect([...RECORD_CODES, 'E_SEQ_ROLLBACK']).toContain(out.reason)
         },
       ),
-      fuzzParams(500),
+      fuzzParams(300),
     )
     // The honest record still goes in; a batch of hostile ones beside it does not hide it.
     const outcomes = await intake.admitMany(

@@ -45,7 +45,7 @@ describe('fuzz: names and name patterns', () => {
         if (parsed !== undefined) expect(parseFunctionName(formatFunctionName(parsed))).toEqual(parsed)
         meshCodeOf(() => normalizeRecordName(input), NAME_CODES)
       }),
-      fuzzParams(1500),
+      fuzzParams(800),
     )
   })
 
@@ -63,7 +63,7 @@ describe('fuzz: names and name patterns', () => {
           if (match !== undefined) expect(typeof match(name)).toBe('boolean')
         },
       ),
-      fuzzParams(1000),
+      fuzzParams(500),
     )
   })
 })
@@ -94,7 +94,7 @@ describe('fuzz: record bytes', () => {
         }, RECORD_CODES)
         if (raw !== undefined) meshCodeOf(() => validateRecord(raw), RECORD_CODES)
       }),
-      fuzzParams(800),
+      fuzzParams(500),
     )
   })
 
@@ -103,7 +103,7 @@ describe('fuzz: record bytes', () => {
       fc.property(fc.oneof(fc.jsonValue(), fc.anything()), (value) => {
         meshCodeOf(() => canonicalBytes(value), ['E_RECORD_MALFORMED'])
       }),
-      fuzzParams(1000),
+      fuzzParams(500),
     )
   })
 
@@ -199,7 +199,7 @@ describe('fuzz: record bytes', () => {
         }, RECORD_CODES)
         if (out !== undefined) expect(Buffer.from(out.bytes).equals(Buffer.from(good.bytes))).toBe(true)
       }),
-      fuzzParams(600),
+      fuzzParams(300),
     )
   })
 
@@ -251,7 +251,7 @@ describe('fuzz: record bytes', () => {
         )
         expect(code).toBeDefined()
       }),
-      fuzzParams(500),
+      fuzzParams(250),
     )
   })
 })
