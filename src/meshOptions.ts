@@ -112,6 +112,7 @@ const LEDGER_KEYS = [
   'durability',
   'waitForLockMs',
   'onLockWait',
+  'maxSizeBytes',
 ] as const satisfies readonly (keyof LedgerOptions)[]
 
 /**
