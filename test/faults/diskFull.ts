@@ -28,7 +28,28 @@ function register(mesh: Mesh): void {
  * `E_LEDGER_WRITE` (and so is every later write), closing works, and the reopened ledger verifies
  * with exactly one charge per call that returned a result and none for the calls that failed.
  */
-export async function diskFullFault(options: { calls?: number } = {}): Promise<FaultReport> {
+export async function diskFullFault(
+  options: { quotas?: readonly number[]; concurrency?: readonly number[] } = {},
+): Promise<FaultReport> {
+  const quotas = options.quotas ?? [32 * 1024, 96 * 1024, 160 * 1024]
+  const lanes = options.concurrency ?? [1, 8]
+  const runs: FaultReport[] = []
+  for (const quota of quotas)
+    for (const concurrency of lanes) runs.push(await diskFullRun(quota, concurrency))
+  const sum = (k: 'lost' | 'doubleCharges' | 'calls') => runs.reduce((n, r) => n + r[k], 0)
+  return {
+    fault: 'ledger disk full',
+    checked: `${runs.length} runs (quota over the empty ledger ${quotas.map((q) => `${q / 1024} KiB`).join(', ')}; ${lanes.join(' and ')} calls at once): paid calls until the disk filled, then more; each reopened, verified, charges audited`,
+    calls: sum('calls'),
+    lost: sum('lost'),
+    doubleCharges: sum('doubleCharges'),
+    brokeDeadline: 0,
+    staleServed: 0,
+    problems: runs.flatMap((r) => r.problems.map((p) => `${r.checked}: ${p}`)),
+  }
+}
+
+async function diskFullRun(quota: number, concurrency: number): Promise<FaultReport> {
   const dir = mkdtempSync(join(tmpdir(), 'fmesh-fault-disk-'))
   const path = join(dir, 'ledger.sqlite')
   const problems: string[] = []
@@ -46,25 +67,30 @@ export async function diskFullFault(options: { calls?: number } = {}): Promise<F
     await setup.close()
     const size = statSync(path).size
     const mesh = await createMesh({
-      ledger: { path, maxSizeBytes: size + 96 * 1024 },
+      ledger: { path, maxSizeBytes: size + quota },
       dataDir: join(dir, 'data'),
     })
     register(mesh)
-    const max = options.calls ?? 2000
     let full: unknown
     const pad = 'x'.repeat(400)
-    for (let i = 0; i < max && full === undefined; i++) {
-      calls++
-      try {
-        const result = await mesh.call(
-          'acme.com/disk/pay',
-          { i, pad },
-          { idempotencyKey: `k-${i}`, lease: LEASE },
-        )
-        succeeded.push(result.invocationId)
-      } catch (err) {
-        full = err
-      }
+    for (let i = 0; i < 20_000 && full === undefined; i += concurrency) {
+      await Promise.all(
+        Array.from({ length: concurrency }, async (_, k) => {
+          calls++
+          try {
+            const result = await mesh.call(
+              'acme.com/disk/pay',
+              { i: i + k, pad },
+              { idempotencyKey: `k-${i + k}`, lease: LEASE },
+            )
+            succeeded.push(result.invocationId)
+          } catch (err) {
+            full ??= err
+            if (!isMeshError(err, 'E_LEDGER_WRITE'))
+              problems.push(`a call failed with ${(err as Error)?.name}: ${(err as Error)?.message}`)
+          }
+        }),
+      )
     }
     if (full === undefined) problems.push(`the ledger never filled up in ${calls} calls`)
     else if (!isMeshError(full, 'E_LEDGER_WRITE'))
@@ -99,7 +125,7 @@ export async function diskFullFault(options: { calls?: number } = {}): Promise<F
     const audit = await auditLedger(path, succeeded)
     return {
       fault: 'ledger disk full',
-      checked: `${succeeded.length} paid calls until the ledger's file hit its size limit, then 3 more; reopened, verified, charges audited`,
+      checked: `quota ${quota / 1024} KiB, ${concurrency} at once: ${succeeded.length} paid calls until the disk filled`,
       calls,
       lost: audit.lost,
       doubleCharges: audit.doubleCharges,
