@@ -16,7 +16,7 @@ import {
 } from '../../node/_invokeWire.js'
 import { parseLookupRequest } from '../../node/_lookupProtocol.js'
 import { decodeAnswer, decodeMessage } from '../../node/_wire.js'
-import { LOOKUP_PROTOCOL } from '../../node/limits.js'
+import { LOOKUP_PROTOCOL, SYNC_PROTOCOL } from '../../node/limits.js'
 import { RecordStore } from '../../node/recordStore.js'
 import { systemClock } from '../../src/clock.js'
 import { isMeshError } from '../../src/errors/base.js'
@@ -30,7 +30,7 @@ import { type InvokePair, invokePair } from '../_helpers/invokePeers.js'
 import { closePeerMeshes, type PeerMesh, startPeerMesh } from '../_helpers/peerMeshes.js'
 import { type RawPeer, rawPeer } from '../_helpers/rawPeer.js'
 import { signed } from '../_helpers/records.js'
-import { INVOKE_HOST_CODES, LOOKUP_CODES, RECORD_CODES } from './_codes.js'
+import { INVOKE_HOST_CODES, LOOKUP_CODES, RECORD_CODES, WIRE_CODES } from './_codes.js'
 import { fuzzParams, hostileBytes, meshCodeOf } from './_fuzz.js'
 
 const enc = new TextEncoder()
@@ -198,7 +198,9 @@ describe('fuzz: peer wire over real libp2p streams', () => {
     signer = await generateSigner()
     node = await startPeerMesh({
       signer,
-      node: () => ({ limits: { lookupsPerSecond: 100_000, maxOffenses: 1_000_000 } }),
+      node: () => ({
+        limits: { lookupsPerSecond: 100_000, syncsPerSecond: 100_000, maxOffenses: 1_000_000 },
+      }),
     })
     await node.mesh.publish(
       { ...(await import('../_helpers/records.js')).sampleDraft('acme.com/image/sharpen'), seq: 1 },
@@ -223,6 +225,46 @@ describe('fuzz: peer wire over real libp2p streams', () => {
         expect(LOOKUP_CODES as readonly (string | undefined)[], JSON.stringify(answer)).toContain(code)
       }),
       fuzzParams(40),
+    )
+    const honest = await exchange(raw, target, LOOKUP_PROTOCOL, [
+      json({ v: 1, name: 'acme.com/image/sharpen' }),
+    ])
+    expect(honest).toMatchObject({ ok: true, records: 1 })
+  })
+
+  it('sync: hostile anti-entropy messages get an error frame with a wire code (or an answer); the node keeps serving', async () => {
+    const target = node.node.addrs[0]!
+    const message = fc.oneof(
+      hostileBytes(),
+      fc
+        .record(
+          {
+            v: fc.oneof(fc.constant(1), fc.jsonValue()),
+            op: fc.oneof(fc.constantFrom('summary', 'pull', 'done', 'other'), fc.jsonValue()),
+            digests: fc.oneof(fc.array(fc.string({ maxLength: 8 }), { maxLength: 300 }), fc.jsonValue()),
+            from: fc.oneof(fc.integer(), fc.double(), fc.jsonValue()),
+            names: fc.oneof(
+              fc.array(fc.oneof(fc.string({ maxLength: 40 }), fc.constant('acme.com/image/sharpen')), {
+                maxLength: 20,
+              }),
+              fc.jsonValue(),
+            ),
+          },
+          { requiredKeys: ['v', 'op'] },
+        )
+        .map(json),
+    )
+    await fc.assert(
+      fc.asyncProperty(message, async (frame) => {
+        const answer = await exchange(raw, target, SYNC_PROTOCOL, [frame])
+        if (answer === undefined || answer.ok === true) return
+        const code = (answer.error as { code?: string } | undefined)?.code
+        expect(
+          [...WIRE_CODES, 'E_PEER_MESSAGE_TOO_LARGE'] as (string | undefined)[],
+          JSON.stringify(answer),
+        ).toContain(code)
+      }),
+      fuzzParams(25),
     )
     const honest = await exchange(raw, target, LOOKUP_PROTOCOL, [
       json({ v: 1, name: 'acme.com/image/sharpen' }),
