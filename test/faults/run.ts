@@ -38,6 +38,12 @@ const faults: { name: string; run: () => Promise<FaultReport> }[] = [
 
 // Node exits a run whose only pending work is unref'd timers (AbortSignal.timeout): keep it alive.
 const keepAlive = setInterval(() => {}, 60_000)
+// An error nothing handled, anywhere in the run, is a problem of the fault that was running.
+const unhandled: string[] = []
+process.on('unhandledRejection', (reason) =>
+  unhandled.push(`unhandled rejection: ${(reason as Error)?.stack ?? String(reason)}`),
+)
+process.on('uncaughtException', (err) => unhandled.push(`uncaught exception: ${err.stack ?? String(err)}`))
 const reports: FaultReport[] = []
 const started = performance.now()
 for (const fault of faults) {
@@ -59,6 +65,7 @@ for (const fault of faults) {
       problems: [`unhandled: ${(err as Error)?.stack ?? String(err)}`],
     }
   }
+  if (unhandled.length > 0) report = { ...report, problems: [...report.problems, ...unhandled.splice(0)] }
   reports.push(report)
   process.stderr.write(
     `  ${clean(report) ? 'ok' : 'FAILED'} in ${((performance.now() - t) / 1000).toFixed(1)} s: ${report.checked}\n`,

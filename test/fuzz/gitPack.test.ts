@@ -141,7 +141,7 @@ describe('fuzz: git packs', () => {
           indexes(withTrailer(b), { commit: head })
         },
       ),
-      fuzzParams(150),
+      fuzzParams(100),
     )
   })
 
@@ -221,7 +221,7 @@ describe('fuzz: git packs', () => {
           )
         },
       ),
-      fuzzParams(250),
+      fuzzParams(150),
     )
   })
 

@@ -67,7 +67,7 @@ describe('fuzz: IPFS registry input', () => {
           await store.put(new Key(`${prefix}/names/${Buffer.from('acme.com/x').toString('hex')}`), entryValue)
           await meshCodeOfAsync(() => new NameIndex(store, 'ipfs').load(), IPFS_CODES)
         }),
-        fuzzParams(100),
+        fuzzParams(60),
       )
     } finally {
       await store.close()

@@ -224,7 +224,7 @@ describe('fuzz: peer wire over real libp2p streams', () => {
         const code = (answer.error as { code?: string } | undefined)?.code
         expect(LOOKUP_CODES as readonly (string | undefined)[], JSON.stringify(answer)).toContain(code)
       }),
-      fuzzParams(40),
+      fuzzParams(30),
     )
     const honest = await exchange(raw, target, LOOKUP_PROTOCOL, [
       json({ v: 1, name: 'acme.com/image/sharpen' }),
@@ -307,7 +307,7 @@ describe('fuzz: peer wire over real libp2p streams', () => {
           )
         },
       ),
-      fuzzParams(40),
+      fuzzParams(30),
     )
     const after = await exchange(raw, target, INVOKE_PROTOCOL, [
       json({

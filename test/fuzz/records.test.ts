@@ -219,7 +219,7 @@ describe('fuzz: record bytes', () => {
           }
         },
       ),
-      fuzzParams(25),
+      fuzzParams(15),
     )
   })
 
