@@ -65,3 +65,12 @@ export const GATEWAY_BODY_CODES = [
 ] as const
 /** Codes the IPFS registry refuses a damaged index or block with. */
 export const IPFS_CODES = ['E_IPFS_INDEX_CORRUPT', 'E_IPFS_BLOCK_CORRUPT', 'E_IPFS_BLOCK_MISSING'] as const
+/** Codes a call fails with when its libp2p provider answers with hostile frames. */
+export const INVOKE_CALLER_CODES = [
+  'E_PROVIDER_RESPONSE_INVALID',
+  'E_PROVIDER_FAILED',
+  'E_PEER_CALL_FAILED',
+  'E_OUTPUT_INVALID',
+  'E_DEADLINE_EXCEEDED',
+  'E_PROVIDER_TIMEOUT',
+] as const

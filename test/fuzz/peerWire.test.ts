@@ -26,11 +26,11 @@ import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
 import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
 import { memorySeqLedger } from '../../src/trust/SeqLedger.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
-import { type InvokePair, invokePair } from '../_helpers/invokePeers.js'
+import { endpointOf, type InvokePair, invokePair, loopbackNode } from '../_helpers/invokePeers.js'
 import { closePeerMeshes, type PeerMesh, startPeerMesh } from '../_helpers/peerMeshes.js'
 import { type RawPeer, rawPeer } from '../_helpers/rawPeer.js'
 import { signed } from '../_helpers/records.js'
-import { INVOKE_HOST_CODES, LOOKUP_CODES, RECORD_CODES, WIRE_CODES } from './_codes.js'
+import { INVOKE_CALLER_CODES, INVOKE_HOST_CODES, LOOKUP_CODES, RECORD_CODES, WIRE_CODES } from './_codes.js'
 import { fuzzParams, hostileBytes, meshCodeOf } from './_fuzz.js'
 
 const enc = new TextEncoder()
@@ -323,5 +323,62 @@ describe('fuzz: peer wire over real libp2p streams', () => {
       json({}),
     ])
     expect(after).toMatchObject({ ok: false, error: { code: 'E_PEER_FUNCTION_NOT_HOSTED' } })
+  })
+
+  it('a hostile invoke host: any response frames fail the call with a provider MeshError, never charged', async () => {
+    const hostile = await loopbackNode()
+    let answer: Uint8Array[] = []
+    await hostile.handle(INVOKE_PROTOCOL, async (stream) => {
+      const lp = lpStream(stream, { maxDataLength: 1024 * 1024 })
+      try {
+        await lp.read({ signal: AbortSignal.timeout(5000) })
+        await lp.writeV(answer, { signal: AbortSignal.timeout(5000) })
+        await stream.close()
+      } catch {
+        stream.abort(new Error('done'))
+      }
+    })
+    try {
+      await pair.publish('acme.com/hostile/host', {}, { endpoint: endpointOf(hostile) })
+      const okHeader = fc.record({
+        v: fc.constant(1),
+        ok: fc.constant(true),
+        invocation: fc.oneof(fc.constant('inv-h'), fc.string({ maxLength: 10 })),
+        quantity: fc.oneof(fc.constant('1'), fc.string({ maxLength: 40 })),
+        replayed: fc.oneof(fc.boolean(), fc.jsonValue()),
+        outputBytes: fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer()),
+      })
+      const frames = fc.array(fc.oneof(hostileBytes(128), okHeader.map(json)), { minLength: 0, maxLength: 3 })
+      const before = (await pair.caller.lineage.verify()).charges
+      let succeeded = 0
+      await fc.assert(
+        fc.asyncProperty(frames, async (f) => {
+          answer = f
+          const out = await pair.caller
+            .call('acme.com/hostile/host@1.0.0', {}, { timeoutMs: 5000, maxAttempts: 1 })
+            .then(
+              () => undefined,
+              (err: unknown) => err,
+            )
+          if (out === undefined) {
+            succeeded++ // the frames happened to be a valid answer (`{}` output)
+            return
+          }
+          expect(isMeshError(out), String((out as Error)?.stack)).toBe(true)
+          const { code, details } = out as { code: string; details: { lastCode?: string } }
+          const last = code === 'E_INVOCATION_FAILED' ? details.lastCode : code
+          expect(INVOKE_CALLER_CODES as readonly (string | undefined)[], (out as Error).message).toContain(
+            last,
+          )
+        }),
+        fuzzParams(15),
+      )
+      // Only the calls that returned a result are charged.
+      const after = await pair.caller.lineage.verify()
+      expect(after.ok).toBe(true)
+      expect(after.charges - before).toBe(succeeded)
+    } finally {
+      await hostile.stop()
+    }
   })
 })
