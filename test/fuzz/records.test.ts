@@ -94,9 +94,9 @@ describe('fuzz: record bytes', () => {
         }, RECORD_CODES)
         if (raw !== undefined) meshCodeOf(() => validateRecord(raw), RECORD_CODES)
       }),
-      fuzzParams(500),
+      fuzzParams(300),
     )
-  })
+  }, 90_000)
 
   it('canonicalBytes of any JSON value: bytes or E_RECORD_MALFORMED', () => {
     fc.assert(
