@@ -113,6 +113,7 @@ const LEDGER_KEYS = [
   'waitForLockMs',
   'onLockWait',
   'readOnly',
+  'maxSizeBytes',
 ] as const satisfies readonly (keyof LedgerOptions)[]
 
 /**

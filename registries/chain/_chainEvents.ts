@@ -2,6 +2,7 @@ import type { Block, Interface, JsonRpcProvider, Log, Provider } from 'ethers'
 import { raceSignal } from '../../src/abort.js'
 import type { Clock } from '../../src/clock.js'
 import type { Logger } from '../../src/logger.js'
+import { normalizeRecordName } from '../../src/name.js'
 import type { RegistryChange } from '../../src/registry/types.js'
 import type { CursorFile, CursorState, Effect, SeenBlock } from './_chainCursor.js'
 import { rpcError } from './_connection.js'
@@ -212,7 +213,20 @@ export class ChainEvents {
     const changed = new Set<string>()
     const trust = new Set<string>()
     for (const log of logs) {
-      const event = this.init.iface.parseLog(log)
+      // What the RPC returned is untrusted: a log of our contract that does not decode fails the
+      // sync (E_CHAIN_RPC; the next sync reads it again), never an ethers error out of `apply`.
+      let event: ReturnType<Interface['parseLog']>
+      try {
+        event = this.init.iface.parseLog(log)
+        if (event !== null) for (let i = 0; i < event.args.length; i++) void event.args[i]
+      } catch (err) {
+        throw new ChainRpcError(
+          this.init.rpcUrl,
+          `read events of block ${log.blockNumber}`,
+          `a log does not decode as the contract's event (${(err as Error).message.split(' (')[0]})`,
+          err,
+        )
+      }
       if (event === null) continue
       const ns = event.args[0] as string
       let effect: Effect | undefined
@@ -220,6 +234,18 @@ export class ChainEvents {
         case 'RecordAnchored':
         case 'VersionMarked': {
           const name = event.args.name as string
+          // A name the mesh could not resolve (the contract checks names; an RPC may not).
+          if (
+            !isRecordName(name) ||
+            (event.name === 'RecordAnchored' && !Number.isSafeInteger(Number(event.args.seq)))
+          ) {
+            this.init.log(
+              'skipped a %s log with an invalid name or seq in block %d',
+              event.name,
+              log.blockNumber,
+            )
+            continue
+          }
           this.names.set(name, ns)
           changed.add(name)
           if (event.name === 'RecordAnchored') {
@@ -345,5 +371,15 @@ export class ChainEvents {
       namespaces: Object.fromEntries(this.namespaces),
       recent: this.recent,
     })
+  }
+}
+
+/** Whether `name` is a normalized record name (what a record's `name` must be). */
+function isRecordName(name: unknown): name is string {
+  if (typeof name !== 'string') return false
+  try {
+    return normalizeRecordName(name) === name
+  } catch {
+    return false
   }
 }

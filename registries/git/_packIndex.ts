@@ -14,6 +14,14 @@ import { crc32, inflateSync } from 'node:zlib'
  * ~0.25 s (~0.3-0.4 s of CPU beside a sync) on a thread of its own (see `_indexPackOffThread.ts`), so
  * the registry reads the fetched records while that fetch is still indexing them.
  */
+/**
+ * Largest object a pack may hold (inflated, or the result of a delta), checked before it is
+ * inflated or allocated: a remote controls every byte of a pack, and a delta or zlib stream may
+ * claim gigabytes from a few bytes. A records repository's largest objects are trees (~60 bytes an
+ * entry, so ~4 million records in one folder fit). @default 268435456 (256 MiB)
+ */
+export const MAX_PACK_OBJECT_BYTES = 256 * 1024 * 1024
+
 export function indexPack(pack: Buffer): Buffer {
   return indexPackWithFiles(pack).idx
 }
@@ -107,7 +115,29 @@ export function indexPackWithFiles(
       return value
     }
     if (varint() !== base.byteLength) fail(`object at ${at}: delta does not apply to its base (size)`)
-    const out = Buffer.allocUnsafe(varint())
+    const resultSize = varint()
+    if (resultSize > MAX_PACK_OBJECT_BYTES)
+      fail(`object at ${at}: delta result of ${resultSize} bytes is over ${MAX_PACK_OBJECT_BYTES}`)
+    // A dry pass first: the instructions must make exactly that many bytes before any is allocated.
+    const opsAt = pos
+    let total = 0
+    while (pos < delta.length) {
+      const op = delta[pos++]!
+      if (op & 0x80) {
+        let size = 0
+        for (let i = 0; i < 4; i++) if (op & (1 << i)) pos++
+        for (let i = 0; i < 3; i++) if (op & (0x10 << i)) size |= (delta[pos++] ?? 0) << (8 * i)
+        total += size === 0 ? 0x10000 : size
+      } else if (op > 0) {
+        total += op
+        pos += op
+      } else fail(`object at ${at}: delta has a reserved instruction`)
+      if (total > resultSize) fail(`object at ${at}: delta copies outside its base or result`)
+    }
+    if (pos > delta.length) fail(`object at ${at}: delta is truncated`)
+    if (total !== resultSize) fail(`object at ${at}: delta result has the wrong size`)
+    pos = opsAt
+    const out = Buffer.allocUnsafe(resultSize)
     let written = 0
     while (pos < delta.length) {
       const op = delta[pos++]!
@@ -180,9 +210,15 @@ export function indexPackWithFiles(
       pos += 20
     } else if (type < 1 || type > 4) fail(`object at ${offset}: invalid type ${type}`)
     const dataStart = pos
+    if (!(size <= MAX_PACK_OBJECT_BYTES))
+      fail(`object at ${offset}: ${size} bytes is over the ${MAX_PACK_OBJECT_BYTES} byte object limit`)
     let data: Buffer
     try {
-      const inflated = inflateSync(pack.subarray(pos, end), { info: true }) as unknown as {
+      // Never more than the header says: a stream that inflates past it stops here (a zlib bomb).
+      const inflated = inflateSync(pack.subarray(pos, end), {
+        info: true,
+        maxOutputLength: Math.max(1, size),
+      }) as unknown as {
         buffer: Buffer
         engine: { bytesWritten: number }
       }

@@ -26,6 +26,7 @@ export const LEDGER_INIT_KEYS = [
   'waitForLockMs',
   'onLockWait',
   'readOnly',
+  'maxSizeBytes',
 ] as const satisfies readonly (keyof LedgerInit)[]
 
 /** Checks the options before anything touches the disk; returns the checkpoint interval. */
@@ -48,6 +49,15 @@ export function checkInit(init: LedgerInit, defaultEvery: number): number {
     throw new LedgerOpenError(init.path, '`readOnly` must be true or false')
   if (init.onLockWait !== undefined && typeof init.onLockWait !== 'function')
     throw new LedgerOpenError(init.path, '`onLockWait` must be a function')
+  if (
+    init.maxSizeBytes !== undefined &&
+    !(
+      typeof init.maxSizeBytes === 'number' &&
+      Number.isSafeInteger(init.maxSizeBytes) &&
+      init.maxSizeBytes > 0
+    )
+  )
+    throw new LedgerOpenError(init.path, '`maxSizeBytes` must be a positive integer number of bytes')
   const every = init.checkpointEvery ?? defaultEvery
   if (!Number.isSafeInteger(every) || every < 1)
     throw new LedgerOpenError(init.path, '`checkpointEvery` must be a positive integer')
@@ -97,6 +107,10 @@ export function openFile(init: LedgerInit): OpenedFile {
     db.pragma('journal_mode = WAL')
     db.pragma(`synchronous = ${init.durability === 'full' ? 'FULL' : 'NORMAL'}`)
     db.pragma('cache_size = -65536')
+    if (init.maxSizeBytes !== undefined) {
+      const pageSize = db.pragma('page_size', { simple: true }) as number
+      db.pragma(`max_page_count = ${Math.max(1, Math.floor(init.maxSizeBytes / pageSize))}`)
+    }
     db.exec('BEGIN IMMEDIATE; COMMIT')
     checkSchema(db, init.path)
   } catch (err) {

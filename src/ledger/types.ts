@@ -42,6 +42,14 @@ export interface LedgerInit {
   readOnly?: boolean
   /** Called once when the ledger is found held and `waitForLockMs` lets this open wait for it. */
   onLockWait?: (path: string) => void
+  /**
+   * Largest the ledger file may grow (SQLite's `max_page_count`, rounded down to whole pages): a
+   * batch that would grow it past this fails as on a full disk, with `E_LEDGER_WRITE`, and nothing
+   * of it is kept (the ledger refuses writes until reopened; recovery closes calls left open). A
+   * quota for a ledger on a shared disk, and how the fault suite makes a full disk reproducible.
+   * @default no limit beyond the disk's
+   */
+  maxSizeBytes?: number
 }
 
 /** The charge written with a FUNCTION_COMPLETED entry. Amounts are integer base units. */

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import envPaths from 'env-paths'
 import { type ParseError, parse as parseJsonc, printParseErrorCode } from 'jsonc-parser'
@@ -82,6 +82,9 @@ export async function checkConfig(value: unknown, baseDir: string): Promise<Load
   }
 }
 
+/** Largest config file read; a larger one is refused by its size before it is read. @default 1048576 (1 MiB) */
+export const MAX_CONFIG_BYTES = 1024 * 1024
+
 /** The config file in the user's config dir (`~/.config/fmesh/config.json` on Linux). */
 export function userConfigFile(): string {
   return join(envPaths('fmesh', { suffix: '' }).config, 'config.json')
@@ -108,7 +111,14 @@ export async function findConfig(
 /** JSON with comments and trailing commas (as `fmesh init` writes it); errors name the line and column. */
 function parseConfigText(text: string, file: string): unknown {
   const errors: ParseError[] = []
-  const value = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false })
+  let value: unknown
+  try {
+    value = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false })
+  } catch (err) {
+    // jsonc-parser recurses per nesting level: thousands of `{` overflow the stack.
+    if (err instanceof RangeError) throw new ConfigError(file, 'not JSON: nested too deeply')
+    throw err
+  }
   if (errors.length > 0) {
     const first = errors[0]!
     const before = text.slice(0, first.offset)
@@ -128,8 +138,12 @@ export async function loadConfig(file: string | undefined): Promise<LoadedConfig
     return { dataDir: defaultDataDir(), baseDir: process.cwd(), registries: DEFAULT_REGISTRIES }
   let text: string
   try {
+    const { size } = await stat(file)
+    if (size > MAX_CONFIG_BYTES)
+      throw new ConfigError(file, `the file is ${size} bytes, over the ${MAX_CONFIG_BYTES} byte limit`)
     text = await readFile(file, 'utf8')
   } catch (err) {
+    if (err instanceof ConfigError) throw err
     throw new MeshError('E_CONFIG_READ', `Cannot read the config file ${file}`, {
       details: { file, reason: (err as Error).message },
       hint: 'Check the path given to --config (or $FMESH_CONFIG), or run `fmesh init` to write one.',
