@@ -96,7 +96,8 @@ describe('fuzz: IPFS registry input', () => {
       const signer = await generateSigner()
       components = registryComponents({ trust: { owners: { 'acme.com': [signer.id] } } })
       const dir = join(root, 'registry')
-      registry = ipfsRegistry({ dir })(components)
+      // No record cache: every lookup reads the block from disk, which is the check under test.
+      registry = ipfsRegistry({ dir, recordCacheBytes: 0 })(components)
       await registry.start()
       await registry.publish(await conformanceRecord(signer, 'acme.com/image/sharpen', 1))
       original = Buffer.from((await registry.lookup('acme.com/image/sharpen'))!.bytes)
