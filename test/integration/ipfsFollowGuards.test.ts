@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ipns } from '@helia/ipns'
-import type { Libp2p } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type IpfsRegistry, type IpfsRegistryInit, ipfsRegistry } from '../../registries/ipfs/index.js'
@@ -10,7 +9,7 @@ import { registryComponents, type StandaloneComponents } from '../../src/registr
 import { conformanceRecord } from '../../src/testing/registryConformance.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
 import { fakeClock } from '../_helpers/clock.js'
-import { until } from '../_helpers/until.js'
+import { connectIpfs, errorOf } from '../_helpers/ipfsConnect.js'
 
 let root: string
 let dirs = 0
@@ -30,25 +29,6 @@ async function openRegistry(init: IpfsRegistryInit): Promise<IpfsRegistry> {
   open.push(registry)
   await registry.start()
   return registry
-}
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-}
-/** Dials `to` from `from` and waits until each holds the other in its DHT routing table. */
-async function connect(from: IpfsRegistry, to: IpfsRegistry): Promise<void> {
-  const a = from.libp2p!
-  const b = to.libp2p!
-  await a.dial(b.getMultiaddrs()[0]!)
-  const table = (node: Libp2p) =>
-    (node.services as { dht: { routingTable: { find(p: unknown): Promise<unknown> } } }).dht.routingTable
-  await until(
-    async () =>
-      (await table(a).find(b.peerId)) !== undefined && (await table(b).find(a.peerId)) !== undefined,
-    { what: 'both DHT routing tables hold the other peer', timeoutMs: 20_000 },
-  )
 }
 
 beforeAll(async () => {
@@ -75,7 +55,7 @@ describe('ipfsRegistry following an untrusted publisher', () => {
       for (let i = 0; i < 12; i++)
         await a.publish(await conformanceRecord(signer, `acme.com/bulk/fn-${i}`, 1))
       const small = await openRegistry({ dir: nextDir(), follow: [a.ipnsName!], maxDirectoryBytes: 256 })
-      await connect(small, a)
+      await connectIpfs(small, a, 20_000)
       const bytes = await errorOf(small.lookup('acme.com/bulk/fn-3'))
       expect(bytes).toMatchObject({
         code: 'E_IPFS_DIRECTORY_TOO_LARGE',
@@ -85,7 +65,7 @@ describe('ipfsRegistry following an untrusted publisher', () => {
 
       // The path root -> acme.com -> bulk is three directory blocks: a bound of two ends the walk.
       const short = await openRegistry({ dir: nextDir(), follow: [a.ipnsName!], maxWalkBlocks: 2 })
-      await connect(short, a)
+      await connectIpfs(short, a, 20_000)
       const walked = await errorOf(short.lookup('acme.com/bulk/fn-3'))
       expect(walked).toMatchObject({
         code: 'E_IPFS_DIRECTORY_TOO_LARGE',
@@ -103,7 +83,7 @@ describe('ipfsRegistry following an untrusted publisher', () => {
       const a = await openRegistry({ dir: nextDir() })
       await a.publish(await conformanceRecord(signer, 'acme.com/image/sharpen', 1))
       const b = await openRegistry({ dir: nextDir(), follow: [a.ipnsName!] })
-      await connect(b, a)
+      await connectIpfs(b, a, 20_000)
       // A validly signed record under A's key, with a value that is not a root: A's own node stores it.
       await ipns(a.helia!).publish('function-mesh-registry-ipfs', '/not-ipfs/anything', { offline: true })
       const err = await errorOf(b.lookup('acme.com/image/sharpen'))
@@ -128,7 +108,7 @@ describe('ipfsRegistry following an untrusted publisher', () => {
       )
       const oldRoot = CID.parse(a.status().root!)
       const b = await openRegistry({ dir: nextDir(), follow: [a.ipnsName!], followRefreshMs: 0 })
-      await connect(b, a)
+      await connectIpfs(b, a, 20_000)
       expect(cidOf((await b.lookup('acme.com/image/sharpen'))?.location)).toEqual(first)
       expect(cidOf((await b.lookup('acme.com/image/blur'))?.location)).toEqual(blur)
 
@@ -163,7 +143,7 @@ describe('ipfsRegistry following an untrusted publisher', () => {
       const a = await openRegistry({ dir: nextDir() })
       await a.publish(await conformanceRecord(signer, 'acme.com/image/sharpen', 1))
       const b = await openRegistry({ dir: nextDir(), follow: [a.ipnsName!], followRefreshMs: 10_000 })
-      await connect(b, a)
+      await connectIpfs(b, a, 20_000)
       expect(await b.lookup('acme.com/image/sharpen')).toBeDefined()
       await a.publish(await conformanceRecord(signer, 'acme.com/image/blur', 1))
       // Within the window B walks the root it resolved, which has no blur yet.

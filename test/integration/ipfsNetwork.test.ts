@@ -1,7 +1,6 @@
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Libp2p } from '@libp2p/interface'
 import { NextToLast } from 'blockstore-fs/sharding'
 import { CID } from 'multiformats/cid'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -10,6 +9,7 @@ import { isMeshError } from '../../src/errors/base.js'
 import { registryComponents, type StandaloneComponents } from '../../src/registry/registryComponents.js'
 import { conformanceRecord } from '../../src/testing/registryConformance.js'
 import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
+import { connectIpfs, errorOf } from '../_helpers/ipfsConnect.js'
 import { closePeerMeshes, connectAll, heldSeq, type PeerMesh, startPeerMesh } from '../_helpers/peerMeshes.js'
 import { sampleDraft } from '../_helpers/records.js'
 import { until } from '../_helpers/until.js'
@@ -41,28 +41,6 @@ async function tamper(dir: string, cid: string): Promise<void> {
 }
 const cidOf = (location: string | undefined) => location!.replace('ipfs:/ipfs/', '')
 
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-}
-/** Dials `to` from `from` and waits until each holds the other in its DHT routing table. */
-async function connect(from: IpfsRegistry, to: IpfsRegistry): Promise<void> {
-  const a = from.libp2p!
-  const b = to.libp2p!
-  await a.dial(b.getMultiaddrs()[0]!)
-  const table = (node: Libp2p) =>
-    (node.services as { dht: { routingTable: { find(p: unknown): Promise<unknown> } } }).dht.routingTable
-  await until(
-    async () =>
-      (await table(a).find(b.peerId)) !== undefined && (await table(b).find(a.peerId)) !== undefined,
-    {
-      what: 'both DHT routing tables hold the other peer',
-    },
-  )
-}
-
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'fmesh-ipfs-net-'))
   signer = await generateSigner()
@@ -86,7 +64,7 @@ describe('ipfsRegistry networked', () => {
     const aName = a.ipnsName!
     const bDir = nextDir()
     const b = await openRegistry({ dir: bDir, follow: [aName] })
-    await connect(b, a)
+    await connectIpfs(b, a)
     const entry = await b.lookup('acme.com/image/sharpen')
     expect(text(entry?.bytes)).toBe(text(record.bytes))
     expect(entry?.location).toMatch(/^ipfs:\/ipfs\/b/)
@@ -98,7 +76,7 @@ describe('ipfsRegistry networked', () => {
     expect(text((await b.lookup('acme.com/image/sharpen'))?.bytes)).toBe(text(record.bytes))
 
     const c = await openRegistry({ dir: nextDir(), follow: [aName] })
-    await connect(c, b)
+    await connectIpfs(c, b)
     expect(text((await c.lookup('acme.com/image/sharpen'))?.bytes)).toBe(text(record.bytes))
     await stopRegistry(c)
 
@@ -121,7 +99,7 @@ describe('ipfsRegistry networked', () => {
 
     const bDir = nextDir()
     const b = await openRegistry({ dir: bDir, follow: [aName] })
-    await connect(b, a)
+    await connectIpfs(b, a)
     expect(await b.lookup('acme.com/image/blur')).toBeDefined()
     await stopRegistry(a)
     await stopRegistry(b)
@@ -129,7 +107,7 @@ describe('ipfsRegistry networked', () => {
     await rm(join(bDir, 'datastore', 'dht'), { recursive: true, force: true })
     const old = await openRegistry({ dir: backup })
     const again = await openRegistry({ dir: bDir, follow: [aName] })
-    await connect(again, old)
+    await connectIpfs(again, old)
     const err = await errorOf(again.lookup('acme.com/image/missing'))
     expect(isMeshError(err) && err.code).toBe('E_IPNS_ROLLBACK')
     expect((err as Error).message).toContain(aName)
@@ -140,14 +118,14 @@ describe('ipfsRegistry networked', () => {
     const record = await conformanceRecord(signer, 'acme.com/image/sharpen', 1)
     await a.publish(record)
     const small = await openRegistry({ dir: nextDir(), follow: [a.ipnsName!], maxRecordBytes: 100 })
-    await connect(small, a)
+    await connectIpfs(small, a)
     const tooLarge = await errorOf(small.lookup('acme.com/image/sharpen'))
     expect(isMeshError(tooLarge) && tooLarge.code).toBe('E_IPFS_RECORD_TOO_LARGE')
     expect(tooLarge).toMatchObject({ details: { size: record.bytes.byteLength, max: 100 } })
 
     const bDir = nextDir()
     const b = await openRegistry({ dir: bDir, follow: [a.ipnsName!] })
-    await connect(b, a)
+    await connectIpfs(b, a)
     const entry = await b.lookup('acme.com/image/sharpen')
     await tamper(bDir, cidOf(entry?.location))
     const corrupt = await errorOf(b.lookup('acme.com/image/sharpen'))
@@ -160,7 +138,7 @@ describe('ipfsRegistry networked', () => {
     const receipt = await a.publish(await conformanceRecord(signer, 'acme.com/image/sharpen', 1))
     await tamper(aDir, cidOf(receipt.location))
     const b = await openRegistry({ dir: nextDir(), follow: [a.ipnsName!], followTimeoutMs: 500 })
-    await connect(b, a)
+    await connectIpfs(b, a)
     // Bitswap hashes what it receives: bytes that are not the block never answer the want.
     const err = await errorOf(b.lookup('acme.com/image/sharpen'))
     expect(isMeshError(err) && err.code).toBe('E_IPFS_FOLLOW_UNREACHABLE')
@@ -187,7 +165,7 @@ describe('ipfsRegistry networked', () => {
     const a = await openRegistry({ dir: nextDir() })
     await a.publish(await conformanceRecord(signer, 'acme.com/image/sharpen', 1))
     const b = await openRegistry({ dir: nextDir(), follow: [a.ipnsName!] })
-    await connect(b, a)
+    await connectIpfs(b, a)
     expect(await b.lookup('acme.com/image/missing')).toBeUndefined()
     expect(await b.lookup('acme.com/nothing')).toBeUndefined()
   })
