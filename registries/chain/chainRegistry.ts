@@ -1,11 +1,8 @@
-import { getAddress, hexlify, id as keccakText, sha256, toUtf8Bytes, ZeroAddress } from 'ethers'
+import { getAddress, id as keccakText, sha256, ZeroAddress } from 'ethers'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
-import { isMeshError } from '../../src/errors/base.js'
-import { PublishConflictError } from '../../src/errors/registry.js'
 import type { Logger } from '../../src/logger.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
-import { checkEncodedRecord } from '../../src/registry/checkEncodedRecord.js'
 import { compileNamePattern } from '../../src/registry/namePattern.js'
 import type {
   AbortOptions,
@@ -22,15 +19,11 @@ import { type Connection, connect, rpcError } from './_connection.js'
 import { eventFollower } from './_follower.js'
 import { lookupCall, versionMarks } from './_lookupCall.js'
 import { type NamespaceWrite, namespaceWrites } from './_namespaceWrites.js'
-import { anchorBytes, POINTER_CID, POINTER_INLINE, putPointer } from './_pointers.js'
+import { anchorBytes } from './_pointers.js'
+import { type PublishContext, publishAnchor, type Ready, signerAccount } from './_publishAnchor.js'
 import { reasonOf } from './_rpcFailure.js'
 import { Transactions } from './_transactions.js'
-import {
-  ChainDigestMismatchError,
-  ChainNoSignerError,
-  ChainRecordTooLargeError,
-  NotNamespaceOwnerError,
-} from './errors.js'
+import { ChainDigestMismatchError } from './errors.js'
 import type {
   ChainNamespace,
   ChainRegistry,
@@ -38,15 +31,6 @@ import type {
   ChainTransaction,
   VersionMarkStatus,
 } from './types.js'
-import { versionSetDigest } from './versionSetDigest.js'
-
-/** The most canonical bytes an anchor holds inline (the contract's MAX_INLINE_LENGTH). */
-export const MAX_INLINE_RECORD_BYTES = 4096
-
-interface Ready {
-  conn: Connection
-  events: ChainEvents
-}
 
 /**
  * A registry over a FunctionMeshRegistry contract on any EVM JSON-RPC node, and the chain as a
@@ -86,6 +70,7 @@ class ChainRegistryImpl implements ChainRegistry {
   private started = false
   private timer: NodeJS.Timeout | undefined
   private resolvedStore: ContentStore | undefined
+  private readonly publishing: PublishContext
 
   constructor(cfg: ChainConfig, components: RegistryComponents) {
     this.cfg = cfg
@@ -103,6 +88,16 @@ class ChainRegistryImpl implements ChainRegistry {
         return { contract: conn.contract, rpcUrl: conn.rpcUrl, events }
       },
     })
+    this.publishing = {
+      id: this.id,
+      address: this.address,
+      cfg,
+      verifier: components.verifier,
+      transactions: this.transactions,
+      store: () => this.store(),
+      ready: (options) => this.ready(options),
+      ownerOf: async (namespace) => (await this.namespace(namespace))?.owner,
+    }
   }
 
   /** The chain id read at the first connection (kept after stop, so the trust source's id stays). */
@@ -142,7 +137,7 @@ class ChainRegistryImpl implements ChainRegistry {
 
   async account(): Promise<string | undefined> {
     const { conn } = await this.ready()
-    return conn.signer === undefined ? undefined : getAddress(await conn.signer.getAddress())
+    return conn.signer === undefined ? undefined : signerAccount(this.id, conn, 'account')
   }
 
   async lookup(name: string, options: AbortOptions = {}): Promise<RegistryEntry | undefined> {
@@ -229,61 +224,8 @@ class ChainRegistryImpl implements ChainRegistry {
     }
   }
 
-  async publish(encoded: EncodedRecord, options: AbortOptions = {}): Promise<PublishReceipt> {
-    const signal = options.signal
-    throwIfAborted(signal, `${this.id} publish`)
-    const name = checkEncodedRecord(encoded, this.id)
-    // Integrity, name and (when the mesh's trust knows the namespace) the signer, before spending gas.
-    const { record, bytes } = await this.components.verifier.verify(encoded.bytes, {
-      origin: `${this.id} publish`,
-      expectName: name,
-      allowExpired: true,
-      unowned: 'integrity',
-      ...(signal === undefined ? {} : { signal }),
-    })
-    const store = this.store()
-    const byCid =
-      this.cfg.pointer === 'cid' ||
-      (this.cfg.pointer === 'auto' && store !== undefined && bytes.byteLength > MAX_INLINE_RECORD_BYTES)
-    if (!byCid && bytes.byteLength > MAX_INLINE_RECORD_BYTES)
-      throw new ChainRecordTooLargeError(name, bytes.byteLength, MAX_INLINE_RECORD_BYTES)
-    const { conn } = await this.ready(options)
-    const account = await this.signerAccount(conn, 'publish')
-    const namespace = record.namespace
-    const digest = sha256(bytes)
-    const current = await raceSignal(lookupCall(conn, this.id, name), signal, `${this.id} publish`)
-    const location = (block: bigint | number) => `chain:${conn.chainId}/${this.address}@${block}`
-    if (current.anchor.seq >= BigInt(record.seq)) {
-      if (current.anchor.seq === BigInt(record.seq) && current.anchor.recordDigest === digest)
-        return { registry: this.id, location: location(current.anchor.updatedAtBlock) }
-      throw new PublishConflictError(this.id, name, record.seq, Number(current.anchor.seq))
-    }
-    if (current.owner === ZeroAddress) {
-      if (!this.cfg.autoClaim) throw new NotNamespaceOwnerError(namespace, account, undefined)
-      await this.claimOnce(namespace, account, signal)
-    } else if (current.owner !== account) throw new NotNamespaceOwnerError(namespace, account, current.owner)
-    // The bytes go to the content store before the anchor names their CID, so no anchor leads nowhere.
-    const pointer = byCid
-      ? {
-          kind: POINTER_CID,
-          data: hexlify(toUtf8Bytes(await putPointer(this.id, store!, name, bytes, signal))),
-        }
-      : { kind: POINTER_INLINE, data: hexlify(bytes) }
-    const tx = await this.transactions.send(
-      await this.ready(),
-      { registry: this.id, operation: `publish ${name}`, namespace, account, name, seq: record.seq },
-      (contract) =>
-        contract.getFunction('publish')(
-          name,
-          record.seq,
-          digest,
-          versionSetDigest(record),
-          pointer.kind,
-          pointer.data,
-        ),
-      signal,
-    )
-    return { registry: this.id, location: location(tx.blockNumber) }
+  publish(encoded: EncodedRecord, options: AbortOptions = {}): Promise<PublishReceipt> {
+    return publishAnchor(this.publishing, encoded, options)
   }
 
   claim(namespace: string, options: AbortOptions = {}): Promise<ChainTransaction> {
@@ -355,11 +297,6 @@ class ChainRegistryImpl implements ChainRegistry {
     return lookupCall(conn, this.id, name, events.lastBlock)
   }
 
-  private async signerAccount(conn: Connection, operation: string): Promise<string> {
-    if (conn.signer === undefined) throw new ChainNoSignerError(this.id, operation)
-    return getAddress(await conn.signer.getAddress())
-  }
-
   /** The content store CID pointers lead to, if configured (the IPFS registry's, made once). */
   private store(): ContentStore | undefined {
     const given = this.cfg.init.contentStore
@@ -381,35 +318,10 @@ class ChainRegistryImpl implements ChainRegistry {
     })
   }
 
-  /** Claims for `account`; a claim that lost a race to this same account counts as done. */
-  private async claimOnce(
-    namespace: string,
-    account: string,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    try {
-      await this.transactions.send(
-        await this.ready(),
-        { registry: this.id, operation: `claim ${namespace}`, account },
-        (c) => c.getFunction('claim')(namespace),
-        signal,
-      )
-    } catch (err) {
-      if (
-        !(
-          isMeshError(err, 'E_CHAIN_REVERT') && (err as { errorName?: string }).errorName === 'AlreadyClaimed'
-        )
-      )
-        throw err
-      const owner = (await this.namespace(namespace))?.owner
-      if (owner !== account) throw new NotNamespaceOwnerError(namespace, account, owner, err)
-    }
-  }
-
   private async change({ ctx, build }: NamespaceWrite, options: AbortOptions): Promise<ChainTransaction> {
     throwIfAborted(options.signal, `${this.id} ${ctx.operation}`)
     const { conn, events } = await this.ready(options)
-    const account = await this.signerAccount(conn, ctx.operation)
+    const account = await signerAccount(this.id, conn, ctx.operation)
     return this.transactions.send(
       { conn, events },
       { registry: this.id, account, ...ctx },
