@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
-import type { Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createAdaptorServer } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import type { ServiceComponents, ServiceFactory, Startable } from '../src/components.js'
 import { ConfigError } from '../src/errors/registry.js'
 import { buildApp } from './_app.js'
@@ -10,6 +10,7 @@ import { callRoutes } from './_callRoutes.js'
 import { functionRoutes } from './_functionRoutes.js'
 import { LiveState } from './_liveState.js'
 import { GatewayMetrics } from './_metrics.js'
+import { nodeRoutes } from './_nodeRoutes.js'
 import { openapiDocument } from './_openapi.js'
 import { opsRoutes } from './_opsRoutes.js'
 import { RateLimiter, type RateLimitInit } from './_rateLimit.js'
@@ -226,7 +227,9 @@ class GatewayService implements HttpGateway {
     if (this.phase !== 'new') return
     this.phase = 'running'
     this.state.listen(this.components.events, this.components.mesh.health)
-    const server = createAdaptorServer({ fetch: this.app.fetch, hostname: this.init.host }) as Server
+    // The hot routes are answered on node:http before the adaptor builds web objects (nodeRoutes).
+    const hono = getRequestListener(this.app.fetch, { hostname: this.init.host })
+    const server = createServer(nodeRoutes(this.context, ROUTES, hono))
     this.server = server
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) =>
