@@ -33,12 +33,21 @@ export function nodeRoutes(
     const url = req.url ?? ''
     if (req.method === 'GET' && url.startsWith('/v1/resolve?')) {
       const plain = PLAIN_NAME_QUERY.exec(url.slice(12))
-      if (plain !== null) return void answer(gw, resolveSpec, res, resolve(gw, resolveSpec, plain[1]!))
+      if (plain !== null)
+        return answered(gw, res, answer(gw, resolveSpec, res, resolve(gw, resolveSpec, plain[1]!)))
     } else if (req.method === 'POST' && url === '/v1/call') {
-      return void answer(gw, callSpec, res, call(gw, callSpec, req))
+      return answered(gw, res, answer(gw, callSpec, res, call(gw, callSpec, req)))
     }
     fallback(req, res)
   }
+}
+
+/** Answering itself failed (nothing a request can cause): the connection is cut rather than left open. */
+function answered(gw: GatewayContext, res: ServerResponse, done: Promise<void>): void {
+  done.catch((err: unknown) => {
+    gw.log.error('answering a request failed: %o', err)
+    res.destroy()
+  })
 }
 
 async function resolve(gw: GatewayContext, spec: RouteSpec, name: string): Promise<string> {
