@@ -159,7 +159,7 @@ export const callRoutes: readonly RouteSpec[] = [
 /**
  * What `POST /v1/call` answers for a checked body: the call made under the token's principal,
  * context and lease, as JSON text and the headers beside it. Shared by the hono route and the Node
- * fast path (see nodeRoutes) so both run the same call.
+ * fast path (see fastRoutes) so both run the same call.
  */
 export async function callAnswer(
   gw: GatewayContext,

@@ -7,10 +7,10 @@ import { ConfigError } from '../src/errors/registry.js'
 import { buildApp } from './_app.js'
 import { TokenBook } from './_auth.js'
 import { callRoutes } from './_callRoutes.js'
+import { fastRoutes } from './_fastRoutes.js'
 import { functionRoutes } from './_functionRoutes.js'
 import { LiveState } from './_liveState.js'
 import { GatewayMetrics } from './_metrics.js'
-import { nodeRoutes } from './_nodeRoutes.js'
 import { openapiDocument } from './_openapi.js'
 import { opsRoutes } from './_opsRoutes.js'
 import { RateLimiter, type RateLimitInit } from './_rateLimit.js'
@@ -227,9 +227,9 @@ class GatewayService implements HttpGateway {
     if (this.phase !== 'new') return
     this.phase = 'running'
     this.state.listen(this.components.events, this.components.mesh.health)
-    // The hot routes are answered on node:http before the adaptor builds web objects (nodeRoutes).
+    // The hot routes are answered on node:http before the adaptor builds web objects (fastRoutes).
     const hono = getRequestListener(this.app.fetch, { hostname: this.init.host })
-    const server = createServer(nodeRoutes(this.context, ROUTES, hono))
+    const server = createServer(fastRoutes(this.context, ROUTES, hono))
     this.server = server
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) =>

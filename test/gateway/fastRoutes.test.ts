@@ -3,7 +3,7 @@ import { sampleDraft } from '../_helpers/records.js'
 import { type GatewayFixture, post, startGateway } from './_gateway.js'
 
 // The hot routes (GET /v1/resolve?name=..., POST /v1/call) are answered on node:http before hono
-// (gateway/_nodeRoutes.ts). Over real HTTP they must answer exactly what hono answers for the same
+// (gateway/_fastRoutes.ts). Over real HTTP they must answer exactly what hono answers for the same
 // request (gateway.service.fetch goes through hono alone), hand anything they do not read exactly as
 // hono would to hono, and serve a cached resolve answer only while the record behind it is current.
 

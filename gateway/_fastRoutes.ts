@@ -22,7 +22,7 @@ const PLAIN_NAME_QUERY = /^name=([^&=%+#]*)$/
  * path does not read exactly as hono would (HEAD, an encoded or extra query parameter, a query on the
  * call route) goes to hono.
  */
-export function nodeRoutes(
+export function fastRoutes(
   gw: GatewayContext,
   routes: readonly RouteSpec[],
   fallback: RequestListener,
