@@ -2,17 +2,11 @@ import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { MeshClosedError } from '../src/errors/mesh.js'
 import type { Principal } from './_auth.js'
-import { readBody } from './_body.js'
+import { parseJsonBody, readBody, requireJson } from './_body.js'
 import { errorResponse } from './_json.js'
+import { invalid } from './_requestErrors.js'
 import type { GatewayContext, RouteSpec } from './_route.js'
-import {
-  BodyMalformedError,
-  BodyTooLargeError,
-  MethodNotAllowedError,
-  RequestInvalidError,
-  RouteNotFoundError,
-  UnsupportedMediaTypeError,
-} from './errors.js'
+import { BodyTooLargeError, MethodNotAllowedError, RouteNotFoundError } from './errors.js'
 
 type Env = { Variables: { principal: Principal | undefined } }
 
@@ -53,9 +47,7 @@ export function buildApp(gw: GatewayContext, routes: readonly RouteSpec[]): Hono
           const principal = gw.tokens.require(c.req.header('authorization'), spec.scope!)
           gw.limiter.take(principal.principal)
           c.set('principal', principal)
-          const type = c.req.header('content-type')
-          if ((type ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/json')
-            throw new UnsupportedMediaTypeError(type)
+          requireJson(c.req.header('content-type'))
           await next()
         },
         // The Node server's requests are limited as their body is read (readBody); others here.
@@ -105,14 +97,7 @@ async function run(c: Context<Env>, spec: RouteSpec, gw: GatewayContext): Promis
   }
   let body: unknown
   if (spec.body !== undefined) {
-    const text = await readBody(c, gw.maxBodyBytes)
-    if (text.trim() === '') throw new BodyMalformedError('the body is empty')
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch (err) {
-      throw new BodyMalformedError((err as Error).message)
-    }
+    const value = parseJsonBody(await readBody(c, gw.maxBodyBytes))
     const parsed = spec.body.safeParse(value)
     if (!parsed.success) throw invalid('body', parsed.error.issues[0]!)
     body = parsed.data
@@ -124,17 +109,6 @@ async function run(c: Context<Env>, spec: RouteSpec, gw: GatewayContext): Promis
     body: body as never,
     params: c.req.param() as Record<string, string>,
     principal,
+    header: (name) => c.req.header(name),
   })
-}
-
-function invalid(
-  where: 'query' | 'body',
-  issue: { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] },
-): RequestInvalidError {
-  const field = issue.path.map(String).join('.')
-  const rule =
-    issue.code === 'unrecognized_keys' && issue.keys
-      ? `unknown field ${issue.keys.join(', ')}`
-      : issue.message
-  return new RequestInvalidError(where, field, rule)
 }

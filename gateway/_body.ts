@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Context } from 'hono'
-import { BodyTooLargeError } from './errors.js'
+import { BodyMalformedError, BodyTooLargeError, UnsupportedMediaTypeError } from './errors.js'
 
 /**
  * The request body as text, at most `maxBytes`. On the Node server the body is read straight from
@@ -13,8 +13,13 @@ export async function readBody(c: Context, maxBytes: number): Promise<string> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
   if (incoming === undefined || incoming.readableEnded || typeof incoming.on !== 'function')
     return c.req.text()
+  return readIncoming(incoming, maxBytes)
+}
+
+/** A Node request's body as text, at most `maxBytes` (declared, and counted as it arrives). */
+export function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<string> {
   const declared = Number(incoming.headers['content-length'])
-  if (Number.isFinite(declared) && declared > maxBytes) throw new BodyTooLargeError(maxBytes)
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(new BodyTooLargeError(maxBytes))
   return new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -48,4 +53,20 @@ export async function readBody(c: Context, maxBytes: number): Promise<string> {
     incoming.on('end', onEnd)
     incoming.on('error', onError)
   })
+}
+
+/** Refuses a request body that is not declared `application/json` (parameters such as charset allowed). */
+export function requireJson(type: string | undefined): void {
+  if ((type ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/json')
+    throw new UnsupportedMediaTypeError(type)
+}
+
+/** The body's JSON value; an empty or malformed body is a `BodyMalformedError`. */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') throw new BodyMalformedError('the body is empty')
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new BodyMalformedError((err as Error).message)
+  }
 }

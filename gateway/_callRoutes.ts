@@ -1,11 +1,10 @@
-import type { Context } from 'hono'
 import { z } from 'zod'
 import { LineageEntryNotFoundError } from '../src/errors/ledger.js'
 import type { CallOptions, CallResult } from '../src/invoke/types.js'
 import { STRATEGY_NAMES } from '../src/select/types.js'
 import type { Principal } from './_auth.js'
 import { errorBody, json, jsonText, stringifyPlain } from './_json.js'
-import { type RouteSpec, route } from './_route.js'
+import { type GatewayContext, type RouteSpec, route } from './_route.js'
 import { sameTurn } from './_sameTurn.js'
 import {
   CallResultSchema,
@@ -64,26 +63,9 @@ export const callRoutes: readonly RouteSpec[] = [
     body: CallBody,
     response: CallResultSchema,
     errors: [401, 402, 403, 409, 413, 415, 422, 428, 429, 502, 503, 504],
-    handle: async (req) => {
-      const { body, gw } = req
-      if (!Object.hasOwn(body as object, 'input'))
-        throw new RequestInvalidError(
-          'body',
-          'input',
-          'is required (the function input, any JSON; null for none)',
-        )
-      const options = callOptions(req, body)
-      const key = idempotencyKey(req, body.idempotencyKey)
-      if (key !== undefined) options.idempotencyKey = key
-      if (body.strategy !== undefined) options.select = { strategy: body.strategy }
-      if (body.retryUnsafe !== undefined) options.retryUnsafe = body.retryUnsafe
-      await sameTurn()
-      const result = await gw.mesh.call(body.name, body.input, options)
-      return jsonText(
-        stringifyPlain(callBody(body.name, result)),
-        200,
-        result.replayed ? { 'idempotency-replayed': 'true' } : undefined,
-      )
+    handle: async ({ gw, body, principal, header }) => {
+      const { text, headers } = await callAnswer(gw, body, principal as Principal, header)
+      return jsonText(text, 200, headers)
     },
   }),
   route({
@@ -101,7 +83,11 @@ export const callRoutes: readonly RouteSpec[] = [
     handle: async (req) => {
       const { body, gw } = req
       await sameTurn()
-      const results = await gw.mesh.dispatch(body.kind, body.event ?? null, callOptions(req, body))
+      const results = await gw.mesh.dispatch(
+        body.kind,
+        body.event ?? null,
+        callOptions(req.principal as Principal, req.header, body),
+      )
       return json({
         kind: body.kind,
         results: results.map((r) =>
@@ -170,6 +156,38 @@ export const callRoutes: readonly RouteSpec[] = [
   }),
 ]
 
+/**
+ * What `POST /v1/call` answers for a checked body: the call made under the token's principal,
+ * context and lease, as JSON text and the headers beside it. Shared by the hono route and the Node
+ * fast path (see fastRoutes) so both run the same call.
+ */
+export async function callAnswer(
+  gw: GatewayContext,
+  body: z.output<typeof CallBody>,
+  principal: Principal,
+  header: (name: string) => string | undefined,
+): Promise<{ text: string; headers: Record<string, string> | undefined }> {
+  if (!Object.hasOwn(body, 'input'))
+    throw new RequestInvalidError(
+      'body',
+      'input',
+      'is required (the function input, any JSON; null for none)',
+    )
+  const options = callOptions(principal, header, body)
+  const key = idempotencyKey(header, body.idempotencyKey)
+  if (key !== undefined) options.idempotencyKey = key
+  if (body.strategy !== undefined) options.select = { strategy: body.strategy }
+  if (body.retryUnsafe !== undefined) options.retryUnsafe = body.retryUnsafe
+  await sameTurn()
+  const result = await gw.mesh.call(body.name, body.input, options)
+  return {
+    text: stringifyPlain(callBody(body.name, result)),
+    headers: result.replayed ? REPLAYED : undefined,
+  }
+}
+
+const REPLAYED: Readonly<Record<string, string>> = Object.freeze({ 'idempotency-replayed': 'true' })
+
 function checkId(field: string, value: string | undefined): string {
   const parsed = entryId.safeParse(value)
   if (!parsed.success) throw new RequestInvalidError('path', field, parsed.error.issues[0]!.message)
@@ -178,7 +196,8 @@ function checkId(field: string, value: string | undefined): string {
 
 /** The token's principal, context and lease, and the body's governance options. */
 function callOptions(
-  req: { c: Context; principal: Principal | undefined },
+  principal: Principal,
+  header: (name: string) => string | undefined,
   body: {
     timeoutMs?: number | undefined
     attemptTimeoutMs?: number | undefined
@@ -186,7 +205,6 @@ function callOptions(
     maxQuantity?: string | undefined
   },
 ): CallOptions {
-  const principal = req.principal as Principal
   const options: CallOptions = { principal: principal.principal }
   if (principal.context !== undefined) options.context = principal.context
   if (principal.lease !== undefined) options.lease = principal.lease
@@ -194,14 +212,17 @@ function callOptions(
   if (body.attemptTimeoutMs !== undefined) options.attemptTimeoutMs = body.attemptTimeoutMs
   if (body.maxAttempts !== undefined) options.maxAttempts = body.maxAttempts
   if (body.maxQuantity !== undefined) options.maxQuantity = BigInt(body.maxQuantity)
-  const traceparent = req.c.req.header('traceparent')
+  const traceparent = header('traceparent')
   if (traceparent !== undefined) options.traceparent = traceparent
   return options
 }
 
 /** The `Idempotency-Key` header, which must agree with the body's key when both are given. */
-function idempotencyKey(req: { c: Context }, fromBody: string | undefined): string | undefined {
-  const header = req.c.req.header('idempotency-key')
+function idempotencyKey(
+  headers: (name: string) => string | undefined,
+  fromBody: string | undefined,
+): string | undefined {
+  const header = headers('idempotency-key')
   if (header === undefined) return fromBody
   if (!IDEMPOTENCY_KEY.test(header))
     throw new RequestInvalidError('header', 'Idempotency-Key', 'must be 1-256 visible ASCII characters')

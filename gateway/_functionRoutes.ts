@@ -73,23 +73,7 @@ export const functionRoutes: readonly RouteSpec[] = [
                 : { includeDeprecated: query.includeDeprecated }),
               ...(query.cache === undefined ? {} : { cache: query.cache }),
             }
-      const r = await gw.mesh.resolve(query.name, options)
-      let text = resolveText.get(r)
-      if (text === undefined) {
-        text = stringify({
-          name: r.name,
-          version: r.version,
-          recordId: r.recordId,
-          source: r.source,
-          verified: r.verified,
-          descriptor: r.descriptor,
-          providers: r.providers,
-          record: r.record,
-          ...(r.report === undefined ? {} : { report: r.report }),
-        })
-        resolveText.set(r, text)
-      }
-      return jsonText(text)
+      return jsonText(resolveAnswer(await gw.mesh.resolve(query.name, options)))
     },
   }),
   route({
@@ -127,6 +111,30 @@ export const functionRoutes: readonly RouteSpec[] = [
     },
   }),
 ]
+
+/**
+ * The resolve answer's JSON text, serialized once per result: a resolution is immutable until its
+ * record changes, and the marketplace and the resolve cache hand back the same result object until
+ * then (a newer record, a yank or an expiry makes a new one, which is serialized afresh).
+ */
+export function resolveAnswer(r: ResolveResult): string {
+  let text = resolveText.get(r)
+  if (text === undefined) {
+    text = stringify({
+      name: r.name,
+      version: r.version,
+      recordId: r.recordId,
+      source: r.source,
+      verified: r.verified,
+      descriptor: r.descriptor,
+      providers: r.providers,
+      record: r.record,
+      ...(r.report === undefined ? {} : { report: r.report }),
+    })
+    resolveText.set(r, text)
+  }
+  return text
+}
 
 function selectBody(s: SelectResult, mesh: Mesh, state: LiveState) {
   state.providerKeys.add(s.providerKey)

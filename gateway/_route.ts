@@ -41,6 +41,8 @@ export interface RouteRequest<Q = Record<string, unknown>, B = unknown> {
   readonly params: Record<string, string>
   /** The caller, when the route needs a token (or one was sent to a route that reads it). */
   readonly principal: Principal | undefined
+  /** A request header by lower-case name (repeated headers joined with `, `). */
+  header(name: string): string | undefined
 }
 
 /** One route of the gateway: its handler and everything the OpenAPI document says about it. */

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs'
-import type { Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createAdaptorServer } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import type { ServiceComponents, ServiceFactory, Startable } from '../src/components.js'
 import { ConfigError } from '../src/errors/registry.js'
 import { buildApp } from './_app.js'
 import { TokenBook } from './_auth.js'
 import { callRoutes } from './_callRoutes.js'
+import { fastRoutes } from './_fastRoutes.js'
 import { functionRoutes } from './_functionRoutes.js'
 import { LiveState } from './_liveState.js'
 import { GatewayMetrics } from './_metrics.js'
@@ -226,7 +227,9 @@ class GatewayService implements HttpGateway {
     if (this.phase !== 'new') return
     this.phase = 'running'
     this.state.listen(this.components.events, this.components.mesh.health)
-    const server = createAdaptorServer({ fetch: this.app.fetch, hostname: this.init.host }) as Server
+    // The hot routes are answered on node:http before the adaptor builds web objects (fastRoutes).
+    const hono = getRequestListener(this.app.fetch, { hostname: this.init.host })
+    const server = createServer(fastRoutes(this.context, ROUTES, hono))
     this.server = server
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) =>

@@ -9,6 +9,7 @@ import { generateToken } from '../../gateway/tokens.js'
 import { createMesh, type Mesh } from '../../src/mesh.js'
 import { upperFunction } from '../_helpers/upper.js'
 import { target } from './_harness.js'
+import { cpuPerOp, threadCpu } from './_threadCpu.js'
 
 // The HTTP gateway under autocannon on 127.0.0.1 (the load generator in a worker thread, the servers
 // on the main thread), beside a bare node:http server answering a fixed JSON (the resolve answer's
@@ -17,6 +18,10 @@ import { target } from './_harness.js'
 // median ratio is reported, so a load change on a shared machine shifts both sides alike.
 // Afterwards the ledger must hold exactly one COMPLETED entry and one charge per successful call,
 // none lost or doubled: HTTP calls are sent as a fixed number of requests, each awaited and counted.
+//
+// The load generator shares the machine's cores with the server (and the in-process baseline has
+// none), so each side's CPU per request is also printed: the main thread's (the server, or the
+// in-process callers) and the other threads' (autocannon's worker and V8's helper threads).
 //
 // Targets: resolve >= 1/1.5 of the bare server's throughput; HTTP call >= 50% of the in-process
 // durable-call rate. Figures and the machine they were measured on are in the README.
@@ -33,11 +38,15 @@ interface Run {
   p99: number
   ok: number
   failed: number
+  cpu: { main: number; others: number } | undefined
 }
 
 async function cannon(options: Options): Promise<Run> {
+  const before = threadCpu()
   const r: Result = await autocannon({ connections: CONNECTIONS, workers: 1, ...options })
+  const cpu = cpuPerOp(before, threadCpu(), r['2xx'] + r.non2xx)
   return {
+    cpu,
     rate: r['2xx'] / r.duration,
     p50: r.latency.p50,
     p99: r.latency.p99,
@@ -56,6 +65,27 @@ function line(label: string, runs: readonly Run[]): void {
   )
 }
 
+/** Median CPU per request of the runs, main thread / other threads. */
+function cpuLine(label: string, cpus: readonly ({ main: number; others: number } | undefined)[]): void {
+  const known = cpus.filter((c) => c !== undefined)
+  if (known.length === 0) return
+  const main = median(known.map((c) => c.main))
+  const others = median(known.map((c) => c.others))
+  console.log(
+    `  ${`  CPU per op, ${label}`.padEnd(40)} main thread ${main.toFixed(1)} us, other threads ${others.toFixed(1)} us`,
+  )
+}
+
+/** Baseline over subject main-thread CPU per op (medians): the rate ratio were the main thread the only limit. */
+function mainRatio(
+  baseline: readonly ({ main: number } | undefined)[],
+  subject: readonly ({ main: number } | undefined)[],
+): number | undefined {
+  const b = baseline.filter((c) => c !== undefined).map((c) => c.main)
+  const s = subject.filter((c) => c !== undefined).map((c) => c.main)
+  return b.length === 0 || s.length === 0 ? undefined : median(b) / median(s)
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)]!
@@ -67,8 +97,12 @@ async function listen(server: Server): Promise<string> {
 }
 
 /** Durable calls in process, IN_FLIGHT at a time, for `seconds`; every call counted. */
-async function inProcess(mesh: Mesh, seconds: number): Promise<{ rate: number; calls: number }> {
+async function inProcess(
+  mesh: Mesh,
+  seconds: number,
+): Promise<{ rate: number; calls: number; cpu: ReturnType<typeof cpuPerOp> }> {
   let calls = 0
+  const before = threadCpu()
   const started = performance.now()
   const until = started + seconds * 1000
   await Promise.all(
@@ -79,7 +113,8 @@ async function inProcess(mesh: Mesh, seconds: number): Promise<{ rate: number; c
       }
     }),
   )
-  return { rate: calls / ((performance.now() - started) / 1000), calls }
+  const cpu = cpuPerOp(before, threadCpu(), calls)
+  return { rate: calls / ((performance.now() - started) / 1000), calls, cpu }
 }
 
 export default async function gatewayBench(): Promise<void> {
@@ -119,6 +154,14 @@ export default async function gatewayBench(): Promise<void> {
     }
     line('bare node:http, fixed JSON', bareRuns)
     line('gateway GET /v1/resolve', resolveRuns)
+    cpuLine(
+      'bare node:http',
+      bareRuns.map((r) => r.cpu),
+    )
+    cpuLine(
+      'gateway resolve',
+      resolveRuns.map((r) => r.cpu),
+    )
     const resolveRatio = median(resolveRuns.map((r, i) => r.rate / bareRuns[i]!.rate))
     console.log(`  ratio gateway resolve vs bare node:http (median of rounds): ${resolveRatio.toFixed(3)}x`)
     target('resolve vs bare node:http (per mille)', resolveRatio * 1000, 1000 / 1.5, 'per mille')
@@ -131,11 +174,13 @@ export default async function gatewayBench(): Promise<void> {
     local += (await inProcess(mesh, 1)).calls
     const amount = Math.max(10_000, Math.round(warm.rate * SECONDS))
     const localRates: number[] = []
+    const localCpu: ReturnType<typeof cpuPerOp>[] = []
     const callRuns: Run[] = []
     for (let i = 0; i < ROUNDS; i++) {
       const p = await inProcess(mesh, SECONDS)
       local += p.calls
       localRates.push(p.rate)
+      localCpu.push(p.cpu)
       const r = await cannon({ ...call, connections: IN_FLIGHT, amount })
       http += r.ok
       callRuns.push(r)
@@ -147,6 +192,19 @@ export default async function gatewayBench(): Promise<void> {
         .padStart(26)} calls/s`,
     )
     line('gateway POST /v1/call, durable', callRuns)
+    cpuLine('mesh.call in process', localCpu)
+    cpuLine(
+      'gateway call',
+      callRuns.map((r) => r.cpu),
+    )
+    const cpuRatio = mainRatio(
+      localCpu,
+      callRuns.map((r) => r.cpu),
+    )
+    if (cpuRatio !== undefined)
+      console.log(
+        `  ratio by main-thread CPU per call, in process / over HTTP (the load generator left out): ${cpuRatio.toFixed(3)}x`,
+      )
     const callRatio = median(callRuns.map((r, i) => r.rate / localRates[i]!))
     console.log(
       `  ratio gateway call vs in-process durable call (median of rounds): ${callRatio.toFixed(3)}x`,
