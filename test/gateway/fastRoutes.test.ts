@@ -44,7 +44,7 @@ const authed = (
   headers: { authorization: `Bearer ${token}`, 'content-type': type },
 })
 
-describe('gateway: the Node path for resolve and call', () => {
+describe('gateway: the node:http fast path for resolve and call', () => {
   it('resolve answers the bytes hono answers, for a local function and a registry record', async () => {
     for (const name of ['acme.com/text/upper', 'acme.com/image/sharpen']) {
       await fetch(`${g.url}/v1/resolve?name=${name}`)
