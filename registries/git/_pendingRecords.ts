@@ -32,7 +32,7 @@ export interface PendingRecordsInit {
   readonly check: RecordCheck
   /** The commit the pending record files are at. */
   readonly commit: string
-  /** Record files by name, in path order. */
+  /** Record files by name, in the order the background pass checks them. */
   readonly files: ReadonlyMap<string, Pending>
   /** Files refused before any check (a path that names no record), reported with the others. */
   readonly refused?: readonly SkippedRecord[]
@@ -142,15 +142,13 @@ export class PendingRecords {
 
   private async run(files: readonly { name: string; path: string; oid: string }[]): Promise<void> {
     const { ctx, check, commit, index } = this.init
-    const read = await Promise.all(
-      files.map(async (f) => {
-        try {
-          return { ...f, bytes: await ctx.objects.readBlob(f.oid) }
-        } catch (error) {
-          return { ...f, error }
-        }
-      }),
+    const blobs = await ctx.objects.readBlobs(files.map((f) => f.oid)).catch((error: unknown) =>
+      files.map(() => (error instanceof Error ? error : new Error(String(error)))),
     )
+    const read = files.map((f, i) => {
+      const blob = blobs[i]!
+      return blob instanceof Error ? { ...f, error: blob } : { ...f, bytes: blob }
+    })
     const items = read.flatMap((r) =>
       'bytes' in r
         ? [

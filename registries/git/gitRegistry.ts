@@ -16,7 +16,8 @@ import { loadIndexState, saveIndexState } from './_indexState.js'
 import { type Landing, landOn, landOnTip } from './_landing.js'
 import { publishMessage, recordPath } from './_layout.js'
 import { LocalBranch } from './_localBranch.js'
-import { type BackgroundVerification, PendingRecords, pendingFiles } from './_pendingRecords.js'
+import { indexPending } from './_indexPending.js'
+import type { BackgroundVerification, PendingRecords } from './_pendingRecords.js'
 import { type RecordCheck, recordCheck } from './_recordCheck.js'
 import { RecordIndex } from './_recordIndex.js'
 import { fetchBranch, type OnPack, PUSH_REJECTED, pushBranch } from './_remote.js'
@@ -397,7 +398,7 @@ class GitRegistryImpl implements GitRegistry {
     // A sync past a first one waits for its records: the seqs they set are what newer ones must beat.
     if (previous !== undefined) await this.pending?.drain()
     const walk = await walkNewCommits(this.ctx, tip, previous, this.cfg.maxCommitsChecked)
-    if (previous === undefined && this.cfg.verifyInBackground) return this.indexPending(tip, walk, startedAt)
+    if (previous === undefined && this.cfg.verifyInBackground) return this.startPending(tip, walk, startedAt)
     const checked = previous === undefined ? await early?.resultFor(tip) : undefined
     const applied = checked
       ? this.index.applyChecked(checked.diff, checked.checked, signal)
@@ -426,54 +427,39 @@ class GitRegistryImpl implements GitRegistry {
     return report
   }
 
-  /**
-   * A first sync that verifies in the background: indexes every record file of `tip` as pending,
-   * answers from now on, and starts checking them. When the last is checked its full report replaces
-   * this one, the index is saved and watchers hear of the accepted names.
-   */
-  private async indexPending(
+  /** A first sync that verifies in the background (see `indexPending`): answers from now on. */
+  private async startPending(
     tip: string,
     walk: Awaited<ReturnType<typeof walkNewCommits>>,
     startedAt: number,
   ): Promise<SyncReport> {
-    const { files, refused } = pendingFiles((await commitDiff(this.ctx, undefined, tip)).upserts)
-    const base = { commit: tip, removed: [], rewritten: !walk.reached, commits: walk.commits }
-    const durationMs = performance.now() - startedAt
-    this.commit = tip
-    if (files.size === 0) {
-      await this.save()
-      return { ...base, changed: [], skipped: refused, durationMs }
-    }
-    const pending = new PendingRecords({
+    const { report, pending } = await indexPending({
       ctx: this.ctx,
       index: this.index,
       check: this.check,
-      commit: tip,
-      files,
-      refused,
-      onDone: (result) => {
+      log: this.log,
+      tip,
+      walk,
+      startedAt,
+      onDone: (result, full) => {
         this.lastVerification = result
         if (this.pending === pending) this.pending = undefined
-        const full: SyncReport = {
-          ...base,
-          changed: result.changed,
-          skipped: result.skipped,
-          durationMs: durationMs + result.durationMs,
-        }
         if (this.lastSync === undefined || this.lastSync.report.commit === tip)
           this.lastSync = { at: this.clock.now(), report: full }
-        for (const skipped of result.skipped)
-          this.log('skipped %s (%s): %s', skipped.path, skipped.code, skipped.message)
-        this.log('verified %s: %d accepted, %d skipped', tip, result.changed.length, result.skipped.length)
         this.saved = this.save()
         if (result.changed.length > 0) this.watchers.notify({ names: [...result.changed], reason: 'sync' })
       },
     })
+    this.commit = tip
+    if (pending === undefined) {
+      await this.save()
+      return report
+    }
     this.pending = pending
     pending
       .drain()
       .catch((err: unknown) => this.log.error('background verification: %s', (err as Error).message))
-    return { ...base, changed: [], skipped: refused, durationMs, pending: files.size }
+    return report
   }
 
   /** Keeps the index for the next start; a failure only costs a full re-index then. */
