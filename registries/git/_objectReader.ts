@@ -77,8 +77,7 @@ export class ObjectReader {
     for (const { i, pack, offset } of placed) {
       const oid = oids[i]!
       try {
-        const object =
-          pack === undefined ? await this.read(oid) : this.readAt(pack, offset, true)
+        const object = pack === undefined ? await this.read(oid) : this.readAt(pack, offset, true)
         if (object.type !== 'blob') throw new Error(`object ${oid} is a ${object.type}, not a blob`)
         out[i] = new Uint8Array(object.data)
       } catch (err) {

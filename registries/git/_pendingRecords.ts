@@ -142,9 +142,9 @@ export class PendingRecords {
 
   private async run(files: readonly { name: string; path: string; oid: string }[]): Promise<void> {
     const { ctx, check, commit, index } = this.init
-    const blobs = await ctx.objects.readBlobs(files.map((f) => f.oid)).catch((error: unknown) =>
-      files.map(() => (error instanceof Error ? error : new Error(String(error)))),
-    )
+    const blobs = await ctx.objects
+      .readBlobs(files.map((f) => f.oid))
+      .catch((error: unknown) => files.map(() => (error instanceof Error ? error : new Error(String(error)))))
     const read = files.map((f, i) => {
       const blob = blobs[i]!
       return blob instanceof Error ? { ...f, error: blob } : { ...f, bytes: blob }
