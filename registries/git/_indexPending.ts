@@ -24,9 +24,8 @@ export interface IndexPendingInit {
 /**
  * A first sync that verifies in the background: indexes every record file of `tip` as pending and
  * returns the report to answer with now (its `pending` count) and the pending set, whose background
- * pass the caller starts. The pass checks the records in the order they lie in the repository's
- * packs (see `ObjectReader.packOrder`), which only decides when each is checked: a name asked for is
- * checked first, whatever its place. When the last is checked, `onDone` hears the full report.
+ * pass the caller starts (see `PendingRecords`). When the last record is checked, `onDone` hears
+ * the full report.
  */
 export async function indexPending(
   init: IndexPendingInit,
@@ -37,13 +36,12 @@ export async function indexPending(
   const durationMs = performance.now() - init.startedAt
   const report = { ...base, changed: [], skipped: found.refused, durationMs }
   if (found.files.size === 0) return { report, pending: undefined }
-  const files = new Map(await ctx.objects.packOrder([...found.files], ([, file]) => file.oid))
   const pending = new PendingRecords({
     ctx,
     index: init.index,
     check: init.check,
     commit: tip,
-    files,
+    files: found.files,
     refused: found.refused,
     onDone: (result) => {
       for (const skipped of result.skipped)
@@ -57,5 +55,5 @@ export async function indexPending(
       })
     },
   })
-  return { report: { ...report, pending: files.size }, pending }
+  return { report: { ...report, pending: found.files.size }, pending }
 }

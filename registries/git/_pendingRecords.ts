@@ -32,7 +32,7 @@ export interface PendingRecordsInit {
   readonly check: RecordCheck
   /** The commit the pending record files are at. */
   readonly commit: string
-  /** Record files by name, in the order the background pass checks them. */
+  /** Record files by name (the background pass checks them in pack order). */
   readonly files: ReadonlyMap<string, Pending>
   /** Files refused before any check (a path that names no record), reported with the others. */
   readonly refused?: readonly SkippedRecord[]
@@ -45,12 +45,12 @@ export interface PendingRecordsInit {
  * as soon as its index exists. No record is served or listed before its check: a name asked for
  * ({@link PendingRecords.settle}) is checked at once (or waits for the batch already checking it),
  * and a background pass ({@link PendingRecords.drain}) checks the rest in batches on the verifier's
- * workers. Each record goes through the same check and the same index rules (seq, rollback) as a
+ * workers, their blobs read in bulk in pack order (`ObjectReader.readBlobs`). Each record goes through the same check and the same index rules (seq, rollback) as a
  * sync that checks everything first; a refused one is reported as skipped and never enters the index.
  */
 export class PendingRecords {
   private readonly init: PendingRecordsInit
-  private readonly pending: Map<string, Pending>
+  private pending: Map<string, Pending>
   private readonly inFlight = new Map<string, Promise<void>>()
   private readonly changed: string[] = []
   private readonly skipped: SkippedRecord[] = []
@@ -59,6 +59,7 @@ export class PendingRecords {
   private running: Promise<void> | undefined
   private halted = false
   private done = false
+  private ordered = false
 
   constructor(init: PendingRecordsInit) {
     this.init = init
@@ -111,6 +112,7 @@ export class PendingRecords {
   }
 
   private async loop(): Promise<void> {
+    if (!this.ordered) await this.inPackOrder()
     // Two batches at a time: one is read and applied here while the workers check the other.
     const lane = async () => {
       while (!this.halted && this.pending.size > 0) {
@@ -126,6 +128,19 @@ export class PendingRecords {
     }
     await Promise.all([lane(), lane()])
     await Promise.all(this.inFlight.values())
+  }
+
+  /**
+   * Puts the records still pending in the order their blobs lie in the packs, so the batches read
+   * each pack in one sweep (a delta's base is then still cached). After a turn of the event loop, so
+   * a lookup that came with the index is checked first.
+   */
+  private async inPackOrder(): Promise<void> {
+    this.ordered = true
+    await new Promise(setImmediate)
+    const order = await this.init.ctx.objects.packOrder([...this.pending], ([, file]) => file.oid)
+    // Pending only shrinks: a name checked meanwhile is not put back.
+    this.pending = new Map(order.filter(([name]) => this.pending.has(name)))
   }
 
   /** Takes `names` out of pending, checks them together and applies each outcome to the index. */
