@@ -45,8 +45,9 @@ export interface PendingRecordsInit {
  * as soon as its index exists. No record is served or listed before its check: a name asked for
  * ({@link PendingRecords.settle}) is checked at once (or waits for the batch already checking it),
  * and a background pass ({@link PendingRecords.drain}) checks the rest in batches on the verifier's
- * workers, their blobs read in bulk in pack order (`ObjectReader.readBlobs`). Each record goes through the same check and the same index rules (seq, rollback) as a
- * sync that checks everything first; a refused one is reported as skipped and never enters the index.
+ * workers, their blobs read in bulk in pack order (`ObjectReader.readBlobs`). Each record goes
+ * through the same check and the same index rules (seq, rollback) as a sync that checks everything
+ * first; a refused one is reported as skipped and never enters the index.
  */
 export class PendingRecords {
   private readonly init: PendingRecordsInit
@@ -138,9 +139,12 @@ export class PendingRecords {
   private async inPackOrder(): Promise<void> {
     this.ordered = true
     await new Promise(setImmediate)
-    const order = await this.init.ctx.objects.packOrder([...this.pending], ([, file]) => file.oid)
+    // Only an order: packs that cannot be listed leave it as it was, and each read says what failed.
+    const order = await this.init.ctx.objects
+      .packOrder([...this.pending], ([, file]) => file.oid)
+      .catch(() => undefined)
     // Pending only shrinks: a name checked meanwhile is not put back.
-    this.pending = new Map(order.filter(([name]) => this.pending.has(name)))
+    if (order !== undefined) this.pending = new Map(order.filter(([name]) => this.pending.has(name)))
   }
 
   /** Takes `names` out of pending, checks them together and applies each outcome to the index. */
