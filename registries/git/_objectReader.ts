@@ -65,6 +65,51 @@ export class ObjectReader {
     return new Uint8Array(object.data)
   }
 
+  /**
+   * Many blobs at once (a first sync's records), each settled on its own in input order: read in
+   * pack order, with every object kept as a possible base, so a delta chain is inflated once per
+   * sweep rather than once per blob read in path order.
+   */
+  async readBlobs(oids: readonly string[]): Promise<(Uint8Array | Error)[]> {
+    if (this.packs === undefined) this.packs = await this.loadPacks()
+    const placed = this.place(oids)
+    const out: (Uint8Array | Error)[] = new Array(oids.length)
+    for (const { i, pack, offset } of placed) {
+      const oid = oids[i]!
+      try {
+        const object = pack === undefined ? await this.read(oid) : this.readAt(pack, offset, true)
+        if (object.type !== 'blob') throw new Error(`object ${oid} is a ${object.type}, not a blob`)
+        out[i] = new Uint8Array(object.data)
+      } catch (err) {
+        out[i] = err instanceof Error ? err : new Error(String(err))
+      }
+    }
+    return out
+  }
+
+  /**
+   * `items` in the order their objects lie in the packs (loose and missing ones last, in input
+   * order), so reading them one after another sweeps each pack once.
+   */
+  async packOrder<T>(items: readonly T[], oidOf: (item: T) => string): Promise<T[]> {
+    if (this.packs === undefined) this.packs = await this.loadPacks()
+    return this.place(items.map(oidOf)).map(({ i }) => items[i]!)
+  }
+
+  private place(oids: readonly string[]): { i: number; pack: Pack | undefined; offset: number }[] {
+    const packs = this.packs ?? []
+    const placed = oids.map((oid, i) => {
+      const id = Buffer.from(oid, 'hex')
+      for (let p = 0; p < packs.length; p++) {
+        const offset = findOffset(packs[p]!, id)
+        if (offset !== undefined) return { i, pack: packs[p], rank: p, offset }
+      }
+      return { i, pack: undefined, rank: packs.length, offset: i }
+    })
+    placed.sort((a, b) => a.rank - b.rank || a.offset - b.offset)
+    return placed
+  }
+
   async read(oid: string): Promise<GitObject> {
     // Packs first: after a clone or fetch nearly every record blob is packed, and a failed open of
     // the loose path per blob costs more than the index search.

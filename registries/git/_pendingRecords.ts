@@ -32,7 +32,7 @@ export interface PendingRecordsInit {
   readonly check: RecordCheck
   /** The commit the pending record files are at. */
   readonly commit: string
-  /** Record files by name, in path order. */
+  /** Record files by name (the background pass checks them in pack order). */
   readonly files: ReadonlyMap<string, Pending>
   /** Files refused before any check (a path that names no record), reported with the others. */
   readonly refused?: readonly SkippedRecord[]
@@ -45,12 +45,13 @@ export interface PendingRecordsInit {
  * as soon as its index exists. No record is served or listed before its check: a name asked for
  * ({@link PendingRecords.settle}) is checked at once (or waits for the batch already checking it),
  * and a background pass ({@link PendingRecords.drain}) checks the rest in batches on the verifier's
- * workers. Each record goes through the same check and the same index rules (seq, rollback) as a
- * sync that checks everything first; a refused one is reported as skipped and never enters the index.
+ * workers, their blobs read in bulk in pack order (`ObjectReader.readBlobs`). Each record goes
+ * through the same check and the same index rules (seq, rollback) as a sync that checks everything
+ * first; a refused one is reported as skipped and never enters the index.
  */
 export class PendingRecords {
   private readonly init: PendingRecordsInit
-  private readonly pending: Map<string, Pending>
+  private pending: Map<string, Pending>
   private readonly inFlight = new Map<string, Promise<void>>()
   private readonly changed: string[] = []
   private readonly skipped: SkippedRecord[] = []
@@ -59,6 +60,7 @@ export class PendingRecords {
   private running: Promise<void> | undefined
   private halted = false
   private done = false
+  private ordered = false
 
   constructor(init: PendingRecordsInit) {
     this.init = init
@@ -111,6 +113,7 @@ export class PendingRecords {
   }
 
   private async loop(): Promise<void> {
+    if (!this.ordered) await this.inPackOrder()
     // Two batches at a time: one is read and applied here while the workers check the other.
     const lane = async () => {
       while (!this.halted && this.pending.size > 0) {
@@ -128,6 +131,22 @@ export class PendingRecords {
     await Promise.all(this.inFlight.values())
   }
 
+  /**
+   * Puts the records still pending in the order their blobs lie in the packs, so the batches read
+   * each pack in one sweep (a delta's base is then still cached). After a turn of the event loop, so
+   * a lookup that came with the index is checked first.
+   */
+  private async inPackOrder(): Promise<void> {
+    this.ordered = true
+    await new Promise(setImmediate)
+    // Only an order: packs that cannot be listed leave it as it was, and each read says what failed.
+    const order = await this.init.ctx.objects
+      .packOrder([...this.pending], ([, file]) => file.oid)
+      .catch(() => undefined)
+    // Pending only shrinks: a name checked meanwhile is not put back.
+    if (order !== undefined) this.pending = new Map(order.filter(([name]) => this.pending.has(name)))
+  }
+
   /** Takes `names` out of pending, checks them together and applies each outcome to the index. */
   private checkBatch(names: readonly string[]): Promise<void> {
     const files = names.map((name) => ({ name, ...this.pending.get(name)! }))
@@ -142,15 +161,13 @@ export class PendingRecords {
 
   private async run(files: readonly { name: string; path: string; oid: string }[]): Promise<void> {
     const { ctx, check, commit, index } = this.init
-    const read = await Promise.all(
-      files.map(async (f) => {
-        try {
-          return { ...f, bytes: await ctx.objects.readBlob(f.oid) }
-        } catch (error) {
-          return { ...f, error }
-        }
-      }),
-    )
+    const blobs = await ctx.objects
+      .readBlobs(files.map((f) => f.oid))
+      .catch((error: unknown) => files.map(() => (error instanceof Error ? error : new Error(String(error)))))
+    const read = files.map((f, i) => {
+      const blob = blobs[i]!
+      return blob instanceof Error ? { ...f, error: blob } : { ...f, bytes: blob }
+    })
     const items = read.flatMap((r) =>
       'bytes' in r
         ? [

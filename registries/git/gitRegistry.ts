@@ -2,27 +2,27 @@ import git from 'isomorphic-git'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
 import { isMeshError } from '../../src/errors/base.js'
-import { PublishConflictError, RegistryError } from '../../src/errors/registry.js'
+import { RegistryError } from '../../src/errors/registry.js'
 import type { Logger } from '../../src/logger.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
 import { checkEncodedRecord } from '../../src/registry/checkEncodedRecord.js'
 import { compileNamePattern } from '../../src/registry/namePattern.js'
 import type { AbortOptions, PublishReceipt, RegistryChange, RegistryEntry } from '../../src/registry/types.js'
 import { watchQueue } from '../../src/registry/watchQueue.js'
+import { type BranchTip, fetchTip } from './_branchTip.js'
 import { checkInit, type GitConfig } from './_checkInit.js'
 import { type GitContext, gitContext } from './_context.js'
 import { EarlyCheck } from './_earlyCheck.js'
+import { indexPending } from './_indexPending.js'
 import { loadIndexState, saveIndexState } from './_indexState.js'
-import { type Landing, landOn, landOnTip } from './_landing.js'
-import { publishMessage, recordPath } from './_layout.js'
+import { recordPath } from './_layout.js'
 import { LocalBranch } from './_localBranch.js'
-import { type BackgroundVerification, PendingRecords, pendingFiles } from './_pendingRecords.js'
+import type { BackgroundVerification, PendingRecords } from './_pendingRecords.js'
+import { type PublishHost, publishOnBranch } from './_publish.js'
 import { type RecordCheck, recordCheck } from './_recordCheck.js'
 import { RecordIndex } from './_recordIndex.js'
-import { fetchBranch, type OnPack, PUSH_REJECTED, pushBranch } from './_remote.js'
-import { openRepository, readmeTree, treeOf, walkNewCommits, writeCommit } from './_repository.js'
-import { commitDiff, putBlobAtPath } from './_trees.js'
-import { GitPushConflictError } from './errors.js'
+import { openRepository, treeOf, walkNewCommits } from './_repository.js'
+import { commitDiff } from './_trees.js'
 import type { GitRegistry, GitRegistryInit, GitRegistryStatus, SyncReport } from './types.js'
 
 /**
@@ -52,7 +52,8 @@ class GitRegistryImpl implements GitRegistry {
   private readonly check: RecordCheck
   private readonly index = new RecordIndex()
   private readonly branch: LocalBranch
-  private readonly landing: Landing
+  private readonly tip: BranchTip
+  private readonly publisher: PublishHost
   private readonly log: Logger
   private readonly clock: RegistryComponents['clock']
   private readonly watchers = watchQueue()
@@ -78,7 +79,21 @@ class GitRegistryImpl implements GitRegistry {
     this.check = recordCheck(components.verifier, cfg.maxRecordBytes)
     this.log = components.logger(`registry:git:${cfg.id}`)
     this.branch = new LocalBranch(this.ctx.gitdir, cfg.branch, cfg.id, this.log)
-    this.landing = { cfg, ctx: this.ctx, branch: this.branch }
+    this.tip = { cfg, ctx: this.ctx, branch: this.branch, clock: this.clock }
+    this.publisher = {
+      tip: this.tip,
+      index: this.index,
+      log: this.log,
+      indexed: () => this.commit!,
+      resync: (signal) => this.syncRecorded(signal),
+      catchUp: (tip) => this.catchUp(tip),
+      accepted: async (name, entry) => {
+        this.index.accept(name, entry)
+        this.commit = entry.commit
+        await this.save()
+        this.watchers.notify({ names: [name], reason: 'publish' })
+      },
+    }
   }
 
   async start(): Promise<void> {
@@ -179,7 +194,7 @@ class GitRegistryImpl implements GitRegistry {
     throwIfAborted(signal, `${this.id} publish`)
     const name = checkEncodedRecord(encoded, this.id)
     const path = recordPath(name)
-    const { record, id, owned } = await this.check(encoded.bytes, {
+    const checked = await this.check(encoded.bytes, {
       origin: `${this.id} publish`,
       expectName: name,
       ...(signal === undefined ? {} : { signal }),
@@ -188,65 +203,7 @@ class GitRegistryImpl implements GitRegistry {
     return this.exclusive(async () => {
       // The seq to beat is the verified one's: a record of this name still pending is checked first.
       await this.pending?.settle([name])
-      const message = publishMessage(name, record.seq, id, record.signatures)
-      for (let attempt = 1; attempt <= this.cfg.maxPushAttempts; attempt++) {
-        throwIfAborted(signal, `${this.id} publish`)
-        const refusal = this.index.refusal(
-          name,
-          { seq: record.seq, id, ...(owned ? {} : { unowned: true as const }) },
-          `${this.id} publish`,
-        )
-        if (refusal === 'same') {
-          const held = this.index.entries.get(name)!
-          return { registry: this.id, location: `git:${held.commit}:${held.path}` }
-        }
-        if (refusal !== undefined) {
-          throw new PublishConflictError(
-            this.id,
-            name,
-            record.seq,
-            Math.max(
-              this.index.highest.get(name) ?? -1,
-              owned ? -1 : (this.index.unownedHighest.get(name) ?? -1),
-            ),
-          )
-        }
-        const blob = await git.writeBlob({ fs: this.ctx.fs, gitdir: this.ctx.gitdir, blob: encoded.bytes })
-        const build = async (base: string) =>
-          this.writeCommit(
-            await putBlobAtPath(this.ctx, await treeOf(this.ctx, base), path, blob),
-            [base],
-            message,
-          )
-        // A first attempt holds the branch's lock only to swap it (a writer killed while holding it
-        // leaves a lock that stops every publish until removed); a local retry holds it to build.
-        const local = this.cfg.url === undefined
-        const landed =
-          local && attempt > 1
-            ? await landOnTip(this.landing, { path, indexed: this.commit! }, build, signal)
-            : await landOn(this.landing, this.commit!, build, signal)
-        if (landed === undefined) {
-          this.log('publish %s: branch moved (attempt %d), rebuilding on the new tip', name, attempt)
-          if (!local || attempt > 1) await this.syncRecorded(signal)
-          continue
-        }
-        const receipt = { registry: this.id, location: `git:${landed.commit}:${path}` }
-        // Landed: the receipt stands. The index catches up with the tip it was built on, or the next sync does.
-        if (landed.base !== this.commit && !(await this.catchUp(landed.base))) return receipt
-        this.index.accept(name, {
-          oid: blob,
-          seq: record.seq,
-          id,
-          path,
-          commit: landed.commit,
-          ...(owned ? {} : { unowned: true as const }),
-        })
-        this.commit = landed.commit
-        await this.save()
-        this.watchers.notify({ names: [name], reason: 'publish' })
-        return receipt
-      }
-      throw new GitPushConflictError(this.id, name, this.cfg.maxPushAttempts)
+      return publishOnBranch(this.publisher, { name, path, bytes: encoded.bytes, ...checked }, signal)
     })
   }
 
@@ -334,7 +291,7 @@ class GitRegistryImpl implements GitRegistry {
       ? new EarlyCheck(this.ctx, this.cfg.branch, this.index, this.check, signal, this.log)
       : undefined
     try {
-      const tip = await this.fetchTip(signal, early?.onPack)
+      const tip = await fetchTip(this.tip, signal, early?.onPack)
       const report = await this.advance(tip, signal, early)
       this.recordSync(report)
       this.lastError = undefined
@@ -353,29 +310,6 @@ class GitRegistryImpl implements GitRegistry {
     const held = this.lastSync?.report
     if (report.pending !== undefined && held?.commit === report.commit && held.pending === undefined) return
     this.lastSync = { at: this.clock.now(), report }
-  }
-
-  /** The commit the branch should be at: the remote's, or the local branch's without a remote. */
-  private async fetchTip(signal: AbortSignal | undefined, onPack?: OnPack): Promise<string> {
-    throwIfAborted(signal, `${this.id} sync`)
-    const local = await this.branch.read()
-    if (this.cfg.url === undefined) return local ?? (await this.initialCommit())
-    const depth = local === undefined ? this.cfg.cloneDepth : 0
-    const remote = await fetchBranch(this.cfg, this.ctx, depth, signal, onPack)
-    if (remote !== undefined) {
-      await this.branch.follow(local, remote, signal)
-      return remote
-    }
-    // An empty remote: give it this repository's branch (a first commit holding the README if new).
-    const tip = local ?? (await this.initialCommit())
-    if ((await pushBranch(this.cfg, this.ctx, tip, signal)) === PUSH_REJECTED) {
-      const raced = await fetchBranch(this.cfg, this.ctx, 0, signal)
-      if (raced !== undefined) {
-        await this.branch.follow(tip, raced, signal)
-        return raced
-      }
-    }
-    return tip
   }
 
   /** Brings the index from the commit it reflects to `tip`, checking every record that changed. */
@@ -397,7 +331,7 @@ class GitRegistryImpl implements GitRegistry {
     // A sync past a first one waits for its records: the seqs they set are what newer ones must beat.
     if (previous !== undefined) await this.pending?.drain()
     const walk = await walkNewCommits(this.ctx, tip, previous, this.cfg.maxCommitsChecked)
-    if (previous === undefined && this.cfg.verifyInBackground) return this.indexPending(tip, walk, startedAt)
+    if (previous === undefined && this.cfg.verifyInBackground) return this.startPending(tip, walk, startedAt)
     const checked = previous === undefined ? await early?.resultFor(tip) : undefined
     const applied = checked
       ? this.index.applyChecked(checked.diff, checked.checked, signal)
@@ -426,54 +360,39 @@ class GitRegistryImpl implements GitRegistry {
     return report
   }
 
-  /**
-   * A first sync that verifies in the background: indexes every record file of `tip` as pending,
-   * answers from now on, and starts checking them. When the last is checked its full report replaces
-   * this one, the index is saved and watchers hear of the accepted names.
-   */
-  private async indexPending(
+  /** A first sync that verifies in the background (see `indexPending`): answers from now on. */
+  private async startPending(
     tip: string,
     walk: Awaited<ReturnType<typeof walkNewCommits>>,
     startedAt: number,
   ): Promise<SyncReport> {
-    const { files, refused } = pendingFiles((await commitDiff(this.ctx, undefined, tip)).upserts)
-    const base = { commit: tip, removed: [], rewritten: !walk.reached, commits: walk.commits }
-    const durationMs = performance.now() - startedAt
-    this.commit = tip
-    if (files.size === 0) {
-      await this.save()
-      return { ...base, changed: [], skipped: refused, durationMs }
-    }
-    const pending = new PendingRecords({
+    const { report, pending } = await indexPending({
       ctx: this.ctx,
       index: this.index,
       check: this.check,
-      commit: tip,
-      files,
-      refused,
-      onDone: (result) => {
+      log: this.log,
+      tip,
+      walk,
+      startedAt,
+      onDone: (result, full) => {
         this.lastVerification = result
         if (this.pending === pending) this.pending = undefined
-        const full: SyncReport = {
-          ...base,
-          changed: result.changed,
-          skipped: result.skipped,
-          durationMs: durationMs + result.durationMs,
-        }
         if (this.lastSync === undefined || this.lastSync.report.commit === tip)
           this.lastSync = { at: this.clock.now(), report: full }
-        for (const skipped of result.skipped)
-          this.log('skipped %s (%s): %s', skipped.path, skipped.code, skipped.message)
-        this.log('verified %s: %d accepted, %d skipped', tip, result.changed.length, result.skipped.length)
         this.saved = this.save()
         if (result.changed.length > 0) this.watchers.notify({ names: [...result.changed], reason: 'sync' })
       },
     })
+    this.commit = tip
+    if (pending === undefined) {
+      await this.save()
+      return report
+    }
     this.pending = pending
     pending
       .drain()
       .catch((err: unknown) => this.log.error('background verification: %s', (err as Error).message))
-    return { ...base, changed: [], skipped: refused, durationMs, pending: files.size }
+    return report
   }
 
   /** Keeps the index for the next start; a failure only costs a full re-index then. */
@@ -485,21 +404,5 @@ class GitRegistryImpl implements GitRegistry {
         this.log.error('could not save the index: %s', (err as Error).message)
       },
     )
-  }
-
-  /**
-   * The first commit of a new registry: the README that explains the layout. Another writer may
-   * create the branch first; then its first commit is the one used.
-   */
-  private async initialCommit(): Promise<string> {
-    const message = 'Start a function-mesh registry\n\nSee README.md for the layout.\n'
-    const commit = await this.writeCommit(await readmeTree(this.ctx), [], message)
-    if (await this.branch.swap(undefined, commit)) return commit
-    return (await this.branch.read()) ?? commit
-  }
-
-  private writeCommit(tree: string, parents: string[], message: string): Promise<string> {
-    const who = { ...this.cfg.author, timestamp: Math.floor(this.clock.now() / 1000) }
-    return writeCommit(this.ctx, { tree, parents, author: who, committer: who, message }, this.cfg.signer)
   }
 }

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ObjectReader } from '../../registries/git/_objectReader.js'
 import { commitFiles } from '../_helpers/seedRepo.js'
@@ -80,6 +82,63 @@ describe('git ObjectReader', () => {
     await expect(new ObjectReader(gitdir).readBlob(oid)).rejects.toThrow(/not in the repository/)
     await writeFile(pack, bytes)
     expect(new TextDecoder().decode(await reader.readBlob(oid))).toBe('half an index\n')
+  })
+
+  it('readBlobs gives each blob exactly as readBlob does, in input order, whatever the order asked', async () => {
+    const expected = new Map<string, string>()
+    const reference = new ObjectReader(gitdir)
+    for (const oid of blobs) expected.set(oid, new TextDecoder().decode(await reference.readBlob(oid)))
+    await fc.assert(
+      fc.asyncProperty(fc.shuffledSubarray(blobs, { minLength: 1 }), async (oids) => {
+        // A fresh reader each run: no delta base cached from an earlier read.
+        const got = await new ObjectReader(gitdir).readBlobs(oids)
+        expect(got.map((b) => (b instanceof Error ? b : new TextDecoder().decode(b)))).toEqual(
+          oids.map((oid) => expected.get(oid)),
+        )
+      }),
+      { numRuns: 50 },
+    )
+  })
+
+  it('error: readBlobs settles a missing object and a non-blob on their own, the others still read', async () => {
+    const tree = (await systemGit(['rev-parse', 'main^{tree}'], gitdir)).trim()
+    const missing = '0'.repeat(40)
+    const got = await new ObjectReader(gitdir).readBlobs([blobs[0]!, missing, tree, blobs[1]!])
+    expect((got[1] as Error).message).toMatch(/not in the repository/)
+    expect((got[2] as Error).message).toMatch(/is a tree, not a blob/)
+    for (const i of [0, 3] as const)
+      expect(new TextDecoder().decode(got[i] as Uint8Array)).toBe(
+        await systemGit(['cat-file', 'blob', blobs[i === 0 ? 0 : 1]!], gitdir),
+      )
+  })
+
+  it('packOrder sorts objects by their offset in the pack (git show-index), missing ones last', async () => {
+    const reader = new ObjectReader(gitdir)
+    const packDir = join(gitdir, 'objects', 'pack')
+    const offsets = new Map<string, number>()
+    for (const idx of (await readdir(packDir)).filter((n) => n.endsWith('.idx'))) {
+      const shown = await new Promise<string>((resolve, reject) => {
+        const child = spawn('git', ['show-index'], { stdio: ['pipe', 'pipe', 'inherit'] })
+        let out = ''
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString()
+        })
+        child.on('error', reject)
+        child.on('close', () => resolve(out))
+        readFile(join(packDir, idx)).then((bytes) => child.stdin.end(bytes), reject)
+      })
+      for (const line of shown.trim().split('\n')) {
+        const [offset, oid] = line.split(' ')
+        offsets.set(oid!, Number(offset))
+      }
+    }
+    const asked = [...blobs.slice(0, 40)].reverse()
+    const missing = 'f'.repeat(40)
+    const sorted = await reader.packOrder([missing, ...asked], (oid) => oid)
+    expect(sorted.at(-1)).toBe(missing)
+    const got = sorted.slice(0, -1).map((oid) => offsets.get(oid)!)
+    expect(got).toEqual([...got].sort((a, b) => a - b))
+    expect(new Set(sorted)).toEqual(new Set([missing, ...asked]))
   })
 
   it('error: names an object that is not in the repository', async () => {
