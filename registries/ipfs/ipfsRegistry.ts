@@ -134,7 +134,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
       }
       const opened = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
       if (!(await opened.helia.blockstore.has(cid))) return undefined
-      return raceSignal(opened.blocks.read(cid, options.signal), options.signal, what)
+      return raceSignal(opened.blocks.read(opened.blocks.intern(cid), options.signal), options.signal, what)
     },
   }
 
