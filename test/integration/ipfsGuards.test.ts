@@ -225,6 +225,17 @@ describe('ipfsRegistry record cache', () => {
       code: 'E_IPFS_BLOCK_CORRUPT',
     })
   })
+
+  it('a warm lookup of a name serves the new record once it is published again', async () => {
+    const registry = await openRegistry({ dir: nextDir() })
+    const seqOf = async () =>
+      (await components.verifier.verify((await registry.lookup('acme.com/image/sharpen'))!.bytes)).record.seq
+    await registry.publish(await conformanceRecord(signer, 'acme.com/image/sharpen', 1))
+    expect(await seqOf()).toBe(1)
+    expect(await seqOf()).toBe(1)
+    await registry.publish(await conformanceRecord(signer, 'acme.com/image/sharpen', 2, 'v2'))
+    expect(await seqOf()).toBe(2)
+  })
 })
 
 describe('ipfsRegistry IPNS republish', () => {
