@@ -105,6 +105,15 @@ export default async function mcpBench(): Promise<void> {
         name: 'mesh.call of a local function, durable, one at a time',
         op: () => mesh.call('acme.com/text/upper', { text: 'hi' }),
       },
+      // Cancellable as a governed call must be (its deadline becomes MCP cancellation): a fresh
+      // AbortSignal per call, which the SDK listens on.
+      {
+        name: 'SDK client.callTool with an AbortSignal, one at a time',
+        op: () =>
+          client.callTool({ name: 'sharpen', arguments: input }, undefined, {
+            signal: new AbortController().signal,
+          }),
+      },
       // The same direct call with the caller busy for a while between calls, spinning or asleep:
       // whether the processes idling between requests (not the work) is what costs.
       {
@@ -122,8 +131,8 @@ export default async function mcpBench(): Promise<void> {
         },
       },
     ]
-    const [direct, governed, bare, echoed, local, spun, slept] = await interleaved(sides)
-    for (const m of [direct, governed, bare, echoed, local, spun, slept]) report(m!)
+    const [direct, governed, bare, echoed, local, signalled, spun, slept] = await interleaved(sides)
+    for (const m of [direct, governed, bare, echoed, local, signalled, spun, slept]) report(m!)
     const inFlight = 32
     const directC = await measure(
       `SDK client.callTool, ${inFlight} in flight`,
@@ -164,6 +173,7 @@ export default async function mcpBench(): Promise<void> {
     console.log(
       `  CPU per call, in-process: over a transport ${cpuText(echoed!)}, local function ${cpuText(local!)}`,
     )
+    console.log(`  CPU per direct call with an AbortSignal: ${cpuText(signalled!)}`)
     console.log(
       `  CPU per direct call after a ${GAP_US} us gap: spinning ${cpuText(spun!, GAP_US)}, asleep ${cpuText(slept!)} (spin time taken out)`,
     )
