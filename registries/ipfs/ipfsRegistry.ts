@@ -1,5 +1,6 @@
 import type { Helia } from '@helia/interface'
 import type { Libp2p } from '@libp2p/interface'
+import { LRUCache } from 'lru-cache'
 import { CID } from 'multiformats/cid'
 import { raceSignal, throwIfAborted } from '../../src/abort.js'
 import type { RegistryComponents } from '../../src/components.js'
@@ -61,6 +62,8 @@ export function ipfsRegistry(init: IpfsRegistryInit): (components: RegistryCompo
 
 /** Directory CIDs kept in memory; past this the map starts again (a cache, never the truth). */
 const MAX_KNOWN_DIRS = 10_000
+/** Own names whose entries a warm lookup answers from memory. */
+const MAX_SERVED_NAMES = 4_096
 
 class IpfsRegistryImpl implements IpfsRegistry {
   readonly id: string
@@ -78,6 +81,12 @@ class IpfsRegistryImpl implements IpfsRegistry {
   private readonly dirs = new Map<string, CID>()
   /** Routing puts of IPNS records under way (awaited on stop, so the node is not stopped under them). */
   private readonly announcing = new Set<Promise<void>>()
+  /**
+   * Own names looked up lately, with their checked bytes: a warm lookup reads this small map instead
+   * of the index, whose memory grows with the registry (a hash lookup in a large map misses the CPU
+   * caches). A publish of the name drops it; only own names, never followed ones, are kept.
+   */
+  private readonly served: LRUCache<string, { bytes: Uint8Array; location: string }> | undefined
 
   constructor(cfg: IpfsConfig, components: RegistryComponents) {
     this.cfg = cfg
@@ -85,6 +94,14 @@ class IpfsRegistryImpl implements IpfsRegistry {
     this.verifier = components.verifier
     this.clock = components.clock
     this.log = components.logger(`registry:ipfs:${cfg.id}`)
+    this.served =
+      cfg.recordCacheBytes > 0
+        ? new LRUCache({
+            max: MAX_SERVED_NAMES,
+            maxSize: cfg.recordCacheBytes,
+            sizeCalculation: (entry) => Math.max(1, entry.bytes.byteLength),
+          })
+        : undefined
     this.republisher = new Republisher({
       clock: this.clock,
       intervalMs: cfg.ipnsRepublishMs,
@@ -134,7 +151,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
       }
       const opened = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
       if (!(await opened.helia.blockstore.has(cid))) return undefined
-      return raceSignal(opened.blocks.read(cid, options.signal), options.signal, what)
+      return raceSignal(opened.blocks.read(opened.blocks.intern(cid), options.signal), options.signal, what)
     },
   }
 
@@ -155,6 +172,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
     this.opening = undefined
     this.opened = undefined
     this.dirs.clear()
+    this.served?.clear()
     if (opened !== undefined && this.cfg.helia === undefined) {
       await opened.helia.stop()
       await opened.release?.()
@@ -177,8 +195,10 @@ class IpfsRegistryImpl implements IpfsRegistry {
   async lookup(name: string, options: AbortOptions = {}): Promise<RegistryEntry | undefined> {
     const what = `${this.id} lookup`
     throwIfAborted(options.signal, what)
-    const opened = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
     const key = String(name).toLowerCase()
+    const served = this.opened === undefined ? undefined : this.served?.get(key)
+    if (served !== undefined) return { bytes: served.bytes, location: served.location }
+    const opened = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
     const entry = opened.index.entries.get(key)
     if (entry === undefined) {
       // Only names the tree can hold are looked for: `..`, `/x`, `%2F` and the like are refused.
@@ -186,7 +206,10 @@ class IpfsRegistryImpl implements IpfsRegistry {
       return opened.follower === undefined ? undefined : this.lookupFollowed(opened, key, options)
     }
     const bytes = await raceSignal(opened.blocks.read(entry.cid, options.signal), options.signal, what)
-    return { bytes, location: `ipfs:/ipfs/${entry.cid}` }
+    const found = { bytes, location: `ipfs:/ipfs/${entry.cid}` }
+    // Kept only if no publish of the name changed the index while the block was read.
+    if (opened.index.entries.get(key)?.cid.equals(entry.cid) === true) this.served?.set(key, found)
+    return { bytes, location: found.location }
   }
 
   /**
@@ -288,6 +311,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
     this.republisher.published()
     const entry = { cid, seq: record.seq, id: record.id }
     await index.save(new Map([[name, entry]]), { root, ipnsSequence: sequence, publishedAt: own.publishedAt })
+    this.served?.delete(name)
     // Only now the new root stands, and with it the directory CIDs on this path.
     if (this.dirs.size + dirs.size > MAX_KNOWN_DIRS) this.dirs.clear()
     for (const [path, dir] of dirs) this.dirs.set(path, dir)

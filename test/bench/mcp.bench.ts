@@ -10,14 +10,17 @@ import { memoryRegistry } from '../../src/registry/memoryRegistry.js'
 import type { Transport } from '../../src/transport/types.js'
 import { generateSigner } from '../../src/trust/signer.js'
 import { upperFunction } from '../_helpers/upper.js'
-import { measure, ratio, report, target } from './_harness.js'
+import { measure, ratio, record, report, target } from './_harness.js'
+import { cpuText, GAP_US, interleaved, type Side, sleep, spin } from './_mcpRounds.js'
 
 // A governed call to an MCP tool over stdio (resolve + select from the cache, input and output
 // schemas, deadline, FUNCTION_INVOKED and FUNCTION_COMPLETED + charge durable in the ledger, the
 // MCP transport's pool) beside the SDK client calling the same tool of the same server program
 // directly, one call at a time and 32 in flight, all in one run. Each side has its own server process.
 // A third figure, a governed call of an in-process function over the same ledger, shows what the
-// mesh's governance costs on this machine at this moment, apart from MCP.
+// mesh's governance costs on this machine at this moment, apart from MCP. The one-at-a-time sides are
+// warmed by a fixed number of calls and measured in interleaved rounds (see _mcpRounds.ts), with the
+// CPU time of this process and of the servers beside the wall time.
 export default async function mcpBench(): Promise<void> {
   const server = fileURLToPath(new URL('../_helpers/mcpStdioServer.mjs', import.meta.url))
   const params = { command: process.execPath, args: [server] }
@@ -69,52 +72,67 @@ export default async function mcpBench(): Promise<void> {
   await client.listTools()
   const input = { image: 'cat' }
   try {
-    const direct = await measure(
-      'SDK client.callTool, one at a time',
-      () => client.callTool({ name: 'sharpen', arguments: input }),
-      { batch: 100, minMs: 2000, warmupMs: 1500 },
-    )
-    report(direct)
-    const governed = await measure(
-      'mesh.call over mcp+stdio, durable, one at a time',
-      () => mesh.call('acme.com/mcp/sharpen@^1', input),
-      { batch: 100, minMs: 2000, warmupMs: 1500 },
-    )
-    report(governed)
-    // The transport alone, without governance, on the mesh's server process: what MCP itself adds.
     const never = new AbortController().signal
-    const bare = await measure(
-      'mcpTransport.call alone (no governance), one at a time',
-      () =>
-        transport.call({
-          name: 'acme.com/mcp/sharpen',
-          version: '1.0.0',
-          provider: { id: 'mcp-tools', endpoint: 'mcp+stdio:tools/sharpen' },
-          input,
-          inputBytes: new Uint8Array(0),
-          invocationId: 'inv_bench',
-          attempt: 1,
-          traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
-          principal: 'bench',
-          deadline: Date.now() + 30_000,
-          signal: never,
-          maxResponseBytes: 1 << 20,
-        }),
-      { batch: 100, minMs: 2000, warmupMs: 500 },
-    )
-    report(bare)
-    const echoed = await measure(
-      'mesh.call over an in-process transport, durable, one at a time',
-      () => mesh.call('acme.com/echo/sharpen@^1', input),
-      { batch: 100, minMs: 2000, warmupMs: 500 },
-    )
-    report(echoed)
-    const local = await measure(
-      'mesh.call of a local function, durable, one at a time',
-      () => mesh.call('acme.com/text/upper', { text: 'hi' }),
-      { batch: 100, minMs: 2000, warmupMs: 500 },
-    )
-    report(local)
+    const bareCall = () =>
+      transport.call({
+        name: 'acme.com/mcp/sharpen',
+        version: '1.0.0',
+        provider: { id: 'mcp-tools', endpoint: 'mcp+stdio:tools/sharpen' },
+        input,
+        inputBytes: new Uint8Array(0),
+        invocationId: 'inv_bench',
+        attempt: 1,
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+        principal: 'bench',
+        deadline: Date.now() + 30_000,
+        signal: never,
+        maxResponseBytes: 1 << 20,
+      })
+    const directCall = () => client.callTool({ name: 'sharpen', arguments: input })
+    const sides: Side[] = [
+      { name: 'SDK client.callTool, one at a time', op: directCall },
+      {
+        name: 'mesh.call over mcp+stdio, durable, one at a time',
+        op: () => mesh.call('acme.com/mcp/sharpen@^1', input),
+      },
+      // The transport alone, without governance, on the mesh's server process: what MCP itself adds.
+      { name: 'mcpTransport.call alone (no governance), one at a time', op: bareCall },
+      {
+        name: 'mesh.call over an in-process transport, durable, one at a time',
+        op: () => mesh.call('acme.com/echo/sharpen@^1', input),
+      },
+      {
+        name: 'mesh.call of a local function, durable, one at a time',
+        op: () => mesh.call('acme.com/text/upper', { text: 'hi' }),
+      },
+      // Cancellable as a governed call must be (its deadline becomes MCP cancellation): a fresh
+      // AbortSignal per call, which the SDK listens on.
+      {
+        name: 'SDK client.callTool with an AbortSignal, one at a time',
+        op: () =>
+          client.callTool({ name: 'sharpen', arguments: input }, undefined, {
+            signal: new AbortController().signal,
+          }),
+      },
+      // The same direct call with the caller busy for a while between calls, spinning or asleep:
+      // whether the processes idling between requests (not the work) is what costs.
+      {
+        name: `SDK client.callTool after a ${GAP_US} us busy spin`,
+        op: () => {
+          spin(GAP_US)
+          return directCall()
+        },
+      },
+      {
+        name: `SDK client.callTool after a ${GAP_US} us sleep`,
+        op: () => {
+          sleep(GAP_US)
+          return directCall()
+        },
+      },
+    ]
+    const [direct, governed, bare, echoed, local, signalled, spun, slept] = await interleaved(sides)
+    for (const m of [direct, governed, bare, echoed, local, signalled, spun, slept]) report(m!)
     const inFlight = 32
     const directC = await measure(
       `SDK client.callTool, ${inFlight} in flight`,
@@ -137,18 +155,34 @@ export default async function mcpBench(): Promise<void> {
     })
     report(perCall(directC))
     report(perCall(governedC))
-    ratio('governed vs direct (one at a time)', governed, direct)
-    ratio('transport alone vs direct (one at a time)', bare, direct)
+    ratio('governed vs direct (one at a time)', governed!, direct!)
+    ratio('transport alone vs direct (one at a time)', bare!, direct!)
     ratio(`governed vs direct (${inFlight} in flight)`, perCall(governedC), perCall(directC))
-    const overhead = governed.medianUs - direct.medianUs
+    const overhead = governed!.medianUs - direct!.medianUs
     console.log(`  median overhead per governed MCP call (one at a time): ${overhead.toFixed(1)} us`)
     console.log(
-      `  the MCP transport alone over the SDK client: ${(bare.medianUs - direct.medianUs).toFixed(1)} us`,
+      `  the MCP transport alone over the SDK client: ${(bare!.medianUs - direct!.medianUs).toFixed(1)} us`,
     )
-    console.log(`  a durable governed call of a local function, same run: ${local.medianUs.toFixed(1)} us`)
+    console.log(`  a durable governed call of a local function, same run: ${local!.medianUs.toFixed(1)} us`)
     console.log(
-      `  governance of a provider outside the process (no wire), same run: ${echoed.medianUs.toFixed(1)} us`,
+      `  governance of a provider outside the process (no wire), same run: ${echoed!.medianUs.toFixed(1)} us`,
     )
+    console.log(
+      `  CPU per call, this process + the server: direct ${cpuText(direct!)}, governed ${cpuText(governed!)}, transport alone ${cpuText(bare!)}`,
+    )
+    console.log(
+      `  CPU per call, in-process: over a transport ${cpuText(echoed!)}, local function ${cpuText(local!)}`,
+    )
+    console.log(`  CPU per direct call with an AbortSignal: ${cpuText(signalled!)}`)
+    console.log(
+      `  CPU per direct call after a ${GAP_US} us gap: spinning ${cpuText(spun!, GAP_US)}, asleep ${cpuText(slept!)} (spin time taken out)`,
+    )
+    if (governed!.cpuUs !== undefined && direct!.cpuUs !== undefined)
+      record({
+        name: 'CPU overhead per governed MCP call (this process + the server)',
+        value: governed!.cpuUs - direct!.cpuUs,
+        unit: 'us',
+      })
     target('median overhead per governed MCP call', overhead, 100, 'us', false)
     const check = await mesh.lineage.verify()
     if (!check.ok) throw new Error('the ledger does not verify after the bench')

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ipns } from '@helia/ipns'
@@ -195,6 +195,46 @@ describe('ipfsRegistry pins', () => {
     await again.publish(await conformanceRecord(signer, 'acme.com/image/sharpen', 3))
     await helia.gc()
     expect(await helia.blockstore.has(first)).toBe(true)
+  })
+})
+
+describe('ipfsRegistry record cache', () => {
+  const same = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && Buffer.from(a).equals(b)
+  it('serves a block read once from memory to lookups and to content-store reads by text; a new node refuses it damaged', async () => {
+    const dir = nextDir()
+    const registry = await openRegistry({ dir })
+    const v1 = await conformanceRecord(signer, 'acme.com/image/sharpen', 1)
+    const cid = cidOf((await registry.publish(v1)).location)
+    expect(same((await registry.lookup('acme.com/image/sharpen'))!.bytes, v1.bytes)).toBe(true)
+    expect(same(await registry.contentStore.get(cid.toString()), v1.bytes)).toBe(true)
+    let damaged = 0
+    for (const entry of await readdir(join(dir, 'blocks'), { recursive: true, withFileTypes: true })) {
+      const path = join(entry.parentPath, entry.name)
+      if (entry.isFile() && same(await readFile(path), v1.bytes)) {
+        await writeFile(path, Buffer.from('{"damaged":true}'))
+        damaged++
+      }
+    }
+    expect(damaged).toBe(1)
+    // The index's CID object and a fresh parse of the same text both find the checked bytes kept.
+    expect(same((await registry.lookup('acme.com/image/sharpen'))!.bytes, v1.bytes)).toBe(true)
+    expect(same(await registry.contentStore.get(CID.parse(cid.toString()).toString()), v1.bytes)).toBe(true)
+    await registry.stop()
+    const again = await openRegistry({ dir })
+    expect(await errorOf(again.lookup('acme.com/image/sharpen'))).toMatchObject({
+      code: 'E_IPFS_BLOCK_CORRUPT',
+    })
+  })
+
+  it('a warm lookup of a name serves the new record once it is published again', async () => {
+    const registry = await openRegistry({ dir: nextDir() })
+    const seqOf = async () =>
+      (await components.verifier.verify((await registry.lookup('acme.com/image/sharpen'))!.bytes)).record.seq
+    await registry.publish(await conformanceRecord(signer, 'acme.com/image/sharpen', 1))
+    expect(await seqOf()).toBe(1)
+    expect(await seqOf()).toBe(1)
+    await registry.publish(await conformanceRecord(signer, 'acme.com/image/sharpen', 2, 'v2'))
+    expect(await seqOf()).toBe(2)
   })
 })
 
