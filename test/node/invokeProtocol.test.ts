@@ -483,8 +483,9 @@ describe('shutdown', () => {
       const stopping = p.service.stop().then(() => {
         stopped = true
       })
+      // The keep-alive stream of the running call is still open: the stopping host refuses on it.
       const refused = await fails(p.caller.call('acme.com/test/slow@1', {}, { maxAttempts: 1 }))
-      expect(refused.cause).toMatchObject({ code: 'E_PROVIDER_UNREACHABLE', sent: false })
+      expect(refused.cause).toMatchObject({ details: { remoteCode: 'E_PEER_BUSY' }, sent: false })
       expect(stopped).toBe(false)
       open()
       const result = await running
