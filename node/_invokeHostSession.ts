@@ -97,17 +97,29 @@ export async function serveSession(
       cancelTimer()
     }
   }
+  // With calls in flight the caller may rightly say nothing for as long as they run; with none, the
+  // stream (and any frame begun on it) has the idle timeout to go on.
+  let cancelIdle: (() => void) | undefined
+  const armIdle = () => {
+    cancelIdle?.()
+    cancelIdle = scheduleOn(limits.clock, () => end(), limits.idleMs)
+  }
+  const disarmIdle = () => {
+    cancelIdle?.()
+    cancelIdle = undefined
+  }
+  armIdle()
   const unregister = host.session(stream, () => end())
   try {
     while (!closed) {
       let frame: { byteLength: number; subarray(): Uint8Array }
       try {
-        // With calls in flight the caller may rightly say nothing for as long as they run.
-        frame = await read(limits.maxHeaderBytes, calls.size === 0 ? limits.idleMs : undefined)
+        frame = await read(limits.maxHeaderBytes, undefined)
       } catch (err) {
-        if (err instanceof PeerRequestTimeoutError || stream.status !== 'open' || closed) break
+        if (stream.status !== 'open' || closed) break
         return await fatal(host.frameError(peer, err), undefined)
       }
+      disarmIdle()
       let raw: unknown
       try {
         raw = decodeJson(frame.subarray())
@@ -119,6 +131,7 @@ export async function serveSession(
         if (!cancel.success)
           return await fatal(new InvokeProtocolError(peer, 'cancel', 'must be a call id'), undefined)
         calls.get(cancel.data.cancel)?.abort()
+        if (calls.size === 0) armIdle()
         continue
       }
       const idOf = (raw as { id?: unknown } | null)?.id
@@ -140,11 +153,13 @@ export async function serveSession(
       const checked = host.checkRequest(peer, header, input)
       if (checked instanceof MeshError) {
         void send(header.id, host.refusal(peer, checked, header.fn))
+        if (calls.size === 0) armIdle()
         continue
       }
       const release = host.admit(peer)
       if (release instanceof MeshError) {
         void send(header.id, host.refusal(peer, release, header.fn))
+        if (calls.size === 0) armIdle()
         continue
       }
       const controller = new AbortController()
@@ -156,10 +171,12 @@ export async function serveSession(
         .finally(() => {
           calls.delete(header.id)
           release()
+          if (calls.size === 0 && !closed) armIdle()
         })
       host.track(run, () => controller.abort())
     }
   } finally {
+    disarmIdle()
     unregister()
     // The stream ended (the caller closed it, reset it, or went idle): its calls are cancelled.
     end()
