@@ -34,6 +34,11 @@ export const DEFAULT_MAX_RESPONSE_HEADER_BYTES = 64 * 1024
 export interface Libp2pTransportOptions {
   /** Largest response header accepted. @default 65536 */
   maxResponseHeaderBytes?: number
+  /**
+   * Carry calls over one keep-alive `/fmesh/invoke/1.1.0` stream per peer; `false` opens a
+   * `/fmesh/invoke/1.0.0` stream per call. @default true
+   */
+  keepAlive?: boolean
 }
 
 /** Where a `libp2p:` endpoint points: the peer, and the address to dial when it names one. */
@@ -85,12 +90,14 @@ export class Libp2pCaller implements Transport {
   /** Peers that answered a keep-alive offer with 1.0.0, until when (ms) they are not offered it again. */
   private readonly legacy = new Map<string, number>()
   private readonly maxHeaderBytes: number
+  private readonly keepAlive: boolean
 
   constructor(
     private readonly libp2p: Libp2p,
     options: Libp2pTransportOptions,
   ) {
     this.maxHeaderBytes = options.maxResponseHeaderBytes ?? DEFAULT_MAX_RESPONSE_HEADER_BYTES
+    this.keepAlive = options.keepAlive !== false
   }
 
   handles(endpoint: string): boolean {
@@ -103,6 +110,7 @@ export class Libp2pCaller implements Transport {
     if (signal.aborted) throw signal.reason
     let stream: Stream | undefined
     if (
+      this.keepAlive &&
       request.maxResponseBytes <= MAX_SESSION_RESPONSE_BYTES &&
       request.inputBytes.byteLength <= MAX_SESSION_INPUT_BYTES
     ) {

@@ -137,7 +137,10 @@ export function checkTransportArguments(libp2p: unknown, options: unknown): Libp
     throw new InvalidArgumentError('libp2pTransport', 'options', 'an options object', options)
   const o = options as Record<string, unknown>
   for (const key of Object.keys(o))
-    if (key !== 'maxResponseHeaderBytes') throw new ConfigError(`libp2pTransport.${key}`, 'is not an option')
+    if (key !== 'maxResponseHeaderBytes' && key !== 'keepAlive')
+      throw new ConfigError(`libp2pTransport.${key}`, 'is not an option')
   positiveInt('libp2pTransport.maxResponseHeaderBytes', o.maxResponseHeaderBytes, 2 ** 24)
+  if (o.keepAlive !== undefined && typeof o.keepAlive !== 'boolean')
+    throw new ConfigError('libp2pTransport.keepAlive', 'must be a boolean')
   return o as Libp2pTransportOptions
 }

@@ -28,8 +28,6 @@ export const MAX_SESSION_RESPONSE_BYTES = 16 * 1024 * 1024
  */
 export const SESSION_IDLE_MS = 30_000
 const MAX_LENGTH_LENGTH = 5
-/** How long the answers already on their way may still arrive once a write failed. */
-const WRITE_FAILURE_GRACE_MS = 1000
 
 interface Waiter {
   readonly provider: Pick<Provider, 'id' | 'endpoint'>
@@ -52,8 +50,6 @@ export class InvokeSession {
   private writing: Promise<void> = Promise.resolve()
   private idle: ReturnType<typeof setTimeout> | undefined
   private failed = false
-  /** A write failed: no new call goes on this stream. */
-  private broken = false
 
   constructor(
     private readonly stream: Stream,
@@ -74,9 +70,7 @@ export class InvokeSession {
 
   /** Whether another call may go on this stream now. */
   get usable(): boolean {
-    return (
-      !this.failed && !this.broken && this.stream.status === 'open' && this.pending.size < MAX_SESSION_CALLS
-    )
+    return !this.failed && this.stream.status === 'open' && this.pending.size < MAX_SESSION_CALLS
   }
 
   call(
