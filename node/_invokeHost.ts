@@ -1,6 +1,5 @@
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
-import type { z } from 'zod'
 import { type Clock, scheduleOn, systemClock } from '../src/clock.js'
 import { canonicalJson } from '../src/encoding/canonicalJson.js'
 import { isMeshError, MeshError } from '../src/errors/base.js'
@@ -23,13 +22,11 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   type ServeInvocationsOptions,
 } from './_invokeOptions.js'
+import { type CheckedRequest, RequestChecks } from './_invokeRequest.js'
 import {
-  decodeJson,
   encodeJson,
-  firstIssue,
   INVOKE_PROTOCOL,
   INVOKE_SESSION_PROTOCOL,
-  INVOKE_VERSIONS,
   type RequestHeader,
   RequestHeaderSchema,
   type ResponseHeader,
@@ -37,14 +34,10 @@ import {
 import { PeerRateLimit } from './_peerRateLimit.js'
 import {
   InvokeBusyError,
-  InvokeProtocolError,
   InvokeRateLimitedError,
-  PeerFunctionNotHostedError,
   PeerHostError,
   PeerRequestTimeoutError,
-  PeerRequestTooLargeError,
   PeerResponseTooLargeError,
-  PeerVersionError,
 } from './invokeErrors.js'
 
 const log = logger('node:invoke')
@@ -70,15 +63,9 @@ export interface HostMesh {
 
 const BURST_BYTES = 512 * 1024
 
-/** A request that passed every check, ready for `mesh.call`. */
-export interface CheckedRequest {
-  readonly header: RequestHeader
-  readonly input: unknown
-  readonly name: string
-  readonly version: string
-}
-
 /** What goes back for one call: the response header, and the output frame on success. */
+export type { CheckedRequest } from './_invokeRequest.js'
+
 export interface Answer {
   readonly header: ResponseHeader
   readonly body?: Uint8Array
@@ -105,6 +92,8 @@ export class InvokeHost {
   private readonly contexts = new Map<string, SecurityContext>()
   private readonly sessions = new Map<Stream, () => void>()
   private stopped = false
+  /** The checks of a request's frames, shared with the keep-alive streams. */
+  readonly checks: RequestChecks
 
   constructor(
     private readonly libp2p: Libp2p,
@@ -120,6 +109,7 @@ export class InvokeHost {
     this.maxPerPeer = options.maxConcurrentPerPeer ?? DEFAULT_MAX_CONCURRENT_PER_PEER
     const rate = options.rate ?? DEFAULT_RATE
     this.limit = new PeerRateLimit(rate.perSecond, rate.burst, this.clock)
+    this.checks = new RequestChecks(this.maxHeaderBytes, this.maxInputBytes, mesh.marketplace, options.allow)
   }
 
   async start(): Promise<void> {
@@ -371,83 +361,18 @@ export class InvokeHost {
     let inputFrame: Uint8Array
     try {
       const headerFrame = await lp.read({ signal })
-      const checked = this.checkHeader(headerFrame, peer, RequestHeaderSchema)
+      const checked = this.checks.header(headerFrame, peer, RequestHeaderSchema)
       if (checked instanceof MeshError) return checked
       header = checked
       inputFrame = (await lp.read({ signal })).subarray()
     } catch (err) {
       if (stream.status !== 'open' || cancel.aborted) return undefined
       if (timer.signal.aborted) return new PeerRequestTimeoutError(peer, this.requestTimeoutMs)
-      return this.frameError(peer, err)
+      return this.checks.frameError(peer, err)
     } finally {
       cancelTimer()
     }
-    return this.checkRequest(peer, header, inputFrame)
-  }
-
-  /** A request header frame checked against `schema`: its size, JSON, version, fields and input size. */
-  checkHeader<T extends RequestHeader>(
-    frame: { byteLength: number; subarray(): Uint8Array },
-    peer: string,
-    schema: z.ZodType<T>,
-  ): T | MeshError {
-    if (frame.byteLength > this.maxHeaderBytes)
-      return new PeerRequestTooLargeError(peer, 'header', frame.byteLength, this.maxHeaderBytes)
-    let raw: unknown
-    try {
-      raw = decodeJson(frame.subarray())
-    } catch (err) {
-      return new InvokeProtocolError(peer, '(header)', 'is not UTF-8 JSON', err)
-    }
-    const v = (raw as { v?: unknown } | null)?.v
-    if (typeof v !== 'number' || !INVOKE_VERSIONS.includes(v))
-      return new PeerVersionError(peer, v, INVOKE_VERSIONS)
-    const parsed = schema.safeParse(raw)
-    if (!parsed.success) {
-      const [field, rule] = firstIssue(parsed.error)
-      return new InvokeProtocolError(peer, field, rule)
-    }
-    if (parsed.data.inputBytes > this.maxInputBytes)
-      return new PeerRequestTooLargeError(peer, 'input', parsed.data.inputBytes, this.maxInputBytes)
-    return parsed.data
-  }
-
-  /** The refusal for a frame that could not be read (too long, cut off). */
-  frameError(peer: string, err: unknown): MeshError {
-    if ((err as Error)?.name === 'InvalidDataLengthError')
-      return new PeerRequestTooLargeError(
-        peer,
-        'frame',
-        undefined,
-        Math.max(this.maxHeaderBytes, this.maxInputBytes),
-      )
-    return new InvokeProtocolError(peer, '(frame)', `could not be read (${(err as Error)?.message})`, err)
-  }
-
-  /** The input frame checked against its header, and the function against what this node hosts. */
-  checkRequest(peer: string, header: RequestHeader, inputFrame: Uint8Array): CheckedRequest | MeshError {
-    if (inputFrame.byteLength !== header.inputBytes)
-      return new InvokeProtocolError(
-        peer,
-        'inputBytes',
-        `says ${header.inputBytes} but the frame has ${inputFrame.byteLength}`,
-      )
-    const at = header.fn.lastIndexOf('@')
-    const name = header.fn.slice(0, at)
-    const version = header.fn.slice(at + 1)
-    if (
-      at <= 0 ||
-      this.mesh.marketplace.get(name, version) === undefined ||
-      (this.options.allow !== undefined && !this.options.allow({ name, version, peer }))
-    )
-      return new PeerFunctionNotHostedError(peer, header.fn)
-    let input: unknown
-    try {
-      input = decodeJson(inputFrame)
-    } catch (err) {
-      return new InvokeProtocolError(peer, 'input', 'is not UTF-8 JSON', err)
-    }
-    return { header, input, name, version }
+    return this.checks.request(peer, header, inputFrame)
   }
 
   /** A security context that reaches only this node's in-process provider of one function. */

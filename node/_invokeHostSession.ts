@@ -117,7 +117,7 @@ export async function serveSession(
         frame = await read(limits.maxHeaderBytes, undefined)
       } catch (err) {
         if (stream.status !== 'open' || closed) break
-        return await fatal(host.frameError(peer, err), undefined)
+        return await fatal(host.checks.frameError(peer, err), undefined)
       }
       disarmIdle()
       let raw: unknown
@@ -136,7 +136,7 @@ export async function serveSession(
       }
       const idOf = (raw as { id?: unknown } | null)?.id
       const id = Number.isSafeInteger(idOf) && (idOf as number) >= 1 ? (idOf as number) : undefined
-      const header = host.checkHeader(frame, peer, SessionRequestSchema)
+      const header = host.checks.header(frame, peer, SessionRequestSchema)
       if (header instanceof MeshError) return await fatal(header, id)
       if (calls.has(header.id))
         return await fatal(
@@ -148,9 +148,9 @@ export async function serveSession(
         input = (await read(header.inputBytes, limits.requestTimeoutMs)).subarray()
       } catch (err) {
         if (stream.status !== 'open' || closed) break
-        return await fatal(err instanceof MeshError ? err : host.frameError(peer, err), header.id)
+        return await fatal(err instanceof MeshError ? err : host.checks.frameError(peer, err), header.id)
       }
-      const checked = host.checkRequest(peer, header, input)
+      const checked = host.checks.request(peer, header, input)
       if (checked instanceof MeshError) {
         void send(header.id, host.refusal(peer, checked, header.fn))
         if (calls.size === 0) armIdle()
