@@ -166,8 +166,8 @@ export class Libp2pCaller implements Transport {
     }
   }
 
-  /** Closes the keep-alive streams (nothing is in flight on them when the mesh closes). */
-  close(): void {
+  /** Closes the keep-alive streams when the mesh closes (a libp2p node it shares keeps running). */
+  async stop(): Promise<void> {
     for (const session of [...this.sessions.values()]) session.close()
   }
 
