@@ -13,6 +13,8 @@ const log = logger('node:invoke')
 export const DEFAULT_SESSION_IDLE_MS = 60_000
 
 const BURST_BYTES = 512 * 1024
+/** Answers waiting to be written on one stream before the host stops reading new frames from it. */
+const MAX_QUEUED_ANSWERS = 64
 /** A varint of up to 2^35: every frame length the limits allow. */
 const MAX_LENGTH_LENGTH = 5
 
@@ -30,7 +32,8 @@ export interface SessionLimits {
  * admission, rate limits and governance) and its answer goes back as `{ ...response, id }` (then the
  * output frame), in the order the calls finish. What a peer can make the host hold is bounded: calls
  * in flight by the host's per-peer limit (a slot is released once the answer is written, so a peer
- * that stops reading holds at most that many answers), each frame by its size limit, a request's
+ * that stops reading holds at most that many answers), answers waiting to be written (refusals
+ * too) by `MAX_QUEUED_ANSWERS`, past which the host reads no more frames, each frame by its size limit, a request's
  * input frame by the request timeout, a stream with nothing in flight by the idle timeout. A frame
  * that cannot be read or parsed, a duplicate id or an oversize input ends the stream (after the
  * refusal, when the call has an id): the two sides would no longer agree where frames begin.
@@ -51,10 +54,13 @@ export async function serveSession(
   const calls = new Map<number, AbortController>()
   let closed = false
   let writing: Promise<void> = Promise.resolve()
+  let queued = 0
   const send = (id: number, answer: Answer): Promise<void> => {
     const frames = [encodeJson({ ...answer.header, id })]
     if (answer.body !== undefined) frames.push(answer.body)
+    queued++
     writing = writing.then(async () => {
+      queued--
       if (closed) return
       const timer = new AbortController()
       const cancelTimer = scheduleOn(limits.clock, () => timer.abort(), limits.requestTimeoutMs)
@@ -112,6 +118,9 @@ export async function serveSession(
   const unregister = host.session(stream, () => end())
   try {
     while (!closed) {
+      // A peer that sends requests without reading the answers (refusals hold no call slot) waits
+      // for them to drain, each under the write timeout, before the host reads more of its frames.
+      if (queued >= MAX_QUEUED_ANSWERS) await writing
       let frame: { byteLength: number; subarray(): Uint8Array }
       try {
         frame = await read(limits.maxHeaderBytes, undefined)
