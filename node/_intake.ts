@@ -127,15 +127,8 @@ export class Intake {
       return { status: 'refused', reason: error.code, name, error }
     }
     if (held !== undefined && record.seq <= held.seq) return { status: 'stale', name }
-    const stored: StoredRecord = {
-      name,
-      seq: record.seq,
-      id,
-      bytes: verified.bytes,
-      expiresAt: Date.parse(record.expiresAt),
-    }
-    if (!this.init.store.put(stored, this.init.clock.now()))
-      return { status: 'ignored', reason: 'store-full', name }
+    const stored = this.init.store.put(verified, this.init.clock.now())
+    if (stored === undefined) return { status: 'ignored', reason: 'store-full', name }
     this.init.seqLedger.accept(name, record.seq)
     return { status: 'accepted', record: stored }
   }

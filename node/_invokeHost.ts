@@ -10,6 +10,7 @@ import { logger } from '../src/logger.js'
 import type { Marketplace } from '../src/marketplace/Marketplace.js'
 import { type SecurityContext, securityContext } from '../src/security/SecurityContext.js'
 import { failure } from './_invokeFailure.js'
+import { DEFAULT_SESSION_IDLE_MS, serveSession } from './_invokeHostSession.js'
 import {
   DEFAULT_MAX_CONCURRENT,
   DEFAULT_MAX_CONCURRENT_PER_PEER,
@@ -21,12 +22,11 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   type ServeInvocationsOptions,
 } from './_invokeOptions.js'
+import { type CheckedRequest, RequestChecks } from './_invokeRequest.js'
 import {
-  decodeJson,
   encodeJson,
-  firstIssue,
   INVOKE_PROTOCOL,
-  INVOKE_VERSIONS,
+  INVOKE_SESSION_PROTOCOL,
   type RequestHeader,
   RequestHeaderSchema,
   type ResponseHeader,
@@ -34,14 +34,10 @@ import {
 import { PeerRateLimit } from './_peerRateLimit.js'
 import {
   InvokeBusyError,
-  InvokeProtocolError,
   InvokeRateLimitedError,
-  PeerFunctionNotHostedError,
   PeerHostError,
   PeerRequestTimeoutError,
-  PeerRequestTooLargeError,
   PeerResponseTooLargeError,
-  PeerVersionError,
 } from './invokeErrors.js'
 
 const log = logger('node:invoke')
@@ -67,6 +63,14 @@ export interface HostMesh {
 
 const BURST_BYTES = 512 * 1024
 
+/** What goes back for one call: the response header, and the output frame on success. */
+export type { CheckedRequest } from './_invokeRequest.js'
+
+export interface Answer {
+  readonly header: ResponseHeader
+  readonly body?: Uint8Array
+}
+
 /** One running invocation, so `stop()` can wait for it or cut it short. */
 interface InFlight {
   readonly done: Promise<void>
@@ -86,7 +90,10 @@ export class InvokeHost {
   private readonly perPeer = new Map<string, number>()
   private readonly inFlight = new Set<InFlight>()
   private readonly contexts = new Map<string, SecurityContext>()
+  private readonly sessions = new Map<Stream, () => void>()
   private stopped = false
+  /** The checks of a request's frames, shared with the keep-alive streams. */
+  readonly checks: RequestChecks
 
   constructor(
     private readonly libp2p: Libp2p,
@@ -102,12 +109,36 @@ export class InvokeHost {
     this.maxPerPeer = options.maxConcurrentPerPeer ?? DEFAULT_MAX_CONCURRENT_PER_PEER
     const rate = options.rate ?? DEFAULT_RATE
     this.limit = new PeerRateLimit(rate.perSecond, rate.burst, this.clock)
+    this.checks = new RequestChecks(this.maxHeaderBytes, this.maxInputBytes, mesh.marketplace, options.allow)
   }
 
   async start(): Promise<void> {
-    await this.libp2p.handle(INVOKE_PROTOCOL, (stream, connection) => this.serve(stream, connection), {
-      maxInboundStreams: this.options.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS,
-    })
+    const streams = { maxInboundStreams: this.options.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS }
+    await this.libp2p.handle(INVOKE_PROTOCOL, (stream, connection) => this.serve(stream, connection), streams)
+    const limits = {
+      clock: this.clock,
+      maxHeaderBytes: this.maxHeaderBytes,
+      maxInputBytes: this.maxInputBytes,
+      requestTimeoutMs: this.requestTimeoutMs,
+      idleMs: this.options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
+    }
+    await this.libp2p.handle(
+      INVOKE_SESSION_PROTOCOL,
+      (stream, connection) => {
+        const peer = connection.remotePeer.toString()
+        serveSession(this, stream, peer, limits).catch((err: unknown) => {
+          log.error('invoke session from %s: %o', peer, err)
+          stream.abort(err instanceof Error ? err : new Error(String(err)))
+        })
+      },
+      streams,
+    )
+  }
+
+  /** Registers an open keep-alive stream, so `stop()` ends it once its calls are done. */
+  session(stream: Stream, end: () => void): () => void {
+    this.sessions.set(stream, end)
+    return () => this.sessions.delete(stream)
   }
 
   /**
@@ -117,7 +148,8 @@ export class InvokeHost {
   async stop(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.stopped) return
     this.stopped = true
-    await this.libp2p.unhandle(INVOKE_PROTOCOL).catch((err: unknown) => log.error('unhandle: %o', err))
+    for (const protocol of [INVOKE_PROTOCOL, INVOKE_SESSION_PROTOCOL])
+      await this.libp2p.unhandle(protocol).catch((err: unknown) => log.error('unhandle: %o', err))
     const running = [...this.inFlight]
     const cut = () => {
       for (const f of running) f.abort()
@@ -126,6 +158,7 @@ export class InvokeHost {
     else options.signal?.addEventListener('abort', cut, { once: true })
     await Promise.all(running.map((f) => f.done))
     options.signal?.removeEventListener('abort', cut)
+    for (const end of [...this.sessions.values()]) end()
   }
 
   private serve(stream: Stream, connection: Connection): void {
@@ -139,12 +172,8 @@ export class InvokeHost {
         log.error('invoke stream from %s: %o', peer, err)
         stream.abort(err instanceof Error ? err : new Error(String(err)))
       })
-      .finally(() => {
-        release()
-        this.inFlight.delete(entry)
-      })
-    const entry: InFlight = { done, abort: () => controller.abort() }
-    this.inFlight.add(entry)
+      .finally(() => release())
+    this.track(done, () => controller.abort())
   }
 
   private async handle(
@@ -160,9 +189,9 @@ export class InvokeHost {
       // must go out before the read buffer overflows and resets the stream.
       maxBufferSize: this.maxHeaderBytes + this.maxInputBytes + BURST_BYTES,
     })
-    const reply = async (header: ResponseHeader, body?: Uint8Array) => {
-      const frames = [encodeJson(header)]
-      if (body !== undefined) frames.push(body)
+    const reply = async (answer: Answer) => {
+      const frames = [encodeJson(answer.header)]
+      if (answer.body !== undefined) frames.push(answer.body)
       // A caller that stops reading cannot hold the stream (and its slot) open: the answer has as
       // long to drain as the request had to arrive.
       const timer = new AbortController()
@@ -178,38 +207,9 @@ export class InvokeHost {
         cancelTimer()
       }
     }
-    let fn: string | undefined
-    const report = (outcome: 'ok' | 'refused' | 'failed', code?: string, invocation?: string) => {
-      const events = this.mesh.events
-      if (events === undefined || !events.has('service')) return
-      events.emit('service', {
-        type: 'peer:invoke',
-        outcome,
-        from: peer,
-        ...(fn === undefined ? {} : { name: fn }),
-        ...(code === undefined ? {} : { code }),
-        ...(invocation === undefined ? {} : { invocation }),
-      })
-    }
-    const refuse = (err: MeshError, invocation?: string, ran?: boolean) => {
-      const answer = failure(err, invocation, ran)
-      report(answer.ok === false && answer.ran ? 'failed' : 'refused', err.code, invocation)
-      return reply(answer)
-    }
-    if (this.stopped) return refuse(new InvokeBusyError(peer, 'stopping', 0))
-    const wait = this.limit.take(peer)
-    if (wait > 0)
-      return refuse(new InvokeRateLimitedError(peer, this.limit.perSecond, this.limit.burst, wait))
-    if (this.inFlight.size >= this.maxConcurrent)
-      return refuse(new InvokeBusyError(peer, 'node', this.maxConcurrent))
-    const mine = this.perPeer.get(peer) ?? 0
-    if (mine >= this.maxPerPeer) return refuse(new InvokeBusyError(peer, 'peer', this.maxPerPeer))
-    this.perPeer.set(peer, mine + 1)
-    hold(() => {
-      const n = (this.perPeer.get(peer) ?? 1) - 1
-      if (n <= 0) this.perPeer.delete(peer)
-      else this.perPeer.set(peer, n)
-    })
+    const admitted = this.admit(peer)
+    if (admitted instanceof MeshError) return reply(this.refusal(peer, admitted))
+    hold(admitted)
 
     // The caller resetting or dropping the stream (or stop() cutting short) cancels the call.
     let answered = false
@@ -219,60 +219,132 @@ export class InvokeHost {
     stream.addEventListener('close', onClose, { once: true })
     try {
       const request = await this.readRequest(lp, stream, peer, controller.signal)
-      if (request instanceof MeshError) return refuse(request)
+      if (request instanceof MeshError) return reply(this.refusal(peer, request))
       if (request === undefined) return
-      const { header, input, name, version } = request
-      fn = header.fn
-      if (header.timeoutMs === 0)
-        return refuse(
-          new DeadlineExceededError(header.fn, 0, [], 'the caller (no time left)'),
-          undefined,
-          false,
-        )
-      let result: Awaited<ReturnType<HostMesh['call']>>
-      try {
-        result = await this.mesh.call(header.fn, input, {
-          signal: controller.signal,
-          timeoutMs: Math.max(1, Math.min(header.timeoutMs ?? this.maxTimeoutMs, this.maxTimeoutMs)),
-          traceparent: header.traceparent,
-          principal: (this.options.principal ?? defaultPrincipal)(peer, header.principal),
-          callerInvocation: header.invocation,
-          context: this.localOnly(name),
-          ...(header.idempotencyKey === undefined ? {} : { idempotencyKey: header.idempotencyKey }),
-        })
-      } catch (err) {
-        if (controller.signal.aborted && stream.status !== 'open') return
-        const e = isMeshError(err) ? err : new PeerHostError((err as Error)?.message ?? String(err), err)
-        return refuse(e, e instanceof InvocationFailedError ? e.invocationId : undefined)
-      }
-      let body: Uint8Array
-      try {
-        body = new TextEncoder().encode(canonicalJson(result.output))
-      } catch (err) {
-        return refuse(new PeerHostError('the output is not JSON', err), result.invocationId)
-      }
-      if (body.byteLength > header.maxResponseBytes)
-        return refuse(
-          new PeerResponseTooLargeError(`${name}@${version}`, body.byteLength, header.maxResponseBytes),
-          result.invocationId,
-        )
+      const answer = await this.execute(peer, request, controller.signal, () => stream.status !== 'open')
       answered = true
-      report('ok', undefined, result.invocationId)
-      await reply(
-        {
-          v: 1,
-          ok: true,
-          invocation: result.invocationId,
-          quantity: result.charge.quantity.toString(),
-          replayed: result.replayed,
-          outputBytes: body.byteLength,
-        },
-        body,
-      )
+      if (answer !== undefined) await reply(answer)
     } finally {
       answered = true
       stream.removeEventListener('close', onClose)
     }
+  }
+
+  /**
+   * Admits one call from `peer` (not stopping, under its rate, under the node's and the peer's
+   * concurrency): the refusal, or the release of the peer's slot.
+   */
+  admit(peer: string): MeshError | (() => void) {
+    if (this.stopped) return new InvokeBusyError(peer, 'stopping', 0)
+    const wait = this.limit.take(peer)
+    if (wait > 0) return new InvokeRateLimitedError(peer, this.limit.perSecond, this.limit.burst, wait)
+    if (this.inFlight.size >= this.maxConcurrent) return new InvokeBusyError(peer, 'node', this.maxConcurrent)
+    const mine = this.perPeer.get(peer) ?? 0
+    if (mine >= this.maxPerPeer) return new InvokeBusyError(peer, 'peer', this.maxPerPeer)
+    this.perPeer.set(peer, mine + 1)
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const n = (this.perPeer.get(peer) ?? 1) - 1
+      if (n <= 0) this.perPeer.delete(peer)
+      else this.perPeer.set(peer, n)
+    }
+  }
+
+  /** Tracks a call so `stop()` waits for it (or cuts it short through `abort`). */
+  track(done: Promise<void>, abort: () => void): void {
+    const entry: InFlight = { done: done.finally(() => this.inFlight.delete(entry)), abort }
+    this.inFlight.add(entry)
+  }
+
+  /** The answer refusing a call (reported as a `peer:invoke` event). */
+  refusal(peer: string, err: MeshError, fn?: string, invocation?: string, ran?: boolean): Answer {
+    const header = failure(err, invocation, ran)
+    this.report(peer, header.ok === false && header.ran ? 'failed' : 'refused', fn, err.code, invocation)
+    return { header }
+  }
+
+  /**
+   * Runs a checked request under `mesh.call` with the host's governance: the answer, or undefined
+   * when the caller went away meanwhile (`gone`) and no one is left to answer.
+   */
+  async execute(
+    peer: string,
+    request: CheckedRequest,
+    signal: AbortSignal,
+    gone: () => boolean,
+  ): Promise<Answer | undefined> {
+    const { header, input, name, version } = request
+    const fn = header.fn
+    if (header.timeoutMs === 0)
+      return this.refusal(
+        peer,
+        new DeadlineExceededError(fn, 0, [], 'the caller (no time left)'),
+        fn,
+        undefined,
+        false,
+      )
+    let result: Awaited<ReturnType<HostMesh['call']>>
+    try {
+      result = await this.mesh.call(fn, input, {
+        signal,
+        timeoutMs: Math.max(1, Math.min(header.timeoutMs ?? this.maxTimeoutMs, this.maxTimeoutMs)),
+        traceparent: header.traceparent,
+        principal: (this.options.principal ?? defaultPrincipal)(peer, header.principal),
+        callerInvocation: header.invocation,
+        context: this.localOnly(name),
+        ...(header.idempotencyKey === undefined ? {} : { idempotencyKey: header.idempotencyKey }),
+      })
+    } catch (err) {
+      if (signal.aborted && gone()) return undefined
+      const e = isMeshError(err) ? err : new PeerHostError((err as Error)?.message ?? String(err), err)
+      return this.refusal(peer, e, fn, e instanceof InvocationFailedError ? e.invocationId : undefined)
+    }
+    let body: Uint8Array
+    try {
+      body = new TextEncoder().encode(canonicalJson(result.output))
+    } catch (err) {
+      return this.refusal(peer, new PeerHostError('the output is not JSON', err), fn, result.invocationId)
+    }
+    if (body.byteLength > header.maxResponseBytes)
+      return this.refusal(
+        peer,
+        new PeerResponseTooLargeError(`${name}@${version}`, body.byteLength, header.maxResponseBytes),
+        fn,
+        result.invocationId,
+      )
+    this.report(peer, 'ok', fn, undefined, result.invocationId)
+    return {
+      header: {
+        v: 1,
+        ok: true,
+        invocation: result.invocationId,
+        quantity: result.charge.quantity.toString(),
+        replayed: result.replayed,
+        outputBytes: body.byteLength,
+      },
+      body,
+    }
+  }
+
+  private report(
+    peer: string,
+    outcome: 'ok' | 'refused' | 'failed',
+    fn: string | undefined,
+    code?: string,
+    invocation?: string,
+  ): void {
+    const events = this.mesh.events
+    if (events === undefined || !events.has('service')) return
+    events.emit('service', {
+      type: 'peer:invoke',
+      outcome,
+      from: peer,
+      ...(fn === undefined ? {} : { name: fn }),
+      ...(code === undefined ? {} : { code }),
+      ...(invocation === undefined ? {} : { invocation }),
+    })
   }
 
   /** Reads and checks the request; a MeshError to send back, or `undefined` when the stream died. */
@@ -281,9 +353,7 @@ export class InvokeHost {
     stream: Stream,
     peer: string,
     cancel: AbortSignal,
-  ): Promise<
-    { header: RequestHeader; input: unknown; name: string; version: string } | MeshError | undefined
-  > {
+  ): Promise<CheckedRequest | MeshError | undefined> {
     const timer = new AbortController()
     const cancelTimer = scheduleOn(this.clock, () => timer.abort(), this.requestTimeoutMs)
     const signal = AbortSignal.any([timer.signal, cancel])
@@ -291,63 +361,18 @@ export class InvokeHost {
     let inputFrame: Uint8Array
     try {
       const headerFrame = await lp.read({ signal })
-      if (headerFrame.byteLength > this.maxHeaderBytes)
-        return new PeerRequestTooLargeError(peer, 'header', headerFrame.byteLength, this.maxHeaderBytes)
-      let raw: unknown
-      try {
-        raw = decodeJson(headerFrame.subarray())
-      } catch (err) {
-        return new InvokeProtocolError(peer, '(header)', 'is not UTF-8 JSON', err)
-      }
-      const v = (raw as { v?: unknown } | null)?.v
-      if (typeof v !== 'number' || !INVOKE_VERSIONS.includes(v))
-        return new PeerVersionError(peer, v, INVOKE_VERSIONS)
-      const parsed = RequestHeaderSchema.safeParse(raw)
-      if (!parsed.success) {
-        const [field, rule] = firstIssue(parsed.error)
-        return new InvokeProtocolError(peer, field, rule)
-      }
-      header = parsed.data
-      if (header.inputBytes > this.maxInputBytes)
-        return new PeerRequestTooLargeError(peer, 'input', header.inputBytes, this.maxInputBytes)
+      const checked = this.checks.header(headerFrame, peer, RequestHeaderSchema)
+      if (checked instanceof MeshError) return checked
+      header = checked
       inputFrame = (await lp.read({ signal })).subarray()
     } catch (err) {
       if (stream.status !== 'open' || cancel.aborted) return undefined
       if (timer.signal.aborted) return new PeerRequestTimeoutError(peer, this.requestTimeoutMs)
-      const name = (err as Error)?.name
-      if (name === 'InvalidDataLengthError')
-        return new PeerRequestTooLargeError(
-          peer,
-          'frame',
-          undefined,
-          Math.max(this.maxHeaderBytes, this.maxInputBytes),
-        )
-      return new InvokeProtocolError(peer, '(frame)', `could not be read (${(err as Error)?.message})`, err)
+      return this.checks.frameError(peer, err)
     } finally {
       cancelTimer()
     }
-    if (inputFrame.byteLength !== header.inputBytes)
-      return new InvokeProtocolError(
-        peer,
-        'inputBytes',
-        `says ${header.inputBytes} but the frame has ${inputFrame.byteLength}`,
-      )
-    const at = header.fn.lastIndexOf('@')
-    const name = header.fn.slice(0, at)
-    const version = header.fn.slice(at + 1)
-    if (
-      at <= 0 ||
-      this.mesh.marketplace.get(name, version) === undefined ||
-      (this.options.allow !== undefined && !this.options.allow({ name, version, peer }))
-    )
-      return new PeerFunctionNotHostedError(peer, header.fn)
-    let input: unknown
-    try {
-      input = decodeJson(inputFrame)
-    } catch (err) {
-      return new InvokeProtocolError(peer, 'input', 'is not UTF-8 JSON', err)
-    }
-    return { header, input, name, version }
+    return this.checks.request(peer, header, inputFrame)
   }
 
   /** A security context that reaches only this node's in-process provider of one function. */

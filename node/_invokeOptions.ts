@@ -22,8 +22,10 @@ export interface ServeInvocationsOptions {
   maxConcurrentPerPeer?: number
   /** Calls a second per peer (a token bucket). @default { perSecond: 100, burst: 200 } */
   rate?: { perSecond: number; burst: number }
-  /** Open invoke streams per connection (libp2p's `maxInboundStreams`). @default 32 */
+  /** Open invoke streams per connection and protocol (libp2p's `maxInboundStreams`). @default 32 */
   maxInboundStreams?: number
+  /** How long a keep-alive invoke stream (`/fmesh/invoke/1.1.0`) with no call in flight stays open. @default 60000 */
+  sessionIdleMs?: number
   /** Which local functions peers may call. @default every function in the marketplace */
   allow?: (call: { name: string; version: string; peer: string }) => boolean
   /** The principal a remote call runs as on this node. @default `${claimed}@${peerId}` */
@@ -57,6 +59,7 @@ const KNOWN_SERVE = new Set([
   'maxConcurrentPerPeer',
   'rate',
   'maxInboundStreams',
+  'sessionIdleMs',
   'allow',
   'principal',
 ])
@@ -109,6 +112,7 @@ export function checkServeArguments(
   positiveInt('serveInvocations.maxConcurrent', o.maxConcurrent, 1_000_000)
   positiveInt('serveInvocations.maxConcurrentPerPeer', o.maxConcurrentPerPeer, 1_000_000)
   positiveInt('serveInvocations.maxInboundStreams', o.maxInboundStreams, 1_000_000)
+  positiveInt('serveInvocations.sessionIdleMs', o.sessionIdleMs, 86_400_000)
   if (o.rate !== undefined) {
     const rate = o.rate as { perSecond?: unknown; burst?: unknown } | null
     if (rate === null || typeof rate !== 'object')
@@ -133,7 +137,10 @@ export function checkTransportArguments(libp2p: unknown, options: unknown): Libp
     throw new InvalidArgumentError('libp2pTransport', 'options', 'an options object', options)
   const o = options as Record<string, unknown>
   for (const key of Object.keys(o))
-    if (key !== 'maxResponseHeaderBytes') throw new ConfigError(`libp2pTransport.${key}`, 'is not an option')
+    if (key !== 'maxResponseHeaderBytes' && key !== 'keepAlive')
+      throw new ConfigError(`libp2pTransport.${key}`, 'is not an option')
   positiveInt('libp2pTransport.maxResponseHeaderBytes', o.maxResponseHeaderBytes, 2 ** 24)
+  if (o.keepAlive !== undefined && typeof o.keepAlive !== 'boolean')
+    throw new ConfigError('libp2pTransport.keepAlive', 'must be a boolean')
   return o as Libp2pTransportOptions
 }

@@ -5,8 +5,14 @@ import { z } from 'zod'
 // Response: a JSON header frame, then (on success only) the output's JSON bytes as a second frame.
 // Bytes travel as their own frame so the input is never re-encoded (no base64, no JSON in JSON).
 
-/** The invoke protocol id. */
+/** The invoke protocol id: one call per stream. */
 export const INVOKE_PROTOCOL = '/fmesh/invoke/1.0.0'
+/**
+ * The keep-alive invoke protocol id: one long-lived stream carries many calls, each request and
+ * response header naming its call by `id` (see `_invokeSession.ts`). Callers offer it first and fall
+ * back to {@link INVOKE_PROTOCOL} with peers that do not speak it.
+ */
+export const INVOKE_SESSION_PROTOCOL = '/fmesh/invoke/1.1.0'
 /** Versions of the header format this node speaks. */
 export const INVOKE_VERSIONS: readonly number[] = [1]
 
@@ -75,6 +81,27 @@ export const ResponseHeaderSchema = z.discriminatedUnion('ok', [
   }),
 ])
 export type ResponseHeader = z.infer<typeof ResponseHeaderSchema>
+
+/** A call's id on a keep-alive stream: chosen by the caller, unique among its calls in flight there. */
+const CallId = z
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 48)
+
+/** A request header on a keep-alive stream: the 1.0.0 header with the call's id. */
+export const SessionRequestSchema = RequestHeaderSchema.extend({ id: CallId })
+export type SessionRequest = z.infer<typeof SessionRequestSchema>
+
+/** Cancels a call in flight on a keep-alive stream (the caller gave up): the host aborts it. */
+export const CancelSchema = z.strictObject({ v: z.literal(1), cancel: CallId })
+
+/** A response header on a keep-alive stream: the 1.0.0 header with the id of the call it answers. */
+export const SessionResponseSchema = z.discriminatedUnion('ok', [
+  ResponseHeaderSchema.options[0].extend({ id: CallId }),
+  ResponseHeaderSchema.options[1].extend({ id: CallId }),
+])
+export type SessionResponse = z.infer<typeof SessionResponseSchema>
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })

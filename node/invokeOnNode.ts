@@ -7,7 +7,7 @@ import {
 } from './invokeProtocol.js'
 import type { PeerProtocolContext, PeerProtocolFactory } from './peerNodeOptions.js'
 
-/** What the peer node does with `/fmesh/invoke/1.0.0` (its `invoke` option). */
+/** What the peer node does with the invoke protocols, `/fmesh/invoke/1.1.0` and `1.0.0` (its `invoke` option). */
 export interface PeerInvokeOptions {
   /**
    * Host this mesh's marketplace functions for peers (only local functions, under the mesh's
@@ -28,6 +28,7 @@ export function invokeOnNode(options: PeerInvokeOptions = {}): PeerProtocolFacto
   return (context: PeerProtocolContext): Startable => {
     const { libp2p, components } = context
     let removeTransport: (() => void) | undefined
+    let transport: ReturnType<typeof libp2pTransport> | undefined
     let host: Awaited<ReturnType<typeof serveInvocations>> | undefined
     return {
       async start() {
@@ -36,11 +37,15 @@ export function invokeOnNode(options: PeerInvokeOptions = {}): PeerProtocolFacto
             ...options.serve,
             clock: components.clock,
           })
-        removeTransport = components.addTransport(libp2pTransport(libp2p, options.call))
+        transport = libp2pTransport(libp2p, options.call)
+        removeTransport = components.addTransport(transport)
       },
       async stop() {
         removeTransport?.()
         removeTransport = undefined
+        // Its keep-alive streams close with it: the libp2p node may be shared and keep running.
+        await transport?.stop?.()
+        transport = undefined
         await host?.stop()
         host = undefined
       },

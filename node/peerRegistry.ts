@@ -99,14 +99,7 @@ export class PeerRegistry implements Registry {
     if (held !== undefined && held.id === id) return receipt
     if (held !== undefined && record.seq <= held.seq)
       throw new PublishConflictError(this.id, record.name, record.seq, held.seq)
-    const stored = {
-      name: record.name,
-      seq: record.seq,
-      id,
-      bytes: verified.bytes,
-      expiresAt: Date.parse(record.expiresAt),
-    }
-    if (!this.init.store.put(stored, this.init.clock.now()))
+    if (this.init.store.put(verified, this.init.clock.now()) === undefined)
       throw new RegistryError(
         this.id,
         'publish',

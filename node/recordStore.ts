@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { VerifiedRecord } from '../src/trust/RecordVerifier.js'
 
 /** Buckets of the anti-entropy summary: names hash into one of these. */
 export const SYNC_BUCKETS = 256
@@ -16,7 +17,9 @@ export interface StoredRecord {
 
 /**
  * The peer node's local record store: every record it verified (published here, gossiped, pulled
- * by anti-entropy, answered by a lookup), one per name, at most `maxRecords`. It also keeps the
+ * by anti-entropy, answered by a lookup), one per name, at most `maxRecords`. Everything it holds is
+ * served to peers (lookup and sync answers) and to the Resolver, so `put` takes only what the
+ * verifier returned: bytes a peer sent cannot reach the store, and so cannot be served, unverified. It also keeps the
  * anti-entropy summary: per bucket of names, a digest over `name seq id` lines, recomputed lazily.
  */
 export class RecordStore {
@@ -39,17 +42,26 @@ export class RecordStore {
   }
 
   /**
-   * Stores a record that replaces nothing newer (the caller checked seqs). When the store is full, an
-   * expired record makes room; without one, a new name is refused (false) and held names still update.
+   * Stores a verified record that replaces nothing newer (the caller checked seqs). When the store is
+   * full, an expired record makes room; without one, a new name is refused (undefined) and held
+   * names still update.
    */
-  put(record: StoredRecord, now: number): boolean {
+  put(verified: VerifiedRecord, now: number): StoredRecord | undefined {
+    const { record: parsed, id, bytes } = verified
+    const record: StoredRecord = {
+      name: parsed.name,
+      seq: parsed.seq,
+      id,
+      bytes,
+      expiresAt: Date.parse(parsed.expiresAt),
+    }
     const held = this.records.has(record.name)
-    if (!held && this.records.size >= this.maxRecords && !this.evictExpired(now)) return false
+    if (!held && this.records.size >= this.maxRecords && !this.evictExpired(now)) return undefined
     this.records.set(record.name, record)
     const b = bucketOf(record.name)
     this.buckets[b]!.add(record.name)
     this.digests[b] = undefined
-    return true
+    return record
   }
 
   delete(name: string): void {

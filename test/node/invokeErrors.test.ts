@@ -112,6 +112,16 @@ describe('invoke protocol arguments', () => {
       'E_CONFIG_INVALID',
       'maxResponseHeaderBytes',
     ],
+    [
+      async () => libp2pTransport(node, { keepAlive: 'yes' } as never),
+      'E_CONFIG_INVALID',
+      'keepAlive: must be a boolean',
+    ],
+    [
+      () => serveInvocations(node, mesh, { sessionIdleMs: 0 }),
+      'E_CONFIG_INVALID',
+      'sessionIdleMs: must be an integer',
+    ],
   ] as const)('error: %# refuses bad arguments with %s', async (make, code, text) => {
     const err = (await Promise.resolve()
       .then(make as () => Promise<unknown>)

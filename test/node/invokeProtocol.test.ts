@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { INVOKE_SESSION_PROTOCOL } from '../../node/_invokeWire.js'
 import {
   INVOKE_PROTOCOL,
   type InvokeService,
@@ -356,8 +357,14 @@ describe('invoke protocol over libp2p', () => {
     })
 
     it('error: a peer that never sends its request gets E_PEER_REQUEST_TIMEOUT on the host clock', async () => {
-      // Answers of earlier tests may still hold their drain timers for a moment.
-      await until(() => hostClock.pending === 0, { what: 'earlier answers to drain' })
+      // Answers of earlier tests may still hold their drain timers for a moment; each open keep-alive
+      // stream holds its idle timer.
+      const sessions = () =>
+        pair.hostNode
+          .getConnections()
+          .flatMap((c) => c.streams)
+          .filter((s) => s.protocol === INVOKE_SESSION_PROTOCOL).length
+      await until(() => hostClock.pending === sessions(), { what: 'earlier answers to drain' })
       const before = hostClock.pending
       const answer = raw(pair.callerNode, pair.hostNode, async () => {
         await until(() => hostClock.pending > before, { what: 'the request timer' })
@@ -483,8 +490,9 @@ describe('shutdown', () => {
       const stopping = p.service.stop().then(() => {
         stopped = true
       })
+      // The keep-alive stream of the running call is still open: the stopping host refuses on it.
       const refused = await fails(p.caller.call('acme.com/test/slow@1', {}, { maxAttempts: 1 }))
-      expect(refused.cause).toMatchObject({ code: 'E_PROVIDER_UNREACHABLE', sent: false })
+      expect(refused.cause).toMatchObject({ details: { remoteCode: 'E_PEER_BUSY' }, sent: false })
       expect(stopped).toBe(false)
       open()
       const result = await running

@@ -5,17 +5,20 @@ import { bucketOf, RecordStore, SYNC_BUCKETS } from '../../node/recordStore.js'
 import { signRecord } from '../../src/record/signRecord.js'
 import { registryComponents } from '../../src/registry/registryComponents.js'
 import { watchQueue } from '../../src/registry/watchQueue.js'
+import type { VerifiedRecord } from '../../src/trust/RecordVerifier.js'
 import { generateSigner } from '../../src/trust/signer.js'
 import { fakeClock } from '../_helpers/clock.js'
 import { mutate, sampleDraft, signed } from '../_helpers/records.js'
 
-const record = (name: string, seq: number, expiresAt = Number.MAX_SAFE_INTEGER) => ({
-  name,
-  seq,
-  id: `id-${name}-${seq}`,
-  bytes: new Uint8Array([seq]),
-  expiresAt,
-})
+/** What the verifier returns, as far as the store reads it. */
+const record = (name: string, seq: number, expiresAt = 8.64e15) =>
+  ({
+    record: { name, seq, expiresAt: new Date(expiresAt).toISOString() },
+    id: `id-${name}-${seq}`,
+    bytes: new Uint8Array([seq]),
+    keyId: 'did:key:test',
+    trustSource: 'test',
+  }) as unknown as VerifiedRecord
 
 describe('peer node parts', () => {
   it('buckets names stably, over every bucket', () => {
@@ -43,11 +46,15 @@ describe('peer node parts', () => {
 
   it('a full store makes room with an expired record, else refuses new names but still updates held ones', () => {
     const store = new RecordStore(2)
-    expect(store.put(record('a.example/x', 1, 10), 0)).toBe(true)
-    expect(store.put(record('a.example/y', 1), 0)).toBe(true)
-    expect(store.put(record('a.example/z', 1), 5)).toBe(false)
-    expect(store.put(record('a.example/y', 2), 5)).toBe(true)
-    expect(store.put(record('a.example/z', 1), 20)).toBe(true)
+    expect(store.put(record('a.example/x', 1, 10), 0)).toBeDefined()
+    expect(store.put(record('a.example/y', 1), 0)).toBeDefined()
+    expect(store.put(record('a.example/z', 1), 5)).toBeUndefined()
+    expect(store.put(record('a.example/y', 2), 5)).toBeDefined()
+    expect(store.put(record('a.example/z', 1), 20)).toMatchObject({
+      name: 'a.example/z',
+      seq: 1,
+      expiresAt: 8.64e15,
+    })
     expect([...store.names()].sort()).toEqual(['a.example/y', 'a.example/z'])
   })
 
