@@ -15,7 +15,7 @@ import {
   ProofSchema,
   RecentCallsSchema,
 } from './_schemas.js'
-import { RequestInvalidError } from './errors.js'
+import { ForbiddenError, RequestInvalidError } from './errors.js'
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,256}$/
 const entryId = z.string().regex(/^[A-Za-z0-9:@._-]{1,200}$/, 'an entry or invocation id')
@@ -38,6 +38,18 @@ const CallBody = z.strictObject({
   idempotencyKey: z.string().regex(IDEMPOTENCY_KEY, '1-256 visible ASCII characters').optional(),
   strategy: z.enum(STRATEGY_NAMES).optional(),
   retryUnsafe: z.boolean().optional(),
+  principal: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe("Call as this principal instead of the token's (admin scope only)"),
+  lease: z
+    .string()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe("Pay from this lease instead of the token's (admin scope only)"),
   ...governance,
 })
 
@@ -48,6 +60,11 @@ const DispatchBody = z.strictObject({
     .max(200)
     .describe('The trigger event kind (a descriptor lists it in triggerEvents)'),
   event: z.unknown().describe('The event payload, handed to each function as its input'),
+  idempotencyKey: z
+    .string()
+    .regex(IDEMPOTENCY_KEY, '1-256 visible ASCII characters')
+    .optional()
+    .describe('Each function runs at most once for this key (as <key>/<name>@<version>)'),
   ...governance,
 })
 
@@ -77,6 +94,13 @@ export const callRoutes: readonly RouteSpec[] = [
       if (key !== undefined) options.idempotencyKey = key
       if (body.strategy !== undefined) options.select = { strategy: body.strategy }
       if (body.retryUnsafe !== undefined) options.retryUnsafe = body.retryUnsafe
+      // Another principal or lease is the CLI's on its own node's data dir (the admin token).
+      if (body.principal !== undefined || body.lease !== undefined) {
+        const caller = req.principal as Principal
+        if (!caller.scopes.has('admin')) throw new ForbiddenError(caller.principal, 'admin')
+        if (body.principal !== undefined) options.principal = body.principal
+        if (body.lease !== undefined) options.lease = body.lease
+      }
       await sameTurn()
       const result = await gw.mesh.call(body.name, body.input, options)
       return jsonText(
@@ -101,7 +125,9 @@ export const callRoutes: readonly RouteSpec[] = [
     handle: async (req) => {
       const { body, gw } = req
       await sameTurn()
-      const results = await gw.mesh.dispatch(body.kind, body.event ?? null, callOptions(req, body))
+      const options = callOptions(req, body)
+      if (body.idempotencyKey !== undefined) options.idempotencyKey = body.idempotencyKey
+      const results = await gw.mesh.dispatch(body.kind, body.event ?? null, options)
       return json({
         kind: body.kind,
         results: results.map((r) =>

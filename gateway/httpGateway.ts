@@ -10,6 +10,7 @@ import { callRoutes } from './_callRoutes.js'
 import { functionRoutes } from './_functionRoutes.js'
 import { LiveState } from './_liveState.js'
 import { GatewayMetrics } from './_metrics.js'
+import { nodeRoutes } from './_nodeRoutes.js'
 import { openapiDocument } from './_openapi.js'
 import { opsRoutes } from './_opsRoutes.js'
 import { RateLimiter, type RateLimitInit } from './_rateLimit.js'
@@ -42,6 +43,11 @@ export interface HttpGatewayInit {
   maxBodyBytes?: number
   /** @default DEFAULT_RECENT_CALLS */
   recentCalls?: number
+  /**
+   * The status of the peer node this gateway runs beside, served at `GET /v1/node` (what `fmesh node
+   * status` and `fmesh node peers` print). Without it that route answers E_NO_PEER_NODE.
+   */
+  node?: () => unknown | Promise<unknown>
 }
 
 /** The running gateway service (what the factory made). */
@@ -111,11 +117,12 @@ interface CheckedInit {
   rateLimit: ReturnType<typeof RateLimiter.check>
   maxBodyBytes: number
   recentCalls: number
+  node: (() => unknown | Promise<unknown>) | undefined
 }
 
 function checkInit(init: HttpGatewayInit): CheckedInit {
   if (init === null || typeof init !== 'object') throw new ConfigError('gateway', 'must be an options object')
-  const known = ['host', 'port', 'tokens', 'rateLimit', 'maxBodyBytes', 'recentCalls']
+  const known = ['host', 'port', 'tokens', 'rateLimit', 'maxBodyBytes', 'recentCalls', 'node']
   for (const key of Object.keys(init))
     if (!known.includes(key))
       throw new ConfigError(`gateway.${key}`, `unknown option; known: ${known.join(', ')}`)
@@ -131,6 +138,8 @@ function checkInit(init: HttpGatewayInit): CheckedInit {
   const recentCalls = init.recentCalls ?? DEFAULT_RECENT_CALLS
   if (!Number.isInteger(recentCalls) || recentCalls < 0)
     throw new ConfigError('gateway.recentCalls', 'must be an integer >= 0')
+  if (init.node !== undefined && typeof init.node !== 'function')
+    throw new ConfigError('gateway.node', 'must be a function returning the node status')
   return {
     host,
     port,
@@ -138,10 +147,11 @@ function checkInit(init: HttpGatewayInit): CheckedInit {
     rateLimit: RateLimiter.check(init.rateLimit),
     maxBodyBytes,
     recentCalls,
+    node: init.node,
   }
 }
 
-const ROUTES: readonly RouteSpec[] = [...functionRoutes, ...callRoutes, ...opsRoutes]
+const ROUTES: readonly RouteSpec[] = [...functionRoutes, ...callRoutes, ...nodeRoutes, ...opsRoutes]
 
 /** The web view's files, read once from `gateway/ui` (beside this file, or in the package for dist). */
 function loadUi(): Map<string, string> {
@@ -195,6 +205,7 @@ class GatewayService implements HttpGateway {
         return doc
       },
       ui: loadUi(),
+      node: init.node,
     }
     this.app = buildApp(this.context, ROUTES)
   }
