@@ -88,12 +88,12 @@ export async function probeNode(
   if (file === undefined) return { node: undefined, reason: 'no node/api.json', stale: false }
   const where = nodeApiPath(dataDir)
   if (!pidAlive(file.pid))
-    return { node: undefined, reason: `${where} is stale (pid ${file.pid} is not running)`, stale: true }
+    return { node: undefined, reason: `stale ${where}: pid ${file.pid} is not running`, stale: true }
   try {
     const res = await fetch(new URL('/healthz', file.url), { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })
     await res.body?.cancel()
   } catch {
-    return { node: undefined, reason: `${where} is stale (nothing answers at ${file.url})`, stale: true }
+    return { node: undefined, reason: `stale ${where}: nothing answers at ${file.url}`, stale: true }
   }
   return { node: nodeClient(file), file }
 }
@@ -110,7 +110,7 @@ export async function nodeFor(
   const { dataDir } = await loadConfig(await findConfig(configPath))
   const probed = await probeNode(dataDir)
   if (probed.node === undefined && probed.stale && !options.json)
-    process.stderr.write(`note: ignoring ${probed.reason}; running without a node\n`)
+    process.stderr.write(`note: ignoring ${probed.reason}; running on the data dir directly\n`)
   return probed.node
 }
 
