@@ -52,25 +52,29 @@ const draft = (name: string, endpoint: string) => ({
 })
 
 /** `fmesh node start --json` in the background; resolves once it has printed its peer id (api.json is written). */
-function startNode(): Promise<{ peerId: string; api: string }> {
-  node = spawn(process.execPath, ['--import', tsx, entry, 'node', 'start', '--json'], {
-    cwd: dir,
+function startNode(
+  cwd: string,
+  extra: string[] = [],
+): { child: ChildProcess; started: Promise<{ peerId: string; addrs: string[] }> } {
+  const child = spawn(process.execPath, ['--import', tsx, entry, 'node', 'start', '--json', ...extra], {
+    cwd,
     env: env(),
   })
   let text = ''
   let err = ''
-  node.stderr!.on('data', (c: Buffer) => {
+  child.stderr!.on('data', (c: Buffer) => {
     err += c.toString()
   })
-  return new Promise((resolve, reject) => {
-    node!.stdout!.on('data', (c: Buffer) => {
+  const started = new Promise<{ peerId: string; addrs: string[] }>((resolve, reject) => {
+    child.stdout!.on('data', (c: Buffer) => {
       text += c.toString()
       try {
         resolve(JSON.parse(text))
       } catch {}
     })
-    node!.on('close', (code) => reject(new Error(`node start exited ${code}: ${err}`)))
+    child.on('close', (code) => reject(new Error(`node start exited ${code}: ${err}`)))
   })
+  return { child, started }
 }
 
 beforeAll(async () => {
@@ -81,7 +85,9 @@ beforeAll(async () => {
     join(dir, 'sharpen.json'),
     JSON.stringify(draft('acme.com/image/sharpen', provider.url('/ok'))),
   )
-  peerId = (await startNode()).peerId
+  const first = startNode(dir)
+  node = first.child
+  peerId = (await first.started).peerId
 }, 120_000)
 afterAll(async () => {
   if (node?.exitCode === null && node.signalCode === null) node.kill('SIGKILL')
@@ -112,6 +118,35 @@ describe('fmesh through a running node (fmesh node start on the data dir)', () =
     ])
     expect(await json(['node', 'peers'])).toEqual({ peerId, peers: [] })
   })
+
+  it('node peers lists a second node that bootstrapped from this one, with its address and score', async () => {
+    const dir2 = await mkdtemp(join(tmpdir(), 'fmesh-node2-'))
+    const status = await json(['node', 'status'])
+    const second = startNode(dir2, ['--bootstrap', status.addrs[0]])
+    try {
+      const other = (await second.started).peerId
+      let peers: { peerId: string; addrs: string[]; latencyMs: number | null; score: number }[] = []
+      // The dial from the second node lands a moment after it has started.
+      for (let i = 0; i < 100 && peers.length === 0; i++) {
+        peers = (await json(['node', 'peers'])).peers
+        if (peers.length === 0) await new Promise((r) => setTimeout(r, 100))
+      }
+      expect(peers).toEqual([
+        {
+          peerId: other,
+          addrs: [expect.stringMatching(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+/)],
+          latencyMs: expect.any(Number),
+          score: expect.any(Number),
+        },
+      ])
+      const text = await cli(['node', 'peers'])
+      expect(text.stdout.split('\n').at(-2)).toBe(`1 peer connected to ${peerId}`)
+    } finally {
+      second.child.kill('SIGINT')
+      await new Promise((resolve) => second.child.on('close', resolve))
+      await rm(dir2, { recursive: true, force: true })
+    }
+  }, 60_000)
 
   it('publish, call (and its replay), lease grant and yank go through the node and say so; usage reads beside it', async () => {
     const via = `node ${peerId}`
@@ -144,6 +179,9 @@ describe('fmesh through a running node (fmesh node start on the data dir)', () =
     expect(await json(['usage', '--by', 'function'])).toMatchObject({
       rows: [{ key: 'acme.com/image/sharpen', calls: 1 }],
     })
+    // The node's refusals come back as they were, with their exit code.
+    const unknown = await cli(['call', 'acme.com/image/nothing'])
+    expect([unknown.code, unknown.stderr.split(' ')[1]]).toEqual([3, 'E_FUNCTION_NOT_FOUND:'])
     const lease = await json(['lease', 'grant', '--capabilities', 'acme.com/**', '--budget', 'USDC=5000'])
     expect(lease).toMatchObject({ via, capabilities: ['acme.com/**'] })
     expect(await json(['lease', 'revoke', lease.id])).toEqual({ id: lease.id, revoked: true, via })
