@@ -24,11 +24,10 @@ const LeaseBody = z.strictObject({
 const ObjectSchema = { type: 'object' } as const
 
 /**
- * The routes the CLI uses on the API `fmesh node start` serves: the node's status, and the writes
- * (publish, with yank and deprecate as publishes; lease grant and revoke) through the node that
- * holds the data dir and its ledger.
+ * The node's status, served only by a gateway given `node` (the API `fmesh node start` serves), so
+ * a plain gateway documents no route it cannot answer.
  */
-export const nodeRoutes: readonly RouteSpec[] = [
+export const nodeStatusRoutes: readonly RouteSpec[] = [
   route({
     method: 'GET',
     path: '/v1/node',
@@ -41,6 +40,10 @@ export const nodeRoutes: readonly RouteSpec[] = [
       return json(await gw.node())
     },
   }),
+]
+
+/** Writes for the CLI on the data dir of a running node, each needing the admin scope. */
+export const adminRoutes: readonly RouteSpec[] = [
   route({
     method: 'POST',
     path: '/v1/publish',

@@ -10,7 +10,7 @@ import { callRoutes } from './_callRoutes.js'
 import { functionRoutes } from './_functionRoutes.js'
 import { LiveState } from './_liveState.js'
 import { GatewayMetrics } from './_metrics.js'
-import { nodeRoutes } from './_nodeRoutes.js'
+import { adminRoutes, nodeStatusRoutes } from './_nodeRoutes.js'
 import { openapiDocument } from './_openapi.js'
 import { opsRoutes } from './_opsRoutes.js'
 import { RateLimiter, type RateLimitInit } from './_rateLimit.js'
@@ -151,7 +151,7 @@ function checkInit(init: HttpGatewayInit): CheckedInit {
   }
 }
 
-const ROUTES: readonly RouteSpec[] = [...functionRoutes, ...callRoutes, ...nodeRoutes, ...opsRoutes]
+const ROUTES: readonly RouteSpec[] = [...functionRoutes, ...callRoutes, ...adminRoutes, ...opsRoutes]
 
 /** The web view's files, read once from `gateway/ui` (beside this file, or in the package for dist). */
 function loadUi(): Map<string, string> {
@@ -183,6 +183,7 @@ class GatewayService implements HttpGateway {
     private readonly components: ServiceComponents,
   ) {
     const { mesh, clock } = components
+    const routes = init.node === undefined ? ROUTES : [...ROUTES, ...nodeStatusRoutes]
     this.state = new LiveState(init.recentCalls, () => clock.now())
     this.gatewayMetrics = new GatewayMetrics(mesh, this.state)
     let doc: unknown
@@ -201,13 +202,13 @@ class GatewayService implements HttpGateway {
       running: () => this.phase === 'running',
       stopped,
       openapi: () => {
-        doc ??= openapiDocument(ROUTES, packageVersion())
+        doc ??= openapiDocument(routes, packageVersion())
         return doc
       },
       ui: loadUi(),
       node: init.node,
     }
-    this.app = buildApp(this.context, ROUTES)
+    this.app = buildApp(this.context, routes)
   }
 
   get metrics() {

@@ -1,4 +1,5 @@
 import { defineCommand } from 'citty'
+import { isMeshError } from '../errors/base.js'
 import type { LeaseInfo } from '../ledger/LeaseBook.js'
 import { UsageError } from './_argv.js'
 import { commonArgs, context, nodeArgs, offline } from './_context.js'
@@ -56,11 +57,11 @@ const asJson = (lease: LeaseInfo) => ({
   expiresAt: new Date(lease.expiresAt).toISOString(),
 })
 
-/** `fmesh lease grant | show | revoke`: capabilities and budgets for calls (`fmesh call --lease ID`). */
+/** `fmesh lease grant | list | show | revoke`: capabilities and budgets for calls (`fmesh call --lease ID`). */
 export const leaseCommand = defineCommand({
   meta: {
     name: 'lease',
-    description: 'Grant, show and revoke leases: what calls may run and what they may spend',
+    description: 'Grant, list, show and revoke leases: what calls may run and what they may spend',
   },
   subCommands: {
     grant: defineCommand({
@@ -109,6 +110,48 @@ export const leaseCommand = defineCommand({
             ...(args.id ? { id: args.id } : {}),
           })
           out.result({ ...asJson(lease), via: 'local' }, () => show(out, lease))
+        } finally {
+          await mesh.close()
+        }
+      },
+    }),
+    list: defineCommand({
+      meta: { name: 'list', description: 'Every lease in the ledger: id, state, expiry, what it may call' },
+      args: {
+        ...commonArgs,
+        all: { type: 'boolean', description: 'Include revoked and expired leases', default: false },
+      },
+      async run({ args }) {
+        const { out, configPath } = context(args)
+        let opened: Awaited<ReturnType<typeof openMesh>>
+        try {
+          opened = await openMesh(configPath, { ledgerOnly: true, ledgerReadOnly: true })
+        } catch (err) {
+          if (!isMeshError(err, 'E_LEDGER_MISSING')) throw err
+          // No ledger yet: no leases, and asking creates nothing.
+          out.result({ leases: [] }, () => out.line('0 leases (no ledger yet)'))
+          return
+        }
+        const { mesh } = opened
+        try {
+          const now = Date.now()
+          const leases = (await mesh.leases.list()).filter(
+            (l) => args.all === true || (!l.revoked && l.expiresAt > now),
+          )
+          out.result({ leases: leases.map(asJson) }, () => {
+            for (const l of leases) {
+              const state = l.revoked ? 'revoked' : l.expiresAt <= now ? 'expired' : 'live'
+              const left = Object.entries(l.balances)
+                .map(([currency, b]) => `${b.available}/${b.budget} ${currency}`)
+                .join(', ')
+              out.line(
+                `${l.id}  ${state.padEnd(7)}  ${new Date(l.expiresAt).toISOString()}  ${left}  ${l.capabilities.join(',')}`,
+              )
+            }
+            out.line(
+              `${leases.length} lease${leases.length === 1 ? '' : 's'}${args.all ? '' : ' (--all for revoked and expired)'}`,
+            )
+          })
         } finally {
           await mesh.close()
         }
