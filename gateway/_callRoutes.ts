@@ -101,6 +101,9 @@ export const callRoutes: readonly RouteSpec[] = [
         if (body.principal !== undefined) options.principal = body.principal
         if (body.lease !== undefined) options.lease = body.lease
       }
+      // The CLI's Ctrl-C closes its request: its call on the node is cancelled with it, as a call in
+      // the CLI's own process would be (failed in the lineage, never charged).
+      if (req.principal?.scopes.has('admin') === true) options.signal = req.c.req.raw.signal
       await sameTurn()
       const result = await gw.mesh.call(body.name, body.input, options)
       return jsonText(

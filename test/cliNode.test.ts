@@ -184,13 +184,56 @@ describe('fmesh through a running node (fmesh node start on the data dir)', () =
     expect([unknown.code, unknown.stderr.split(' ')[1]]).toEqual([3, 'E_FUNCTION_NOT_FOUND:'])
     const lease = await json(['lease', 'grant', '--capabilities', 'acme.com/**', '--budget', 'USDC=5000'])
     expect(lease).toMatchObject({ via, capabilities: ['acme.com/**'] })
+    const listed = async (extra: string[] = []) =>
+      (await json(['lease', 'list', ...extra])).leases.map((l: { id: string; revoked: boolean }) => [
+        l.id,
+        l.revoked,
+      ])
+    expect(await listed()).toEqual([[lease.id, false]])
     expect(await json(['lease', 'revoke', lease.id])).toEqual({ id: lease.id, revoked: true, via })
+    expect([await listed(), await listed(['--all'])]).toEqual([[], [[lease.id, true]]])
     expect(await json(['yank', 'acme.com/image/sharpen@1.0.0', '--key', key])).toMatchObject({
       mark: 'yank',
       seq: 2,
       via,
     })
   })
+
+  it('Ctrl-C during a call through the node cancels it on the node: exit 130, failed in the lineage, not charged', async () => {
+    await writeFile(
+      join(dir, 'hang.json'),
+      JSON.stringify(draft('acme.com/slow/hang', provider.url('/hang'))),
+    )
+    await json(['publish', 'hang.json', '--key', key])
+    const child = spawn(process.execPath, ['--import', tsx, entry, 'call', 'acme.com/slow/hang', '--json'], {
+      cwd: dir,
+      env: env(),
+    })
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString()
+    })
+    const ended = new Promise<number | null>((resolve) => child.on('close', resolve))
+    try {
+      await provider.next('/hang')
+      child.kill('SIGINT')
+      expect(await ended).toBe(130)
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    }
+    expect(JSON.parse(stderr.slice(stderr.indexOf('{'))).error).toMatchObject({ code: 'E_INTERRUPTED' })
+    // The node ends the call once the request is gone; the ledger then says it failed, uncharged.
+    let calls: { function: string; outcome: string; charge: unknown }[] = []
+    for (let i = 0; i < 100; i++) {
+      calls = (await json(['calls', '--function', 'acme.com/slow/hang'])).calls
+      if (calls[0]?.outcome === 'failed') break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(calls).toMatchObject([{ outcome: 'failed' }])
+    expect((await json(['usage', '--by', 'function'])).rows.map((r: { key: string }) => r.key)).toEqual([
+      'acme.com/image/sharpen',
+    ])
+  }, 60_000)
 
   it('error: a token the node does not know is refused (exit 4) with what to do', async () => {
     const saved = await readFile(apiFile(), 'utf8')

@@ -106,7 +106,7 @@ export class LeaseBook {
     this.revokeLease = db.prepare('UPDATE leases SET revoked = 1 WHERE id = ?')
     this.updateSpent = db.prepare('UPDATE balances SET spent = ? WHERE lease = ? AND currency = ?')
     const rows = db
-      .prepare('SELECT id, capabilities, expires_at, revoked FROM leases ORDER BY rowid')
+      .prepare('SELECT id, capabilities, expires_at, revoked FROM leases ORDER BY created_at, id')
       .all() as {
       id: string
       capabilities: string
