@@ -179,6 +179,13 @@ describe('fmesh through a running node (fmesh node start on the data dir)', () =
     expect(await json(['usage', '--by', 'function'])).toMatchObject({
       rows: [{ key: 'acme.com/image/sharpen', calls: 1 }],
     })
+    expect((await cli(['usage'])).stdout).toMatch(/ 2000 USDC {2}\(1 call\)\n1 row\n$/)
+    // dispatch reaches the functions of the node's process (none are registered in this one).
+    expect(await json(['dispatch', 'order.created', '--event', '{"id":1}'])).toEqual({
+      kind: 'order.created',
+      via,
+      results: [],
+    })
     // The node's refusals come back as they were, with their exit code.
     const unknown = await cli(['call', 'acme.com/image/nothing'])
     expect([unknown.code, unknown.stderr.split(' ')[1]]).toEqual([3, 'E_FUNCTION_NOT_FOUND:'])
