@@ -3,7 +3,7 @@ import { isMeshError } from '../src/errors/base.js'
 import { ConfigError } from '../src/errors/registry.js'
 import { type SecurityContext, securityContext } from '../src/security/SecurityContext.js'
 import { ForbiddenError, UnauthorizedError } from './errors.js'
-import { type GatewayToken, hashToken, TOKEN_SCOPES, type TokenScope } from './tokens.js'
+import { ALL_TOKEN_SCOPES, type GatewayToken, hashToken, TOKEN_SCOPES, type TokenScope } from './tokens.js'
 
 /** A configured token, checked: what a request holding it runs as. */
 export interface Principal {
@@ -20,7 +20,7 @@ const TokenSchema = z.strictObject({
   principal: z.string().min(1).max(128),
   context: z.unknown().optional(),
   lease: z.string().min(1).max(256).optional(),
-  scopes: z.array(z.enum(TOKEN_SCOPES as [TokenScope, ...TokenScope[]])).optional(),
+  scopes: z.array(z.enum(ALL_TOKEN_SCOPES as [TokenScope, ...TokenScope[]])).optional(),
 })
 
 /** The gateway's tokens by hash; the secrets themselves are never kept. */

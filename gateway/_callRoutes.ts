@@ -14,7 +14,7 @@ import {
   ProofSchema,
   RecentCallsSchema,
 } from './_schemas.js'
-import { RequestInvalidError } from './errors.js'
+import { ForbiddenError, RequestInvalidError } from './errors.js'
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,256}$/
 const entryId = z.string().regex(/^[A-Za-z0-9:@._-]{1,200}$/, 'an entry or invocation id')
@@ -37,6 +37,18 @@ const CallBody = z.strictObject({
   idempotencyKey: z.string().regex(IDEMPOTENCY_KEY, '1-256 visible ASCII characters').optional(),
   strategy: z.enum(STRATEGY_NAMES).optional(),
   retryUnsafe: z.boolean().optional(),
+  principal: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe("Call as this principal instead of the token's (admin scope only)"),
+  lease: z
+    .string()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe("Pay from this lease instead of the token's (admin scope only)"),
   ...governance,
 })
 
@@ -47,6 +59,11 @@ const DispatchBody = z.strictObject({
     .max(200)
     .describe('The trigger event kind (a descriptor lists it in triggerEvents)'),
   event: z.unknown().describe('The event payload, handed to each function as its input'),
+  idempotencyKey: z
+    .string()
+    .regex(IDEMPOTENCY_KEY, '1-256 visible ASCII characters')
+    .optional()
+    .describe('Each function runs at most once for this key (as <key>/<name>@<version>)'),
   ...governance,
 })
 
@@ -63,8 +80,12 @@ export const callRoutes: readonly RouteSpec[] = [
     body: CallBody,
     response: CallResultSchema,
     errors: [401, 402, 403, 409, 413, 415, 422, 428, 429, 502, 503, 504],
-    handle: async ({ gw, body, principal, header }) => {
-      const { text, headers } = await callAnswer(gw, body, principal as Principal, header)
+    handle: async ({ c, gw, body, principal, header }) => {
+      const caller = principal as Principal
+      // The CLI's Ctrl-C closes its request: its call on the node is cancelled with it, as a call in
+      // the CLI's own process would be (failed in the lineage, never charged).
+      const signal = caller.scopes.has('admin') ? c.req.raw.signal : undefined
+      const { text, headers } = await callAnswer(gw, body, caller, header, signal)
       return jsonText(text, 200, headers)
     },
   }),
@@ -83,11 +104,9 @@ export const callRoutes: readonly RouteSpec[] = [
     handle: async (req) => {
       const { body, gw } = req
       await sameTurn()
-      const results = await gw.mesh.dispatch(
-        body.kind,
-        body.event ?? null,
-        callOptions(req.principal as Principal, req.header, body),
-      )
+      const options = callOptions(req.principal as Principal, req.header, body)
+      if (body.idempotencyKey !== undefined) options.idempotencyKey = body.idempotencyKey
+      const results = await gw.mesh.dispatch(body.kind, body.event ?? null, options)
       return json({
         kind: body.kind,
         results: results.map((r) =>
@@ -166,6 +185,7 @@ export async function callAnswer(
   body: z.output<typeof CallBody>,
   principal: Principal,
   header: (name: string) => string | undefined,
+  signal?: AbortSignal,
 ): Promise<{ text: string; headers: Record<string, string> | undefined }> {
   if (!Object.hasOwn(body, 'input'))
     throw new RequestInvalidError(
@@ -178,6 +198,13 @@ export async function callAnswer(
   if (key !== undefined) options.idempotencyKey = key
   if (body.strategy !== undefined) options.select = { strategy: body.strategy }
   if (body.retryUnsafe !== undefined) options.retryUnsafe = body.retryUnsafe
+  // Another principal or lease is the CLI's on its own node's data dir (the admin token).
+  if (body.principal !== undefined || body.lease !== undefined) {
+    if (!principal.scopes.has('admin')) throw new ForbiddenError(principal.principal, 'admin')
+    if (body.principal !== undefined) options.principal = body.principal
+    if (body.lease !== undefined) options.lease = body.lease
+  }
+  if (signal !== undefined) options.signal = signal
   await sameTurn()
   const result = await gw.mesh.call(body.name, body.input, options)
   return {

@@ -36,7 +36,7 @@ export function fastRoutes(
       if (plain !== null)
         return answered(gw, res, answer(gw, resolveSpec, res, resolve(gw, resolveSpec, plain[1]!)))
     } else if (req.method === 'POST' && url === '/v1/call') {
-      return answered(gw, res, answer(gw, callSpec, res, call(gw, callSpec, req)))
+      return answered(gw, res, answer(gw, callSpec, res, call(gw, callSpec, req, res)))
     }
     fallback(req, res)
   }
@@ -60,6 +60,7 @@ async function call(
   gw: GatewayContext,
   spec: RouteSpec,
   req: IncomingMessage,
+  res: ServerResponse,
 ): Promise<{ text: string; headers: Record<string, string> | undefined }> {
   if (!gw.running()) throw new MeshClosedError(`${spec.method} ${spec.path}`)
   const principal = gw.tokens.require(req.headers.authorization, spec.scope!)
@@ -68,7 +69,18 @@ async function call(
   const value = parseJsonBody(await readIncoming(req, gw.maxBodyBytes))
   const parsed = spec.body!.safeParse(value)
   if (!parsed.success) throw invalid('body', parsed.error.issues[0]!)
-  return callAnswer(gw, parsed.data as never, principal, (name) => header(req, name))
+  // As on the hono route: an admin caller (the CLI on its node) cancels its call by closing the request.
+  const signal = principal.scopes.has('admin') ? closedSignal(res) : undefined
+  return callAnswer(gw, parsed.data as never, principal, (name) => header(req, name), signal)
+}
+
+/** Aborts when the client goes away before its answer was written. */
+function closedSignal(res: ServerResponse): AbortSignal {
+  const controller = new AbortController()
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort(new Error('the client closed the request'))
+  })
+  return controller.signal
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

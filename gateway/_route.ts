@@ -30,6 +30,8 @@ export interface GatewayContext {
   openapi(): unknown
   /** The web view's files by name (`index.html`, `app.js`, `app.css`). */
   readonly ui: ReadonlyMap<string, string>
+  /** The peer node's status (`GET /v1/node`), when the gateway runs beside one. */
+  readonly node: (() => unknown | Promise<unknown>) | undefined
 }
 
 /** What a handler receives: the parsed, checked parts of the request. */

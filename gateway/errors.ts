@@ -168,3 +168,13 @@ export class GatewayUiMissingError extends MeshError {
 function truncate(text: string): string {
   return text.length > 200 ? `${text.slice(0, 200)}...` : text
 }
+
+/** `GET /v1/node` on a gateway that runs beside no peer node (only `fmesh node start` gives it one). */
+export class NoPeerNodeError extends MeshError {
+  override name = 'NoPeerNodeError'
+  constructor() {
+    super('E_NO_PEER_NODE', 'This gateway runs beside no peer node', {
+      hint: 'The node routes answer on the API `fmesh node start` serves (its URL is in DATA_DIR/node/api.json).',
+    })
+  }
+}

@@ -11,6 +11,7 @@ import { fastRoutes } from './_fastRoutes.js'
 import { functionRoutes } from './_functionRoutes.js'
 import { LiveState } from './_liveState.js'
 import { GatewayMetrics } from './_metrics.js'
+import { adminRoutes, nodeStatusRoutes } from './_nodeRoutes.js'
 import { openapiDocument } from './_openapi.js'
 import { opsRoutes } from './_opsRoutes.js'
 import { RateLimiter, type RateLimitInit } from './_rateLimit.js'
@@ -43,6 +44,11 @@ export interface HttpGatewayInit {
   maxBodyBytes?: number
   /** @default DEFAULT_RECENT_CALLS */
   recentCalls?: number
+  /**
+   * The status of the peer node this gateway runs beside, served at `GET /v1/node` (what `fmesh node
+   * status` and `fmesh node peers` print). Without it that route answers E_NO_PEER_NODE.
+   */
+  node?: () => unknown | Promise<unknown>
 }
 
 /** The running gateway service (what the factory made). */
@@ -112,11 +118,12 @@ interface CheckedInit {
   rateLimit: ReturnType<typeof RateLimiter.check>
   maxBodyBytes: number
   recentCalls: number
+  node: (() => unknown | Promise<unknown>) | undefined
 }
 
 function checkInit(init: HttpGatewayInit): CheckedInit {
   if (init === null || typeof init !== 'object') throw new ConfigError('gateway', 'must be an options object')
-  const known = ['host', 'port', 'tokens', 'rateLimit', 'maxBodyBytes', 'recentCalls']
+  const known = ['host', 'port', 'tokens', 'rateLimit', 'maxBodyBytes', 'recentCalls', 'node']
   for (const key of Object.keys(init))
     if (!known.includes(key))
       throw new ConfigError(`gateway.${key}`, `unknown option; known: ${known.join(', ')}`)
@@ -132,6 +139,8 @@ function checkInit(init: HttpGatewayInit): CheckedInit {
   const recentCalls = init.recentCalls ?? DEFAULT_RECENT_CALLS
   if (!Number.isInteger(recentCalls) || recentCalls < 0)
     throw new ConfigError('gateway.recentCalls', 'must be an integer >= 0')
+  if (init.node !== undefined && typeof init.node !== 'function')
+    throw new ConfigError('gateway.node', 'must be a function returning the node status')
   return {
     host,
     port,
@@ -139,10 +148,11 @@ function checkInit(init: HttpGatewayInit): CheckedInit {
     rateLimit: RateLimiter.check(init.rateLimit),
     maxBodyBytes,
     recentCalls,
+    node: init.node,
   }
 }
 
-const ROUTES: readonly RouteSpec[] = [...functionRoutes, ...callRoutes, ...opsRoutes]
+const ROUTES: readonly RouteSpec[] = [...functionRoutes, ...callRoutes, ...adminRoutes, ...opsRoutes]
 
 /** The web view's files, read once from `gateway/ui` (beside this file, or in the package for dist). */
 function loadUi(): Map<string, string> {
@@ -174,6 +184,7 @@ class GatewayService implements HttpGateway {
     private readonly components: ServiceComponents,
   ) {
     const { mesh, clock } = components
+    const routes = init.node === undefined ? ROUTES : [...ROUTES, ...nodeStatusRoutes]
     this.state = new LiveState(init.recentCalls, () => clock.now())
     this.gatewayMetrics = new GatewayMetrics(mesh, this.state)
     let doc: unknown
@@ -192,12 +203,13 @@ class GatewayService implements HttpGateway {
       running: () => this.phase === 'running',
       stopped,
       openapi: () => {
-        doc ??= openapiDocument(ROUTES, packageVersion())
+        doc ??= openapiDocument(routes, packageVersion())
         return doc
       },
       ui: loadUi(),
+      node: init.node,
     }
-    this.app = buildApp(this.context, ROUTES)
+    this.app = buildApp(this.context, routes)
   }
 
   get metrics() {

@@ -13,6 +13,7 @@ export {
   GatewayUiMissingError,
   InternalError,
   MethodNotAllowedError,
+  NoPeerNodeError,
   RateLimitedError,
   RequestInvalidError,
   RouteNotFoundError,
@@ -30,4 +31,11 @@ export {
   httpGateway,
 } from './httpGateway.js'
 export { STATUS_BY_CODE, STATUS_BY_PREFIX, statusOf } from './status.js'
-export { type GatewayToken, generateToken, hashToken, TOKEN_SCOPES, type TokenScope } from './tokens.js'
+export {
+  ALL_TOKEN_SCOPES,
+  type GatewayToken,
+  generateToken,
+  hashToken,
+  TOKEN_SCOPES,
+  type TokenScope,
+} from './tokens.js'

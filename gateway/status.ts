@@ -17,6 +17,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   E_GATEWAY_NOT_STARTED: 500,
   E_GATEWAY_LISTEN: 500,
   E_GATEWAY_UI_MISSING: 500,
+  E_NO_PEER_NODE: 404,
   // Names and arguments
   E_NAME_INVALID: 400,
   E_VERSION_SELECTOR_INVALID: 400,
@@ -36,6 +37,9 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   E_FILE_NOT_JSON: 500,
   E_KEY_FILE_INVALID: 500,
   E_GATEWAY_UNREACHABLE: 502,
+  E_NODE_NOT_RUNNING: 503,
+  E_NODE_RUNNING: 409,
+  E_NODE_UNREACHABLE: 502,
   // Not there
   E_FUNCTION_NOT_FOUND: 404,
   E_NO_MATCHING_VERSION: 404,
@@ -111,7 +115,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   E_LEDGER_INCONSISTENT: 500,
   E_SEQ_LEDGER_READ: 500,
   E_SEQ_LEDGER_CORRUPT: 500,
-  E_KEY_INVALID: 500,
+  E_KEY_INVALID: 400,
   // Raised outside src/errors
   E_PATTERN_INVALID: 400,
   E_QUANTITY_INVALID: 502,

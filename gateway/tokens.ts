@@ -2,11 +2,18 @@ import * as crypto from 'node:crypto'
 import { createHash, randomBytes } from 'node:crypto'
 import type { SecurityContext, SecurityContextInit } from '../src/security/SecurityContext.js'
 
-/** What a token may do on the gateway's mutating routes. */
-export type TokenScope = 'call' | 'dispatch'
+/**
+ * What a token may do on the gateway's mutating routes. `admin` (publish, and calls as another
+ * principal or lease) is what `fmesh node start` gives the CLI on its own data dir; a token has it
+ * only when its `scopes` name it.
+ */
+export type TokenScope = 'call' | 'dispatch' | 'admin'
 
-/** Every scope; a token without `scopes` has them all. */
+/** The scopes a token without `scopes` has. */
 export const TOKEN_SCOPES: readonly TokenScope[] = Object.freeze(['call', 'dispatch'])
+
+/** Every scope a token may list. */
+export const ALL_TOKEN_SCOPES: readonly TokenScope[] = Object.freeze(['call', 'dispatch', 'admin'])
 
 /**
  * One bearer token the gateway accepts. Give `tokenHash` (from {@link hashToken} or `fmesh gateway
@@ -24,7 +31,7 @@ export interface GatewayToken {
   context?: SecurityContext | SecurityContextInit
   /** A lease id: its calls must be among the lease's capabilities and are paid from its budget. */
   lease?: string
-  /** @default every scope (TOKEN_SCOPES) */
+  /** @default TOKEN_SCOPES (call and dispatch; `admin` only when listed) */
   scopes?: readonly TokenScope[]
 }
 

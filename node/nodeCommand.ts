@@ -1,9 +1,12 @@
 import { defineCommand } from 'citty'
 import { commonArgs, context } from '../src/cli/_context.js'
+import { probeNode, removeNodeApi, writeNodeApi } from '../src/cli/_nodeApi.js'
 import { ProgressLine } from '../src/cli/_progress.js'
+import { NodeAlreadyRunningError } from '../src/errors/cli.js'
 import { findConfig, loadConfig } from '../src/preset/config.js'
 import { createPresetMesh } from '../src/preset/createPresetMesh.js'
 import { DEFAULT_LISTEN, DEFAULT_SYNC_INTERVAL_MS } from './limits.js'
+import { nodePeersCommand, nodeStatusCommand } from './nodeStatusCommand.js'
 import type { PeerNode } from './peerNodeOptions.js'
 
 /** A comma- or space-separated list flag as an array (empty entries dropped). */
@@ -46,8 +49,17 @@ export const nodeStartCommand = defineCommand({
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal))
     })
     const config = await loadConfig(await findConfig(configPath))
-    // libp2p loads when the node starts, never for `fmesh --help`.
-    const { peerNode } = await import('./peerNode.js')
+    // One node per data dir: a second would wait on the first one's ledger. A stale api.json (its
+    // process gone) is replaced.
+    const running = await probeNode(config.dataDir)
+    if (running.node !== undefined)
+      throw new NodeAlreadyRunningError(config.dataDir, running.file.pid, running.file.peerId)
+    // libp2p and the gateway load when the node starts, never for `fmesh --help`.
+    const [{ peerNode }, { httpGateway, generateToken }, { nodeStatus }] = await Promise.all([
+      import('./peerNode.js'),
+      import('../gateway/index.js'),
+      import('./_nodeStatus.js'),
+    ])
     let node: PeerNode | undefined
     // The config's `node` section, each field overridden by its flag when the flag is given.
     const fromConfig = config.node ?? {}
@@ -67,6 +79,17 @@ export const nodeStartCommand = defineCommand({
     // Starting (libp2p, the registries' first sync, bootstrap dials) can take seconds: a progress
     // line on a terminal, with the registries' sync bars in it.
     const starting = new ProgressLine('starting the peer node', { json })
+    // The control API the CLI goes through while the node holds the data dir: the HTTP gateway on
+    // loopback, a free port, one admin token as the default principal, so calls, idempotency keys
+    // and usage are the same as without a node.
+    const admin = generateToken()
+    const startedAt = Date.now()
+    const gateway = httpGateway({
+      port: 0,
+      tokens: [{ tokenHash: admin.tokenHash, principal: 'local', scopes: ['call', 'dispatch', 'admin'] }],
+      rateLimit: false,
+      node: () => nodeStatus(node!, mesh, { at: startedAt, now: Date.now }),
+    })
     const { mesh, describe } = await createPresetMesh(config, {
       onSyncProgress: starting.onSync,
       services: [
@@ -79,17 +102,36 @@ export const nodeStartCommand = defineCommand({
           node = await factory(components)
           return node
         },
+        gateway,
       ],
     }).finally(() => starting.stop())
     const started = node!
-    out.result({ peerId: started.peerId, addrs: started.addrs, registries: describe }, () => {
-      out.line(`peer node ${started.peerId}`)
-      for (const addr of started.addrs) out.line(`  listening ${addr}`)
-      for (const line of describe) out.line(`  ${line}`)
-      out.line('Stop with Ctrl-C.')
-    })
+    try {
+      await writeNodeApi(config.dataDir, {
+        url: gateway.url,
+        pid: process.pid,
+        peerId: started.peerId,
+        token: admin.token,
+        startedAt: new Date(startedAt).toISOString(),
+      })
+    } catch (err) {
+      await mesh.close()
+      throw err
+    }
+    out.result(
+      { peerId: started.peerId, addrs: started.addrs, api: gateway.url, registries: describe },
+      () => {
+        out.line(`peer node ${started.peerId}`)
+        for (const addr of started.addrs) out.line(`  listening ${addr}`)
+        out.line(`  api       ${gateway.url} (commands on this data dir go through it)`)
+        for (const line of describe) out.line(`  ${line}`)
+        out.line('Stop with Ctrl-C.')
+      },
+    )
     const signal = await stopped
     out.line(`${signal}: stopping`)
+    // The file goes first: a command started now runs on the data dir itself once the node is gone.
+    await removeNodeApi(config.dataDir)
     await mesh.close()
   },
 })
@@ -97,5 +139,5 @@ export const nodeStartCommand = defineCommand({
 /** `fmesh node`: the peer node's commands. */
 export const nodeCommand = defineCommand({
   meta: { name: 'node', description: 'Run a libp2p peer node that shares records with other mesh nodes' },
-  subCommands: { start: nodeStartCommand },
+  subCommands: { start: nodeStartCommand, status: nodeStatusCommand, peers: nodePeersCommand },
 })

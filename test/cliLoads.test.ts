@@ -56,15 +56,17 @@ describe('fmesh CLI loads only what a command needs', () => {
     expect(files.filter((f) => f.includes('/registries/') || f.includes('/src/preset/'))).toEqual([])
   })
 
-  it('ls on the default config builds the Git registry, so the same log shows isomorphic-git loaded', async () => {
+  it('ls on the default config builds the Git registry, so the same log shows isomorphic-git loaded (and not Ajv)', async () => {
     // A read never creates a registry (E_REGISTRY_MISSING): an empty bare repository stands for one.
     await run('git', ['init', '--quiet', '--bare', join(dir, 'data', 'registry.git')])
     const { code, stdout, files } = await cliLoads(['ls', '--json'], dir)
     expect(code).toBe(0)
     expect(JSON.parse(stdout)).toEqual({ names: [] })
     expect(under(files, 'isomorphic-git').length).toBeGreaterThan(0)
-    // Listing and resolving open no ledger, so SQLite stays unloaded; no IPFS registry, so no Helia.
+    // Listing and resolving open no ledger, so SQLite stays unloaded; no IPFS registry, so no Helia;
+    // no call's schema is checked, so no Ajv.
     expect(under(files, 'better-sqlite3')).toEqual([])
+    expect(under(files, 'ajv')).toEqual([])
     expect(under(files, 'helia')).toEqual([])
     expect(under(files, '@helia')).toEqual([])
   })

@@ -188,7 +188,12 @@ export class ChainNotConfiguredError extends MeshError {
         : `The config ${config} has no chain registry \`${registry}\``,
       {
         details: { config, ...(registry === undefined ? {} : { registry }) },
-        hint: 'Add `{ "type": "chain" }` (a local anvil in the data dir) or `{ "type": "chain", "rpcUrl": ..., "address": ... }` to `registries`, and pass the file with --config.',
+        hint:
+          registry === undefined
+            ? config === '(embedded defaults)'
+              ? 'No config file was found: run `fmesh init`, then add `{ "type": "chain" }` (a local anvil in the data dir) to "registries" in the fmesh.json it writes.'
+              : `Add \`{ "type": "chain" }\` (a local anvil in the data dir) or \`{ "type": "chain", "rpcUrl": "https://...", "address": "0x..." }\` to "registries" in ${config}.`
+            : `Pass the id of a chain registry in ${config} with --registry, or leave --registry out for its first one.`,
       },
     )
   }

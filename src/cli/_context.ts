@@ -12,6 +12,27 @@ export const commonArgs = {
   config: { type: 'string', description: 'A config file (JSON)' },
 } as const
 
+/**
+ * Flags of the commands that go through a node running on the data dir (`fmesh node start`), as the
+ * ipfs CLI goes through a running daemon.
+ */
+export const nodeArgs = {
+  offline: {
+    type: 'boolean',
+    description: 'Open the data dir here, not through a running node (same as --no-node)',
+    default: false,
+  },
+  node: {
+    type: 'boolean',
+    description: 'Go through the node running on the data dir, when there is one (--no-node: do not)',
+    default: true,
+  },
+} as const
+
+/** Whether a command was told not to go through a running node. */
+export const offline = (args: { offline?: boolean | undefined; node?: boolean | undefined }) =>
+  args.offline === true || args.node === false
+
 export interface CommandContextValue {
   out: Output
   json: boolean

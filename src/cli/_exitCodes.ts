@@ -49,6 +49,7 @@ const NOT_FOUND = new Set([
   'E_REGISTRY_MISSING',
   'E_LEDGER_MISSING',
   'E_NO_HTTP_PROVIDER',
+  'E_NODE_NOT_RUNNING',
 ])
 
 const REFUSED = new Set([

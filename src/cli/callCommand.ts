@@ -1,9 +1,81 @@
 import { defineCommand } from 'citty'
 import { isMeshError } from '../errors/base.js'
 import { CallInterruptedError, InputNotJsonError, UsageError } from '../errors/cli.js'
-import { commonArgs, context, interrupt } from './_context.js'
+import type { CallResult } from '../invoke/types.js'
+import { commonArgs, context, interrupt, nodeArgs, offline } from './_context.js'
+import { type NodeClient, nodeFor } from './_nodeApi.js'
 import { openMesh } from './_openMesh.js'
 import { ProgressLine } from './_progress.js'
+
+/** What `fmesh call` prints: the same whether the call ran here or on the node. */
+interface CallShown {
+  output: unknown
+  provider: { id: string; endpoint: string }
+  version: string
+  invocationId: string
+  attempts: number
+  replayed: boolean
+  lineage: CallResult['lineage']
+  charge: { readonly amount: string | bigint; readonly currency: string | null }
+}
+
+interface CallAsked {
+  name: string
+  input: unknown
+  timeoutMs: number | undefined
+  idempotencyKey: string | undefined
+  principal: string | undefined
+  lease: string | undefined
+}
+
+/** The call on the node running on the data dir (its `/v1/call`, as the admin token). */
+async function callOnNode(node: NodeClient, a: CallAsked): Promise<CallShown> {
+  return node.request<CallShown>('POST', '/v1/call', {
+    name: a.name,
+    input: a.input,
+    ...(a.timeoutMs === undefined ? {} : { timeoutMs: a.timeoutMs }),
+    ...(a.idempotencyKey ? { idempotencyKey: a.idempotencyKey } : {}),
+    ...(a.principal ? { principal: a.principal } : {}),
+    ...(a.lease ? { lease: a.lease } : {}),
+  })
+}
+
+/** The call in this process, on the data dir itself. */
+async function callHere(
+  configPath: string | undefined,
+  a: CallAsked,
+  line: ProgressLine,
+): Promise<CallShown> {
+  const { mesh } = await openMesh(configPath, { readOnly: true, onSyncProgress: line.onSync })
+  try {
+    const r = await mesh.call(a.name, a.input, {
+      signal: interrupt.signal,
+      ...(a.timeoutMs === undefined ? {} : { timeoutMs: a.timeoutMs }),
+      ...(a.idempotencyKey ? { idempotencyKey: a.idempotencyKey } : {}),
+      ...(a.principal ? { principal: a.principal } : {}),
+      ...(a.lease ? { lease: a.lease } : {}),
+    })
+    return {
+      output: r.output,
+      provider: { id: r.provider.id, endpoint: r.provider.endpoint },
+      version: r.version,
+      invocationId: r.invocationId,
+      attempts: r.attempts,
+      replayed: r.replayed,
+      lineage: r.lineage,
+      charge: r.charge,
+    }
+  } finally {
+    await mesh.close()
+  }
+}
+
+/** The charge line: a replay is never charged again, so it says so rather than show a charge. */
+function chargeText(r: CallShown): string {
+  const { amount, currency } = r.charge
+  const first = currency === null ? 'free' : `${amount} ${currency}`
+  return r.replayed ? `none: replayed, not charged again (the first call: ${first})` : first
+}
 
 function parseInput(text: string): unknown {
   try {
@@ -37,6 +109,7 @@ export const callCommand = defineCommand({
   },
   args: {
     ...commonArgs,
+    ...nodeArgs,
     name: { type: 'positional', description: 'e.g. acme.com/image/sharpen@^1.2', required: true },
     input: { type: 'string', description: 'The input as JSON', default: '{}' },
     'idempotency-key': {
@@ -49,58 +122,40 @@ export const callCommand = defineCommand({
   },
   async run({ args }) {
     const { out, configPath, json } = context(args)
-    const input = parseInput(args.input)
-    const timeoutMs = parseTimeout(args.timeout)
-    // One line for the call, with the registries' sync (the resolve before it) shown inside it.
-    const line = new ProgressLine(`calling ${args.name}`, { json, deadlineMs: timeoutMs })
-    const done = () => line.stop()
-    const { mesh } = await openMesh(configPath, { readOnly: true, onSyncProgress: line.onSync }).catch(
-      (err: unknown) => {
-        done()
-        throw err
-      },
-    )
-    try {
-      let r: Awaited<ReturnType<typeof mesh.call>>
-      try {
-        r = await mesh.call(args.name, input, {
-          signal: interrupt.signal,
-          ...(timeoutMs === undefined ? {} : { timeoutMs }),
-          ...(args['idempotency-key'] ? { idempotencyKey: args['idempotency-key'] } : {}),
-          ...(args.principal ? { principal: args.principal } : {}),
-          ...(args.lease ? { lease: args.lease } : {}),
-        })
-      } catch (err) {
-        if (interrupt.signal.aborted) throw new CallInterruptedError(args.name, err)
-        throw err
-      } finally {
-        done()
-      }
-      out.result(
-        {
-          output: r.output,
-          provider: { id: r.provider.id, endpoint: r.provider.endpoint },
-          version: r.version,
-          invocationId: r.invocationId,
-          attempts: r.attempts,
-          replayed: r.replayed,
-          lineage: r.lineage,
-          charge: r.charge,
-        },
-        () => {
-          out.line(JSON.stringify(r.output, null, 2))
-          out.line(`  provider    ${r.provider.id} (${r.provider.endpoint}), version ${r.version}`)
-          out.line(
-            `  invocation  ${r.invocationId}, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'}${r.replayed ? ', replayed' : ''}`,
-          )
-          out.line(`  lineage     completed ${r.lineage.completed}`)
-          const { amount, currency } = r.charge
-          out.line(`  charge      ${currency === null ? 'free' : `${amount} ${currency}`}`)
-        },
-      )
-    } finally {
-      await mesh.close()
+    const asked: CallAsked = {
+      name: args.name,
+      input: parseInput(args.input),
+      timeoutMs: parseTimeout(args.timeout),
+      idempotencyKey: args['idempotency-key'],
+      principal: args.principal,
+      lease: args.lease,
     }
+    const node = await nodeFor(configPath, { offline: offline(args), json })
+    // One line for the call, with the registries' sync (the resolve before it) shown inside it.
+    const line = new ProgressLine(`calling ${args.name}${node ? ` via ${node.via}` : ''}`, {
+      json,
+      deadlineMs: asked.timeoutMs,
+    })
+    let r: CallShown
+    try {
+      r = node === undefined ? await callHere(configPath, asked, line) : await callOnNode(node, asked)
+    } catch (err) {
+      if (interrupt.signal.aborted) throw new CallInterruptedError(args.name, err)
+      throw err
+    } finally {
+      line.stop()
+    }
+    const via = node?.via ?? 'local'
+    out.result({ ...r, via }, () => {
+      out.line(JSON.stringify(r.output, null, 2))
+      out.line(`  provider    ${r.provider.id} (${r.provider.endpoint}), version ${r.version}`)
+      out.line(
+        `  invocation  ${r.invocationId}, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'}${r.replayed ? ', replayed' : ''}`,
+      )
+      out.line(`  lineage     completed ${r.lineage.completed}`)
+      out.line(`  charge      ${chargeText(r)}`)
+      if (node !== undefined) out.line(`  via         ${node.via}`)
+    })
   },
 })
 
@@ -144,7 +199,7 @@ export const usageCommand = defineCommand({
       out.result({ by: args.by, rows }, () => {
         for (const row of rows)
           out.line(
-            `${row.key.padEnd(40)} ${String(row.amount).padStart(16)} ${row.currency ?? '-'}  (${row.calls} calls)`,
+            `${row.key.padEnd(40)} ${String(row.amount).padStart(16)} ${row.currency ?? '-'}  (${row.calls} call${row.calls === 1 ? '' : 's'})`,
           )
         out.line(`${rows.length} row${rows.length === 1 ? '' : 's'}`)
       })

@@ -1,9 +1,10 @@
 import { defineCommand } from 'citty'
 import { MeshError } from '../errors/base.js'
 import { GatewayUnreachableError, UsageError } from '../errors/cli.js'
-import { commonArgs, context, interrupt } from './_context.js'
+import { commonArgs, context, interrupt, nodeArgs, offline } from './_context.js'
 import { EXIT } from './_exitCodes.js'
 import { jsonArg } from './_jsonArg.js'
+import { nodeFor } from './_nodeApi.js'
 import { openMesh } from './_openMesh.js'
 
 /** One function's outcome, as the gateway's `/v1/dispatch` answers it and as printed with --json. */
@@ -104,6 +105,7 @@ export const dispatchCommand = defineCommand({
   },
   args: {
     ...commonArgs,
+    ...nodeArgs,
     kind: { type: 'positional', description: 'The trigger event kind, e.g. order.created', required: true },
     event: { type: 'string', description: 'The event as JSON, or @FILE', default: '{}' },
     gateway: {
@@ -118,13 +120,26 @@ export const dispatchCommand = defineCommand({
     timeout: { type: 'string', description: 'Deadline of each call in ms' },
   },
   async run({ args }) {
-    const { out, configPath } = context(args)
+    const { out, configPath, json } = context(args)
     const event = await jsonArg('--event', args.event)
     const timeoutMs = parseTimeout(args.timeout)
     const key = args['idempotency-key']
     let via: string
     let results: DispatchRow[]
-    if (args.gateway !== undefined) {
+    const node =
+      args.gateway === undefined ? await nodeFor(configPath, { offline: offline(args), json }) : undefined
+    if (node !== undefined) {
+      // The node's process holds the functions registered on it, so the event reaches them.
+      via = node.via
+      results = (
+        await node.request<{ results: DispatchRow[] }>('POST', '/v1/dispatch', {
+          kind: args.kind,
+          event,
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+          ...(key === undefined ? {} : { idempotencyKey: key }),
+        })
+      ).results
+    } else if (args.gateway !== undefined) {
       const base = gatewayUrl(args.gateway)
       if (key !== undefined)
         throw new UsageError(
@@ -184,7 +199,7 @@ export const dispatchCommand = defineCommand({
         )
       else
         out.line(
-          `${results.length} function${results.length === 1 ? '' : 's'} handled ${args.kind}${via === 'local' ? '' : ` (via ${via})`}`,
+          `${results.length} function${results.length === 1 ? '' : 's'} handled ${args.kind}${via === 'local' ? '' : ` via ${via}`}`,
         )
     })
     if (results.some((r) => !r.ok)) process.exitCode = EXIT.failure

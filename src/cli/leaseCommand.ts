@@ -1,7 +1,9 @@
 import { defineCommand } from 'citty'
+import { isMeshError } from '../errors/base.js'
 import type { LeaseInfo } from '../ledger/LeaseBook.js'
 import { UsageError } from './_argv.js'
-import { commonArgs, context } from './_context.js'
+import { commonArgs, context, nodeArgs, offline } from './_context.js'
+import { nodeFor } from './_nodeApi.js'
 import { openMesh } from './_openMesh.js'
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
@@ -40,8 +42,8 @@ export function parseBudgets(text: string): Record<string, string> {
   return budgets
 }
 
-function show(out: ReturnType<typeof context>['out'], lease: LeaseInfo): void {
-  out.line(`lease ${lease.id}${lease.revoked ? ' (revoked)' : ''}`)
+function show(out: ReturnType<typeof context>['out'], lease: LeaseInfo, via?: string): void {
+  out.line(`lease ${lease.id}${lease.revoked ? ' (revoked)' : ''}${via === undefined ? '' : ` via ${via}`}`)
   out.line(`  may call  ${lease.capabilities.join(', ')}`)
   out.line(`  expires   ${new Date(lease.expiresAt).toISOString()}`)
   for (const [currency, b] of Object.entries(lease.balances))
@@ -55,17 +57,18 @@ const asJson = (lease: LeaseInfo) => ({
   expiresAt: new Date(lease.expiresAt).toISOString(),
 })
 
-/** `fmesh lease grant | show | revoke`: capabilities and budgets for calls (`fmesh call --lease ID`). */
+/** `fmesh lease grant | list | show | revoke`: capabilities and budgets for calls (`fmesh call --lease ID`). */
 export const leaseCommand = defineCommand({
   meta: {
     name: 'lease',
-    description: 'Grant, show and revoke leases: what calls may run and what they may spend',
+    description: 'Grant, list, show and revoke leases: what calls may run and what they may spend',
   },
   subCommands: {
     grant: defineCommand({
       meta: { name: 'grant', description: 'Grant a lease; pass its id to `fmesh call --lease ID`' },
       args: {
         ...commonArgs,
+        ...nodeArgs,
         capabilities: {
           type: 'string',
           description: 'Function-name globs it may call, comma-separated (acme.com/**,beta.org/text/*)',
@@ -80,13 +83,24 @@ export const leaseCommand = defineCommand({
         id: { type: 'string', description: 'Your own id for it (default: a random one)' },
       },
       async run({ args }) {
-        const { out, configPath } = context(args)
+        const { out, configPath, json } = context(args)
         const capabilities = args.capabilities
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean)
         const budgets = parseBudgets(args.budget)
         const ttlMs = parseDuration('--ttl', args.ttl)
+        const node = await nodeFor(configPath, { offline: offline(args), json })
+        if (node !== undefined) {
+          const lease = await node.request<LeaseInfo>('POST', '/v1/leases', {
+            capabilities,
+            budgets,
+            ttlMs,
+            ...(args.id ? { id: args.id } : {}),
+          })
+          out.result({ ...asJson(lease), via: node.via }, () => show(out, lease, node.via))
+          return
+        }
         const { mesh } = await openMesh(configPath, { ledgerOnly: true, createLedger: true })
         try {
           const lease = await mesh.leases.grant({
@@ -95,7 +109,49 @@ export const leaseCommand = defineCommand({
             ttlMs,
             ...(args.id ? { id: args.id } : {}),
           })
-          out.result(asJson(lease), () => show(out, lease))
+          out.result({ ...asJson(lease), via: 'local' }, () => show(out, lease))
+        } finally {
+          await mesh.close()
+        }
+      },
+    }),
+    list: defineCommand({
+      meta: { name: 'list', description: 'Every lease in the ledger: id, state, expiry, what it may call' },
+      args: {
+        ...commonArgs,
+        all: { type: 'boolean', description: 'Include revoked and expired leases', default: false },
+      },
+      async run({ args }) {
+        const { out, configPath } = context(args)
+        let opened: Awaited<ReturnType<typeof openMesh>>
+        try {
+          opened = await openMesh(configPath, { ledgerOnly: true, ledgerReadOnly: true })
+        } catch (err) {
+          if (!isMeshError(err, 'E_LEDGER_MISSING')) throw err
+          // No ledger yet: no leases, and asking creates nothing.
+          out.result({ leases: [] }, () => out.line('0 leases (no ledger yet)'))
+          return
+        }
+        const { mesh } = opened
+        try {
+          const now = Date.now()
+          const leases = (await mesh.leases.list()).filter(
+            (l) => args.all === true || (!l.revoked && l.expiresAt > now),
+          )
+          out.result({ leases: leases.map(asJson) }, () => {
+            for (const l of leases) {
+              const state = l.revoked ? 'revoked' : l.expiresAt <= now ? 'expired' : 'live'
+              const left = Object.entries(l.balances)
+                .map(([currency, b]) => `${b.available}/${b.budget} ${currency}`)
+                .join(', ')
+              out.line(
+                `${l.id}  ${state.padEnd(7)}  ${new Date(l.expiresAt).toISOString()}  ${left}  ${l.capabilities.join(',')}`,
+              )
+            }
+            out.line(
+              `${leases.length} lease${leases.length === 1 ? '' : 's'}${args.all ? '' : ' (--all for revoked and expired)'}`,
+            )
+          })
         } finally {
           await mesh.close()
         }
@@ -117,13 +173,25 @@ export const leaseCommand = defineCommand({
     }),
     revoke: defineCommand({
       meta: { name: 'revoke', description: 'Revoke a lease: calls holding it are refused from now on' },
-      args: { ...commonArgs, id: { type: 'positional', description: 'The lease id', required: true } },
+      args: {
+        ...commonArgs,
+        ...nodeArgs,
+        id: { type: 'positional', description: 'The lease id', required: true },
+      },
       async run({ args }) {
-        const { out, configPath } = context(args)
+        const { out, configPath, json } = context(args)
+        const node = await nodeFor(configPath, { offline: offline(args), json })
+        if (node !== undefined) {
+          await node.request('POST', `/v1/leases/${encodeURIComponent(args.id)}/revoke`, {})
+          out.result({ id: args.id, revoked: true, via: node.via }, () =>
+            out.line(`revoked ${args.id} via ${node.via}`),
+          )
+          return
+        }
         const { mesh } = await openMesh(configPath, { ledgerOnly: true })
         try {
           await mesh.leases.revoke(args.id)
-          out.result({ id: args.id, revoked: true }, () => out.line(`revoked ${args.id}`))
+          out.result({ id: args.id, revoked: true, via: 'local' }, () => out.line(`revoked ${args.id}`))
         } finally {
           await mesh.close()
         }

@@ -4,6 +4,7 @@ import { type CommandDef, renderUsage, runCommand } from 'citty'
 import { checkArgv, commandOf } from './_argv.js'
 import { main, version } from './_commands.js'
 import { interrupt } from './_context.js'
+import { examplesOf } from './_examples.js'
 import { EXIT, exitCodeOf } from './_exitCodes.js'
 import { printError } from './_output.js'
 
@@ -25,6 +26,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
     interrupt.abort()
   })
 
+/** A command's meta, whether given as an object or a function. */
+async function resolvedMeta(command: CommandDef): Promise<object> {
+  const meta = command.meta
+  return (typeof meta === 'function' ? await meta() : await meta) ?? {}
+}
+
 /** Help text, without colour unless stdout is a terminal and NO_COLOR is unset. */
 function plain(text: string): string {
   const colour = process.stdout.isTTY === true && process.env.NO_COLOR === undefined
@@ -42,11 +49,20 @@ try {
       main as CommandDef,
       flags.filter((f) => f !== '--help' && f !== '-h'),
     )
-    const parent =
+    const above =
       named.path.length === 0
         ? undefined
         : (await commandOf(main as CommandDef, named.path.slice(0, -1))).command
-    process.stdout.write(`${plain(await renderUsage(named.command, parent))}\n`)
+    // The usage line names the whole command (`fmesh node status`), not only its parent.
+    const parent =
+      above === undefined
+        ? undefined
+        : {
+            ...above,
+            meta: { ...(await resolvedMeta(above)), name: ['fmesh', ...named.path.slice(0, -1)].join(' ') },
+          }
+    const examples = examplesOf(named.path)
+    process.stdout.write(`${plain(await renderUsage(named.command, parent as CommandDef))}\n${examples}`)
   } else if (rawArgs[0] === '--version' || rawArgs[0] === '-v') {
     process.stdout.write(`${version}\n`)
   } else {

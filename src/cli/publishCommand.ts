@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises'
 import { defineCommand } from 'citty'
 import { FileNotJsonError, FileReadError } from '../errors/cli.js'
 import type { RecordDraft } from '../record/schema.js'
+import type { PublishReceipt } from '../registry/types.js'
 import { importSigner, type PrivateKeyJwk } from '../trust/signer.js'
-import { commonArgs, context } from './_context.js'
+import { commonArgs, context, nodeArgs, offline } from './_context.js'
+import { nodeFor } from './_nodeApi.js'
 import { openMesh } from './_openMesh.js'
 
 async function readJson(file: string, what: string): Promise<unknown> {
@@ -31,6 +33,7 @@ export const publishCommand = defineCommand({
   meta: { name: 'publish', description: 'Sign the record draft in FILE with KEY and publish it' },
   args: {
     ...commonArgs,
+    ...nodeArgs,
     file: {
       type: 'positional',
       description: 'A record draft (JSON); seq, issuedAt, ttlSeconds, expiresAt may be left out',
@@ -44,24 +47,37 @@ export const publishCommand = defineCommand({
     to: { type: 'string', description: 'Registry ids to write to, comma-separated (default: all)' },
   },
   async run({ args }) {
-    const { out, configPath } = context(args)
-    const signer = await importSigner((await readJson(args.key, 'the key file')) as PrivateKeyJwk)
+    const { out, configPath, json } = context(args)
+    const jwk = (await readJson(args.key, 'the key file')) as PrivateKeyJwk
+    const signer = await importSigner(jwk)
     const draft = (await readJson(args.file, 'the record file')) as RecordDraft
-    const { mesh } = await openMesh(configPath, { signer })
-    try {
-      const to = args.to
-        ?.split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
-      const result = await mesh.publish(draft, { signer, ...(to === undefined ? {} : { to }) })
-      out.result({ name: result.name, id: result.id, seq: result.seq, receipts: result.receipts }, () => {
-        out.line(`published ${result.name} seq ${result.seq}`)
-        out.line(`  record  ${result.id}`)
-        for (const r of result.receipts)
-          out.line(`  stored  ${r.registry}${r.location ? ` at ${r.location}` : ''}`)
+    const to = args.to
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+    const node = await nodeFor(configPath, { offline: offline(args), json })
+    let result: { name: string; id: string; seq: number; receipts: readonly PublishReceipt[] }
+    if (node !== undefined) {
+      // The node holds the data dir: it signs with the key sent (over loopback) and publishes.
+      result = await node.request('POST', '/v1/publish', {
+        record: draft,
+        key: jwk,
+        ...(to === undefined ? {} : { to }),
       })
-    } finally {
-      await mesh.close()
+    } else {
+      const { mesh } = await openMesh(configPath, { signer })
+      try {
+        result = await mesh.publish(draft, { signer, ...(to === undefined ? {} : { to }) })
+      } finally {
+        await mesh.close()
+      }
     }
+    const via = node?.via ?? 'local'
+    out.result({ name: result.name, id: result.id, seq: result.seq, receipts: result.receipts, via }, () => {
+      out.line(`published ${result.name} seq ${result.seq}${node ? ` via ${node.via}` : ''}`)
+      out.line(`  record  ${result.id}`)
+      for (const r of result.receipts)
+        out.line(`  stored  ${r.registry}${r.location ? ` at ${r.location}` : ''}`)
+    })
   },
 })

@@ -142,3 +142,37 @@ export class GatewayUnreachableError extends MeshError {
     })
   }
 }
+
+/** `fmesh node status | peers` with no node running on the data dir. */
+export class NodeNotRunningError extends MeshError {
+  override name = 'NodeNotRunningError'
+  constructor(dataDir: string, reason: string) {
+    super('E_NODE_NOT_RUNNING', `No node is running on the data dir ${dataDir}`, {
+      details: { dataDir, reason },
+      hint: 'Start one with `fmesh node start` (same config), then ask again.',
+    })
+  }
+}
+
+/** `fmesh node start` on a data dir a live node already serves. */
+export class NodeAlreadyRunningError extends MeshError {
+  override name = 'NodeAlreadyRunningError'
+  constructor(dataDir: string, pid: number, peerId: string) {
+    super('E_NODE_RUNNING', `A node (pid ${pid}) already runs on the data dir ${dataDir}`, {
+      details: { dataDir, pid, peerId },
+      hint: 'Use that node (commands go through it), stop it first, or give this one another data dir.',
+    })
+  }
+}
+
+/** The node on the data dir stopped answering in the middle of a command. */
+export class NodeUnreachableError extends MeshError {
+  override name = 'NodeUnreachableError'
+  constructor(url: string, peerId: string, cause: unknown) {
+    super('E_NODE_UNREACHABLE', `The node ${peerId} stopped answering at ${url}`, {
+      details: { url, peerId, reason: (cause as Error)?.message ?? String(cause) },
+      hint: 'Check the `fmesh node start` process; run the command again (with --offline to skip the node).',
+      cause,
+    })
+  }
+}

@@ -1,5 +1,10 @@
-import { Ajv, type ValidateFunction } from 'ajv'
+import { createRequire } from 'node:module'
+import type { Ajv, ValidateFunction } from 'ajv'
 import { InputInvalidError, OutputInvalidError, SchemaInvalidError } from '../errors/invoke.js'
+
+// Ajv loads on the first schema compiled, not with the mesh: `fmesh resolve`, `ls` and `publish`
+// never check a call's input, and Ajv is a noticeable share of a one-shot command's start.
+const require = createRequire(import.meta.url)
 
 type Check = ValidateFunction | null
 
@@ -8,7 +13,7 @@ type Check = ValidateFunction | null
  * as long as its record is cached) and reused for every call.
  */
 export class SchemaCache {
-  private readonly ajv = new Ajv({ strict: false, allErrors: false, logger: false, validateFormats: false })
+  private ajvInstance: Ajv | undefined
   private readonly compiled = new WeakMap<object, Check>()
 
   /** Throws `InputInvalidError` unless `input` matches `schema` (no schema: anything goes). */
@@ -44,6 +49,16 @@ export class SchemaCache {
       e?.instancePath || '(root)',
       e?.message ?? 'does not match the schema',
     )
+  }
+
+  private get ajv(): Ajv {
+    this.ajvInstance ??= new (require('ajv') as typeof import('ajv')).Ajv({
+      strict: false,
+      allErrors: false,
+      logger: false,
+      validateFormats: false,
+    })
+    return this.ajvInstance
   }
 
   private get(schema: object, name: string, version: string, which: 'inputSchema' | 'outputSchema'): Check {

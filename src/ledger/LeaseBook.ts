@@ -48,6 +48,8 @@ export interface LeaseInfo {
 export interface LeaseFacade {
   grant(grant: LeaseGrant): Promise<LeaseInfo>
   get(id: string): LeaseInfo
+  /** Every lease, revoked and expired ones included, in the order they were granted. */
+  list(): LeaseInfo[]
   revoke(id: string): Promise<void>
 }
 
@@ -103,7 +105,9 @@ export class LeaseBook {
     )
     this.revokeLease = db.prepare('UPDATE leases SET revoked = 1 WHERE id = ?')
     this.updateSpent = db.prepare('UPDATE balances SET spent = ? WHERE lease = ? AND currency = ?')
-    const rows = db.prepare('SELECT id, capabilities, expires_at, revoked FROM leases').all() as {
+    const rows = db
+      .prepare('SELECT id, capabilities, expires_at, revoked FROM leases ORDER BY created_at, id')
+      .all() as {
       id: string
       capabilities: string
       expires_at: number
@@ -204,6 +208,10 @@ export class LeaseBook {
     return describe(this.require(id))
   }
 
+  list(): LeaseInfo[] {
+    return [...this.leases.values()].map(describe)
+  }
+
   /** The public lease API over this book, persisting through the ledger's writer. */
   facade(enqueue: (write: () => void) => Promise<void>, assertOpen: () => void): LeaseFacade {
     return {
@@ -214,6 +222,7 @@ export class LeaseBook {
         return info
       },
       get: (id) => this.get(id),
+      list: () => this.list(),
       revoke: async (id) => {
         assertOpen()
         await enqueue(this.prepareRevoke(id))

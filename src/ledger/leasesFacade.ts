@@ -7,6 +7,8 @@ export interface MeshLeases {
   grant(grant: LeaseGrant): Promise<LeaseInfo>
   /** A lease's capabilities, expiry and per-currency balances. */
   get(id: string): Promise<LeaseInfo>
+  /** Every lease in the ledger, revoked and expired ones included, oldest first. */
+  list(): Promise<LeaseInfo[]>
   /** Revokes a lease; calls holding it are refused from then on. */
   revoke(id: string): Promise<void>
 }
@@ -24,6 +26,7 @@ export function leasesFacade(ledger: () => Promise<Ledger>): MeshLeases {
   return {
     grant: async (grant) => (await ledger()).leases.grant(grant),
     get: async (id) => (await ledger()).leases.get(id),
+    list: async () => (await ledger()).leases.list(),
     revoke: async (id) => (await ledger()).leases.revoke(id),
   }
 }

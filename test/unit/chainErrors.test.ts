@@ -5,6 +5,7 @@ import {
   ChainDigestMismatchError,
   ChainIdMismatchError,
   ChainNoSignerError,
+  ChainNotConfiguredError,
   ChainPointerUnavailableError,
   ChainRecordTooLargeError,
   ChainRevertError,
@@ -116,5 +117,17 @@ describe('chain registry errors', () => {
 
       Pass \`signer\` (an ethers Signer or a private key) of the namespace owner's account."
     `)
+  })
+
+  it('E_CHAIN_NOT_CONFIGURED says what to add and where: the file, fmesh init without one, --registry for a wrong id', () => {
+    expect(new ChainNotConfiguredError('/x/fmesh.json', undefined).hint).toBe(
+      'Add `{ "type": "chain" }` (a local anvil in the data dir) or `{ "type": "chain", "rpcUrl": "https://...", "address": "0x..." }` to "registries" in /x/fmesh.json.',
+    )
+    expect(new ChainNotConfiguredError('(embedded defaults)', undefined).hint).toBe(
+      'No config file was found: run `fmesh init`, then add `{ "type": "chain" }` (a local anvil in the data dir) to "registries" in the fmesh.json it writes.',
+    )
+    expect(new ChainNotConfiguredError('/x/fmesh.json', 'chain-2').hint).toBe(
+      'Pass the id of a chain registry in /x/fmesh.json with --registry, or leave --registry out for its first one.',
+    )
   })
 })
