@@ -1,10 +1,12 @@
+import type { IncomingMessage } from 'node:http'
 import { z } from 'zod'
 import type { RecordDraft } from '../src/record/schema.js'
 import { importSigner, type PrivateKeyJwk } from '../src/trust/signer.js'
 import { json } from './_json.js'
+import { isLoopback } from './_loopback.js'
 import { type RouteSpec, route } from './_route.js'
 import { sameTurn } from './_sameTurn.js'
-import { NoPeerNodeError } from './errors.js'
+import { KeyOverNetworkError, NoPeerNodeError } from './errors.js'
 
 const PublishBody = z.strictObject({
   record: z.record(z.string(), z.unknown()).describe('A record draft, as `fmesh publish FILE` reads it'),
@@ -56,7 +58,11 @@ export const adminRoutes: readonly RouteSpec[] = [
     body: PublishBody,
     response: ObjectSchema,
     errors: [401, 403, 409, 413, 415, 429, 502],
-    handle: async ({ body, gw }) => {
+    handle: async ({ c, body, gw }) => {
+      // The key may cross loopback only: an admin token listed on a gateway open to the network does
+      // not make this route a way to send private keys over the wire.
+      const remote = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress
+      if (remote === undefined || !isLoopback(remote)) throw new KeyOverNetworkError(remote)
       const signer = await importSigner(body.key as unknown as PrivateKeyJwk)
       await sameTurn()
       const r = await gw.mesh.publish(body.record as unknown as RecordDraft, {

@@ -58,6 +58,21 @@ export class ForbiddenError extends MeshError {
   }
 }
 
+/** A request that carries a private key came from another machine: it is refused before it is read. */
+export class KeyOverNetworkError extends MeshError {
+  override name = 'KeyOverNetworkError'
+  constructor(remoteAddress: string | undefined) {
+    super(
+      'E_KEY_OVER_NETWORK',
+      `POST /v1/publish carries a private key and came from ${remoteAddress ?? 'an unknown address'}, not loopback`,
+      {
+        details: { remoteAddress: remoteAddress ?? null },
+        hint: 'Publish from the machine the node runs on (fmesh publish on its data dir), or sign and publish with your own mesh.',
+      },
+    )
+  }
+}
+
 /** The request body is larger than the gateway accepts. */
 export class BodyTooLargeError extends MeshError {
   override name = 'BodyTooLargeError'

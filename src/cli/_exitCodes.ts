@@ -74,6 +74,7 @@ const REFUSED = new Set([
   // A gateway's answers, passed on by `fmesh dispatch --gateway`.
   'E_UNAUTHORIZED',
   'E_FORBIDDEN',
+  'E_KEY_OVER_NETWORK',
 ])
 
 /** The exit code for an error a command ended with. */
