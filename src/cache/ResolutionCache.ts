@@ -1,9 +1,12 @@
 import { LRUCache } from 'lru-cache'
 import type { Clock } from '../clock.js'
 import type { RegistryOutcome } from '../errors/resolve.js'
+import { canonicalBytes, canonicalText } from '../record/codec.js'
+import type { FunctionRecord } from '../record/schema.js'
 import type { VersionMark } from '../registry/types.js'
-import type { ResolveResult } from '../resolve/types.js'
+import type { ResolveResult, ResolveSource } from '../resolve/types.js'
 import type { VerifiedRecord } from '../trust/RecordVerifier.js'
+import { type ShareTables, shareTables, sharedRecord } from './_sharedRecord.js'
 
 export interface CacheOptions {
   /** Most names held. @default 10000 */
@@ -19,6 +22,9 @@ export interface CacheOptions {
 /** Distinct selectors remembered per cached name (callers use a few; this bounds a hostile many). */
 const MAX_ANSWERS_PER_NAME = 64
 
+/** Registries whose shared answer source is remembered (a mesh has a few). */
+const MAX_SOURCES = 64
+
 export const DEFAULT_CACHE_OPTIONS: Required<CacheOptions> = {
   max: 10_000,
   maxTtlSeconds: 3_600,
@@ -26,20 +32,41 @@ export const DEFAULT_CACHE_OPTIONS: Required<CacheOptions> = {
   staleIfErrorSeconds: 3_600,
 }
 
+/** No report: one shared empty list. */
+const NO_REPORT: readonly RegistryOutcome[] = Object.freeze([])
+
+const decoder = new TextDecoder()
+
+/**
+ * A cached record: the parsed record only, its repeating parts shared with other entries (see
+ * `sharedRecord`). The canonical bytes are derived again when needed ({@link ResolutionCache.bytesOf});
+ * they are kept only for a record whose parsed form does not re-encode to them.
+ */
 export interface FoundEntry {
   readonly kind: 'found'
-  readonly verified: VerifiedRecord
+  readonly record: FunctionRecord
+  /** CIDv1 of the record's canonical bytes. */
+  readonly id: string
+  /** The owner key whose signature verified. */
+  readonly keyId: string
+  /** The trust source that said the key may publish for the namespace. */
+  readonly trustSource: string
+  /** The canonical bytes, only when re-encoding `record` would not give them back. */
+  readonly bytes: Uint8Array | undefined
   readonly registry: string
   readonly location: string | undefined
   /** Each registry's part in the lookup that filled this entry. */
   readonly report: readonly RegistryOutcome[]
   /** The registries' version marks for the name (see RegistryEntry.marks). */
-  readonly marks?: Readonly<Record<string, VersionMark>>
+  readonly marks: Readonly<Record<string, VersionMark>> | undefined
   readonly storedAt: number
   readonly freshUntil: number
   readonly staleUntil: number
-  /** Results already computed from this record, by selector text: the warm path. */
-  readonly results: Map<string, ResolveResult>
+  /** The first answer computed from this record and its selector key (most names see one selector). */
+  firstKey: string | undefined
+  first: ResolveResult | undefined
+  /** Answers for further selector keys, made on the second. */
+  more: Map<string, ResolveResult> | undefined
   /** Set once the entry leaves the cache (replaced, invalidated or evicted): answers held from it are void. */
   dropped: boolean
 }
@@ -62,6 +89,8 @@ export class ResolutionCache {
   readonly options: Required<CacheOptions>
   private readonly clock: Clock
   private readonly lru: LRUCache<string, CacheEntry>
+  private readonly tables: ShareTables = shareTables()
+  private readonly sources = new Map<string, ResolveSource>()
 
   constructor(clock: Clock, options: CacheOptions = {}) {
     this.options = { ...DEFAULT_CACHE_OPTIONS, ...options }
@@ -93,7 +122,7 @@ export class ResolutionCache {
     verified: VerifiedRecord,
     registry: string,
     location?: string,
-    report: readonly RegistryOutcome[] = [],
+    report: readonly RegistryOutcome[] = NO_REPORT,
     marks?: Readonly<Record<string, VersionMark>>,
   ): FoundEntry {
     const now = this.clock.now()
@@ -101,17 +130,25 @@ export class ResolutionCache {
     const expires = Date.parse(expiresAt)
     const freshUntil = Math.min(now + Math.min(ttlSeconds, this.options.maxTtlSeconds) * 1000, expires)
     const staleUntil = Math.min(freshUntil + this.options.staleIfErrorSeconds * 1000, expires)
+    const record = sharedRecord(verified.record, this.tables)
+    const strings = this.tables.strings
     const entry: FoundEntry = {
       kind: 'found',
-      verified,
-      registry,
+      record,
+      id: verified.id,
+      keyId: strings.intern(verified.keyId),
+      trustSource: strings.intern(verified.trustSource),
+      bytes: reencodes(record, verified.bytes) ? undefined : verified.bytes,
+      registry: strings.intern(registry),
       location,
       report,
-      ...(marks === undefined ? {} : { marks }),
+      marks,
       storedAt: now,
       freshUntil,
       staleUntil,
-      results: new Map(),
+      firstKey: undefined,
+      first: undefined,
+      more: undefined,
       dropped: false,
     }
     this.store(name, entry, staleUntil - now)
@@ -125,14 +162,36 @@ export class ResolutionCache {
 
   /** The answer already computed from `entry` for a selector key: the warm path. */
   answerFor(entry: FoundEntry, key: string): ResolveResult | undefined {
-    return entry.results.get(key)
+    return entry.firstKey === key ? entry.first : entry.more?.get(key)
   }
 
   /** Remembers an answer computed from `entry`; returns it. */
   remember(entry: FoundEntry, key: string, result: ResolveResult): ResolveResult {
-    if (entry.results.size >= MAX_ANSWERS_PER_NAME) entry.results.clear()
-    entry.results.set(key, result)
+    if (entry.firstKey === undefined || entry.firstKey === key) {
+      entry.firstKey = key
+      entry.first = result
+      return result
+    }
+    entry.more ??= new Map()
+    if (entry.more.size >= MAX_ANSWERS_PER_NAME - 1) entry.more.clear()
+    entry.more.set(key, result)
     return result
+  }
+
+  /** The record's canonical bytes (signatures included), as verified. */
+  bytesOf(entry: FoundEntry): Uint8Array {
+    return entry.bytes ?? canonicalBytes(entry.record)
+  }
+
+  /** The source of an answer from a fresh entry of `registry` (one shared object per registry). */
+  cacheSource(registry: string): ResolveSource {
+    let source = this.sources.get(registry)
+    if (source === undefined) {
+      source = Object.freeze({ kind: 'cache', registry, stale: false } as const)
+      if (this.sources.size >= MAX_SOURCES) this.sources.clear()
+      this.sources.set(registry, source)
+    }
+    return source
   }
 
   setMissing(name: string): void {
@@ -170,4 +229,9 @@ export class ResolutionCache {
     }
     this.lru.set(name, entry)
   }
+}
+
+/** Whether `record` re-encodes to exactly `bytes` (a record parsed by zod may have gained defaults). */
+function reencodes(record: FunctionRecord, bytes: Uint8Array): boolean {
+  return canonicalText(record) === decoder.decode(bytes)
 }

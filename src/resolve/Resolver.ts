@@ -24,22 +24,19 @@ const NO_OPTIONS: ResolveOptions = Object.freeze({})
 /** Warm answers served between two recency updates of their cache entry (a power of two, less one). */
 const TOUCH_EVERY = 31
 
-/** An answer held for one query text, valid while its cache entry stays in the cache and fresh. */
-interface WarmAnswer {
-  readonly entry: FoundEntry
-  readonly result: ResolveResult
-}
-
 /**
- * A parsed name, its keys into a cache entry's remembered answers, and the last answer for each:
- * the warm path is one map read, one clock read and two checks.
+ * A parsed name, its keys into a cache entry's remembered answers, and the last answer for each
+ * (held with the entry it came from, valid while that entry stays in the cache and fresh): the warm
+ * path is one map read, one clock read and two checks.
  */
 interface ParsedQuery {
   readonly name: FunctionName
   readonly key: string
   readonly keyAll: string
-  warm: WarmAnswer | undefined
-  warmAll: WarmAnswer | undefined
+  warmEntry: FoundEntry | undefined
+  warm: ResolveResult | undefined
+  warmAllEntry: FoundEntry | undefined
+  warmAll: ResolveResult | undefined
   hits: number
 }
 
@@ -140,11 +137,11 @@ export class Resolver {
     }
     const now = this.init.clock.now()
     const refresh = options.cache === 'refresh'
-    const warm = includeDeprecated ? query.warmAll : query.warm
-    if (warm !== undefined && !warm.entry.dropped && now < warm.entry.freshUntil && !refresh) {
+    const warmEntry = includeDeprecated ? query.warmAllEntry : query.warmEntry
+    if (warmEntry !== undefined && !warmEntry.dropped && now < warmEntry.freshUntil && !refresh) {
       // Keeps the entry's place in the LRU order without a cache read on every warm answer.
       if ((++query.hits & TOUCH_EVERY) === 0) this.cache.touch(name.name)
-      return Promise.resolve(warm.result)
+      return Promise.resolve((includeDeprecated ? query.warmAll : query.warm)!)
     }
     const entry = this.cache.peek(name.name, now)
     if (entry !== undefined && now < entry.freshUntil && !refresh) {
@@ -153,14 +150,19 @@ export class Resolver {
       let result = this.cache.answerFor(entry, key)
       if (result === undefined) {
         try {
-          const source = { kind: 'cache', registry: entry.registry, stale: false } as const
+          const source = this.cache.cacheSource(entry.registry)
           result = this.cache.remember(entry, key, answer(entry, name, includeDeprecated, source))
         } catch (err) {
           return Promise.reject(err)
         }
       }
-      if (includeDeprecated) query.warmAll = { entry, result }
-      else query.warm = { entry, result }
+      if (includeDeprecated) {
+        query.warmAllEntry = entry
+        query.warmAll = result
+      } else {
+        query.warmEntry = entry
+        query.warm = result
+      }
       return Promise.resolve(result)
     }
     return this.fromRegistries(name, entry?.kind === 'found' ? entry : undefined, options)
@@ -203,7 +205,9 @@ export class Resolver {
         name,
         key: selectorKey(name, false),
         keyAll: selectorKey(name, true),
+        warmEntry: undefined,
         warm: undefined,
+        warmAllEntry: undefined,
         warmAll: undefined,
         hits: 0,
       }
@@ -280,11 +284,11 @@ function answer(
   includeDeprecated: boolean,
   source: ResolveSource,
 ): ResolveResult {
-  const { record, id, keyId, trustSource } = entry.verified
+  const { record, id, keyId, trustSource } = entry
   const version = selectVersion(record, name.selector, includeDeprecated, entry.marks)
   const chosen = record.versions[version]!
   const mark = entry.marks?.[version]
-  return Object.freeze<ResolveResult>({
+  const result: { -readonly [K in keyof ResolveResult]: ResolveResult[K] } = {
     name: record.name,
     version,
     record,
@@ -293,9 +297,11 @@ function answer(
     providers: chosen.providers,
     source,
     verified: { method: 'signature', keyId, namespace: record.namespace, trustSource, seq: record.seq },
-    ...(mark === undefined ? {} : { mark }),
-    ...(source.kind === 'cache' ? {} : { report: entry.report }),
-  })
+  }
+  // Added only when present, so the common answer (from the cache, no mark) is one plain object.
+  if (mark !== undefined) result.mark = mark
+  if (source.kind !== 'cache') result.report = entry.report
+  return Object.freeze(result)
 }
 
 /** A "not found" in which some registry failed: the record may exist there. */
