@@ -4,7 +4,7 @@ import type { RegistryOutcome } from '../errors/resolve.js'
 import { canonicalBytes, canonicalText } from '../record/codec.js'
 import type { FunctionRecord } from '../record/schema.js'
 import type { VersionMark } from '../registry/types.js'
-import type { ResolveResult, ResolveSource } from '../resolve/types.js'
+import type { ResolveResult, ResolveSource, Verification } from '../resolve/types.js'
 import type { VerifiedRecord } from '../trust/RecordVerifier.js'
 import { type ShareTables, shareTables, sharedRecord } from './_sharedRecord.js'
 
@@ -22,6 +22,9 @@ export interface CacheOptions {
 /** Distinct selectors remembered per cached name (callers use a few; this bounds a hostile many). */
 const MAX_ANSWERS_PER_NAME = 64
 
+/** Distinct verification facts remembered (publishers, namespaces and seqs repeat; bounds a hostile many). */
+const MAX_VERIFICATIONS = 4096
+
 /** Registries whose shared answer source is remembered (a mesh has a few). */
 const MAX_SOURCES = 64
 
@@ -37,6 +40,13 @@ const NO_REPORT: readonly RegistryOutcome[] = Object.freeze([])
 
 const decoder = new TextDecoder()
 
+/** A verified record's cached form, and the bytes it was made from. */
+interface SharedForm {
+  readonly record: FunctionRecord
+  readonly bytes: Uint8Array | undefined
+  readonly from: Uint8Array
+}
+
 /**
  * A cached record: the parsed record only, its repeating parts shared with other entries (see
  * `sharedRecord`). The canonical bytes are derived again when needed ({@link ResolutionCache.bytesOf});
@@ -47,10 +57,8 @@ export interface FoundEntry {
   readonly record: FunctionRecord
   /** CIDv1 of the record's canonical bytes. */
   readonly id: string
-  /** The owner key whose signature verified. */
-  readonly keyId: string
-  /** The trust source that said the key may publish for the namespace. */
-  readonly trustSource: string
+  /** How the record was verified (owner key, trust source): the one object every answer from it shares. */
+  readonly verification: Verification
   /** The canonical bytes, only when re-encoding `record` would not give them back. */
   readonly bytes: Uint8Array | undefined
   readonly registry: string
@@ -59,6 +67,7 @@ export interface FoundEntry {
   readonly report: readonly RegistryOutcome[]
   /** The registries' version marks for the name (see RegistryEntry.marks). */
   readonly marks: Readonly<Record<string, VersionMark>> | undefined
+  /** These three are on the cache's timeline ({@link ResolutionCache.now}). */
   readonly storedAt: number
   readonly freshUntil: number
   readonly staleUntil: number
@@ -88,13 +97,18 @@ export type CacheEntry = FoundEntry | MissingEntry
 export class ResolutionCache {
   readonly options: Required<CacheOptions>
   private readonly clock: Clock
+  /** Where the cache's timeline starts, in the clock's milliseconds. */
+  readonly epoch: number
   private readonly lru: LRUCache<string, CacheEntry>
   private readonly tables: ShareTables = shareTables()
   private readonly sources = new Map<string, ResolveSource>()
+  private readonly made = new WeakMap<FunctionRecord, SharedForm>()
+  private readonly verifications = new Map<string, Verification>()
 
   constructor(clock: Clock, options: CacheOptions = {}) {
     this.options = { ...DEFAULT_CACHE_OPTIONS, ...options }
     this.clock = clock
+    this.epoch = clock.now()
     this.lru = new LRUCache<string, CacheEntry>({
       max: this.options.max,
       dispose: (entry) => {
@@ -103,8 +117,16 @@ export class ResolutionCache {
     })
   }
 
-  /** The entry for `name` while still of any use at `now`, fresh or stale. */
-  peek(name: string, now = this.clock.now()): CacheEntry | undefined {
+  /**
+   * Milliseconds since the cache was made, on its clock: entries' times are kept on this timeline,
+   * whose values stay small integers (a clock's epoch milliseconds would each need a boxed number).
+   */
+  now(): number {
+    return this.clock.now() - this.epoch
+  }
+
+  /** The entry for `name` while still of any use at `now` (see {@link ResolutionCache.now}), fresh or stale. */
+  peek(name: string, now = this.now()): CacheEntry | undefined {
     const entry = this.lru.get(name)
     if (entry === undefined) return undefined
     if (now < (entry.kind === 'found' ? entry.staleUntil : entry.freshUntil)) return entry
@@ -113,7 +135,7 @@ export class ResolutionCache {
   }
 
   /** Whether an entry is within its TTL at `now`. */
-  isFresh(entry: CacheEntry, now = this.clock.now()): boolean {
+  isFresh(entry: CacheEntry, now = this.now()): boolean {
     return now < entry.freshUntil
   }
 
@@ -125,20 +147,19 @@ export class ResolutionCache {
     report: readonly RegistryOutcome[] = NO_REPORT,
     marks?: Readonly<Record<string, VersionMark>>,
   ): FoundEntry {
-    const now = this.clock.now()
+    const now = this.now()
     const { ttlSeconds, expiresAt } = verified.record
-    const expires = Date.parse(expiresAt)
+    const expires = Date.parse(expiresAt) - this.epoch
     const freshUntil = Math.min(now + Math.min(ttlSeconds, this.options.maxTtlSeconds) * 1000, expires)
     const staleUntil = Math.min(freshUntil + this.options.staleIfErrorSeconds * 1000, expires)
-    const record = sharedRecord(verified.record, this.tables)
+    const { record, bytes } = this.shared(verified)
     const strings = this.tables.strings
     const entry: FoundEntry = {
       kind: 'found',
       record,
       id: verified.id,
-      keyId: strings.intern(verified.keyId),
-      trustSource: strings.intern(verified.trustSource),
-      bytes: reencodes(record, verified.bytes) ? undefined : verified.bytes,
+      verification: this.verification(verified, record),
+      bytes,
       registry: strings.intern(registry),
       location,
       report,
@@ -195,7 +216,7 @@ export class ResolutionCache {
   }
 
   setMissing(name: string): void {
-    const now = this.clock.now()
+    const now = this.now()
     const ttl = this.options.negativeTtlSeconds * 1000
     this.store(name, { kind: 'missing', storedAt: now, freshUntil: now + ttl }, ttl)
   }
@@ -220,6 +241,39 @@ export class ResolutionCache {
 
   get size(): number {
     return this.lru.size
+  }
+
+  /** The shared form of a verified record, made once per record object (the verifier hands a record seen before back as the same object). */
+  private shared(verified: VerifiedRecord): SharedForm {
+    const made = this.made.get(verified.record)
+    if (made !== undefined && made.from === verified.bytes) return made
+    const record = sharedRecord(verified.record, this.tables)
+    const form = {
+      record,
+      bytes: reencodes(record, verified.bytes) ? undefined : verified.bytes,
+      from: verified.bytes,
+    }
+    this.made.set(verified.record, form)
+    return form
+  }
+
+  /** The verification facts of a record, one shared object per key, trust source, namespace and seq. */
+  private verification(verified: VerifiedRecord, record: FunctionRecord): Verification {
+    const key = `${verified.keyId}\n${verified.trustSource}\n${record.namespace}\n${record.seq}`
+    let held = this.verifications.get(key)
+    if (held === undefined) {
+      const strings = this.tables.strings
+      held = Object.freeze({
+        method: 'signature',
+        keyId: strings.intern(verified.keyId),
+        namespace: record.namespace,
+        trustSource: strings.intern(verified.trustSource),
+        seq: record.seq,
+      } as const)
+      if (this.verifications.size >= MAX_VERIFICATIONS) this.verifications.clear()
+      this.verifications.set(key, held)
+    }
+    return held
   }
 
   private store(name: string, entry: CacheEntry, ttlMs: number): void {

@@ -34,8 +34,8 @@ export interface ShareTables {
    * equal version entry is found by identity, without a digest or a table slot of its own.
    */
   readonly versions: WeakMap<object, FunctionVersion[]>
-  /** The shared copy made of each record object (the same verified record cached again). */
-  readonly records: WeakMap<FunctionRecord, FunctionRecord>
+  /** Whole version maps by their first (shared) version entry, kept once their entries all repeat. */
+  readonly versionMaps: WeakMap<FunctionVersion, FunctionRecord['versions'][]>
 }
 
 /** Empty share tables. */
@@ -44,7 +44,7 @@ export function shareTables(): ShareTables {
     subtrees: new InternTable(),
     strings: new StringTable(),
     versions: new WeakMap(),
-    records: new WeakMap(),
+    versionMaps: new WeakMap(),
   }
 }
 
@@ -54,17 +54,13 @@ export function shareTables(): ShareTables {
  * `tables`. The copy has the same content and key order as `record`, so its canonical form is the same.
  */
 export function sharedRecord(record: FunctionRecord, tables: ShareTables): FunctionRecord {
-  const made = tables.records.get(record)
-  if (made !== undefined) return made
   const out: Record<string, unknown> = {}
   for (const key of Object.keys(record) as (keyof FunctionRecord)[]) {
     const value = record[key]
     if (value === undefined) continue
     out[key] = sharedMember(key, value, tables)
   }
-  const shared = Object.freeze(out) as unknown as FunctionRecord
-  tables.records.set(record, shared)
-  return shared
+  return Object.freeze(out) as unknown as FunctionRecord
 }
 
 function sharedMember(key: keyof FunctionRecord, value: unknown, tables: ShareTables): unknown {
@@ -92,6 +88,8 @@ function sharedVersions(
   tables: ShareTables,
 ): FunctionRecord['versions'] {
   const out: Record<string, FunctionVersion> = {}
+  let first: FunctionVersion | undefined
+  let repeats = true
   for (const [version, entry] of Object.entries(versions)) {
     const copy: Record<string, unknown> = {}
     for (const [key, value] of Object.entries(entry)) {
@@ -101,9 +99,34 @@ function sharedVersions(
         copy[key] = tables.subtrees.intern(value as object)
       else copy[key] = value
     }
-    out[version] = sharedVersion(copy, tables)
+    const shared = sharedVersion(copy, tables)
+    // A version entry made here is new, so the map holding it is too: only maps of repeating
+    // entries are looked for (and remembered), so records that share nothing pay nothing for it.
+    if (shared === copy) repeats = false
+    first ??= shared
+    out[version] = shared
   }
-  return Object.freeze(out)
+  if (!repeats || first === undefined) return Object.freeze(out)
+  return remembered(tables.versionMaps, first, out, 8)
+}
+
+/** The version map in `table` under `first` equal to `map`, else `map` (frozen, remembered). */
+function remembered(
+  table: WeakMap<FunctionVersion, FunctionRecord['versions'][]>,
+  first: FunctionVersion,
+  map: Record<string, FunctionVersion>,
+  most: number,
+): FunctionRecord['versions'] {
+  const known = table.get(first)
+  const found = known?.find((m) => sameMembers(m, map))
+  if (found !== undefined) return found
+  const frozen = Object.freeze(map)
+  if (known === undefined) table.set(first, [frozen])
+  else {
+    if (known.length >= most) known.shift()
+    known.push(frozen)
+  }
+  return frozen
 }
 
 /** The remembered version entry equal to `copy` (same keys, same shared values), else `copy`, frozen. */
@@ -113,6 +136,7 @@ function sharedVersion(copy: Record<string, unknown>, tables: ShareTables): Func
   const known = tables.versions.get(descriptor)
   const found = known?.find((v) => sameMembers(v as never, copy))
   if (found !== undefined) return found
+  // Frozen in place: the caller tells a new entry by its identity with `copy`.
   const entry = Object.freeze(copy) as unknown as FunctionVersion
   if (known === undefined) tables.versions.set(descriptor, [entry])
   else {
@@ -122,13 +146,13 @@ function sharedVersion(copy: Record<string, unknown>, tables: ShareTables): Func
   return entry
 }
 
-function sameMembers(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+function sameMembers(a: object, b: object): boolean {
   const keys = Object.keys(a)
   const other = Object.keys(b)
   if (keys.length !== other.length) return false
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!
-    if (other[i] !== key || !Object.is(a[key], b[key])) return false
+    if (other[i] !== key || !Object.is((a as never)[key], (b as never)[key])) return false
   }
   return true
 }

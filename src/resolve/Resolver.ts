@@ -135,7 +135,7 @@ export class Resolver {
       const local = this.marketplace.match(name, includeDeprecated)
       if (local !== undefined) return Promise.resolve(local)
     }
-    const now = this.init.clock.now()
+    const now = this.cache.now()
     const refresh = options.cache === 'refresh'
     const warmEntry = includeDeprecated ? query.warmAllEntry : query.warmEntry
     if (warmEntry !== undefined && !warmEntry.dropped && now < warmEntry.freshUntil && !refresh) {
@@ -231,7 +231,7 @@ export class Resolver {
         `resolve ${name.name}`,
       )
     } catch (err) {
-      const now = this.init.clock.now()
+      const now = this.cache.now()
       const usable = stale !== undefined && now < stale.staleUntil
       if (usable && (isMeshError(err, 'E_REGISTRIES_UNAVAILABLE') || isUnavailableNotFound(err))) {
         this.log('serving stale %s: %s', name.name, (err as Error).message)
@@ -284,7 +284,7 @@ function answer(
   includeDeprecated: boolean,
   source: ResolveSource,
 ): ResolveResult {
-  const { record, id, keyId, trustSource } = entry
+  const { record, id, verification } = entry
   const version = selectVersion(record, name.selector, includeDeprecated, entry.marks)
   const chosen = record.versions[version]!
   const mark = entry.marks?.[version]
@@ -296,7 +296,7 @@ function answer(
     descriptor: chosen.descriptor,
     providers: chosen.providers,
     source,
-    verified: { method: 'signature', keyId, namespace: record.namespace, trustSource, seq: record.seq },
+    verified: verification,
   }
   // Added only when present, so the common answer (from the cache, no mark) is one plain object.
   if (mark !== undefined) result.mark = mark
