@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Helia } from '@helia/interface'
 import type { UnixFS } from '@helia/unixfs'
 import { LRUCache } from 'lru-cache'
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
 import type { BlockFileReader } from './_blockFile.js'
 import { IpfsBlockError } from './errors.js'
 
@@ -42,12 +42,17 @@ export class RecordBlocks {
     return cid
   }
 
-  /** The block's bytes, checked against its CID (a damaged blockstore never serves other bytes). */
-  async read(cid: CID, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    const key = cid.toString()
+  /**
+   * The block's bytes, checked against its CID (a damaged blockstore never serves other bytes). The
+   * CID may come as its text (the name index holds it so): a kept block is then served without
+   * making a CID.
+   */
+  async read(cid: CID | string, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const key = typeof cid === 'string' ? cid : cid.toString()
     const kept = this.cache?.get(key)
     if (kept !== undefined) return kept
-    const bytes = this.checked(cid, await this.readStored(cid, signal))
+    const parsed = typeof cid === 'string' ? CID.parse(cid) : cid
+    const bytes = this.checked(parsed, await this.readStored(parsed, signal))
     this.cache?.set(key, bytes)
     return bytes
   }

@@ -179,14 +179,14 @@ class IpfsRegistryImpl implements IpfsRegistry {
     throwIfAborted(options.signal, what)
     const opened = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
     const key = String(name).toLowerCase()
-    const entry = opened.index.entries.get(key)
-    if (entry === undefined) {
+    const cid = opened.index.entries.cidText(key)
+    if (cid === undefined) {
       // Only names the tree can hold are looked for: `..`, `/x`, `%2F` and the like are refused.
       recordSegments(key, this.id)
       return opened.follower === undefined ? undefined : this.lookupFollowed(opened, key, options)
     }
-    const bytes = await raceSignal(opened.blocks.read(entry.cid, options.signal), options.signal, what)
-    return { bytes, location: `ipfs:/ipfs/${entry.cid}` }
+    const bytes = await raceSignal(opened.blocks.read(cid, options.signal), options.signal, what)
+    return { bytes, location: `ipfs:/ipfs/${cid}` }
   }
 
   /**
