@@ -6,7 +6,7 @@ import type { FunctionRecord } from '../record/schema.js'
 import type { VersionMark } from '../registry/types.js'
 import type { ResolveResult, ResolveSource, Verification } from '../resolve/types.js'
 import type { VerifiedRecord } from '../trust/RecordVerifier.js'
-import { type ShareTables, shareTables, sharedRecord } from './_sharedRecord.js'
+import { type ShareTables, sharedRecord, shareTables } from './_sharedRecord.js'
 
 export interface CacheOptions {
   /** Most names held. @default 10000 */

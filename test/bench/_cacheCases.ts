@@ -1,9 +1,9 @@
+import { systemClock } from '../../src/clock.js'
+import { canonicalBytes } from '../../src/record/codec.js'
 import { Resolver } from '../../src/resolve/Resolver.js'
 import type { RecordVerifier, VerifiedRecord } from '../../src/trust/RecordVerifier.js'
 import { memorySeqLedger } from '../../src/trust/SeqLedger.js'
 import type { LocalSigner } from '../../src/trust/signer.js'
-import { systemClock } from '../../src/clock.js'
-import { canonicalBytes } from '../../src/record/codec.js'
 import { signed } from '../_helpers/records.js'
 import { perItem, settledMemory } from './_scale.js'
 
