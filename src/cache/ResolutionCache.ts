@@ -1,6 +1,5 @@
 import { LRUCache } from 'lru-cache'
 import type { Clock } from '../clock.js'
-import type { RegistryOutcome } from '../errors/resolve.js'
 import { canonicalBytes, canonicalText } from '../record/codec.js'
 import type { FunctionRecord } from '../record/schema.js'
 import type { VersionMark } from '../registry/types.js'
@@ -35,9 +34,6 @@ export const DEFAULT_CACHE_OPTIONS: Required<CacheOptions> = {
   staleIfErrorSeconds: 3_600,
 }
 
-/** No report: one shared empty list. */
-const NO_REPORT: readonly RegistryOutcome[] = Object.freeze([])
-
 const decoder = new TextDecoder()
 
 /** A verified record's cached form, and the bytes it was made from. */
@@ -61,10 +57,8 @@ export interface FoundEntry {
   readonly verification: Verification
   /** The canonical bytes, only when re-encoding `record` would not give them back. */
   readonly bytes: Uint8Array | undefined
+  /** The registry the record came from (where in it, and each registry's part, went with the first answer). */
   readonly registry: string
-  readonly location: string | undefined
-  /** Each registry's part in the lookup that filled this entry. */
-  readonly report: readonly RegistryOutcome[]
   /** The registries' version marks for the name (see RegistryEntry.marks). */
   readonly marks: Readonly<Record<string, VersionMark>> | undefined
   /** These three are on the cache's timeline ({@link ResolutionCache.now}). */
@@ -143,8 +137,6 @@ export class ResolutionCache {
     name: string,
     verified: VerifiedRecord,
     registry: string,
-    location?: string,
-    report: readonly RegistryOutcome[] = NO_REPORT,
     marks?: Readonly<Record<string, VersionMark>>,
   ): FoundEntry {
     const now = this.now()
@@ -161,8 +153,6 @@ export class ResolutionCache {
       verification: this.verification(verified, record),
       bytes,
       registry: strings.intern(registry),
-      location,
-      report,
       marks,
       storedAt: now,
       freshUntil,

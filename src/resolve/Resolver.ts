@@ -2,7 +2,12 @@ import type { CacheOptions } from '../cache/ResolutionCache.js'
 import { type FoundEntry, ResolutionCache } from '../cache/ResolutionCache.js'
 import type { Clock } from '../clock.js'
 import { isMeshError } from '../errors/base.js'
-import { FunctionNotFoundError, NoValidRecordError, RegistriesUnavailableError } from '../errors/resolve.js'
+import {
+  FunctionNotFoundError,
+  NoValidRecordError,
+  RegistriesUnavailableError,
+  type RegistryOutcome,
+} from '../errors/resolve.js'
 import type { MeshEvents } from '../events.js'
 import { type Logger, logger } from '../logger.js'
 import { Marketplace, selectorKey } from '../marketplace/Marketplace.js'
@@ -14,6 +19,16 @@ import type { SeqLedger } from '../trust/SeqLedger.js'
 import { SingleFlight } from './SingleFlight.js'
 import { selectVersion } from './selectVersion.js'
 import type { ResolveOptions, ResolveResult, ResolveSource } from './types.js'
+
+/**
+ * What a lookup in the registries gave: the cache entry it filled, and what only the answer made
+ * right then reports (where the record was found, each registry's part), which the entry need not keep.
+ */
+interface Fetched {
+  readonly entry: FoundEntry
+  readonly location: string | undefined
+  readonly report: readonly RegistryOutcome[]
+}
 
 /** Query texts remembered per cached name (callers use a few selectors per name). */
 const QUERIES_PER_NAME = 4
@@ -74,7 +89,7 @@ export class Resolver {
   private readonly init: ResolverInit
   private readonly log: Logger
   private readonly names = new Map<string, ParsedQuery>()
-  private readonly flights = new SingleFlight<FoundEntry>()
+  private readonly flights = new SingleFlight<Fetched>()
   /** Parsed query texts remembered, so the warm path does not parse again; sized to the cache. */
   private readonly memoMax: number
 
@@ -222,9 +237,9 @@ export class Resolver {
     stale: FoundEntry | undefined,
     options: ResolveOptions,
   ): Promise<ResolveResult> {
-    let entry: FoundEntry
+    let fetched: Fetched
     try {
-      entry = await this.flights.run(
+      fetched = await this.flights.run(
         name.name,
         (signal) => this.fetch(name.name, signal, options),
         options.signal,
@@ -249,16 +264,17 @@ export class Resolver {
       }
       throw err
     }
+    const { entry, location, report } = fetched
     const source: ResolveSource = {
       kind: 'registry',
       registry: entry.registry,
-      ...(entry.location === undefined ? {} : { location: entry.location }),
+      ...(location === undefined ? {} : { location }),
     }
-    return answer(entry, name, options.includeDeprecated === true, source)
+    return answer(entry, name, options.includeDeprecated === true, source, report)
   }
 
   /** Asks the registries for one name and caches what they say. Runs once per name at a time. */
-  private async fetch(name: string, signal: AbortSignal, options: ResolveOptions): Promise<FoundEntry> {
+  private async fetch(name: string, signal: AbortSignal, options: ResolveOptions): Promise<Fetched> {
     const { best, report, failures } = await federatedLookup(this.init.registries, name, {
       verifier: this.init.verifier,
       seqLedger: this.init.seqLedger,
@@ -267,8 +283,10 @@ export class Resolver {
       ...(this.init.lookupTimeoutMs === undefined ? {} : { timeoutMs: this.init.lookupTimeoutMs }),
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     })
-    if (best !== undefined)
-      return this.cache.setFound(name, best.verified, best.registry, best.location, report, best.marks)
+    if (best !== undefined) {
+      const entry = this.cache.setFound(name, best.verified, best.registry, best.marks)
+      return { entry, location: best.location, report }
+    }
     const invalid = report.findIndex((r) => r.status === 'invalid' || r.status === 'outdated')
     const failed = report.filter((r) => r.status === 'error' || r.status === 'timeout').length
     if (invalid !== -1) throw new NoValidRecordError(name, report, failures[invalid])
@@ -283,6 +301,7 @@ function answer(
   name: FunctionName,
   includeDeprecated: boolean,
   source: ResolveSource,
+  report?: readonly RegistryOutcome[],
 ): ResolveResult {
   const { record, id, verification } = entry
   const version = selectVersion(record, name.selector, includeDeprecated, entry.marks)
@@ -300,7 +319,7 @@ function answer(
   }
   // Added only when present, so the common answer (from the cache, no mark) is one plain object.
   if (mark !== undefined) result.mark = mark
-  if (source.kind !== 'cache') result.report = entry.report
+  if (report !== undefined) result.report = report
   return Object.freeze(result)
 }
 
