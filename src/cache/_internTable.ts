@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { canonicalText } from '../record/codec.js'
 
 /**
@@ -35,7 +35,7 @@ export class InternTable {
 }
 
 function digestOf(value: unknown): string {
-  return createHash('sha256').update(canonicalText(value)).digest('base64')
+  return hash('sha256', canonicalText(value), 'base64')
 }
 
 /** A frozen copy of a JSON value; frozen parts (already shared) are kept as they are. */
