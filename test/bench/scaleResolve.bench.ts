@@ -241,7 +241,7 @@ export default async function scaleResolveBench(): Promise<void> {
       name: `memory per IPFS index entry, ${count(n)} names`,
       value: ipfsMem.total,
       unit: 'bytes',
-      note: 'NameIndex.load: CID object, seq, record id',
+      note: 'NameIndex.load: CID text, seq, record id (PackedEntries)',
     })
     console.log(
       `  IPFS NameIndex of ${count(n)} names: load ${loadMs.toFixed(0)} ms, ${ipfsMem.total.toFixed(0)} bytes an entry`,
