@@ -1,8 +1,7 @@
 import { hash } from 'node:crypto'
-import { canonicalText } from '../record/codec.js'
 
 /**
- * Hash-consing of JSON subtrees by the sha-256 of their canonical text: equal content gives one frozen
+ * Hash-consing of JSON subtrees by the sha-256 of their JSON text: equal content gives one frozen
  * object, whoever holds it. The table holds its objects weakly, so it never keeps alive what no cache
  * entry uses, and a collected object's slot is removed by the finalizer: memory stays bounded by what
  * the entries hold.
@@ -34,8 +33,13 @@ export class InternTable {
   }
 }
 
+/**
+ * The digest of a JSON value's text as given (key order included): equal text is equal content in
+ * the same order, so a shared copy is exactly what it stands for; the same content in another key
+ * order is merely not shared.
+ */
 function digestOf(value: unknown): string {
-  return hash('sha256', canonicalText(value), 'base64')
+  return hash('sha256', JSON.stringify(value), 'base64')
 }
 
 /** A frozen copy of a JSON value; frozen parts (already shared) are kept as they are. */
