@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache'
 import type { Clock } from '../clock.js'
 import { canonicalBytes, canonicalText } from '../record/codec.js'
 import type { FunctionRecord } from '../record/schema.js'
+import { wasTakenAsIs } from '../record/validate.js'
 import type { VersionMark } from '../registry/types.js'
 import type { ResolveResult, ResolveSource, Verification } from '../resolve/types.js'
 import type { VerifiedRecord } from '../trust/RecordVerifier.js'
@@ -238,9 +239,12 @@ export class ResolutionCache {
     const made = this.made.get(verified.record)
     if (made !== undefined && made.from === verified.bytes) return made
     const record = sharedRecord(verified.record, this.tables)
+    // A record the schema took as parsed re-encodes to its verified bytes; another may not (zod
+    // may have added defaults), so it is compared, and its bytes kept when they differ.
+    const exact = wasTakenAsIs(verified.record) || reencodes(record, verified.bytes)
     const form = {
       record,
-      bytes: reencodes(record, verified.bytes) ? undefined : verified.bytes,
+      bytes: exact ? undefined : verified.bytes,
       from: verified.bytes,
     }
     this.made.set(verified.record, form)

@@ -126,9 +126,11 @@ describe('resolution cache: one shared form per record', () => {
     raw.signatures = [{ keyId: 'did:key:z6Mk', alg: 'ed25519', sig: 'A'.repeat(86) }]
     const exact = verified(raw)
     expect(cache.setFound('acme.com/image/x', exact, 'reg').bytes).toBeUndefined()
-    // Bytes that are not the record's canonical form (here: spaces) are kept as verified.
+    // Bytes that are not the canonical form of a record the schema did not take as parsed (here:
+    // spaces) are kept as they were given.
     const spaced = enc.encode(JSON.stringify(raw, null, 1))
-    const entry = cache.setFound('acme.com/image/y', { ...exact, bytes: spaced }, 'reg')
+    const record = JSON.parse(JSON.stringify(exact.record))
+    const entry = cache.setFound('acme.com/image/y', { ...exact, record, bytes: spaced }, 'reg')
     expect(entry.bytes).toBe(spaced)
     expect(cache.bytesOf(entry)).toBe(spaced)
   })
