@@ -1,6 +1,7 @@
 import { type Datastore, Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
 import { z } from 'zod'
+import { PackedEntries } from './_packedEntries.js'
 import { IpfsIndexCorruptError } from './errors.js'
 
 /** What the index holds for one name: the record's CID, its seq and its record id. */
@@ -34,7 +35,7 @@ const decoder = new TextDecoder()
  * name so a publish writes two small keys, however many names the registry holds.
  */
 export class NameIndex {
-  readonly entries = new Map<string, IndexEntry>()
+  readonly entries = new PackedEntries()
   /** The datastore prefix this registry's index lives under. */
   readonly prefix: string
   private readonly rootKey: Key
@@ -59,7 +60,8 @@ export class NameIndex {
     for await (const { key, value } of this.datastore.query({ prefix: `${this.prefix}/names` })) {
       const name = Buffer.from(key.baseNamespace(), 'hex').toString('utf8')
       const entry = this.parse(key.toString(), value, EntrySchema)
-      this.entries.set(name, { cid: this.cid(key.toString(), entry.cid), seq: entry.seq, id: entry.id })
+      // Parsed to check it; held as the parsed CID's own text (the same text for what save wrote).
+      this.entries.setText(name, this.cid(key.toString(), entry.cid).toString(), entry.seq, entry.id)
     }
     return {
       root: this.cid(this.rootKey.toString(), state.root),

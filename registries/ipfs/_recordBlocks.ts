@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Helia } from '@helia/interface'
 import type { UnixFS } from '@helia/unixfs'
 import { LRUCache } from 'lru-cache'
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
 import type { BlockFileReader } from './_blockFile.js'
 import { IpfsBlockError } from './errors.js'
 
@@ -12,17 +12,9 @@ import { IpfsBlockError } from './errors.js'
  * a CID names its bytes for ever, so a kept copy is never stale, and a warm lookup is a map read
  * instead of a file read and a hash. A block damaged on disk is still refused the first time this
  * process reads it.
- *
- * The cache is keyed by the CID object the caller holds (the index's, the follower's), not by its
- * text: multiformats memoizes each CID's text in a map as large as the number of CIDs alive, so a
- * text key costs more the larger the registry. Another object for the same block is read, checked
- * and kept under its own key (never wrong: the bytes are the same); content-store reads, which parse
- * a new object each time, go through {@link intern} so their repeats hit.
  */
 export class RecordBlocks {
-  private readonly cache: LRUCache<CID, Uint8Array> | undefined
-  /** The CID objects content-store reads were made with, by text. */
-  private readonly interned = new LRUCache<string, CID>({ max: 4096 })
+  private readonly cache: LRUCache<string, Uint8Array> | undefined
 
   constructor(
     private readonly registry: string,
@@ -50,29 +42,24 @@ export class RecordBlocks {
     return cid
   }
 
-  /** The block's bytes, checked against its CID (a damaged blockstore never serves other bytes). */
-  async read(cid: CID, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    const kept = this.cache?.get(cid)
+  /**
+   * The block's bytes, checked against its CID (a damaged blockstore never serves other bytes). The
+   * CID may come as its text (the name index holds it so): a kept block is then served without
+   * making a CID.
+   */
+  async read(cid: CID | string, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const key = typeof cid === 'string' ? cid : cid.toString()
+    const kept = this.cache?.get(key)
     if (kept !== undefined) return kept
-    const bytes = this.checked(cid, await this.readStored(cid, signal))
-    this.cache?.set(cid, bytes)
+    const parsed = typeof cid === 'string' ? CID.parse(cid) : cid
+    const bytes = this.checked(parsed, await this.readStored(parsed, signal))
+    this.cache?.set(key, bytes)
     return bytes
-  }
-
-  /** The object earlier reads of the same CID were made with, so a repeated read by text hits the cache. */
-  intern(cid: CID): CID {
-    const key = cid.toString()
-    const known = this.interned.get(key)
-    if (known !== undefined) return known
-    this.interned.set(key, cid)
-    return cid
   }
 
   /** Forgets a block's kept bytes (its pin was released: it may be collected). */
   forget(cid: CID): void {
-    this.cache?.delete(cid)
-    const interned = this.interned.get(cid.toString())
-    if (interned !== undefined) this.cache?.delete(interned)
+    this.cache?.delete(cid.toString())
   }
 
   private async readStored(cid: CID, signal: AbortSignal | undefined): Promise<Uint8Array> {

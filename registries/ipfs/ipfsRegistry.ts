@@ -151,7 +151,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
       }
       const opened = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
       if (!(await opened.helia.blockstore.has(cid))) return undefined
-      return raceSignal(opened.blocks.read(opened.blocks.intern(cid), options.signal), options.signal, what)
+      return raceSignal(opened.blocks.read(cid, options.signal), options.signal, what)
     },
   }
 
@@ -199,16 +199,16 @@ class IpfsRegistryImpl implements IpfsRegistry {
     const served = this.opened === undefined ? undefined : this.served?.get(key)
     if (served !== undefined) return { bytes: served.bytes, location: served.location }
     const opened = this.opened ?? (await raceSignal(this.ready(), options.signal, what))
-    const entry = opened.index.entries.get(key)
-    if (entry === undefined) {
+    const cid = opened.index.entries.cidText(key)
+    if (cid === undefined) {
       // Only names the tree can hold are looked for: `..`, `/x`, `%2F` and the like are refused.
       recordSegments(key, this.id)
       return opened.follower === undefined ? undefined : this.lookupFollowed(opened, key, options)
     }
-    const bytes = await raceSignal(opened.blocks.read(entry.cid, options.signal), options.signal, what)
-    const found = { bytes, location: `ipfs:/ipfs/${entry.cid}` }
+    const bytes = await raceSignal(opened.blocks.read(cid, options.signal), options.signal, what)
+    const found = { bytes, location: `ipfs:/ipfs/${cid}` }
     // Kept only if no publish of the name changed the index while the block was read.
-    if (opened.index.entries.get(key)?.cid.equals(entry.cid) === true) this.served?.set(key, found)
+    if (opened.index.entries.cidText(key) === cid) this.served?.set(key, found)
     return { bytes, location: found.location }
   }
 

@@ -161,10 +161,14 @@ export class Marketplace {
 }
 
 /** The memo key of a selector. */
+/** The key of `latest` with deprecated versions (one string, not one per parsed name). */
+const ALL_LATEST = '#all'
+
 export function selectorKey(name: FunctionName, includeDeprecated: boolean): string {
   const s = name.selector
   const text = s.kind === 'latest' ? '' : s.kind === 'exact' ? s.version : s.range
-  return includeDeprecated ? `${text}#all` : text
+  if (!includeDeprecated) return text
+  return text === '' ? ALL_LATEST : `${text}#all`
 }
 
 function buildRecord(

@@ -4,6 +4,17 @@ import { normalizeRecordName, parseFunctionName } from '../name.js'
 import { schemaAcceptsAsIs } from './_schemaFastPath.js'
 import { type FunctionRecord, FunctionRecordSchema } from './schema.js'
 
+/** Records {@link validateRecord} returned as they were given (no default added, nothing rebuilt). */
+const takenAsIs = new WeakSet<object>()
+
+/**
+ * Whether `record` is a value {@link validateRecord} returned as it was given: its canonical form is
+ * then that of the JSON it was parsed from (the bytes it was verified by), with nothing to compare.
+ */
+export function wasTakenAsIs(record: FunctionRecord): boolean {
+  return takenAsIs.has(record)
+}
+
 /**
  * Checks a parsed JSON value against the record schema and the rules that span fields. Every failure
  * is a {@link RecordSchemaError} naming the field and the rule.
@@ -12,8 +23,10 @@ export function validateRecord(raw: unknown, origin?: string): FunctionRecord {
   const where = origin === undefined ? {} : { origin }
   let record: FunctionRecord
   // A record the schema takes as it is (the common case) skips zod; any other gets zod's answer.
-  if (schemaAcceptsAsIs(raw)) record = raw as FunctionRecord
-  else {
+  if (schemaAcceptsAsIs(raw)) {
+    record = raw as FunctionRecord
+    takenAsIs.add(record)
+  } else {
     const result = FunctionRecordSchema.safeParse(raw)
     if (!result.success) {
       const issue = result.error.issues[0]!

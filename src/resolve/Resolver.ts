@@ -2,7 +2,12 @@ import type { CacheOptions } from '../cache/ResolutionCache.js'
 import { type FoundEntry, ResolutionCache } from '../cache/ResolutionCache.js'
 import type { Clock } from '../clock.js'
 import { isMeshError } from '../errors/base.js'
-import { FunctionNotFoundError, NoValidRecordError, RegistriesUnavailableError } from '../errors/resolve.js'
+import {
+  FunctionNotFoundError,
+  NoValidRecordError,
+  RegistriesUnavailableError,
+  type RegistryOutcome,
+} from '../errors/resolve.js'
 import type { MeshEvents } from '../events.js'
 import { type Logger, logger } from '../logger.js'
 import { Marketplace, selectorKey } from '../marketplace/Marketplace.js'
@@ -15,6 +20,16 @@ import { SingleFlight } from './SingleFlight.js'
 import { selectVersion } from './selectVersion.js'
 import type { ResolveOptions, ResolveResult, ResolveSource } from './types.js'
 
+/**
+ * What a lookup in the registries gave: the cache entry it filled, and what only the answer made
+ * right then reports (where the record was found, each registry's part), which the entry need not keep.
+ */
+interface Fetched {
+  readonly entry: FoundEntry
+  readonly location: string | undefined
+  readonly report: readonly RegistryOutcome[]
+}
+
 /** Query texts remembered per cached name (callers use a few selectors per name). */
 const QUERIES_PER_NAME = 4
 
@@ -24,22 +39,19 @@ const NO_OPTIONS: ResolveOptions = Object.freeze({})
 /** Warm answers served between two recency updates of their cache entry (a power of two, less one). */
 const TOUCH_EVERY = 31
 
-/** An answer held for one query text, valid while its cache entry stays in the cache and fresh. */
-interface WarmAnswer {
-  readonly entry: FoundEntry
-  readonly result: ResolveResult
-}
-
 /**
- * A parsed name, its keys into a cache entry's remembered answers, and the last answer for each:
- * the warm path is one map read, one clock read and two checks.
+ * A parsed name, its keys into a cache entry's remembered answers, and the last answer for each
+ * (held with the entry it came from, valid while that entry stays in the cache and fresh): the warm
+ * path is one map read, one clock read and two checks.
  */
 interface ParsedQuery {
   readonly name: FunctionName
   readonly key: string
   readonly keyAll: string
-  warm: WarmAnswer | undefined
-  warmAll: WarmAnswer | undefined
+  warmEntry: FoundEntry | undefined
+  warm: ResolveResult | undefined
+  warmAllEntry: FoundEntry | undefined
+  warmAll: ResolveResult | undefined
   hits: number
 }
 
@@ -77,7 +89,7 @@ export class Resolver {
   private readonly init: ResolverInit
   private readonly log: Logger
   private readonly names = new Map<string, ParsedQuery>()
-  private readonly flights = new SingleFlight<FoundEntry>()
+  private readonly flights = new SingleFlight<Fetched>()
   /** Parsed query texts remembered, so the warm path does not parse again; sized to the cache. */
   private readonly memoMax: number
 
@@ -138,13 +150,13 @@ export class Resolver {
       const local = this.marketplace.match(name, includeDeprecated)
       if (local !== undefined) return Promise.resolve(local)
     }
-    const now = this.init.clock.now()
+    const now = this.cache.now()
     const refresh = options.cache === 'refresh'
-    const warm = includeDeprecated ? query.warmAll : query.warm
-    if (warm !== undefined && !warm.entry.dropped && now < warm.entry.freshUntil && !refresh) {
+    const warmEntry = includeDeprecated ? query.warmAllEntry : query.warmEntry
+    if (warmEntry !== undefined && !warmEntry.dropped && now < warmEntry.freshUntil && !refresh) {
       // Keeps the entry's place in the LRU order without a cache read on every warm answer.
       if ((++query.hits & TOUCH_EVERY) === 0) this.cache.touch(name.name)
-      return Promise.resolve(warm.result)
+      return Promise.resolve((includeDeprecated ? query.warmAll : query.warm)!)
     }
     const entry = this.cache.peek(name.name, now)
     if (entry !== undefined && now < entry.freshUntil && !refresh) {
@@ -153,14 +165,19 @@ export class Resolver {
       let result = this.cache.answerFor(entry, key)
       if (result === undefined) {
         try {
-          const source = { kind: 'cache', registry: entry.registry, stale: false } as const
+          const source = this.cache.cacheSource(entry.registry)
           result = this.cache.remember(entry, key, answer(entry, name, includeDeprecated, source))
         } catch (err) {
           return Promise.reject(err)
         }
       }
-      if (includeDeprecated) query.warmAll = { entry, result }
-      else query.warm = { entry, result }
+      if (includeDeprecated) {
+        query.warmAllEntry = entry
+        query.warmAll = result
+      } else {
+        query.warmEntry = entry
+        query.warm = result
+      }
       return Promise.resolve(result)
     }
     return this.fromRegistries(name, entry?.kind === 'found' ? entry : undefined, options)
@@ -203,7 +220,9 @@ export class Resolver {
         name,
         key: selectorKey(name, false),
         keyAll: selectorKey(name, true),
+        warmEntry: undefined,
         warm: undefined,
+        warmAllEntry: undefined,
         warmAll: undefined,
         hits: 0,
       }
@@ -218,16 +237,16 @@ export class Resolver {
     stale: FoundEntry | undefined,
     options: ResolveOptions,
   ): Promise<ResolveResult> {
-    let entry: FoundEntry
+    let fetched: Fetched
     try {
-      entry = await this.flights.run(
+      fetched = await this.flights.run(
         name.name,
         (signal) => this.fetch(name.name, signal, options),
         options.signal,
         `resolve ${name.name}`,
       )
     } catch (err) {
-      const now = this.init.clock.now()
+      const now = this.cache.now()
       const usable = stale !== undefined && now < stale.staleUntil
       if (usable && (isMeshError(err, 'E_REGISTRIES_UNAVAILABLE') || isUnavailableNotFound(err))) {
         this.log('serving stale %s: %s', name.name, (err as Error).message)
@@ -245,16 +264,17 @@ export class Resolver {
       }
       throw err
     }
+    const { entry, location, report } = fetched
     const source: ResolveSource = {
       kind: 'registry',
       registry: entry.registry,
-      ...(entry.location === undefined ? {} : { location: entry.location }),
+      ...(location === undefined ? {} : { location }),
     }
-    return answer(entry, name, options.includeDeprecated === true, source)
+    return answer(entry, name, options.includeDeprecated === true, source, report)
   }
 
   /** Asks the registries for one name and caches what they say. Runs once per name at a time. */
-  private async fetch(name: string, signal: AbortSignal, options: ResolveOptions): Promise<FoundEntry> {
+  private async fetch(name: string, signal: AbortSignal, options: ResolveOptions): Promise<Fetched> {
     const { best, report, failures } = await federatedLookup(this.init.registries, name, {
       verifier: this.init.verifier,
       seqLedger: this.init.seqLedger,
@@ -263,8 +283,10 @@ export class Resolver {
       ...(this.init.lookupTimeoutMs === undefined ? {} : { timeoutMs: this.init.lookupTimeoutMs }),
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     })
-    if (best !== undefined)
-      return this.cache.setFound(name, best.verified, best.registry, best.location, report, best.marks)
+    if (best !== undefined) {
+      const entry = this.cache.setFound(name, best.verified, best.registry, best.marks)
+      return { entry, location: best.location, report }
+    }
     const invalid = report.findIndex((r) => r.status === 'invalid' || r.status === 'outdated')
     const failed = report.filter((r) => r.status === 'error' || r.status === 'timeout').length
     if (invalid !== -1) throw new NoValidRecordError(name, report, failures[invalid])
@@ -279,12 +301,13 @@ function answer(
   name: FunctionName,
   includeDeprecated: boolean,
   source: ResolveSource,
+  report?: readonly RegistryOutcome[],
 ): ResolveResult {
-  const { record, id, keyId, trustSource } = entry.verified
+  const { record, id, verification } = entry
   const version = selectVersion(record, name.selector, includeDeprecated, entry.marks)
   const chosen = record.versions[version]!
   const mark = entry.marks?.[version]
-  return Object.freeze<ResolveResult>({
+  const result: { -readonly [K in keyof ResolveResult]: ResolveResult[K] } = {
     name: record.name,
     version,
     record,
@@ -292,10 +315,12 @@ function answer(
     descriptor: chosen.descriptor,
     providers: chosen.providers,
     source,
-    verified: { method: 'signature', keyId, namespace: record.namespace, trustSource, seq: record.seq },
-    ...(mark === undefined ? {} : { mark }),
-    ...(source.kind === 'cache' ? {} : { report: entry.report }),
-  })
+    verified: verification,
+  }
+  // Added only when present, so the common answer (from the cache, no mark) is one plain object.
+  if (mark !== undefined) result.mark = mark
+  if (report !== undefined) result.report = report
+  return Object.freeze(result)
 }
 
 /** A "not found" in which some registry failed: the record may exist there. */

@@ -10,6 +10,7 @@ import { RecordVerifier, type VerifiedRecord } from '../../src/trust/RecordVerif
 import { memorySeqLedger } from '../../src/trust/SeqLedger.js'
 import { generateSigner } from '../../src/trust/signer.js'
 import { signed } from '../_helpers/records.js'
+import { cacheMemoryPerRecord, copyOf, distinctSchemaCopy, smallRecord } from './_cacheCases.js'
 import { measure, ratio, record, report, target, time } from './_harness.js'
 import { count, perItem, plot, SCALE_SIZES, STRIDE, settledMemory } from './_scale.js'
 
@@ -19,8 +20,8 @@ import { count, perItem, plot, SCALE_SIZES, STRIDE, settledMemory } from './_sca
 //
 // What is measured, and how the entries are made: 1,000 records are really signed (a throwaway key)
 // and really verified; a cache of n names holds n distinct copies of those verified records (a deep
-// copy of the parsed record under the entry's own name, its own copy of the canonical bytes and its own
-// id string), stored with the resolver's public cache.setFound, as a resolve from a registry stores
+// copy of the parsed record under the entry's own name, its own canonical bytes and its own id string),
+// stored with the resolver's public cache.setFound, as a resolve from a registry stores
 // them, then resolved once each so every entry also holds its computed answer (the warm path). The
 // copies are not re-verified (the warm path never verifies). The Git RecordIndex and the IPFS NameIndex
 // hold entries shaped as a sync stores them (blob id, seq, record id, path, commit; CID, seq, id).
@@ -32,18 +33,6 @@ const DISTINCT_MAX = 100_000
 const IPFS_MAX = 100_000
 
 const nameOf = (i: number) => `ns${i % 10}.example/scale-${Math.floor(i / 1000) % 1000}/fn-${i}`
-
-function copyOf(template: VerifiedRecord, name: string, i: number): VerifiedRecord {
-  const record = JSON.parse(JSON.stringify(template.record)) as VerifiedRecord['record']
-  ;(record as { name: string }).name = name
-  return {
-    record,
-    id: `${template.id.slice(0, -10)}${i.toString(36).padStart(10, '0')}`,
-    bytes: template.bytes.slice(),
-    keyId: template.keyId,
-    trustSource: template.trustSource,
-  }
-}
 
 /**
  * The part of a datastore NameIndex uses (has, get, a prefix query, batches), over a sorted Map: the
@@ -86,6 +75,10 @@ export default async function scaleResolveBench(): Promise<void> {
     templates.push(await verifier.verify((await signed(key, nameOf(i), 1)).bytes))
   const recordBytes = templates[0]!.bytes.byteLength
   console.log(`  (${TEMPLATES} records signed and verified; ${recordBytes} canonical bytes each)`)
+  const smallTemplates: VerifiedRecord[] = []
+  for (let i = 0; i < TEMPLATES; i++)
+    smallTemplates.push(await verifier.verify((await smallRecord(key, nameOf(i))).bytes))
+  const smallBytes = smallTemplates[0]!.bytes.byteLength
 
   const warmBySize: { n: number; resolve: number; map: number }[] = []
   for (const n of SCALE_SIZES) {
@@ -146,7 +139,7 @@ export default async function scaleResolveBench(): Promise<void> {
       baseline: 'Map of the same names to a small object (bytes per entry)',
       baselineValue: mapMem.total,
       ratio: cacheMem.total / mapMem.total,
-      note: `${distinct ? '' : `the entries share ${TEMPLATES} record objects; `}heap ${cacheMem.heap.toFixed(0)} + off-heap ${cacheMem.external.toFixed(0)} (the record's ${recordBytes} canonical bytes) per entry; filled in ${fillMs.toFixed(0)} ms${after.exact ? '' : '; no --expose-gc, includes garbage'}`,
+      note: `${distinct ? '' : `the entries share ${TEMPLATES} record objects; `}heap ${cacheMem.heap.toFixed(0)} + off-heap ${cacheMem.external.toFixed(0)} per entry (records of ${recordBytes} canonical bytes); filled in ${fillMs.toFixed(0)} ms${after.exact ? '' : '; no --expose-gc, includes garbage'}`,
     })
     console.log(
       `  ${memName}: ${cacheMem.total.toFixed(0)} bytes (heap ${cacheMem.heap.toFixed(0)}, off-heap ${cacheMem.external.toFixed(0)}); Map entry ${mapMem.total.toFixed(0)} bytes; filled in ${fillMs.toFixed(0)} ms`,
@@ -154,6 +147,36 @@ export default async function scaleResolveBench(): Promise<void> {
     if (distinct) {
       target(`memory per cached record, ${count(n)} names`, cacheMem.total, 1024, 'bytes', false)
       plot('scale-memory', 'resolution cache', n, cacheMem.total)
+    }
+    if (distinct) {
+      // Beside the row above: the same records with a schema of their own each, and small records.
+      const cases = [
+        {
+          what: `distinct schemas per record (${recordBytes}-byte records)`,
+          make: (i: number) => distinctSchemaCopy(templates[i % TEMPLATES]!, names[i]!, i),
+        },
+        {
+          what: `small records (${smallBytes} bytes)`,
+          make: (i: number) => copyOf(smallTemplates[i % TEMPLATES]!, names[i]!, i),
+        },
+      ]
+      for (const { what, make } of cases) {
+        const mem = await cacheMemoryPerRecord(verifier, names, make)
+        const label = `memory per cached record, ${what}, ${count(n)} names`
+        record({
+          name: label,
+          value: mem.total,
+          unit: 'bytes',
+          baseline: 'Map of the same names to a small object (bytes per entry)',
+          baselineValue: mapMem.total,
+          ratio: mem.total / mapMem.total,
+          note: `heap ${mem.heap.toFixed(0)} + off-heap ${mem.external.toFixed(0)} per entry`,
+        })
+        console.log(
+          `  ${label}: ${mem.total.toFixed(0)} bytes (heap ${mem.heap.toFixed(0)}, off-heap ${mem.external.toFixed(0)})`,
+        )
+        target(label, mem.total, 1024, 'bytes', false)
+      }
     }
     plot('scale-memory', 'Map baseline', n, mapMem.total)
     plot('scale-resolve', 'warm resolve', n, warm.opsPerSec)
@@ -218,7 +241,7 @@ export default async function scaleResolveBench(): Promise<void> {
       name: `memory per IPFS index entry, ${count(n)} names`,
       value: ipfsMem.total,
       unit: 'bytes',
-      note: 'NameIndex.load: CID object, seq, record id',
+      note: 'NameIndex.load: CID text, seq, record id (PackedEntries)',
     })
     console.log(
       `  IPFS NameIndex of ${count(n)} names: load ${loadMs.toFixed(0)} ms, ${ipfsMem.total.toFixed(0)} bytes an entry`,
