@@ -28,6 +28,12 @@ describe('TrustChain', () => {
     expect(asked).toEqual(['chain-1:beta.org', 'chain-2:beta.org'])
   })
 
+  it('keeps every configured source after all registry sources, however many of each', () => {
+    const chain = new TrustChain([source('pinned-1', {}, []), source('pinned-2', {}, [])])
+    for (const id of ['chain-1', 'chain-2', 'chain-3']) chain.addRegistrySource(source(id, {}, []))
+    expect(chain.sources.map((s) => s.id)).toEqual(['chain-1', 'chain-2', 'chain-3', 'pinned-1', 'pinned-2'])
+  })
+
   it('falls through a source that does not know a namespace to the next one, and answers undefined when none does', async () => {
     const asked: string[] = []
     const chain = new TrustChain([source('pinned', { 'acme.com': ['k-pinned'] }, asked)])
