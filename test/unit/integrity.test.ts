@@ -1,8 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { sha256 } from '../../src/encoding/jsonCid.js'
+import { MeshError } from '../../src/errors/base.js'
+import { RecordLimitError, RecordMalformedError, RecordTooLargeError } from '../../src/errors/record.js'
 import { MAX_RECORD_BYTES } from '../../src/record/codec.js'
 import { type EncodedRecord, signRecord } from '../../src/record/signRecord.js'
-import { checkIntegrity, type Integrity, keyObjects } from '../../src/trust/_integrity.js'
+import { checkIntegrity, fromWire, type Integrity, keyObjects, toWire } from '../../src/trust/_integrity.js'
 import { generateSigner, type LocalSigner, publicKeyObject } from '../../src/trust/signer.js'
 import { envelope, sampleDraft } from '../_helpers/records.js'
 
@@ -111,5 +113,47 @@ describe('keyObjects', () => {
     const again = keys(signer.id)
     expect(again).not.toBe(key)
     expect(again?.equals(key!)).toBe(true)
+  })
+})
+
+describe('refusals on the wire (toWire, fromWire)', () => {
+  // The workers send refusals in this form; toWire runs only in a worker thread, where a mutation
+  // run cannot see it, so the round trip is checked here on this thread.
+  const seen = (err: MeshError) => ({
+    class: err.constructor.name,
+    json: err.toJSON(),
+    cause: err.cause instanceof Error ? { name: err.cause.name, message: err.cause.message } : err.cause,
+  })
+
+  it('rebuilds each refusal with the same class, code, message, details and cause, origin added back', () => {
+    const cause = Object.assign(new SyntaxError('Unexpected end of JSON input'), { name: 'SyntaxError' })
+    const refusals: MeshError[] = [
+      new RecordTooLargeError(70_000, 65_536, { origin: 'git' }),
+      new RecordLimitError('versions', 600, 500, { origin: 'git' }),
+      new RecordMalformedError('not JSON', { origin: 'git' }, cause),
+      new RecordMalformedError('lone surrogate', { origin: 'git' }),
+    ]
+    for (const err of refusals) {
+      const wire = toWire(err)
+      expect(wire, err.message).toBeDefined()
+      expect(JSON.parse(JSON.stringify(wire))).toEqual(wire)
+      expect(seen(fromWire(wire!, 'git'))).toEqual(seen(err))
+    }
+    expect(toWire(refusals[0]!)).toEqual({ code: 'E_RECORD_TOO_LARGE', size: 70_000, limit: 65_536 })
+    expect(toWire(refusals[1]!)).toEqual({ code: 'E_RECORD_LIMIT', path: 'versions', count: 600, limit: 500 })
+    expect(toWire(refusals[2]!)).toEqual({
+      code: 'E_RECORD_MALFORMED',
+      reason: 'not JSON',
+      cause: { name: 'SyntaxError', message: 'Unexpected end of JSON input' },
+    })
+    expect(toWire(refusals[3]!)).toEqual({ code: 'E_RECORD_MALFORMED', reason: 'lone surrogate' })
+    // Without an origin, none is added.
+    expect(fromWire(toWire(new RecordTooLargeError(2, 1))!, undefined).details).toEqual(
+      new RecordTooLargeError(2, 1).details,
+    )
+  })
+
+  it('has no wire form for an error the integrity check never settles with', () => {
+    expect(toWire(new MeshError('E_OTHER', 'other'))).toBeUndefined()
   })
 })
