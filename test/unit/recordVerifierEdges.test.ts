@@ -104,4 +104,15 @@ describe('RecordVerifier edges', () => {
     expect((await verifier.verify(good.bytes)).id).toBe(good.id)
     expect((await verifier.verify(good.bytes)).id).toBe(good.id)
   })
+
+  it('error: a configured maxBytes replaces the default limit, before parsing', async () => {
+    const small = new RecordVerifier({
+      trust: [pinnedTrust({ 'acme.com': [owner.id] })],
+      clock: fakeClock(NOW),
+      maxBytes: 100,
+    })
+    const err = await rejection(small.verify(good.bytes, { origin: 'git' }))
+    expect(err.code).toBe('E_RECORD_TOO_LARGE')
+    expect(err.details).toMatchObject({ size: good.bytes.byteLength, limit: 100, origin: 'git' })
+  })
 })
