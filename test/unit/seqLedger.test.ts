@@ -81,11 +81,13 @@ describe('fileSeqLedger', () => {
       ['fraction.json', '{"a/b": 1.5}', 'bad seq for a/b'],
       ['list.json', '[1]', 'not an object'],
       ['null.json', 'null', 'not an object'],
+      ['number.json', '5', 'not an object'],
     ] as const) {
       const path = await write(name, text)
       expect(() => fileSeqLedger(path), name).toThrow(
         expect.objectContaining({
           code: 'E_SEQ_LEDGER_CORRUPT',
+          message: expect.stringMatching(new RegExp(`^The seq ledger ${path} is corrupt\n`)),
           details: { path, reason },
           hint: 'Move the file aside: the mesh then trusts the highest seq it sees next (no rollback check until then).',
         }),
@@ -93,8 +95,23 @@ describe('fileSeqLedger', () => {
     }
     // A path that cannot be read (a directory) is another refusal than a corrupt file.
     expect(() => fileSeqLedger(dir)).toThrow(
-      expect.objectContaining({ code: 'E_SEQ_LEDGER_READ', details: { path: dir } }),
+      expect.objectContaining({
+        code: 'E_SEQ_LEDGER_READ',
+        message: expect.stringMatching(new RegExp(`^Cannot read the seq ledger ${dir}\n`)),
+        details: { path: dir },
+      }),
     )
+  })
+
+  it('writes an accept or a retraction within the tick, without waiting for flush', async () => {
+    const file = await tempFile()
+    const ledger = fileSeqLedger(file)
+    ledger.accept('a/b', 3)
+    await Promise.resolve()
+    expect(fileSeqLedger(file).highest('a/b')).toBe(3)
+    ledger.retract!('a/b', 3, 2)
+    await Promise.resolve()
+    expect(fileSeqLedger(file).highest('a/b')).toBe(2)
   })
 
   it('writes nothing until a seq is accepted, and leaves no temporary file behind', async () => {
