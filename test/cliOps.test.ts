@@ -92,7 +92,8 @@ describe('fmesh calls and fmesh lineage show | proof', () => {
       error: null,
     })
     expect(typeof calls[1].durationMs).toBe('number')
-    expect(calls[0].error.code).toMatch(/^E_/)
+    // The provider's own refusal (HTTP 400), as the ledger recorded the failed attempt.
+    expect(calls[0].error.code).toBe('E_PROVIDER_FAILED')
     expect(
       (await json(['calls', '--failed', '--limit', '5'])).calls.map((c: { outcome: string }) => c.outcome),
     ).toEqual(['failed'])

@@ -97,7 +97,15 @@ interface Seen {
 /** Clock skew tolerated on `issuedAt`. @default 300000 */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 300_000
 
-/** Verification workers: one per core but this thread's, at most 4. @default min(4, cores - 1), at least 1 */
+/**
+ * Verification workers: one per core but this thread's, at most 4. @default min(4, cores - 1), at least 1
+ *
+ * Where a record is checked (a worker or this thread) never changes its answer, only the time it
+ * takes: the parity tests pin that. So mutation testing reports the choices of that (this count,
+ * `workerMinBatch`, which records `dispatch` and `prepareMany` send, the lanes of `settle`, the seen
+ * cache shortcut, `verifyOnThreadPool` against `verifyHere`, `close`) as equivalent mutants; the bench
+ * measures them instead.
+ */
 export const DEFAULT_VERIFY_WORKERS = Math.min(4, Math.max(1, availableParallelism() - 1))
 
 /** Smallest `verifyMany` batch worth sending to the workers (measured crossover). @default 32 */
@@ -219,7 +227,11 @@ export class RecordVerifier {
     await pool?.close()
   }
 
-  /** Hands the records not already in the seen cache to the workers, when the batch is worth it. */
+  /**
+   * Hands the records not already in the seen cache to the workers, when the batch is worth it. The
+   * size and abort guards only spare the workers: `check` refuses such records first anyway (its own
+   * parse applies `maxBytes`), so dropping a guard is an equivalent mutant.
+   */
   private dispatch(items: readonly { bytes: Uint8Array; options?: VerifyOptions }[]): Pre[] | undefined {
     if (this.workers === 0 || items.length < this.workerMinBatch) return undefined
     const maxBytes = this.maxBytes ?? MAX_RECORD_BYTES

@@ -26,6 +26,7 @@ export function memorySeqLedger(): SeqLedger {
     },
     retract(name, seq, floor) {
       if (seqs.get(name) !== seq) return
+      // Setting an undefined floor would read back as none too (an equivalent mutant of the test below).
       if (floor === undefined || floor <= 0) seqs.delete(name)
       else seqs.set(name, floor)
     },

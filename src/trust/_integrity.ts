@@ -68,6 +68,7 @@ export async function checkIntegrity(
   const origin = options.origin
   let parsed: { value: Record<string, unknown>; source: RecordSource }
   try {
+    // Spread only for exactOptionalPropertyTypes: `{ origin: undefined }` reads the same (an equivalent mutant).
     parsed = parseRecordSource(bytes, { maxBytes, ...(origin === undefined ? {} : { origin }) })
   } catch (error) {
     return refused(error)
@@ -93,6 +94,10 @@ export async function integrityOf(
   const check = options.verify ?? verifyHere
   const good = new Set<string>()
   const signatures = Array.isArray(raw.signatures) ? (raw.signatures as unknown[]) : []
+  // Of the skips below, only `s === null` and the `keys` filter change an answer: a non-object
+  // destructures to undefined fields, and a sig or key of the wrong type makes `check` throw, which
+  // counts as a bad signature. They say what is skipped instead of leaning on that (mutation testing
+  // reports them as equivalent mutants).
   for (const s of signatures) {
     if (s === null || typeof s !== 'object') continue
     const { keyId, sig } = s as { keyId?: unknown; sig?: unknown }
@@ -125,6 +130,7 @@ export function keyObjects(max = 4096): (keyId: string) => KeyObject | undefined
       key = publicKeyObject(keyId) ?? false
       keys.set(keyId, key)
     }
+    // `false` marks an id that is no key; `key || undefined` would read the same (equivalent mutant).
     return key === false ? undefined : key
   }
 }

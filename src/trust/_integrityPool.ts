@@ -44,6 +44,11 @@ interface Slot {
 }
 
 /**
+ * Mutation testing: how the pool spreads work (chunk sizes, records in flight, when this thread
+ * steals, ref/unref, batch numbering, the crash budget) changes when a record settles, never what it
+ * settles with, and every job settles whatever the schedule; those mutants survive as equivalent or
+ * show as timeouts. Its results, aborts and crash recovery are what the tests pin.
+ *
  * Worker threads that check the integrity of records (see {@link Integrity}). Batches go out in
  * chunks, a few in flight per worker; the main thread takes queued records from the tail when it is
  * idle. Workers are unref'd while idle, so they never keep the process alive. A worker that dies is

@@ -26,6 +26,10 @@ export interface IntegrityReply {
   readonly results: readonly (WireFacts | WireRefusal)[]
 }
 
+// Mutation testing cannot reach this module: Stryker switches mutants on in the test process, and a
+// worker thread runs its own copy of the code with none active, so every mutant here shows as
+// uncovered. What it runs is checkIntegrity and toWire, tested on this thread (integrity.test.ts),
+// and the pool tests run this module itself.
 const port = parentPort
 if (port === null) throw new Error('_integrityWorker.ts runs in a worker thread started by IntegrityPool')
 const keyObject = keyObjects()

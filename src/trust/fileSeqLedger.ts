@@ -17,6 +17,9 @@ export function fileSeqLedger(path: string): SeqLedger & { flush(): Promise<void
   const seqs = new Map<string, number>(Object.entries(load(path)))
   let dirty = false
   let scheduled: Promise<void> | undefined
+  // Equivalent mutants here (mutation testing): `dirty` left true, an equal seq not skipped in
+  // `accept`, an undefined floor in `retract` (JSON drops it), or an empty `flush` (the write is
+  // already queued as a microtask) only write the same content again or earlier.
   const write = () => {
     scheduled = undefined
     if (!dirty) return
@@ -52,6 +55,7 @@ export function fileSeqLedger(path: string): SeqLedger & { flush(): Promise<void
 function load(path: string): Record<string, number> {
   let text: string
   try {
+    // Without the encoding JSON.parse reads the Buffer as UTF-8 all the same (an equivalent mutant).
     text = readFileSync(path, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}

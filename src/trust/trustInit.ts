@@ -14,6 +14,7 @@ export function trustSources(trust: TrustInit | undefined): TrustSource[] {
   if (Array.isArray(trust)) {
     const sources = [...(trust as readonly TrustSource[])]
     sources.forEach((source, i) => {
+      // A non-object has no publishersOf either: the typeof test only says why (an equivalent mutant).
       if (source === null || typeof source !== 'object' || typeof source.publishersOf !== 'function') {
         throw new ConfigError(`trust[${i}]`, 'is not a trust source (no publishersOf method)')
       }

@@ -132,9 +132,7 @@ describe('the mesh as an MCP server (streamable HTTP on 127.0.0.1, a real SDK cl
       'mcp+stdio:tools/count',
       imageDescriptor({ inputSchema: {}, outputSchema: {} }),
     )
-    const deadline = Date.now() + 5000
-    while (changes.length === before && Date.now() < deadline) await new Promise((r) => setImmediate(r))
-    expect(changes.length).toBeGreaterThan(before)
+    await until(() => changes.length > before, { what: 'notifications/tools/list_changed' })
     const { tools } = await client.listTools()
     expect(tools.map((tool) => tool.name)).toContain('acme.com__mcp__count')
   })

@@ -332,7 +332,11 @@ describe('verifyMany with verification workers', () => {
     const pending = pooled.verifyMany(records.map((r) => ({ ...r, options: { signal: controller.signal } })))
     controller.abort()
     const results = await pending
-    for (const r of results) expect(r).toMatchObject({ status: 'rejected', reason: { code: 'E_ABORTED' } })
+    for (const r of results)
+      expect(r).toMatchObject({
+        status: 'rejected',
+        reason: { code: 'E_ABORTED', message: expect.stringMatching(/^record verification was aborted/) },
+      })
     const before = await pooled.verifyMany(
       records.map((r) => ({ ...r, options: { signal: controller.signal } })),
     )
