@@ -50,6 +50,7 @@ export interface Mesh {
    * Throws `RegistryUnknownError` when there is none.
    */
   registry<R extends Registry = Registry>(id: string): R
+  /** Resolves a name; a record from a registry comes back deep-frozen (the cache shares its parts). */
   resolve(name: string, options?: ResolveOptions): Promise<ResolveResult>
   /** Resolves, filters by security context and health, and picks a provider with the strategy. */
   select(

@@ -99,6 +99,21 @@ describe('mesh.resolve', () => {
     )
   })
 
+  it('returns a registry record deep-frozen, first answer and cached answer alike', async () => {
+    await a.publish(await signed(signer, 'acme.com/image/sharpen', 1))
+    for (const found of [
+      await mesh.resolve('acme.com/image/sharpen@^1.2'),
+      await mesh.resolve('acme.com/image/sharpen@^1.2'),
+    ]) {
+      expect(Object.isFrozen(found.record)).toBe(true)
+      expect(Object.isFrozen(found.descriptor)).toBe(true)
+      expect(Object.isFrozen(found.providers[0])).toBe(true)
+      expect(() => {
+        ;(found.providers[0] as { endpoint: string }).endpoint = 'http://elsewhere'
+      }).toThrow(TypeError)
+    }
+  })
+
   it('answers from the registry first, then from the cache, saying so', async () => {
     await a.publish(await signed(signer, 'acme.com/image/sharpen', 1))
     const first = await mesh.resolve('acme.com/image/sharpen@^1.2')
