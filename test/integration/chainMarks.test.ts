@@ -53,15 +53,26 @@ const meshOf = async (init: Parameters<typeof createMesh>[0]): Promise<Mesh> => 
 const NAME = 'acme.com/image/sharpen'
 
 describe('chain version marks in resolves', () => {
-  it('a version yanked on chain is skipped by ranges and latest, though the signed record does not yank it; an exact pin still gets it, with the mark', async () => {
+  it('a version yanked on chain is skipped by ranges and latest, though the signed record does not yank it; an exact pin still gets it, with the mark', async ({
+    onTestFailed,
+  }) => {
+    // This test hung once past vitest's 30 s in a fresh-clone CI run and never since: name the step
+    // it stopped at, so the next failure says where.
+    let step = 'owner and first publish'
+    onTestFailed(() => console.error(`chainMarks: the test stopped during "${step}"`))
     const owner = await ownerOf()
     await owner.publish(await signed(key, NAME, 1))
+    step = 'mesh start'
     const mesh = await meshOf({ registries: [onChain({ pollIntervalMs: 20 })] })
+    step = 'first resolve'
     expect((await mesh.resolve(`${NAME}@^1.2`)).version).toBe('1.4.1')
 
+    step = 'mark 1.4.1 yanked'
     await owner.markVersion(NAME, '1.4.1', 'yanked')
+    step = 'cache dropped after the mark'
     // VersionMarked reaches the reader's poll, which drops the cached resolve.
     await until(() => mesh.cache.size === 0, { what: 'the VersionMarked event to drop the cache' })
+    step = 'resolves after the yank'
     const ranged = await mesh.resolve(`${NAME}@^1.2`)
     expect(ranged.version).toBe('1.2.0')
     expect(ranged.record.versions['1.4.1']!.yanked).toBe(false) // the signed bytes are unchanged
@@ -71,17 +82,21 @@ describe('chain version marks in resolves', () => {
     expect(pinned.mark).toEqual({ deprecated: false, yanked: true })
     expect((await mesh.resolve(`${NAME}@^1.2`, { includeDeprecated: true })).version).toBe('1.4.1')
 
+    step = 'mark 1.2.0 deprecated'
     await owner.markVersion(NAME, '1.2.0', 'deprecated')
     await until(() => mesh.cache.size === 0, { what: 'the second mark to drop the cache' })
+    step = 'resolve with nothing eligible'
     const err = await mesh.resolve(`${NAME}@^1.2`).catch((e: unknown) => e)
     expect(isMeshError(err, 'E_NO_MATCHING_VERSION'), String(err)).toBe(true)
     expect(
       (err as { details?: { skippedDeprecatedOrYanked?: string[] } }).details?.skippedDeprecatedOrYanked,
     ).toEqual(expect.arrayContaining(['1.2.0', '1.4.1']))
 
+    step = 'clear the marks'
     await owner.markVersion(NAME, '1.4.1', 'none')
     await owner.markVersion(NAME, '1.2.0', 'none')
     await until(() => mesh.cache.size === 0, { what: 'the cleared marks to drop the cache' })
+    step = 'resolve after the marks are cleared'
     expect((await mesh.resolve(`${NAME}@^1.2`)).version).toBe('1.4.1')
   })
 
