@@ -1,20 +1,12 @@
-import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { importSigner } from '../src/trust/signer.js'
+import { runCli } from './_helpers/cli.js'
 import { startHttpProvider } from './_helpers/httpProvider.js'
 
-const run = promisify(execFile)
-const cli = (args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: new URL('..', import.meta.url).pathname,
-  }).then(
-    (r) => ({ ...r, code: 0 }),
-    (e: { stdout: string; stderr: string; code: number }) => e,
-  )
+const cli = (args: string[]) => runCli(args)
 
 describe('fmesh CLI', () => {
   const dirs: string[] = []

@@ -1,33 +1,14 @@
-import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cleanEnv, runCli } from './_helpers/cli.js'
 import { startHttpProvider } from './_helpers/httpProvider.js'
-
-const root = new URL('..', import.meta.url).pathname
-const run = promisify(execFile)
 
 let dir: string
 let provider: Awaited<ReturnType<typeof startHttpProvider>>
 let key: string
-const cli = (args: string[]) => {
-  const env = { ...process.env }
-  delete env.FMESH_DATA_DIR
-  delete env.FMESH_CONFIG
-  return run(
-    process.execPath,
-    ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'src/cli/main.ts'), ...args],
-    {
-      cwd: dir,
-      env,
-    },
-  ).then(
-    (r) => ({ ...r, code: 0 }),
-    (e: { stdout: string; stderr: string; code: number }) => e,
-  )
-}
+const cli = (args: string[]) => runCli(args, { cwd: dir, env: cleanEnv() })
 const json = async (args: string[]) => {
   const r = await cli([...args, '--json'])
   if (r.code !== 0) throw new Error(`fmesh ${args.join(' ')} exited ${r.code}: ${r.stderr}`)

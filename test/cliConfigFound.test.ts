@@ -1,27 +1,13 @@
-import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cleanEnv, runCli } from './_helpers/cli.js'
 
-const root = new URL('..', import.meta.url).pathname
-const run = promisify(execFile)
 let dir: string
 
-const cli = (args: string[]) => {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir, XDG_CONFIG_HOME: join(dir, 'xdg') }
-  delete env.FMESH_DATA_DIR
-  delete env.FMESH_CONFIG
-  return run(
-    process.execPath,
-    ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'src/cli/main.ts'), ...args],
-    { cwd: dir, env },
-  ).then(
-    (r) => ({ ...r, code: 0 }),
-    (e: { stdout: string; stderr: string; code: number }) => e,
-  )
-}
+const cli = (args: string[]) =>
+  runCli(args, { cwd: dir, env: cleanEnv({ HOME: dir, XDG_CONFIG_HOME: join(dir, 'xdg') }) })
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fmesh-config-found-'))

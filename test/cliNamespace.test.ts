@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { Contract, id } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chainRegistry } from '../registries/chain/chainRegistry.js'
@@ -12,18 +10,12 @@ import { createMesh } from '../src/mesh.js'
 import { registryComponents } from '../src/registry/registryComponents.js'
 import { generateSigner, type LocalSigner } from '../src/trust/signer.js'
 import { type Chain, startChain } from './_helpers/chain.js'
+import { runCli } from './_helpers/cli.js'
 import { signed } from './_helpers/records.js'
 
 // `fmesh namespace ...` as a user runs it: a CLI process per command against a real anvil.
 
-const run = promisify(execFile)
-const cli = (args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: new URL('..', import.meta.url).pathname,
-  }).then(
-    (r) => ({ ...r, code: 0 }),
-    (e: { stdout: string; stderr: string; code: number }) => e,
-  )
+const cli = (args: string[]) => runCli(args)
 /** Runs a command with --json; its result (exit 0) or its error's JSON (exit 1). */
 const json = async (args: string[]) => {
   const { code, stdout, stderr } = await cli([...args, '--json'])

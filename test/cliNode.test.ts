@@ -1,15 +1,14 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from './_helpers/cli.js'
 import { startHttpProvider } from './_helpers/httpProvider.js'
 
 const root = new URL('..', import.meta.url).pathname
 const entry = join(root, 'src/cli/main.ts')
 const tsx = join(root, 'node_modules/tsx/dist/esm/index.mjs')
-const run = promisify(execFile)
 
 let dir: string
 let key: string
@@ -23,11 +22,7 @@ const env = () => {
   delete e.FMESH_CONFIG
   return e
 }
-const cli = (args: string[]) =>
-  run(process.execPath, ['--import', tsx, entry, ...args], { cwd: dir, env: env() }).then(
-    (r) => ({ ...r, code: 0 }),
-    (e: { stdout: string; stderr: string; code: number }) => e,
-  )
+const cli = (args: string[]) => runCli(args, { cwd: dir, env: env() })
 const json = async (args: string[]) => {
   const r = await cli([...args, '--json'])
   if (r.code !== 0) throw new Error(`fmesh ${args.join(' ')} exited ${r.code}: ${r.stderr}`)

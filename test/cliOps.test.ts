@@ -1,32 +1,16 @@
-import { execFile } from 'node:child_process'
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyInclusion } from '../src/ledger/checkpoint.js'
+import { cleanEnv, runCli } from './_helpers/cli.js'
 import { refusedUrl, startHttpProvider } from './_helpers/httpProvider.js'
 import { startGateway } from './gateway/_gateway.js'
-
-const root = new URL('..', import.meta.url).pathname
-const run = promisify(execFile)
 
 let dir: string
 let provider: Awaited<ReturnType<typeof startHttpProvider>>
 let key: string
-const cli = (args: string[], cwd = dir) => {
-  const env = { ...process.env }
-  delete env.FMESH_DATA_DIR
-  delete env.FMESH_CONFIG
-  return run(
-    process.execPath,
-    ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'src/cli/main.ts'), ...args],
-    { cwd, env },
-  ).then(
-    (r) => ({ ...r, code: 0 }),
-    (e: { stdout: string; stderr: string; code: number }) => e,
-  )
-}
+const cli = (args: string[], cwd = dir) => runCli(args, { cwd, env: cleanEnv() })
 const json = async (args: string[], cwd = dir) => {
   const r = await cli([...args, '--json'], cwd)
   if (r.code !== 0) throw new Error(`fmesh ${args.join(' ')} exited ${r.code}: ${r.stderr}`)

@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import type { CommandDef, Resolvable } from 'citty'
 import { afterAll, describe, expect, it } from 'vitest'
 import { main } from '../src/cli/_commands.js'
+import { cleanEnv, runCli } from './_helpers/cli.js'
 import { startHttpProvider } from './_helpers/httpProvider.js'
 
 const root = new URL('..', import.meta.url).pathname
@@ -14,15 +15,7 @@ const tsx = join(root, 'node_modules/tsx/dist/esm/index.mjs')
 const run = promisify(execFile)
 
 /** Runs `fmesh` in `cwd` with no data dir configured, so anything it creates lands in `cwd`. */
-const cli = (args: string[], cwd: string) => {
-  const env = { ...process.env }
-  delete env.FMESH_DATA_DIR
-  delete env.FMESH_CONFIG
-  return run(process.execPath, ['--import', tsx, entry, ...args], { cwd, env }).then(
-    (r) => ({ ...r, code: 0 }),
-    (e: { stdout: string; stderr: string; code: number }) => e,
-  )
-}
+const cli = (args: string[], cwd: string) => runCli(args, { cwd, env: cleanEnv() })
 
 const resolved = <T>(value: Resolvable<T> | undefined): Promise<T | undefined> =>
   Promise.resolve(typeof value === 'function' ? (value as () => T | Promise<T>)() : value)

@@ -1,29 +1,20 @@
-import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DemoResult } from '../src/cli/demo.js'
+import { cleanEnv, runCli } from './_helpers/cli.js'
 
-const root = new URL('..', import.meta.url).pathname
-const run = promisify(execFile)
 let dir: string
 
 // The real binary, spawned, with a TMPDIR of the test's own so a run's temporary dirs can be counted.
-const cli = (args: string[], tmp = join(dir, 'tmp')) => {
-  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp }
-  delete env.FMESH_DATA_DIR
-  delete env.FMESH_CONFIG
-  return run(
-    process.execPath,
-    ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'src/cli/main.ts'), ...args],
-    { cwd: dir, env, maxBuffer: 16 * 1024 * 1024 },
-  ).then(
-    (r) => ({ ...r, code: 0 }),
-    (e: { stdout: string; stderr: string; code: number }) => e,
-  )
-}
+const cli = (args: string[], tmp = join(dir, 'tmp')) =>
+  runCli(args, {
+    cwd: dir,
+    env: cleanEnv({ TMPDIR: tmp }),
+    maxBuffer: 16 * 1024 * 1024,
+    killAfterMs: 110_000,
+  })
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fmesh-demo-test-'))

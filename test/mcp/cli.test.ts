@@ -1,8 +1,7 @@
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -10,15 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/preset/config.js'
 import { createPresetMesh } from '../../src/preset/createPresetMesh.js'
 import { generateSigner } from '../../src/trust/signer.js'
+import { runCli } from '../_helpers/cli.js'
 import { imageDescriptor, STDIO_SERVER, stdioServer } from './_mesh.js'
 
 const root = new URL('../..', import.meta.url).pathname
-const run = promisify(execFile)
-const cli = (args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root }).then(
-    (r) => ({ ...r, code: 0 }),
-    (e: { stdout: string; stderr: string; code: number }) => e,
-  )
+const cli = (args: string[]) => runCli(args)
 
 let dir: string
 let config: string
