@@ -4,6 +4,7 @@ import { checkKnownKeys, checkObject } from '../../src/options.js'
 import {
   DEFAULT_CHAIN_CONFIRMATIONS,
   DEFAULT_CHAIN_POLL_INTERVAL_MS,
+  DEFAULT_CHAIN_RPC_TIMEOUT_MS,
   DEFAULT_CHAIN_TRUST_MAX_AGE_MS,
 } from './defaults.js'
 import type { ChainRegistryInit } from './types.js'
@@ -19,6 +20,7 @@ const KNOWN = [
   'autoClaim',
   'trustMaxAgeMs',
   'pollIntervalMs',
+  'rpcTimeoutMs',
   'id',
   'cursor',
   'contentStore',
@@ -34,6 +36,7 @@ export interface ChainConfig {
   readonly autoClaim: boolean
   readonly trustMaxAgeMs: number
   readonly pollIntervalMs: number
+  readonly rpcTimeoutMs: number
   readonly pointer: 'inline' | 'cid' | 'auto'
 }
 
@@ -68,6 +71,7 @@ export function checkChainInit(init: ChainRegistryInit): ChainConfig {
   whole(init.fromBlock, 'chainRegistry.fromBlock', 0)
   whole(init.trustMaxAgeMs, 'chainRegistry.trustMaxAgeMs', 0)
   whole(init.pollIntervalMs, 'chainRegistry.pollIntervalMs', 1)
+  whole(init.rpcTimeoutMs, 'chainRegistry.rpcTimeoutMs', 1)
   if (init.autoClaim !== undefined && typeof init.autoClaim !== 'boolean')
     throw new ConfigError('chainRegistry.autoClaim', 'must be a boolean')
   if (
@@ -101,6 +105,7 @@ export function checkChainInit(init: ChainRegistryInit): ChainConfig {
     autoClaim: init.autoClaim ?? true,
     trustMaxAgeMs: init.trustMaxAgeMs ?? DEFAULT_CHAIN_TRUST_MAX_AGE_MS,
     pollIntervalMs: init.pollIntervalMs ?? DEFAULT_CHAIN_POLL_INTERVAL_MS,
+    rpcTimeoutMs: init.rpcTimeoutMs ?? DEFAULT_CHAIN_RPC_TIMEOUT_MS,
     pointer: init.pointer ?? 'auto',
   }
 }

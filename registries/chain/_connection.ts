@@ -1,4 +1,4 @@
-import { Contract, Network, type Provider, type Signer, Wallet } from 'ethers'
+import { Contract, FetchRequest, Network, type Provider, type Signer, Wallet } from 'ethers'
 import type { ChainConfig } from './_checkChainInit.js'
 import { ImmediateJsonRpcProvider } from './_immediateProvider.js'
 import { isRpcFailure, reasonOf, rpcUrlOf } from './_rpcFailure.js'
@@ -22,12 +22,12 @@ export function rpcError(rpcUrl: string, operation: string, err: unknown): unkno
 }
 
 /** The chain id the node at `rpcUrl` reports, read with one plain request (no ethers retry loop). */
-async function chainIdAt(rpcUrl: string): Promise<number> {
+async function chainIdAt(rpcUrl: string, timeoutMs: number): Promise<number> {
   const response = await fetch(rpcUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(timeoutMs),
   })
   const body = (await response.json().catch(() => undefined)) as { result?: unknown } | undefined
   const id = typeof body?.result === 'string' ? Number.parseInt(body.result, 16) : Number.NaN
@@ -48,7 +48,7 @@ export async function connect(cfg: ChainConfig): Promise<Connection> {
   if (init.rpcUrl !== undefined) {
     rpcUrl = init.rpcUrl
     try {
-      chainId = await chainIdAt(rpcUrl)
+      chainId = await chainIdAt(rpcUrl, cfg.rpcTimeoutMs)
     } catch (err) {
       throw new ChainRpcError(
         rpcUrl,
@@ -60,7 +60,9 @@ export async function connect(cfg: ChainConfig): Promise<Connection> {
     if (init.chainId !== undefined && init.chainId !== chainId)
       throw new ChainIdMismatchError(rpcUrl, init.chainId, chainId)
     // Each request posted at once: ethers' queue would hold it for a setTimeout(0) (>= 1 ms).
-    provider = new ImmediateJsonRpcProvider(rpcUrl, Network.from(chainId), {
+    const request = new FetchRequest(rpcUrl)
+    request.timeout = cfg.rpcTimeoutMs
+    provider = new ImmediateJsonRpcProvider(request, Network.from(chainId), {
       staticNetwork: true,
       // ethers caches eth_getTransactionCount for 250 ms by default: back-to-back sends reused a nonce.
       cacheTimeout: -1,

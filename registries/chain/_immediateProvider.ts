@@ -1,4 +1,5 @@
 import {
+  type FetchRequest,
   type JsonRpcApiProviderOptions,
   type JsonRpcError,
   type JsonRpcPayload,
@@ -25,7 +26,7 @@ import {
 export class ImmediateJsonRpcProvider extends JsonRpcProvider {
   #nextId = 1
 
-  constructor(url: string, network: Networkish, options: JsonRpcApiProviderOptions) {
+  constructor(url: string | FetchRequest, network: Networkish, options: JsonRpcApiProviderOptions) {
     super(url, network, { ...options, batchMaxCount: 1 })
   }
 

@@ -29,6 +29,7 @@ export const ChainRegistryConfigSchema = z
     autoClaim: z.boolean().optional(),
     trustMaxAgeMs: z.number().int().min(0).optional(),
     pollIntervalMs: z.number().int().min(1).optional(),
+    rpcTimeoutMs: z.number().int().min(1).optional(),
     /** The id of an IPFS registry in this config whose blocks CID pointers lead to. */
     ipfs: RegistryConfigIdSchema.optional(),
     pointer: z.enum(['inline', 'cid', 'auto']).optional(),

@@ -33,6 +33,11 @@ export interface ChainRegistryInit {
   trustMaxAgeMs?: number
   /** How often `watch` polls for new events. @default DEFAULT_CHAIN_POLL_INTERVAL_MS */
   pollIntervalMs?: number
+  /**
+   * How long one JSON-RPC request to `rpcUrl` may take before it fails with E_CHAIN_RPC (not used
+   * with `provider`, whose own settings apply). @default DEFAULT_CHAIN_RPC_TIMEOUT_MS
+   */
+  rpcTimeoutMs?: number
   /** @default 'chain' */
   id?: string
   /**

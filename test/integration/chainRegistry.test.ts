@@ -1,3 +1,5 @@
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Contract, ContractFactory, JsonRpcProvider, toUtf8Bytes, Wallet } from 'ethers'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { chainRegistry } from '../../registries/chain/chainRegistry.js'
@@ -299,6 +301,50 @@ describe('chainRegistry: bad input', () => {
     ).toBe('E_CHAIN_RPC')
     expect(await codeOf(Promise.resolve(registry.trustSource.publishersOf('acme.com')))).toBe('E_CHAIN_RPC')
     await registry.stop()
+  })
+
+  it('error: an RPC request the node never answers fails with E_CHAIN_RPC after rpcTimeoutMs, and the next sync works (no sync left queued behind it)', async () => {
+    // A proxy in front of anvil that holds every eth_getLogs unanswered while `stall` is set.
+    let stall = true
+    const held: ServerResponse[] = []
+    const proxy = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        const body = Buffer.concat(chunks)
+        if (stall && body.includes('"eth_getLogs"')) return void held.push(res)
+        fetch(chain.node.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+          .then(async (r) =>
+            res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text()),
+          )
+          .catch(() => res.destroy())
+      })
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    const registry = chainRegistry({ rpcUrl: url, address, fromBlock, rpcTimeoutMs: 300 })(
+      registryComponents({ trust: { owners: {} } }),
+    )
+    try {
+      await registry.start().catch(() => undefined) // its first sync may be the held request
+      expect(await codeOf(registry.lookup('acme.com/image/sharpen'))).toBe('E_CHAIN_RPC')
+      expect(held.length).toBeGreaterThan(0)
+      stall = false
+      expect(await registry.lookup('acme.com/image/sharpen')).toBeUndefined()
+    } finally {
+      for (const res of held) res.destroy()
+      await registry.stop()
+      await new Promise<void>((resolve) => proxy.close(() => resolve()))
+    }
+  })
+
+  it('error: rpcTimeoutMs must be a whole number of ms >= 1', () => {
+    expect(() => onChain({ rpcTimeoutMs: 0 })(registryComponents({ trust: { owners: {} } }))).toThrow(
+      expect.objectContaining({
+        code: 'E_CONFIG_INVALID',
+        message: expect.stringContaining('chainRegistry.rpcTimeoutMs'),
+      }),
+    )
   })
 
   it('error: a reverted transaction is a MeshError with the decoded custom error', async () => {
