@@ -129,13 +129,12 @@ export class McpConnection {
     name: string,
     args: unknown,
     meta: Record<string, unknown>,
-    options: { signal: AbortSignal; timeoutMs: number; cancelReason: () => string },
+    options: { onAbort: (fn: () => void) => () => void; timeoutMs: number; cancelReason: () => string },
   ): Promise<CallToolResult> {
+    // The call's one controller: the caller's stop (through onAbort, which makes no signal of its
+    // own) and a broken connection both abort it, each with its reason, and the SDK listens on it.
     const call: InFlight = { controller: new AbortController() }
-    const outer = options.signal
-    const onAbort = () => call.controller.abort(options.cancelReason())
-    if (outer.aborted) onAbort()
-    else outer.addEventListener('abort', onAbort, { once: true })
+    const off = options.onAbort(() => call.controller.abort(options.cancelReason()))
     this.inflight.add(call)
     try {
       return (await this.client.request(
@@ -148,7 +147,7 @@ export class McpConnection {
       throw err
     } finally {
       this.inflight.delete(call)
-      outer.removeEventListener('abort', onAbort)
+      off()
     }
   }
 

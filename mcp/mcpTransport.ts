@@ -85,7 +85,9 @@ async function callMcp(
   pool: ConnectionPool,
   request: TransportRequest,
 ): Promise<TransportResponse> {
-  const { provider, signal } = request
+  // `request.signal` is read only off the warm path: the invoker makes it on first read, and the
+  // call's stop reaches the connection through `onAbort` without it.
+  const { provider } = request
   const where: Where = { provider: provider.id, endpoint: provider.endpoint }
   const parsed = parseMcpEndpoint(provider.endpoint)
   if (typeof parsed === 'string') throw new McpEndpointInvalidError(provider.id, provider.endpoint, parsed)
@@ -97,10 +99,11 @@ async function callMcp(
     target = { kind: 'stdio', name: parsed.server, server }
   } else target = { kind: 'http', url: parsed.url }
 
-  const connection = await connect(pool, parsed, target, where, serverName, signal)
+  const connection = await connect(pool, parsed, target, where, request)
   const tool = parsed.tool
   let listed = connection.tools.get(tool)
   if (listed === undefined) {
+    const signal = request.signal
     await raceAbort(connection.relist(), signal).catch((err: unknown) => {
       if (signal.aborted) throw err
     })
@@ -124,7 +127,7 @@ async function callMcp(
   let result: Awaited<ReturnType<McpConnection['callTool']>>
   try {
     result = await connection.callTool(tool, request.input, meta, {
-      signal,
+      onAbort: request.onAbort?.bind(request) ?? ((fn) => listen(request.signal, fn)),
       timeoutMs,
       cancelReason: () =>
         request.deadline !== undefined && clock.now() >= request.deadline
@@ -132,7 +135,7 @@ async function callMcp(
           : 'function-mesh: the caller cancelled the call',
     })
   } catch (err) {
-    if (signal.aborted) throw signal.reason
+    if (request.signal.aborted) throw request.signal.reason
     throw callFailure(err, { where, serverName, tool, timeoutMs, connection, pool, key: parsed.key })
   }
   return toResponse(result, listed.validateOutput, where, serverName, tool)
@@ -144,11 +147,12 @@ async function connect(
   parsed: McpEndpoint,
   target: ConnectionTarget,
   where: Where,
-  serverName: string,
-  signal: AbortSignal,
+  request: TransportRequest,
 ): Promise<McpConnection> {
   const ready = pool.peek(parsed.key)
   if (ready !== undefined) return ready
+  const serverName = parsed.kind === 'stdio' ? parsed.server : parsed.url
+  const signal = request.signal
   try {
     return await raceAbort(pool.get(parsed.key, target), signal)
   } catch (err) {
@@ -183,4 +187,14 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     )
   })
+}
+
+/** `fn` once when `signal` fires (at once when it has), for a request without `onAbort`. */
+function listen(signal: AbortSignal, fn: () => void): () => void {
+  if (signal.aborted) {
+    fn()
+    return () => {}
+  }
+  signal.addEventListener('abort', fn, { once: true })
+  return () => signal.removeEventListener('abort', fn)
 }

@@ -47,6 +47,17 @@ export class AttemptRequest implements TransportRequest {
     return this.attemptSignal ?? this.call.signal
   }
 
+  onAbort(fn: () => void): () => void {
+    const attemptSignal = this.attemptSignal
+    if (attemptSignal === undefined) return this.call.onStop(fn)
+    if (attemptSignal.aborted) {
+      fn()
+      return noop
+    }
+    attemptSignal.addEventListener('abort', fn, { once: true })
+    return () => attemptSignal.removeEventListener('abort', fn)
+  }
+
   /** The clock `deadline` is on. */
   get clock(): Clock {
     return this.call.clock
@@ -62,3 +73,5 @@ export class AttemptRequest implements TransportRequest {
 }
 
 const encoder = new TextEncoder()
+
+function noop(): void {}

@@ -24,6 +24,12 @@ export interface TransportRequest {
   readonly clock?: Clock | undefined
   /** Fires on deadline, attempt timeout or caller cancellation; a transport must stop when it does. */
   readonly signal: AbortSignal
+  /**
+   * Calls `fn` once when `signal` fires (at once when it has) and returns what takes it off again;
+   * the invoker's requests have it, and answer it without making an `AbortSignal` (for a transport
+   * with a controller of its own per request, such as MCP). Absent on requests made by hand.
+   */
+  onAbort?(fn: () => void): () => void
   /** Largest response body accepted. */
   readonly maxResponseBytes: number
 }
