@@ -1,25 +1,33 @@
 import '../../src/_polyfill.js'
 import { spawn } from 'node:child_process'
+import { verify } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { type PeerNode, type PeerNodeInit, peerNode } from '../../node/index.js'
 import { RECORDS_TOPIC } from '../../node/limits.js'
 import { createMesh, type Mesh } from '../../src/mesh.js'
+import { signingPayload } from '../../src/record/codec.js'
 import type { EncodedRecord } from '../../src/record/signRecord.js'
-import { generateSigner, type LocalSigner } from '../../src/trust/signer.js'
+import { generateSigner, type LocalSigner, publicKeyObject } from '../../src/trust/signer.js'
 import { signed } from '../_helpers/records.js'
 import { until } from '../_helpers/until.js'
+import { processEach } from './_gossipCluster.js'
 import { target, time } from './_harness.js'
+import { type Cluster, Deliveries, measurePropagation, now, RAW_TOPIC, rawKey } from './_propagation.js'
+import { cpuPerOp, threadCpu } from './_threadCpu.js'
 
-const RAW_TOPIC = '/fmesh-bench/raw/1'
 const here = dirname(fileURLToPath(import.meta.url))
 const RAW_TRANSFER = '/fmesh-bench/transfer/1.0.0'
-const ROUNDS = 40
 const CATCH_UP = 10_000
+/** Records fed to the receive path's validator. */
+const RECEIVED = 2000
+
+type Validator = (peer: PeerId, message: { topic: string; data: Uint8Array }) => Promise<unknown>
 
 interface Node {
   mesh: Mesh
@@ -31,6 +39,7 @@ type Pubsub = {
   subscribe(topic: string): void
   publish(topic: string, data: Uint8Array): Promise<unknown>
   getSubscribers(topic: string): unknown[]
+  getMeshPeers(topic: string): unknown[]
   addEventListener(type: 'message', fn: (e: CustomEvent<{ topic: string; data: Uint8Array }>) => void): void
 }
 const pubsubOf = (n: Node) => (n.node.libp2p.services as { pubsub: Pubsub }).pubsub
@@ -64,69 +73,111 @@ async function stopAll(nodes: readonly Node[]): Promise<void> {
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
 
-/**
- * Publish on node 0 until the record is verified and stored on every other node (their `peer:gossip`
- * accepted events), beside raw gossipsub delivery of a message of the same size on the same nodes.
- */
-async function propagation(signer: LocalSigner, size: number): Promise<void> {
+/** `size` nodes in this process, all on one event loop: a node's work delays every other node's. */
+async function oneProcess(signer: LocalSigner, size: number): Promise<Cluster> {
   const nodes = await Promise.all(Array.from({ length: size }, () => startNode(signer)))
-  try {
-    for (let i = 0; i < size; i++)
-      for (let j = i + 1; j < size; j++) await nodes[i]!.node.dial(nodes[j]!.node.addrs[0]!)
-    const stored = new Map<string, number[]>()
-    const raw = new Map<string, number[]>()
-    for (const n of nodes) {
-      pubsubOf(n).subscribe(RAW_TOPIC)
-      n.mesh.events.on('service', (e) => {
-        if (e.type === 'peer:gossip' && e.outcome === 'accepted')
-          stored.get(e.name as string)?.push(performance.now())
-      })
-      pubsubOf(n).addEventListener('message', (e) => {
-        if (e.detail.topic === RAW_TOPIC)
-          raw.get(Buffer.from(e.detail.data.subarray(0, 16)).toString('hex'))?.push(performance.now())
-      })
-    }
-    await until(
-      () =>
-        nodes.every((n) =>
-          [RECORDS_TOPIC, RAW_TOPIC].every((t) => pubsubOf(n).getSubscribers(t).length === size - 1),
-        ),
-      { timeoutMs: 20_000, what: 'subscriptions' },
-    )
-    const records: EncodedRecord[] = []
-    for (let i = 0; i < ROUNDS + 5; i++)
-      records.push(await signed(signer, `bench.example/prop${size}/fn-${i}`, 1))
-    const bytes = records[0]!.bytes.byteLength
-    const ours: number[] = []
-    const base: number[] = []
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i]!
-      stored.set(record.record.name, [])
-      const t0 = performance.now()
+  const deliveries = new Deliveries()
+  for (const n of nodes) {
+    pubsubOf(n).subscribe(RAW_TOPIC)
+    n.mesh.events.on('service', (e) => {
+      if (e.type === 'peer:gossip' && e.outcome === 'accepted') deliveries.push(e.name as string, now())
+    })
+    pubsubOf(n).addEventListener('message', (e) => {
+      if (e.detail.topic === RAW_TOPIC) deliveries.push(rawKey(e.detail.data), now())
+    })
+  }
+  for (let i = 0; i < size; i++)
+    for (let j = i + 1; j < size; j++) await nodes[i]!.node.dial(nodes[j]!.node.addrs[0]!)
+  await until(
+    () =>
+      nodes.every((n) =>
+        [RECORDS_TOPIC, RAW_TOPIC].every((t) => pubsubOf(n).getSubscribers(t).length === size - 1),
+      ),
+    { timeoutMs: 20_000, what: 'subscriptions' },
+  )
+  return {
+    size,
+    where: 'one process',
+    async record(record) {
+      const stored = deliveries.expect(record.record.name, size - 1)
+      const t0 = now()
       await nodes[0]!.node.registry.publish(record)
-      await until(() => stored.get(record.record.name)!.length === size - 1, { what: 'stored everywhere' })
-      if (i >= 5) ours.push(Math.max(...stored.get(record.record.name)!) - t0)
-
-      const data = crypto.getRandomValues(new Uint8Array(bytes))
-      const key = Buffer.from(data.subarray(0, 16)).toString('hex')
-      raw.set(key, [])
-      const t1 = performance.now()
+      return { t0, at: await stored }
+    },
+    async raw(data) {
+      const delivered = deliveries.expect(rawKey(data), size - 1)
+      const t0 = now()
       await pubsubOf(nodes[0]!).publish(RAW_TOPIC, data)
-      await until(() => raw.get(key)!.length === size - 1, { what: 'raw delivered everywhere' })
-      if (i >= 5) base.push(Math.max(...raw.get(key)!) - t1)
+      return { t0, at: await delivered }
+    },
+    async cpu() {
+      const { user, system } = process.cpuUsage()
+      return user + system
+    },
+    async meshes() {
+      const sizes = (topic: string) => nodes.map((n) => pubsubOf(n).getMeshPeers(topic).length)
+      return { records: sizes(RECORDS_TOPIC), raw: sizes(RAW_TOPIC) }
+    },
+    stop: () => stopAll(nodes),
+  }
+}
+
+/** Propagation with every node in this process, then with every node in a process of its own. */
+export async function propagation(signer: LocalSigner, size: number): Promise<void> {
+  for (const start of [oneProcess, processEach]) {
+    const cluster = await start(signer, size)
+    try {
+      await measurePropagation(cluster, signer)
+    } finally {
+      await cluster.stop()
     }
-    ours.sort((a, b) => a - b)
-    base.sort((a, b) => a - b)
+  }
+}
+
+/**
+ * CPU per record of the gossip receive path alone, on one node: the records topic's validator (size,
+ * parse, schema, ed25519, rollback, store, report) fed fresh records one at a time, beside the bare
+ * ed25519 check of the same records' signatures (the one step no record can skip).
+ */
+export async function receivePath(signer: LocalSigner): Promise<void> {
+  const n = await startNode(signer)
+  try {
+    const validate = (
+      n.node.libp2p.services as { pubsub: { topicValidators: Map<string, Validator> } }
+    ).pubsub.topicValidators.get(RECORDS_TOPIC)!
+    const from = n.node.libp2p.peerId
+    const records: EncodedRecord[] = []
+    for (let i = 0; i < RECEIVED + 200; i++)
+      records.push(await signed(signer, `bench.example/receive/fn-${i}`, 1))
+    const key = publicKeyObject(signer.id)!
+    const checks = records.map((r) => ({
+      payload: signingPayload(r.record as unknown as Record<string, unknown>),
+      sig: Buffer.from(r.record.signatures[0]!.sig, 'base64url'),
+    }))
+    const cpu = async (from: number, to: number, op: (i: number) => unknown) => {
+      const c0 = process.cpuUsage()
+      const t0 = threadCpu()
+      for (let i = from; i < to; i++) await op(i)
+      const { user, system } = process.cpuUsage(c0)
+      return { all: (user + system) / (to - from), main: cpuPerOp(t0, threadCpu(), to - from)?.main }
+    }
+    const receive = (i: number) => validate(from, { topic: RECORDS_TOPIC, data: records[i]!.bytes })
+    const ed25519 = (i: number) => verify(null, checks[i]!.payload, key, checks[i]!.sig)
+    await cpu(RECEIVED, RECEIVED + 200, receive)
+    await cpu(0, RECEIVED, ed25519)
+    const path = await cpu(0, RECEIVED, receive)
+    const bare = await cpu(0, RECEIVED, ed25519)
+    if (n.node.store.size !== RECEIVED + 200) throw new Error(`stored ${n.node.store.size} records`)
+    const main = path.main === undefined ? '' : ` (${path.main.toFixed(0)} us on the main thread)`
     console.log(
-      `  propagation to ${size} nodes, ${bytes}-byte record: p50 ${pct(ours, 0.5).toFixed(2)} ms, p95 ${pct(ours, 0.95).toFixed(2)} ms` +
-        `  | raw gossipsub p50 ${pct(base, 0.5).toFixed(2)} ms, p95 ${pct(base, 0.95).toFixed(2)} ms`,
+      `  gossip receive path, ${records[0]!.bytes.byteLength}-byte record: ${path.all.toFixed(1)} us CPU per record${main}` +
+        `  | ed25519 check of its signature alone ${bare.all.toFixed(1)} us`,
     )
     console.log(
-      `  ratio p95 propagation / raw gossipsub (${size} nodes) ${(pct(ours, 0.95) / pct(base, 0.95)).toFixed(3)}x`,
+      `  ratio CPU per record, gossip receive path / ed25519 check ${(path.all / bare.all).toFixed(3)}x`,
     )
-    if (size === 10) target('p95 propagation, 10 nodes', pct(ours, 0.95), 100, 'ms', false)
   } finally {
-    await stopAll(nodes)
+    await stopAll([n])
   }
 }
 
@@ -207,9 +258,10 @@ export async function lookupAndCatchUp(): Promise<void> {
   }
 }
 
-/** Peer node: gossip propagation (3 and 10 nodes), lookup round trip, anti-entropy catch-up. */
+/** Peer node: the gossip receive path's CPU, gossip propagation (3 and 10 nodes), lookup round trip, anti-entropy catch-up. */
 export default async function peerBench(): Promise<void> {
   const signer = await generateSigner()
+  await receivePath(signer)
   await propagation(signer, 3)
   await propagation(signer, 10)
   await lookupAndCatchUp()
