@@ -21,13 +21,12 @@ interface Started {
 }
 
 /**
- * Overlaps a first sync's record checks with its fetch. isomorphic-git's fetch moves the remote ref,
- * writes the pack, then indexes it on this thread (~0.9 s for a 10,000-record clone, mostly waiting
- * on a digest per object). Told of the pack (`onPack`), this indexes it natively on a worker thread,
- * which also returns the record files of the ref's commit, hands the pack to the object reader, and
- * starts the records' integrity checks (JSON, canonical form, id, signatures) on the verification
- * workers. This thread's share of the checks (schema, name, owners) waits for the fetch to end: any
- * work here meanwhile would delay the fetch's own indexing turn by turn. The sync finishes the checks and
+ * Overlaps a first sync's record checks with its fetch. The fetch moves the remote ref, writes the
+ * pack, then has it indexed (see `packHandoff`). Told of the pack (`onPack`), this indexes it natively
+ * on a worker thread, which also returns the record files of the ref's commit, hands the idx back to
+ * the fetch (so the pack is indexed once), hands the pack to the object reader, and starts the
+ * records' integrity checks (JSON, canonical form, id, signatures) on the verification workers. This
+ * thread's share of the checks (schema, name, owners) waits for the fetch to end. The sync finishes the checks and
  * applies them only if its fetch ended at the same commit ({@link EarlyCheck.resultFor}); otherwise,
  * or on any failure, they are dropped and the sync checks as usual. Nothing is applied here.
  */
@@ -48,15 +47,20 @@ export class EarlyCheck {
     this.remoteRef = `refs/remotes/origin/${branch}`
   }
 
-  /** For `fetchBranch`: starts on the first pack the fetch writes. */
-  readonly onPack = (path: string, data: Uint8Array): void => {
-    if (this.running !== undefined) return
-    this.running = this.start(path, Buffer.from(data.buffer, data.byteOffset, data.byteLength)).catch(
-      (err: unknown) => {
+  /** For `fetchBranch`: starts on the first pack the fetch writes, and hands back its idx. */
+  readonly onPack = (path: string, data: Uint8Array): Promise<Buffer | undefined> | undefined => {
+    if (this.running !== undefined) return undefined
+    let indexed: (idx: Buffer | undefined) => void = () => undefined
+    const idx = new Promise<Buffer | undefined>((resolve) => {
+      indexed = resolve
+    })
+    this.running = this.start(path, Buffer.from(data.buffer, data.byteOffset, data.byteLength), indexed)
+      .catch((err: unknown) => {
         this.log('early check dropped: %s', (err as Error).message)
         return undefined
-      },
-    )
+      })
+      .finally(() => indexed(undefined))
+    return idx
   }
 
   /** The checked records of `tip` if this started on them, else `undefined` (and the work is dropped). */
@@ -78,12 +82,17 @@ export class EarlyCheck {
     this.claimed = true
   }
 
-  private async start(path: string, data: Buffer): Promise<Started | undefined> {
+  private async start(
+    path: string,
+    data: Buffer,
+    indexed: (idx: Buffer) => void,
+  ): Promise<Started | undefined> {
     const tip = await resolveRef(this.ctx, this.remoteRef)
     if (tip === undefined) return undefined
     // The worker has every object at hand: it also returns the record files (none read here).
     const { idx, files } = await indexPackOffThread(data, { commit: tip, dir: RECORDS_DIR, suffix: '.json' })
     this.ctx.objects.addPack(basename(path), data, idx)
+    indexed(idx)
     const upserts = new Map<string, string>()
     const blobs = new Map<string, Uint8Array>()
     if (files === undefined) {

@@ -2,30 +2,16 @@ import git from 'isomorphic-git'
 import { AbortedError } from '../../src/errors/resolve.js'
 import type { GitConfig } from './_checkInit.js'
 import type { GitContext } from './_context.js'
+import { indexFetchedPack, type OnPack, packHandoff } from './_fetchedPack.js'
 import { boundHttpClient } from './_http.js'
 import { GitAuthError, GitRemoteError } from './errors.js'
 
 /** A push the remote refused because its branch moved: fetch, rebuild, retry. */
 export const PUSH_REJECTED = 'rejected' as const
 
-/** Told of each pack file a fetch writes, with its bytes, before the fetch indexes it. */
-export type OnPack = (path: string, data: Uint8Array) => void
-
-const PACK_FILE = /[\\/]objects[\\/]pack[\\/]pack-[0-9a-f]{40}\.pack$/
-
-/** `ctx.fs` for isomorphic-git, telling `onPack` of each pack file written through it. */
-function observedFs(ctx: GitContext, onPack: OnPack): GitContext['fs'] {
-  const promises = ctx.fs.promises
-  const writeFile: typeof promises.writeFile = async (file, data, options) => {
-    await promises.writeFile(file, data, options)
-    if (typeof file === 'string' && PACK_FILE.test(file) && data instanceof Uint8Array) onPack(file, data)
-  }
-  return { promises: { ...promises, writeFile } } as unknown as GitContext['fs']
-}
-
-function common(cfg: GitConfig, ctx: GitContext, signal: AbortSignal | undefined, onPack?: OnPack) {
+function common(cfg: GitConfig, ctx: GitContext, signal: AbortSignal | undefined, fs = ctx.fs) {
   return {
-    fs: onPack === undefined ? ctx.fs : observedFs(ctx, onPack),
+    fs,
     gitdir: ctx.gitdir,
     cache: ctx.cache,
     http: boundHttpClient(signal, cfg.requestTimeoutMs),
@@ -35,10 +21,13 @@ function common(cfg: GitConfig, ctx: GitContext, signal: AbortSignal | undefined
   }
 }
 
+export type { OnPack } from './_fetchedPack.js'
+
 /**
  * Fetches the remote branch into `refs/remotes/origin/<branch>`; returns its commit, or `undefined`
- * when the remote has no such branch yet (an empty repository). `onPack` hears of the fetched pack
- * as soon as it is written, while isomorphic-git is still indexing it (the remote ref already moved).
+ * when the remote has no such branch yet (an empty repository). The fetched pack is indexed here,
+ * natively (see `packHandoff`); `onPack` hears of it as soon as it is written (the remote ref
+ * already moved) and may hand back its idx.
  */
 export async function fetchBranch(
   cfg: GitConfig,
@@ -49,9 +38,10 @@ export async function fetchBranch(
 ): Promise<string | undefined> {
   const tell = cfg.onProgress
   tell?.({ type: 'mesh:registry:sync', registry: cfg.id, phase: 'start', loaded: 0 })
+  const handoff = packHandoff(ctx, cfg.branch)
   try {
     const result = await git.fetch({
-      ...common(cfg, ctx, signal, onPack),
+      ...common(cfg, ctx, signal, handoff.fs),
       ...(tell === undefined
         ? {}
         : {
@@ -73,6 +63,23 @@ export async function fetchBranch(
     })
     return result.fetchHead ?? undefined
   } catch (err) {
+    const pack = handoff.taken(err)
+    if (pack !== undefined) {
+      const objects = pack.data.byteLength >= 12 ? pack.data.readUInt32BE(8) : 0
+      const phase = { type: 'mesh:registry:sync', registry: cfg.id, phase: 'Indexing objects' } as const
+      tell?.({ ...phase, loaded: 0, total: objects })
+      try {
+        await indexFetchedPack(ctx, pack, onPack)
+      } catch (indexErr) {
+        throw remoteFailure(cfg, 'fetch from', indexErr, signal)
+      }
+      tell?.({ ...phase, loaded: objects, total: objects })
+      if (signal?.aborted) throw remoteFailure(cfg, 'fetch from', signal.reason, signal)
+      return (
+        pack.tip ??
+        (await git.resolveRef({ fs: ctx.fs, gitdir: ctx.gitdir, ref: `refs/remotes/origin/${cfg.branch}` }))
+      )
+    }
     if ((err as { code?: string }).code === 'NotFoundError' && /remote|ref/i.test((err as Error).message)) {
       return undefined
     }
