@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { importSigner } from '../src/trust/signer.js'
-import { runCli } from './_helpers/cli.js'
+import { CLI_TEST_TIMEOUT_MS, runCli } from './_helpers/cli.js'
 import { startHttpProvider } from './_helpers/httpProvider.js'
 
 const cli = (args: string[]) => runCli(args)
 
-describe('fmesh CLI', () => {
+describe('fmesh CLI', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   const dirs: string[] = []
   afterAll(async () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true })

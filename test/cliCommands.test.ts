@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cleanEnv, runCli } from './_helpers/cli.js'
+import { CLI_TEST_TIMEOUT_MS, cleanEnv, runCli } from './_helpers/cli.js'
 import { startHttpProvider } from './_helpers/httpProvider.js'
 
 let dir: string
@@ -57,7 +57,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-describe('fmesh select, lease, yank and deprecate', () => {
+describe('fmesh select, lease, yank and deprecate', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('select shows the chosen provider, the candidates and why, under each strategy', async () => {
     const cheapest = await json(['select', 'acme.com/image/sharpen@^1', '--strategy', 'lowest-cost'])
     expect(cheapest).toMatchObject({ version: '1.1.0', provider: { id: 'cheap' }, strategy: 'lowest-cost' })

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cleanEnv, runCli } from './_helpers/cli.js'
+import { CLI_TEST_TIMEOUT_MS, cleanEnv, runCli } from './_helpers/cli.js'
 
 let dir: string
 
@@ -18,7 +18,7 @@ afterAll(async () => {
 
 // `namespace`, `node start` and `mcp` find ./fmesh.json as every other command does (they read only
 // --config before): each refuses the broken config in the working directory, naming the file.
-describe('fmesh namespace | node start | mcp without --config', () => {
+describe('fmesh namespace | node start | mcp without --config', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('use ./fmesh.json: a bad registry type there is refused, naming the file', async () => {
     const file = join(dir, 'fmesh.json')
     await writeFile(file, '{ "registries": [{ "type": "gti" }] }\n')

@@ -10,7 +10,7 @@ import { createMesh } from '../src/mesh.js'
 import { registryComponents } from '../src/registry/registryComponents.js'
 import { generateSigner, type LocalSigner } from '../src/trust/signer.js'
 import { type Chain, startChain } from './_helpers/chain.js'
-import { runCli } from './_helpers/cli.js'
+import { CLI_TEST_TIMEOUT_MS, runCli } from './_helpers/cli.js'
 import { signed } from './_helpers/records.js'
 
 // `fmesh namespace ...` as a user runs it: a CLI process per command against a real anvil.
@@ -73,7 +73,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-describe('fmesh namespace', () => {
+describe('fmesh namespace', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('claim, keys add (a JWK file), transfer, and accept from the new owner, whose keys start empty; show', {
     timeout: 90_000,
   }, async () => {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli } from './_helpers/cli.js'
+import { CLI_TEST_TIMEOUT_MS, runCli } from './_helpers/cli.js'
 import { startHttpProvider } from './_helpers/httpProvider.js'
 
 const root = new URL('..', import.meta.url).pathname
@@ -90,7 +90,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-describe('fmesh through a running node (fmesh node start on the data dir)', () => {
+describe('fmesh through a running node (fmesh node start on the data dir)', {
+  timeout: CLI_TEST_TIMEOUT_MS,
+}, () => {
   it('node start writes node/api.json (0600); node status and node peers answer from it', async () => {
     expect((await stat(apiFile())).mode & 0o777).toBe(0o600)
     const api = JSON.parse(await readFile(apiFile(), 'utf8'))

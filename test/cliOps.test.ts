@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyInclusion } from '../src/ledger/checkpoint.js'
-import { cleanEnv, runCli } from './_helpers/cli.js'
+import { CLI_TEST_TIMEOUT_MS, cleanEnv, runCli } from './_helpers/cli.js'
 import { refusedUrl, startHttpProvider } from './_helpers/httpProvider.js'
 import { startGateway } from './gateway/_gateway.js'
 
@@ -48,7 +48,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-describe('fmesh calls and fmesh lineage show | proof', () => {
+describe('fmesh calls and fmesh lineage show | proof', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('lists calls newest first with outcome and charge, shows one call, proves an entry', async () => {
     // Before any call there is no ledger: nothing is listed and nothing is created.
     expect(await json(['calls'])).toEqual({ calls: [] })
@@ -109,7 +109,7 @@ describe('fmesh calls and fmesh lineage show | proof', () => {
   })
 })
 
-describe('fmesh keys new | list | export-public', () => {
+describe('fmesh keys new | list | export-public', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('keeps new keys in <dataDir>/keys (0600), lists key files by id, exports only the public half', async () => {
     const made = await json(['keys', 'new'])
     expect(made.file).toBe(join(dir, '.fmesh', 'keys', `${made.id.slice(-12)}.jwk`))
@@ -144,7 +144,7 @@ describe('fmesh keys new | list | export-public', () => {
   })
 })
 
-describe('fmesh dispatch', () => {
+describe('fmesh dispatch', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('dispatches through a running gateway; without one, answers zero matches honestly', async () => {
     const g = await startGateway()
     try {
@@ -205,7 +205,7 @@ describe('fmesh dispatch', () => {
   })
 })
 
-describe('fmesh manifest --knative', () => {
+describe('fmesh manifest --knative', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('prints a Knative Service for the chosen HTTP provider, as YAML text or JSON', async () => {
     const text = await cli([
       'manifest',

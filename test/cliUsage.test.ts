@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 import type { CommandDef, Resolvable } from 'citty'
 import { afterAll, describe, expect, it } from 'vitest'
 import { main } from '../src/cli/_commands.js'
-import { cleanEnv, runCli } from './_helpers/cli.js'
+import { CLI_TEST_TIMEOUT_MS, cleanEnv, runCli } from './_helpers/cli.js'
 import { startHttpProvider } from './_helpers/httpProvider.js'
 
 const root = new URL('..', import.meta.url).pathname
@@ -69,7 +69,7 @@ async function publishHanging(endpoint: string): Promise<{ dir: string; config: 
   return { dir, config }
 }
 
-describe('fmesh usage', () => {
+describe('fmesh usage', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('--help on every command prints its usage, runs nothing and creates nothing', async () => {
     const paths = await commandPaths(main as CommandDef)
     expect(paths.map((p) => p.join(' '))).toEqual(
@@ -267,7 +267,7 @@ describe('fmesh usage', () => {
   })
 })
 
-describe('fmesh init, config discovery and read-only commands', () => {
+describe('fmesh init, config discovery and read-only commands', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('init writes a commented fmesh.json, its data dir and a pinned key; commands then find it without --config', async () => {
     const dir = await emptyDir()
     const init = await cli(['init', '--namespace', 'acme.com', '--json'], dir)

@@ -9,6 +9,13 @@ const entry = join(root, 'src/cli/main.ts')
 const preload = join(root, 'test/_helpers/hangReport.ts')
 let runs = 0
 
+/**
+ * The time a test that spawns several commands gets: more than two commands' `killAfterMs`, so on a
+ * loaded machine a slow command fails as itself (killed, with what kept it alive) and a run of slow
+ * commands still finishes, instead of the test's 30 s default cutting it off mid-command.
+ */
+export const CLI_TEST_TIMEOUT_MS = 120_000
+
 export interface CliRun {
   stdout: string
   stderr: string

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/preset/config.js'
 import { createPresetMesh } from '../../src/preset/createPresetMesh.js'
 import { generateSigner } from '../../src/trust/signer.js'
-import { runCli } from '../_helpers/cli.js'
+import { CLI_TEST_TIMEOUT_MS, runCli } from '../_helpers/cli.js'
 import { imageDescriptor, STDIO_SERVER, stdioServer } from './_mesh.js'
 
 const root = new URL('../..', import.meta.url).pathname
@@ -52,7 +52,7 @@ beforeAll(async () => {
 })
 afterAll(() => rm(dir, { recursive: true, force: true }))
 
-describe('fmesh mcp and fmesh record from-mcp', () => {
+describe('fmesh mcp and fmesh record from-mcp', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('fmesh mcp on stdio: a real SDK client lists tools, calls a function through an MCP tool, is refused a forbidden one', async () => {
     const servers = JSON.stringify({ tools: stdioServer() })
     const context = JSON.stringify({
