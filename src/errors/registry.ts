@@ -12,14 +12,27 @@ export class RegistryError extends MeshError {
   }
 }
 
-/** `publish` named a registry the mesh does not have. */
+/**
+ * `publish` (or `mesh.registry`) named a registry the mesh does not have. The message lists the ids
+ * it has, since the CLI's one-line output shows no details and a config entry without an `id` is
+ * named after its index (`ipfs-1`), not after its type alone.
+ */
 export class RegistryUnknownError extends MeshError {
   override name = 'RegistryUnknownError'
   constructor(registry: string, known: readonly string[]) {
-    super('E_REGISTRY_UNKNOWN', `No registry named ${registry}`, {
-      details: { registry, known },
-      hint: 'Use one of the registry ids listed above.',
-    })
+    super(
+      'E_REGISTRY_UNKNOWN',
+      known.length === 0
+        ? `No registry named ${registry}: the mesh has no registries`
+        : `No registry named ${registry}; the registries are ${known.join(', ')}`,
+      {
+        details: { registry, known },
+        hint:
+          known.length === 0
+            ? 'Give the mesh a registry: `createMesh({ registries })`, or an entry in the config\'s "registries".'
+            : 'Name one of those ids. A config entry without an "id" is named after its type at index 0 and TYPE-N at index N ([{ "type": "git" }, { "type": "ipfs" }] are git and ipfs-1); give it an "id" to choose.',
+      },
+    )
   }
 }
 

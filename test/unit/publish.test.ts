@@ -80,6 +80,11 @@ describe('mesh.publish', () => {
     const err = await rejection(mesh.publish(sampleDraft(), { signer, to: ['a', 'nope'] }))
     expect(err.code).toBe('E_REGISTRY_UNKNOWN')
     expect(err.details).toMatchObject({ registry: 'nope', known: ['a', 'b'] })
+    // The CLI prints only the first line and the hint, so the ids the mesh has are in the line.
+    expect(err.message.split('\n')[0]).toBe('No registry named nope; the registries are a, b')
+    expect(err.hint).toBe(
+      'Name one of those ids. A config entry without an "id" is named after its type at index 0 and TYPE-N at index N ([{ "type": "git" }, { "type": "ipfs" }] are git and ipfs-1); give it an "id" to choose.',
+    )
   })
 
   it('error: E_PUBLISH_CONFLICT when the seq given is not above the stored one', async () => {
