@@ -21,38 +21,57 @@ export function readIncoming(incoming: IncomingMessage, maxBytes: number): Promi
   const declared = Number(incoming.headers['content-length'])
   if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(new BodyTooLargeError(maxBytes))
   return new Promise<string>((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const onData = (chunk: Buffer) => {
-      size += chunk.length
-      if (size > maxBytes) {
-        cleanup()
-        // Stop reading; the rest of the body is discarded with the connection's next request.
-        incoming.resume()
-        reject(new BodyTooLargeError(maxBytes))
-        return
-      }
-      chunks.push(chunk)
-    }
-    const onEnd = () => {
-      cleanup()
-      resolve(
-        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'),
-      )
-    }
-    const onError = (err: Error) => {
-      cleanup()
-      reject(err)
-    }
-    const cleanup = () => {
-      incoming.off('data', onData)
-      incoming.off('end', onEnd)
-      incoming.off('error', onError)
-    }
+    ;(incoming as Reading)[READ] = { chunks: [], size: 0, maxBytes, resolve, reject }
     incoming.on('data', onData)
     incoming.on('end', onEnd)
     incoming.on('error', onError)
   })
+}
+
+/**
+ * A body being read. The listeners are shared module functions (an emitter calls them with itself as
+ * `this`) and the state rides on the request, so a read makes no closures beyond its promise's.
+ */
+interface BodyRead {
+  chunks: Buffer[]
+  size: number
+  readonly maxBytes: number
+  readonly resolve: (text: string) => void
+  readonly reject: (err: Error) => void
+}
+
+const READ = Symbol('fmesh.bodyRead')
+type Reading = IncomingMessage & { [READ]?: BodyRead | undefined }
+
+function onData(this: Reading, chunk: Buffer): void {
+  const read = this[READ]!
+  read.size += chunk.length
+  if (read.size > read.maxBytes) {
+    done(this)
+    // Stop reading; the rest of the body is discarded with the connection's next request.
+    this.resume()
+    read.reject(new BodyTooLargeError(read.maxBytes))
+    return
+  }
+  read.chunks.push(chunk)
+}
+
+function onEnd(this: Reading): void {
+  const { chunks, size, resolve } = done(this)
+  resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'))
+}
+
+function onError(this: Reading, err: Error): void {
+  done(this).reject(err)
+}
+
+function done(incoming: Reading): BodyRead {
+  const read = incoming[READ]!
+  incoming[READ] = undefined
+  incoming.off('data', onData)
+  incoming.off('end', onEnd)
+  incoming.off('error', onError)
+  return read
 }
 
 /** Refuses a request body that is not declared `application/json` (parameters such as charset allowed). */

@@ -85,7 +85,8 @@ export const callRoutes: readonly RouteSpec[] = [
       // The CLI's Ctrl-C closes its request: its call on the node is cancelled with it, as a call in
       // the CLI's own process would be (failed in the lineage, never charged).
       const signal = caller.scopes.has('admin') ? c.req.raw.signal : undefined
-      const { text, headers } = await callAnswer(gw, body, caller, header, signal)
+      const sent = { idempotencyKey: header('idempotency-key'), traceparent: header('traceparent') }
+      const { text, headers } = await callAnswer(gw, body, caller, sent, signal)
       return jsonText(text, 200, headers)
     },
   }),
@@ -104,7 +105,7 @@ export const callRoutes: readonly RouteSpec[] = [
     handle: async (req) => {
       const { body, gw } = req
       await sameTurn()
-      const options = callOptions(req.principal as Principal, req.header, body)
+      const options = callOptions(req.principal as Principal, req.header('traceparent'), body)
       if (body.idempotencyKey !== undefined) options.idempotencyKey = body.idempotencyKey
       const results = await gw.mesh.dispatch(body.kind, body.event ?? null, options)
       return json({
@@ -175,6 +176,12 @@ export const callRoutes: readonly RouteSpec[] = [
   }),
 ]
 
+/** The request headers a call reads (repeated headers joined with `, `). */
+export interface CallHeaders {
+  readonly idempotencyKey: string | undefined
+  readonly traceparent: string | undefined
+}
+
 /**
  * What `POST /v1/call` answers for a checked body: the call made under the token's principal,
  * context and lease, as JSON text and the headers beside it. Shared by the hono route and the Node
@@ -184,17 +191,17 @@ export async function callAnswer(
   gw: GatewayContext,
   body: z.output<typeof CallBody>,
   principal: Principal,
-  header: (name: string) => string | undefined,
+  headers: CallHeaders,
   signal?: AbortSignal,
-): Promise<{ text: string; headers: Record<string, string> | undefined }> {
+): Promise<{ text: string; headers: Readonly<Record<string, string>> | undefined }> {
   if (!Object.hasOwn(body, 'input'))
     throw new RequestInvalidError(
       'body',
       'input',
       'is required (the function input, any JSON; null for none)',
     )
-  const options = callOptions(principal, header, body)
-  const key = idempotencyKey(header, body.idempotencyKey)
+  const options = callOptions(principal, headers.traceparent, body)
+  const key = idempotencyKey(headers.idempotencyKey, body.idempotencyKey)
   if (key !== undefined) options.idempotencyKey = key
   if (body.strategy !== undefined) options.select = { strategy: body.strategy }
   if (body.retryUnsafe !== undefined) options.retryUnsafe = body.retryUnsafe
@@ -224,7 +231,7 @@ function checkId(field: string, value: string | undefined): string {
 /** The token's principal, context and lease, and the body's governance options. */
 function callOptions(
   principal: Principal,
-  header: (name: string) => string | undefined,
+  traceparent: string | undefined,
   body: {
     timeoutMs?: number | undefined
     attemptTimeoutMs?: number | undefined
@@ -239,17 +246,12 @@ function callOptions(
   if (body.attemptTimeoutMs !== undefined) options.attemptTimeoutMs = body.attemptTimeoutMs
   if (body.maxAttempts !== undefined) options.maxAttempts = body.maxAttempts
   if (body.maxQuantity !== undefined) options.maxQuantity = BigInt(body.maxQuantity)
-  const traceparent = header('traceparent')
   if (traceparent !== undefined) options.traceparent = traceparent
   return options
 }
 
 /** The `Idempotency-Key` header, which must agree with the body's key when both are given. */
-function idempotencyKey(
-  headers: (name: string) => string | undefined,
-  fromBody: string | undefined,
-): string | undefined {
-  const header = headers('idempotency-key')
+function idempotencyKey(header: string | undefined, fromBody: string | undefined): string | undefined {
   if (header === undefined) return fromBody
   if (!IDEMPOTENCY_KEY.test(header))
     throw new RequestInvalidError('header', 'Idempotency-Key', 'must be 1-256 visible ASCII characters')

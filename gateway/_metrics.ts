@@ -177,6 +177,25 @@ export class GatewayMetrics {
     this.httpTally.add(`${status}\u0000${method}\u0000${route}`, () => ({ route, method, status }))
   }
 
+  /**
+   * {@link countRequest} for one route, its tally keys kept by status: a hot route's count makes no
+   * key string or label closure per request.
+   */
+  requestCounter(route: string, method: string): (status: number) => void {
+    const byStatus = new Map<
+      number,
+      { key: string; labels: () => { route: string; method: string; status: number } }
+    >()
+    return (status) => {
+      let known = byStatus.get(status)
+      if (known === undefined) {
+        known = { key: `${status}\u0000${method}\u0000${route}`, labels: () => ({ route, method, status }) }
+        byStatus.set(status, known)
+      }
+      this.httpTally.add(known.key, known.labels)
+    }
+  }
+
   stop(): void {
     for (const off of this.offs.splice(0)) off()
   }
