@@ -47,6 +47,14 @@ export interface VerifyOptions extends AbortOptions {
    * @default 'refuse'
    */
   unowned?: 'refuse' | 'integrity'
+  /**
+   * Keep the verified record in the seen cache (see {@link RecordVerifierInit.seenCacheSize}). A
+   * caller that holds the bytes and may never read the record again (the peer node storing what
+   * gossip and anti-entropy bring) passes `false`: every record kept there is a parsed object graph
+   * that outlives the young generation and costs every later garbage collection. A hit is still used.
+   * @default true
+   */
+  remember?: boolean
 }
 
 export interface RecordVerifierInit {
@@ -344,7 +352,7 @@ export class RecordVerifier {
     }
     const verified = { record, id: integrity.id, bytes: integrity.canonical }
     const goodKeys = integrity.good
-    if (digest !== undefined) this.seen!.set(digest, { verified, goodKeys })
+    if (digest !== undefined && options.remember !== false) this.seen!.set(digest, { verified, goodKeys })
     return { ...verified, keyId, trustSource: source }
   }
 
