@@ -58,7 +58,7 @@ export class RecordGossip {
 
   private readonly validate = async (peer: PeerId, message: Message): Promise<TopicValidatorResult> => {
     const from = peer.toString()
-    const outcome = await this.init.intake.admit(message.data, `peer:${from}`, 'gossip')
+    const outcome = await this.init.intake.admit(message.data, `peer:${from}`, 'gossip', { remember: false })
     switch (outcome.status) {
       case 'accepted':
         this.init.onGossip({ outcome: 'accepted', from, name: outcome.record.name, seq: outcome.record.seq })

@@ -49,11 +49,16 @@ export interface IntakeInit {
 export class Intake {
   constructor(private readonly init: IntakeInit) {}
 
+  /**
+   * One record. `remember: false` (gossip) keeps it out of the verifier's seen cache: the store keeps
+   * its bytes, and a resolve of the name verifies them then. A lookup answer, resolved at once, is
+   * remembered.
+   */
   async admit(
     bytes: Uint8Array,
     origin: string,
     reason: string,
-    options: { expectName?: string } = {},
+    options: { expectName?: string; remember?: boolean } = {},
   ): Promise<AdmitOutcome> {
     const early = this.sizeCheck(bytes, origin)
     if (early !== undefined) return early
@@ -68,7 +73,7 @@ export class Intake {
     return outcome
   }
 
-  /** Many records at once (a sync batch): reported to watchers as one change. */
+  /** Many records at once (a sync batch): reported to watchers as one change, not remembered (see `admit`). */
   async admitMany(items: readonly Uint8Array[], origin: string, reason: string): Promise<AdmitOutcome[]> {
     const outcomes: (AdmitOutcome | undefined)[] = items.map((bytes) => this.sizeCheck(bytes, origin))
     const todo = items.flatMap((bytes, i) => (outcomes[i] === undefined ? [{ bytes, i }] : []))
@@ -81,7 +86,9 @@ export class Intake {
       await Promise.all(
         Array.from({ length: Math.ceil(todo.length / chunk) }, (_, k) =>
           this.init.verifier.verifyMany(
-            todo.slice(k * chunk, (k + 1) * chunk).map(({ bytes }) => ({ bytes, options: { origin } })),
+            todo
+              .slice(k * chunk, (k + 1) * chunk)
+              .map(({ bytes }) => ({ bytes, options: { origin, remember: false } })),
           ),
         ),
       )

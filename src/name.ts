@@ -94,11 +94,16 @@ export function formatSelector(selector: VersionSelector): string {
 
 /** Checks a bare `namespace/path` (no selector), as used for record names; returns it normalized. */
 export function normalizeRecordName(input: string): string {
+  return parseRecordName(input).name
+}
+
+/** {@link normalizeRecordName}, giving the parsed name (its namespace too) instead of its text. */
+export function parseRecordName(input: string): FunctionName {
   const parsed = parseFunctionName(input)
   if (parsed.selector.kind !== 'latest' || input.includes('@')) {
     throw new NameInvalidError(input, 'no-selector', 'a record name carries no @version')
   }
-  return parsed.name
+  return parsed
 }
 
 const LATEST: VersionSelector = Object.freeze({ kind: 'latest' })

@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import { RecordSchemaError } from '../errors/record.js'
-import { normalizeRecordName, parseFunctionName } from '../name.js'
+import { type FunctionName, parseRecordName } from '../name.js'
 import { schemaAcceptsAsIs } from './_schemaFastPath.js'
 import { type FunctionRecord, FunctionRecordSchema } from './schema.js'
 
@@ -34,14 +34,14 @@ export function validateRecord(raw: unknown, origin?: string): FunctionRecord {
     }
     record = result.data
   }
-  let name: string
+  let parsed: FunctionName
   try {
-    name = normalizeRecordName(record.name)
+    parsed = parseRecordName(record.name)
   } catch (err) {
     throw new RecordSchemaError('name', (err as Error).message.split('\n')[0]!, where)
   }
+  const { name, namespace } = parsed
   if (name !== record.name) throw new RecordSchemaError('name', `must be normalized (${name})`, where)
-  const { namespace } = parseFunctionName(name)
   if (record.namespace !== namespace) {
     throw new RecordSchemaError(
       'namespace',

@@ -1,4 +1,3 @@
-import { raceSignal } from '../abort.js'
 import type { RegistryChange } from './types.js'
 
 /** Fans registry changes out to every open `watch` iterator, each with its own queue. */
@@ -29,7 +28,7 @@ export function watchQueue(options: WatchQueueOptions = {}): WatchQueue {
       }
       for (const push of watchers) push(change)
     },
-    async *follow(signal, what) {
+    async *follow(signal) {
       const queue: RegistryChange[] = backlog
       backlog = []
       let wake: (() => void) | undefined
@@ -37,7 +36,10 @@ export function watchQueue(options: WatchQueueOptions = {}): WatchQueue {
         queue.push(change)
         wake?.()
       }
+      // One abort listener for the whole watch, not one per change waited for.
+      const onAbort = () => wake?.()
       watchers.add(push)
+      signal?.addEventListener('abort', onAbort, { once: true })
       try {
         while (!signal?.aborted) {
           const next = queue.shift()
@@ -45,13 +47,14 @@ export function watchQueue(options: WatchQueueOptions = {}): WatchQueue {
             yield next
             continue
           }
-          const { promise, resolve } = Promise.withResolvers<void>()
-          wake = resolve
-          await raceSignal(promise, signal, what).catch(() => undefined)
+          await new Promise<void>((resolve) => {
+            wake = resolve
+          })
           wake = undefined
         }
       } finally {
         watchers.delete(push)
+        signal?.removeEventListener('abort', onAbort)
       }
     },
   }

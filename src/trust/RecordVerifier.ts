@@ -47,6 +47,14 @@ export interface VerifyOptions extends AbortOptions {
    * @default 'refuse'
    */
   unowned?: 'refuse' | 'integrity'
+  /**
+   * Keep the verified record in the seen cache (see {@link RecordVerifierInit.seenCacheSize}). A
+   * caller that holds the bytes and may never read the record again (the peer node storing what
+   * gossip and anti-entropy bring) passes `false`: every record kept there is a parsed object graph
+   * that outlives the young generation and costs every later garbage collection. A hit is still used.
+   * @default true
+   */
+  remember?: boolean
 }
 
 export interface RecordVerifierInit {
@@ -92,6 +100,12 @@ interface Seen {
   readonly verified: Omit<VerifiedRecord, 'keyId' | 'trustSource'>
   /** The keys whose signatures over these bytes verified. */
   readonly goodKeys: ReadonlySet<string>
+}
+
+/** The keys that may publish for a namespace, and the trust source that said so. */
+interface Owners {
+  readonly owners: readonly string[]
+  readonly source: string
 }
 
 /** Clock skew tolerated on `issuedAt`. @default 300000 */
@@ -307,12 +321,15 @@ export class RecordVerifier {
       throw new RecordNotYetValidError(ref, record.issuedAt, new Date(now).toISOString())
     }
     if (record.signatures.length === 0) throw new RecordUnsignedError(ref)
-    const { owners, source } = await this.ownersOf(record.namespace, record.name, options).catch(
-      (err: unknown) => {
-        if (options.unowned !== 'integrity' || !(err instanceof NamespaceUnownedError)) throw err
-        return { owners: record.signatures.map((s) => s.keyId), source: 'none' }
-      },
-    )
+    let trusted: Owners
+    try {
+      const found = this.owners(record.namespace, record.name, options, 0)
+      trusted = found instanceof Promise ? await found : found
+    } catch (err) {
+      if (options.unowned !== 'integrity' || !(err instanceof NamespaceUnownedError)) throw err
+      trusted = { owners: record.signatures.map((s) => s.keyId), source: 'none' }
+    }
+    const { owners, source } = trusted
     const ownerSignatures = record.signatures.filter((s) => owners.includes(s.keyId))
     if (ownerSignatures.length === 0) {
       throw new SignerNotOwnerError(
@@ -344,7 +361,7 @@ export class RecordVerifier {
     }
     const verified = { record, id: integrity.id, bytes: integrity.canonical }
     const goodKeys = integrity.good
-    if (digest !== undefined) this.seen!.set(digest, { verified, goodKeys })
+    if (digest !== undefined && options.remember !== false) this.seen!.set(digest, { verified, goodKeys })
     return { ...verified, keyId, trustSource: source }
   }
 
@@ -371,10 +388,34 @@ export class RecordVerifier {
     name?: string,
     options: AbortOptions = {},
   ): Promise<{ owners: readonly string[]; source: string }> {
-    for (const source of this.trust) {
-      const owners = await source.publishersOf(namespace, options)
+    return this.owners(namespace, name, options, 0)
+  }
+
+  /**
+   * {@link RecordVerifier.ownersOf} from the source at `from` on, with no promise while the sources
+   * answer synchronously (pinned trust does): every record verified asks.
+   */
+  private owners(
+    namespace: string,
+    name: string | undefined,
+    options: AbortOptions,
+    from: number,
+  ): Owners | Promise<Owners> {
+    for (let i = from; i < this.trust.length; i++) {
+      const source = this.trust[i]!
+      const owners = source.publishersOf(namespace, options)
+      if (isThenable(owners))
+        return Promise.resolve(owners).then((found) =>
+          found === undefined
+            ? this.owners(namespace, name, options, i + 1)
+            : { owners: found, source: source.id },
+        )
       if (owners !== undefined) return { owners, source: source.id }
     }
     throw new NamespaceUnownedError(namespace, name)
   }
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function'
 }

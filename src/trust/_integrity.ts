@@ -107,7 +107,9 @@ export async function integrityOf(
     if (key === undefined) continue
     let ok = false
     try {
-      ok = await check(forms.payload, key, Buffer.from(sig, 'base64url'))
+      const answer = check(forms.payload, key, Buffer.from(sig, 'base64url'))
+      // No microtask for a check that answers at once (on this thread).
+      ok = typeof answer === 'boolean' ? answer : await answer
     } catch {
       ok = false
     }

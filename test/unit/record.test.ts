@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { MeshError } from '../../src/errors/base.js'
 import { canonicalBytes, MAX_RECORD_BYTES, recordId } from '../../src/record/codec.js'
 import { type EncodedRecord, signRecord } from '../../src/record/signRecord.js'
@@ -350,6 +350,27 @@ describe('the seen cache of the verifier', () => {
     expect((await verifier.verify(bytes)).keyId).toBe(owner.id)
     owners['acme.com'] = [owner.id, other.id]
     expect((await rejection(verifier.verify(bytes))).code).toBe('E_SIGNATURE_INVALID')
+  })
+
+  it('remember: false keeps a record out of the cache: the same bytes are parsed and checked again', async () => {
+    const owner = await generateSigner()
+    const verifier = new RecordVerifier({
+      trust: [pinnedTrust({ 'acme.com': [owner.id] })],
+      clock: fakeClock(NOW),
+    })
+    const good = await signRecord({ ...sampleDraft(), ...envelope() }, owner)
+    const parse = vi.spyOn(JSON, 'parse')
+    try {
+      await verifier.verify(good.bytes, { remember: false })
+      await verifier.verify(good.bytes, { remember: false })
+      expect(parse).toHaveBeenCalledTimes(2)
+      await verifier.verify(good.bytes)
+      const hit = await verifier.verify(good.bytes, { remember: false })
+      expect(parse).toHaveBeenCalledTimes(3)
+      expect(hit.id).toBe(good.id)
+    } finally {
+      parse.mockRestore()
+    }
   })
 
   it('verifyMany settles each record on its own, in input order', async () => {

@@ -160,6 +160,110 @@ describe('canonical forms from canonical bytes (property: recordForms is the ref
     )
   })
 
+  /** Reference forms, or undefined where the reference refuses (a lone surrogate). */
+  const referenceOf = (parsed: Record<string, unknown>) => {
+    try {
+      return recordForms(parsed)
+    } catch {
+      return undefined
+    }
+  }
+  const sameForms = (written: string) => {
+    // As the codec sees text: decoded from its UTF-8 (an edit may have split a surrogate pair).
+    const bytes = enc.encode(written)
+    const text = dec.decode(bytes)
+    let parsed: Record<string, unknown>
+    try {
+      parsed = JSON.parse(text) as Record<string, unknown>
+    } catch {
+      return
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return
+    const fast = formsOfCanonicalSource({ bytes, text }, parsed, DOMAIN)
+    if (fast === undefined) return
+    const reference = referenceOf(parsed)
+    expect(reference).toBeDefined()
+    expect(Buffer.from(fast.payload).equals(Buffer.from(reference!.payload))).toBe(true)
+    expect(Buffer.from(fast.canonical).equals(Buffer.from(reference!.canonical))).toBe(true)
+  }
+
+  it('gives the reference forms for canonical text with one edit (whitespace, numbers, keys, escapes)', () => {
+    const edit = fc.tuple(
+      fc.nat(),
+      fc.nat({ max: 2 }),
+      fc.constantFrom(
+        ' ',
+        '\n',
+        '0',
+        '1',
+        '-',
+        '.',
+        'e',
+        'E',
+        '+',
+        ',',
+        ':',
+        '"',
+        '\\',
+        'é',
+        '😀',
+        '"1":0,',
+        '"a":1,',
+      ),
+      fc.nat({ max: 40 }),
+    )
+    fc.assert(
+      fc.property(objects, fc.array(edit, { minLength: 1, maxLength: 3 }), (raw, edits) => {
+        let text = dec.decode(canonicalBytes(raw))
+        for (const [at, op, insert, length] of edits) {
+          const i = at % (text.length + 1)
+          if (op === 0) text = text.slice(0, i) + insert + text.slice(i)
+          else if (op === 1) text = text.slice(0, i) + text.slice(i + 1)
+          else text = text.slice(0, i) + text.slice(i, i + length) + text.slice(i)
+        }
+        sameForms(text)
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('takes only canonical text: numbers, whitespace, duplicate and index keys, non-ASCII', () => {
+    const sig = '"signatures":[{"alg":"ed25519"}]'
+    const canonical = [
+      `{"a":100,"n":-12,${sig},"z":[true,false,null]}`,
+      `{"d":"Schärfe 😀 \u2028",${sig},"v":{"1.0.0":{}}}`,
+      `{${sig}}`,
+      `{${sig},"t":1}`,
+      `{"a":1234567890123456,"b":0.5,"c":-1e-7,${sig}}`,
+      String.raw`{"a":"\\\"\n\u001f",${sig}}`,
+    ]
+    for (const text of canonical) {
+      sameForms(text)
+      const bytes = enc.encode(text)
+      expect(formsOfCanonicalSource({ bytes, text }, JSON.parse(text), DOMAIN)).toBeDefined()
+    }
+    const not = [
+      `{"a":1e2,${sig}}`,
+      `{"a":1.0,${sig}}`,
+      `{"a":-0,${sig}}`,
+      `{"a":12 ,${sig}}`,
+      `{"a":1,"a":1,${sig}}`,
+      `{"b":1,"1":2,${sig}}`,
+      `{"1":2,"b":1,"1":3,${sig}}`,
+      `{"b":1,"a":1,${sig}}`,
+      `{"a":1, ${sig}}`,
+      String.raw`{"a":"\u0041",${sig}}`,
+      String.raw`{"a":"\/",${sig}}`,
+      String.raw`{"a":"\ud800",${sig}}`,
+      `{"a":12345678901234567890,${sig}}`,
+    ]
+    for (const text of not) {
+      sameForms(text)
+      const bytes = enc.encode(text)
+      expect(formsOfCanonicalSource({ bytes, text }, JSON.parse(text), DOMAIN)).toBeUndefined()
+    }
+  })
+
   it('drops the top-level signatures member wherever it sits, never a nested one', () => {
     for (const raw of [
       { signatures: [1], z: { signatures: [2] } },
