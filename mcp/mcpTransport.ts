@@ -17,7 +17,7 @@ import {
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 /**
  * Added to the time left before the SDK's own request timer fires: the mesh's deadline (on its
- * clock, through the request's signal) is what cancels a call; the SDK timer is only a backstop.
+ * clock, through the request's onAbort) is what cancels a call; the SDK timer is only a backstop.
  * @default 5000
  */
 export const SDK_TIMEOUT_GRACE_MS = 5_000
