@@ -5,6 +5,7 @@ import type { Transport as SdkTransport } from '@modelcontextprotocol/sdk/shared
 import {
   type CallToolResult,
   CallToolResultSchema,
+  ErrorCode,
   type JSONRPCMessage,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js'
@@ -28,9 +29,9 @@ export interface ListedTool {
 /** Why in-flight calls of a connection were failed by the connection itself. */
 export type BrokenReason = { readonly kind: 'protocol'; readonly reason: string }
 
-/** An in-flight tools/call: its own controller (so the connection can cancel it) and what broke it. */
+/** An in-flight tools/call: how the connection cancels it, and what broke it. */
 interface InFlight {
-  readonly controller: AbortController
+  readonly cancel: (reason: string) => void
   broken?: BrokenReason
 }
 
@@ -62,6 +63,8 @@ export class McpConnection {
   private readonly inflight = new Set<InFlight>()
   private readonly pending = new Set<string | number>()
   private readonly cancelled = new Set<string | number>()
+  /** The id of the request the SDK sent last (read right after `client.request` sent it). */
+  private lastSent: string | number | undefined
   private readonly closeListeners: (() => void)[] = []
   private listing: Promise<void> | undefined
 
@@ -131,17 +134,21 @@ export class McpConnection {
     meta: Record<string, unknown>,
     options: { onAbort: (fn: () => void) => () => void; timeoutMs: number; cancelReason: () => string },
   ): Promise<CallToolResult> {
-    // The call's one controller: the caller's stop (through onAbort, which makes no signal of its
-    // own) and a broken connection both abort it, each with its reason, and the SDK listens on it.
-    const call: InFlight = { controller: new AbortController() }
-    const off = options.onAbort(() => call.controller.abort(options.cancelReason()))
+    // No AbortSignal for the SDK (it costs a controller and a listener per call): the caller's stop
+    // (through onAbort) and a broken connection cancel the request by its id, as the SDK's own
+    // abort would, through `cancelRequest`.
+    this.lastSent = undefined
+    const answer = this.client.request(
+      { method: 'tools/call', params: { name, arguments: args as Record<string, unknown>, _meta: meta } },
+      CallToolResultSchema,
+      { timeout: options.timeoutMs },
+    )
+    const id = this.lastSent
+    const call: InFlight = { cancel: (reason) => this.cancelRequest(id, reason) }
+    const off = options.onAbort(() => call.cancel(options.cancelReason()))
     this.inflight.add(call)
     try {
-      return (await this.client.request(
-        { method: 'tools/call', params: { name, arguments: args as Record<string, unknown>, _meta: meta } },
-        CallToolResultSchema,
-        { signal: call.controller.signal, timeout: options.timeoutMs },
-      )) as CallToolResult
+      return (await answer) as CallToolResult
     } catch (err) {
       if (call.broken !== undefined) throw new BrokenCallError(call.broken, err)
       throw err
@@ -149,6 +156,20 @@ export class McpConnection {
       this.inflight.delete(call)
       off()
     }
+  }
+
+  /**
+   * Ends a request still waiting for its answer as the SDK ends one whose signal fired: its handler
+   * rejects with an McpError (RequestTimeout, `reason`), through an error response handed to the
+   * SDK's own message callback (which also clears its timer), and the server gets
+   * `notifications/cancelled`; a late answer is then ignored.
+   */
+  private cancelRequest(id: string | number | undefined, reason: string): void {
+    if (id === undefined || !this.pending.has(id)) return
+    this.sdk.onmessage?.({ jsonrpc: '2.0', id, error: { code: ErrorCode.RequestTimeout, message: reason } })
+    void this.sdk
+      .send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } })
+      .catch(() => {})
   }
 
   async close(): Promise<void> {
@@ -174,8 +195,10 @@ export class McpConnection {
     const send = sdk.send.bind(sdk)
     sdk.send = (message, options) => {
       const m = message as { id?: string | number; method?: string; params?: { requestId?: string | number } }
-      if (m.method !== undefined && m.id !== undefined) this.pending.add(m.id)
-      else if (m.method === 'notifications/cancelled' && m.params?.requestId !== undefined) {
+      if (m.method !== undefined && m.id !== undefined) {
+        this.pending.add(m.id)
+        this.lastSent = m.id
+      } else if (m.method === 'notifications/cancelled' && m.params?.requestId !== undefined) {
         this.pending.delete(m.params.requestId)
         this.cancelled.add(m.params.requestId)
         if (this.cancelled.size > 1024) this.cancelled.clear()
@@ -204,7 +227,7 @@ export class McpConnection {
   private breakInflight(reason: string): void {
     for (const call of this.inflight) {
       call.broken = { kind: 'protocol', reason }
-      call.controller.abort(`function-mesh: the server sent ${reason}`)
+      call.cancel(`function-mesh: the server sent ${reason}`)
     }
   }
 

@@ -17,7 +17,7 @@ import {
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 /**
  * Added to the time left before the SDK's own request timer fires: the mesh's deadline (on its
- * clock, through the request's signal) is what cancels a call; the SDK timer is only a backstop.
+ * clock, through the request's onAbort) is what cancels a call; the SDK timer is only a backstop.
  * @default 5000
  */
 export const SDK_TIMEOUT_GRACE_MS = 5_000
@@ -99,7 +99,9 @@ async function callMcp(
     target = { kind: 'stdio', name: parsed.server, server }
   } else target = { kind: 'http', url: parsed.url }
 
-  const connection = await connect(pool, parsed, target, where, request)
+  // A warm connection is taken without an await, so that the request reaches the pipe within the
+  // caller's synchronous step (the invoker commits FUNCTION_INVOKED after it, where it may).
+  const connection = pool.peek(parsed.key) ?? (await connect(pool, parsed, target, where, request))
   const tool = parsed.tool
   let listed = connection.tools.get(tool)
   if (listed === undefined) {
@@ -141,7 +143,7 @@ async function callMcp(
   return toResponse(result, listed.validateOutput, where, serverName, tool)
 }
 
-/** The pool's connection, or why there is none as an unavailable (not sent) error. */
+/** A new connection from the pool, or why there is none as an unavailable (not sent) error. */
 async function connect(
   pool: ConnectionPool,
   parsed: McpEndpoint,
@@ -149,8 +151,6 @@ async function connect(
   where: Where,
   request: TransportRequest,
 ): Promise<McpConnection> {
-  const ready = pool.peek(parsed.key)
-  if (ready !== undefined) return ready
   const serverName = parsed.kind === 'stdio' ? parsed.server : parsed.url
   const signal = request.signal
   try {

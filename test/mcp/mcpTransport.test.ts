@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { McpUnknownServerError } from '../../mcp/errors.js'
 import { BACKOFF_MAX_MS } from '../../src/invoke/attemptPolicy.js'
+import { openLedger } from '../../src/ledger/Ledger.js'
 import { fakeClock } from '../_helpers/clock.js'
 import { until } from '../_helpers/until.js'
 import { failure, imageDescriptor, mcpMesh, stdioServer } from './_mesh.js'
@@ -180,6 +181,54 @@ describe('mcp+stdio: MCP tools as governed providers', () => {
     expect(err2.cause).toBeInstanceOf(McpUnknownServerError)
     expect(err2.cause).toMatchObject({ code: 'E_MCP_UNKNOWN_SERVER', sent: false })
     expect(err2.cause!.message).toContain('never from a record')
+  })
+
+  it('at-least-once: FUNCTION_INVOKED is on disk when the server gets the request; idempotent without a key: it commits with the terminal entry', async () => {
+    // A second, read-only ledger on the mesh's file sees only what is committed.
+    const disk = await openLedger({ path: join(t.dir, 'ledger.sqlite'), readOnly: true })
+    try {
+      const onDisk = async (invocation: string) => (await disk.lineage(invocation)).map((e) => e.entry.type)
+      const arrived = async (seen: number) => {
+        const line = await until(
+          () =>
+            logLines()
+              .slice(seen)
+              .find((l) => l.startsWith('call hang')),
+          { what: 'the hang call to arrive' },
+        )
+        return line.split(' ')[2]!
+      }
+      const alo = await t.publishTool(
+        'hang-alo',
+        'mcp+stdio:tools/hang',
+        imageDescriptor({ idempotency: 'at-least-once', outputSchema: {} }),
+      )
+      let seen = logLines().length
+      const first = failure(t.mesh.call(alo, { image: 'cat' }, { timeoutMs: 2000, principal: 'gus' }))
+      const aloInvocation = await arrived(seen)
+      expect(await onDisk(aloInvocation)).toEqual(['FUNCTION_INVOKED'])
+      await clock.advanceAsync(2000)
+      expect((await first).code).toBe('E_DEADLINE_EXCEEDED')
+      expect(await onDisk(aloInvocation)).toEqual(['FUNCTION_INVOKED', 'FUNCTION_FAILED'])
+
+      const idem = await t.publishTool(
+        'hang-idem',
+        'mcp+stdio:tools/hang',
+        imageDescriptor({ outputSchema: {} }),
+      )
+      seen = logLines().length
+      const second = failure(t.mesh.call(idem, { image: 'cat' }, { timeoutMs: 2000, principal: 'gus' }))
+      const idemInvocation = await arrived(seen)
+      expect(await onDisk(idemInvocation)).toEqual([])
+      await clock.advanceAsync(2000)
+      expect((await second).code).toBe('E_DEADLINE_EXCEEDED')
+      expect(await onDisk(idemInvocation)).toEqual(['FUNCTION_INVOKED', 'FUNCTION_FAILED'])
+      expect(await t.mesh.billing.usage({ by: 'principal' })).not.toContainEqual(
+        expect.objectContaining({ key: 'gus' }),
+      )
+    } finally {
+      await disk.close()
+    }
   })
 
   it('at-least-once: a crash mid-call is not retried (the request may have run); idempotent: retried on a restarted server', async () => {
