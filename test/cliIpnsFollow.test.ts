@@ -68,7 +68,7 @@ afterAll(async () => {
 })
 
 describe('a reader follows a publisher IPNS name with the CLI', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
-  it('resolves and verifies a record from a running publisher node over the network, from another data dir', async () => {
+  it('resolves and verifies a record from a running publisher node over the network, from another data dir, and serves its kept copy once the publisher stops', async () => {
     // A: a publisher key, a config with one networked IPFS registry on 127.0.0.1, a running node.
     const a = join(tmp, 'a')
     await mkdir(a)
@@ -148,8 +148,15 @@ describe('a reader follows a publisher IPNS name with the CLI', { timeout: CLI_T
       report: [{ registry: 'ipfs', status: 'found', seq: 2 }],
     })
 
+    // With the publisher gone, B's next command serves the copy it fetched and pinned in its store.
     node.kill('SIGTERM')
     await new Promise((resolve) => node!.once('close', resolve))
+    const kept = await ok<Record<string, unknown>>(b, ['resolve', `${name}@^1.2`])
+    expect(kept).toMatchObject({
+      version: '1.2.0',
+      source: { registry: 'ipfs' },
+      verified: { keyId, seq: 2 },
+    })
   })
 
   it('error: a follow entry that is not an IPNS name is E_CONFIG_INVALID naming the field', async () => {
