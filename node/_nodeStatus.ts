@@ -1,5 +1,6 @@
 import type { PeerId } from '@libp2p/interface'
 import type { Mesh } from '../src/mesh.js'
+import type { RegistryReach } from '../src/preset/types.js'
 import type { PeerNode } from './peerNodeOptions.js'
 
 /** One connected peer as `fmesh node peers` shows it. */
@@ -21,8 +22,20 @@ export interface NodeStatus {
   uptimeMs: number
   /** The records the peer node holds (what it gossips and answers lookups from). */
   records: number
-  registries: { id: string; status: 'ok' | 'error'; records: number | null; error?: string }[]
+  registries: NodeRegistryStatus[]
   peers: NodePeerStatus[]
+}
+
+/** One registry of the node; an IPFS registry also says how a reader follows it. */
+export interface NodeRegistryStatus {
+  id: string
+  status: 'ok' | 'error'
+  records: number | null
+  error?: string
+  /** An IPFS registry's IPNS name (`/ipns/k51...`): what a reader puts in its `follow`. */
+  ipnsName?: string
+  /** The libp2p addresses that registry's node listens on: what a reader dials (`network.bootstrap`). */
+  addrs?: string[]
 }
 
 /** How long one registry's listing or one ping may take for a status answer. */
@@ -33,9 +46,10 @@ export async function nodeStatus(
   node: PeerNode,
   mesh: Mesh,
   started: { at: number; now: () => number },
+  reach: (registry: Mesh['registries'][number]) => RegistryReach | undefined = () => undefined,
 ): Promise<NodeStatus> {
   const [registries, peers] = await Promise.all([
-    Promise.all(mesh.registries.map((r) => registryStatus(r))),
+    Promise.all(mesh.registries.map(async (r) => ({ ...(await registryStatus(r)), ...reachOf(reach(r)) }))),
     Promise.all(node.peers().map((p) => peerStatus(node, p.peerId, p.addrs))),
   ])
   return {
@@ -50,7 +64,14 @@ export async function nodeStatus(
   }
 }
 
-async function registryStatus(r: Mesh['registries'][number]): Promise<NodeStatus['registries'][number]> {
+function reachOf(reach: RegistryReach | undefined): Pick<NodeRegistryStatus, 'ipnsName' | 'addrs'> {
+  return {
+    ...(reach?.ipnsName === undefined ? {} : { ipnsName: reach.ipnsName }),
+    ...(reach?.addrs === undefined ? {} : { addrs: [...reach.addrs] }),
+  }
+}
+
+async function registryStatus(r: Mesh['registries'][number]): Promise<NodeRegistryStatus> {
   try {
     let records = 0
     for await (const _ of r.list('**', { signal: AbortSignal.timeout(STATUS_STEP_MS) })) records++

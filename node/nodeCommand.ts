@@ -88,9 +88,9 @@ export const nodeStartCommand = defineCommand({
       port: 0,
       tokens: [{ tokenHash: admin.tokenHash, principal: 'local', scopes: ['call', 'dispatch', 'admin'] }],
       rateLimit: false,
-      node: () => nodeStatus(node!, mesh, { at: startedAt, now: Date.now }),
+      node: () => nodeStatus(node!, mesh, { at: startedAt, now: Date.now }, reach),
     })
-    const { mesh, describe } = await createPresetMesh(config, {
+    const { mesh, describe, reach } = await createPresetMesh(config, {
       onSyncProgress: starting.onSync,
       services: [
         async (components) => {

@@ -50,10 +50,16 @@ export const nodeStatusCommand = defineCommand({
       out.line(`  api        ${node.url}`)
       for (const addr of s.addrs) out.line(`  listening  ${addr}`)
       out.line(`  records    ${s.records} held by the peer node`)
-      for (const r of s.registries)
+      for (const r of s.registries) {
         out.line(
           `  registry   ${r.id.padEnd(10)} ${r.status === 'ok' ? `ok, ${r.records} record${r.records === 1 ? '' : 's'}` : `error ${r.error}`}`,
         )
+        // What a reader elsewhere puts in its config to follow this registry.
+        if (r.ipnsName !== undefined) out.line(`    ipns     ${r.ipnsName}`)
+        if (r.addrs !== undefined)
+          for (const addr of r.addrs.length > 0 ? r.addrs : ['none (offline: no network in its config)'])
+            out.line(`    dial     ${addr}`)
+      }
       out.line(`  peers      ${s.peers.length} connected${s.peers.length > 0 ? ' (fmesh node peers)' : ''}`)
     })
   },

@@ -15,8 +15,8 @@ import { startHttpProvider } from './_helpers/httpProvider.js'
 // A publisher's workflow as a user runs it, every step a spawned `fmesh`, then a reader on a second
 // data dir that shares only the registries: the same Git remote (a real `git http-backend` on
 // loopback), the same IPFS store (the publisher's Helia blockstore and datastore, opened by the
-// reader's own registry: following the publisher's IPNS name would need the publisher's node to be
-// running and dialable, and no command prints a registry's IPNS name), and the same chain RPC (a
+// reader's own registry; following the publisher's IPNS name over the network instead needs the
+// publisher's node running, and test/cliIpnsFollow.test.ts does that), and the same chain RPC (a
 // real anvil with the real contract). Neither config pins an owner: trust comes from the chain.
 
 const run = promisify(execFile)
@@ -150,7 +150,12 @@ describe('a publisher workflow through spawned fmesh processes', () => {
       seq: 1,
       receipts: [
         { registry: 'git', location: gitLocation },
-        { registry: 'ipfs', location: `ipfs:/ipfs/${recordBlock}` },
+        {
+          registry: 'ipfs',
+          location: `ipfs:/ipfs/${recordBlock}`,
+          ipnsName: expect.stringMatching(/^\/ipns\/k51/),
+          ipnsSequence: expect.stringMatching(/^[1-9]\d*$/),
+        },
         { registry: 'chain', location: `chain:${chain.node.chainId}/${address}@${blockNumber + 3}` },
       ],
       via: 'local',

@@ -189,6 +189,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
         ? {}
         : { root: own.root.toString(), ipnsName: own.ipnsName, ipnsSequence: own.sequence }),
       names: this.opened?.index.entries.size ?? 0,
+      addrs: this.opened?.libp2p?.getMultiaddrs().map((a) => a.toString()) ?? [],
     }
   }
 
@@ -272,8 +273,7 @@ class IpfsRegistryImpl implements IpfsRegistry {
     const opened = await raceSignal(this.ready(), signal, what)
     return this.exclusive(async () => {
       const held = opened.index.entries.get(name)
-      if (held !== undefined && held.id === id)
-        return { registry: this.id, location: `ipfs:/ipfs/${held.cid}` }
+      if (held !== undefined && held.id === id) return this.receipt(opened, held.cid)
       if (held !== undefined && record.seq <= held.seq)
         throw new PublishConflictError(this.id, name, record.seq, held.seq)
       // Past this point the write runs to the end, so the tree, the index and IPNS stay in step.
@@ -284,8 +284,18 @@ class IpfsRegistryImpl implements IpfsRegistry {
       if (held !== undefined && !held.cid.equals(entry.cid))
         await opened.pins.release(held.cid, opened.follower?.entries.get(name)?.cid.equals(held.cid) === true)
       this.watchers.notify({ names: [name], reason: 'publish' })
-      return { registry: this.id, location: `ipfs:/ipfs/${entry.cid}` }
+      return this.receipt(opened, entry.cid)
     })
+  }
+
+  /** Where the record is, and the IPNS name (and sequence) its root is now published under. */
+  private receipt({ own }: Opened, cid: CID): PublishReceipt {
+    return {
+      registry: this.id,
+      location: `ipfs:/ipfs/${cid}`,
+      ipnsName: own.ipnsName,
+      ipnsSequence: own.sequence.toString(),
+    }
   }
 
   /** Adds the record's file, pins it, puts it in the tree, publishes the new root, saves the index. */

@@ -83,6 +83,8 @@ export interface IpfsRegistryStatus {
   readonly ipnsSequence?: bigint
   /** Names in the index. */
   readonly names: number
+  /** The libp2p addresses (with `/p2p/<peerId>`) the node listens on; empty offline or before start. */
+  readonly addrs: readonly string[]
 }
 
 /** A `Registry` backed by a Helia node: records as UnixFS files, the root named by IPNS. */

@@ -7,6 +7,7 @@ import { importSigner, type PrivateKeyJwk } from '../trust/signer.js'
 import { commonArgs, context, nodeArgs, offline } from './_context.js'
 import { nodeFor } from './_nodeApi.js'
 import { openMesh } from './_openMesh.js'
+import { receiptLines } from './_receiptLines.js'
 
 async function readJson(file: string, what: string): Promise<unknown> {
   let text: string
@@ -76,8 +77,7 @@ export const publishCommand = defineCommand({
     out.result({ name: result.name, id: result.id, seq: result.seq, receipts: result.receipts, via }, () => {
       out.line(`published ${result.name} seq ${result.seq}${node ? ` via ${node.via}` : ''}`)
       out.line(`  record  ${result.id}`)
-      for (const r of result.receipts)
-        out.line(`  stored  ${r.registry}${r.location ? ` at ${r.location}` : ''}`)
+      for (const line of receiptLines(result.receipts)) out.line(line)
     })
   },
 })

@@ -9,6 +9,7 @@ import { importSigner, type PrivateKeyJwk } from '../trust/signer.js'
 import { commonArgs, context, nodeArgs, offline } from './_context.js'
 import { type NodeClient, nodeFor } from './_nodeApi.js'
 import { openMesh } from './_openMesh.js'
+import { receiptLines } from './_receiptLines.js'
 
 interface Published {
   name: string
@@ -161,8 +162,7 @@ function markCommand(mark: Mark) {
             out.line(
               `${mark === 'yank' ? 'yanked' : 'deprecated'} ${result.name}@${version} (seq ${result.seq})${node ? ` via ${node.via}` : ''}`,
             )
-            for (const r of result.receipts)
-              out.line(`  stored  ${r.registry}${r.location ? ` at ${r.location}` : ''}`)
+            for (const line of receiptLines(result.receipts)) out.line(line)
           },
         )
       } finally {

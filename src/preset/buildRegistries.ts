@@ -1,9 +1,10 @@
 import type { RegistryFactory } from '../components.js'
 import type { OnSyncProgress } from '../registry/syncProgress.js'
+import type { Registry } from '../registry/types.js'
 import type { Signer } from '../trust/signer.js'
 import { checkRegistryConfig } from './checkRegistryConfig.js'
 import type { PresetConfig } from './config.js'
-import type { PresetContext, RegistryConfig } from './types.js'
+import type { PresetContext, RegistryConfig, RegistryKindModule, RegistryReach } from './types.js'
 
 /** Registries built from config, with a line each for people. */
 export interface EmbeddedRegistries {
@@ -12,6 +13,8 @@ export interface EmbeddedRegistries {
   /** Where they keep their data. */
   dataDir: string
   describe: string[]
+  /** What a reader elsewhere needs to follow one of these registries once it runs (by its kind). */
+  reach(registry: Registry): RegistryReach | undefined
   cleanup(): Promise<void>
 }
 
@@ -47,6 +50,7 @@ export async function buildRegistries(
     entry.id ?? (index === 0 ? entry.type : `${entry.type}-${index}`)
   const registryTypes = new Map(config.registries.map((entry, i) => [idOf(entry, i), entry.type]))
   const built = new Map<string, RegistryFactory>()
+  const reachers = new Map<string, NonNullable<RegistryKindModule['reach']>>()
   for (const [index, entry] of config.registries.entries()) {
     const { kind, config: checked } = await checkRegistryConfig(entry, index)
     const context: PresetContext = {
@@ -63,8 +67,15 @@ export async function buildRegistries(
     }
     const factory = await kind.create(checked, context)
     built.set(context.id, factory)
+    if (kind.reach !== undefined) reachers.set(context.id, kind.reach)
     registries.push(factory)
     describe.push(`${context.id.padEnd(8)} ${kind.describe(checked, context)}`)
   }
-  return { registries, describe, dataDir: config.dataDir, cleanup: async () => {} }
+  return {
+    registries,
+    describe,
+    dataDir: config.dataDir,
+    reach: (registry) => reachers.get(registry.id)?.(registry),
+    cleanup: async () => {},
+  }
 }

@@ -4,7 +4,7 @@ import type { LedgerOptions } from '../invoke/MeshInvocation.js'
 import { createMesh, type Mesh } from '../mesh.js'
 import type { Transport } from '../transport/types.js'
 import { fileSeqLedger } from '../trust/fileSeqLedger.js'
-import { type BuildOptions, buildRegistries } from './buildRegistries.js'
+import { type BuildOptions, buildRegistries, type EmbeddedRegistries } from './buildRegistries.js'
 import type { LoadedConfig } from './config.js'
 
 /**
@@ -23,7 +23,7 @@ export async function createPresetMesh(
     transports?: readonly Transport[]
     ledger?: LedgerOptions
   } = {},
-): Promise<{ mesh: Mesh; describe: string[] }> {
+): Promise<{ mesh: Mesh; describe: string[]; reach: EmbeddedRegistries['reach'] }> {
   const { services, transports, ledger, ...build } = options
   const built = await buildRegistries(config, build)
   const mesh = await createMesh({
@@ -37,7 +37,7 @@ export async function createPresetMesh(
     ...(config.lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs: config.lookupTimeoutMs }),
     ...(config.cache === undefined ? {} : { cache: definedOnly(config.cache) }),
   })
-  return { mesh, describe: built.describe }
+  return { mesh, describe: built.describe, reach: built.reach }
 }
 
 function definedOnly<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {

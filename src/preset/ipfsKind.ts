@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { type IpfsRegistryConfig, IpfsRegistryConfigSchema } from '../../registries/ipfs/config.js'
-import type { IpfsNetworkInit } from '../../registries/ipfs/types.js'
+import type { IpfsNetworkInit, IpfsRegistry } from '../../registries/ipfs/types.js'
 import type { RegistryFactory } from '../components.js'
 import { RegistryMissingError } from '../errors/registry.js'
-import type { PresetContext } from './types.js'
+import type { Registry } from '../registry/types.js'
+import type { PresetContext, RegistryReach } from './types.js'
 
 /** `{ "type": "ipfs", ... }`: an IPFS registry on its own local Helia node; the schema imports only zod. */
 export const schema = IpfsRegistryConfigSchema
@@ -26,7 +27,10 @@ export function describe(config: IpfsRegistryConfig, context: PresetContext): st
 export async function create(config: IpfsRegistryConfig, context: PresetContext): Promise<RegistryFactory> {
   // Helia loads here, when an IPFS registry is built, never when a config is only checked.
   const dir = nodeDir(config, context)
-  if (context.readOnly === true && !existsSync(dir))
+  // A follower's store holds what it fetched from the publishers it follows, so a read may start it
+  // empty; a registry that follows no one and has no store is a misspelt dir.
+  const follows = config.network !== undefined && (config.follow?.length ?? 0) > 0
+  if (context.readOnly === true && !follows && !existsSync(dir))
     throw new RegistryMissingError(context.id, 'IPFS', dir, config.dir !== undefined)
   const { ipfsRegistry } = await import('../../registries/ipfs/index.js')
   return ipfsRegistry({
@@ -49,4 +53,10 @@ export async function create(config: IpfsRegistryConfig, context: PresetContext)
     ...(config.ipnsRepublishMs === undefined ? {} : { ipnsRepublishMs: config.ipnsRepublishMs }),
     ...(config.recordCacheBytes === undefined ? {} : { recordCacheBytes: config.recordCacheBytes }),
   })
+}
+
+/** The registry's IPNS name and its node's listen addresses (none offline), once it has started. */
+export function reach(registry: Registry): RegistryReach | undefined {
+  const { ipnsName, addrs } = (registry as IpfsRegistry).status()
+  return ipnsName === undefined ? undefined : { ipnsName, addrs }
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import type { RegistryFactory } from '../components.js'
 import type { OnSyncProgress } from '../registry/syncProgress.js'
+import type { Registry } from '../registry/types.js'
 import type { Signer } from '../trust/signer.js'
 
 /** One entry of a config file's `registries`: its kind, an optional id, and the kind's own fields. */
@@ -50,6 +51,17 @@ export interface RegistryKindModule<S extends RegistryConfigSchema = RegistryCon
   describe(config: z.output<S>, context: PresetContext): string
   /** The factory `createMesh({ registries })` takes. */
   create(config: z.output<S>, context: PresetContext): Promise<RegistryFactory>
+  /** What a reader elsewhere needs to follow the running registry (`fmesh node status` shows it). */
+  reach?(registry: Registry): RegistryReach | undefined
+}
+
+/**
+ * How a reader on another data dir or machine follows a running registry: an IPFS registry's IPNS
+ * name (for its `follow`) and the libp2p addresses its node listens on (for its `network.bootstrap`).
+ */
+export interface RegistryReach {
+  readonly ipnsName?: string
+  readonly addrs?: readonly string[]
 }
 
 /** An entry of the preset's kind table: the `type` configs name it by, and its module, loaded lazily. */

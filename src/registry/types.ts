@@ -38,6 +38,13 @@ export interface ContentStore {
 export interface PublishReceipt {
   readonly registry: string
   readonly location?: string
+  /**
+   * An IPFS registry's IPNS name (`/ipns/k51...`) the root holding the record is now published under:
+   * what a reader puts in its IPFS registry's `follow`.
+   */
+  readonly ipnsName?: string
+  /** The IPNS sequence of that root, as a decimal string (it survives JSON). */
+  readonly ipnsSequence?: string
 }
 
 /** Names a registry saw change (a sync, a chain event, a peer announcement). */
