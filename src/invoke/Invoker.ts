@@ -47,8 +47,9 @@ export interface Invoker {
 /**
  * Builds the governed invoker the mesh delegates `call` to: input checked against the inputSchema, a
  * deadline over all attempts, budget reserved from a lease, FUNCTION_INVOKED committed before the
- * provider is asked (with the terminal entry for an idempotent call without a key), output checked
- * against the outputSchema, FUNCTION_COMPLETED and its charge committed together, and retries or failover only where the idempotency class allows.
+ * provider is asked (with the terminal entry for an idempotent in-process call without a key), output
+ * checked against the outputSchema, FUNCTION_COMPLETED and its charge committed together, and retries
+ * or failover only where the idempotency class allows.
  *
  * @example
  * ```ts
@@ -203,11 +204,13 @@ class GovernedInvoker implements Invoker {
           }
         }
         const traceparent = childTraceparent(trace)
-        // FUNCTION_INVOKED is on disk before the provider is asked, except for an idempotent call
-        // without a key: a crash before the entry commits leaves no result with the caller and nothing
-        // charged, and asking the provider again is safe by its class. Its entries then commit
-        // together, one commit per call, in process or over a wire.
-        const deferred = key === undefined && descriptor.idempotency === 'idempotent'
+        // FUNCTION_INVOKED is on disk before the provider is asked, except for an idempotent in-process
+        // call without a key: a crash kills the handler with the caller, no result was returned, and
+        // re-running it is safe by its class; its entries then commit together (one commit per call).
+        // A call over a wire keeps its INVOKED on disk first, so a call still running (a provider that
+        // hangs) shows as in flight to `fmesh calls` and to readers of the ledger.
+        const deferred =
+          key === undefined && descriptor.idempotency === 'idempotent' && transport.name === 'local'
         // The facts every entry of this attempt repeats, a fresh object per entry (the ledger
         // completes it in place). Object.assign, not an object spread: V8 12 copies a spread of
         // this shape in 3-7 us, Object.assign in ~0.15. Fields left undefined are left out.

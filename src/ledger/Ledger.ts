@@ -205,8 +205,8 @@ export class Ledger {
   /**
    * Appends FUNCTION_INVOKED without waiting for it to commit. Its write is queued in log order, so
    * it always commits before (or with) the attempt's terminal entry: used where running the provider
-   * before the entry is on disk is safe (an idempotent call without a key, whose caller gets no
-   * result unless both entries committed, and which may run again by its class).
+   * before the entry is on disk is safe (an idempotent in-process call without a key, whose caller
+   * gets no result unless both entries committed, and which may run again by its class).
    */
   invokedDeferred(fields: EntryFields<InvokedEntry>, claim?: KeyClaim, lazy = true): Deferred {
     this.assertWritable('record a call')

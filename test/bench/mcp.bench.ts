@@ -27,7 +27,7 @@ export default async function mcpBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fmesh-bench-mcp-'))
   const transport = mcpTransport({ servers: { tools: params } })
   // An in-process transport with the same answer: governance of a provider outside the process
-  // without any wire (an idempotent call without a key: its entries commit together, as over MCP).
+  // (FUNCTION_INVOKED committed before the request, COMPLETED + charge after) without any wire.
   const echo: Transport = {
     name: 'echo',
     handles: (endpoint) => endpoint.startsWith('https://echo.bench.invalid/'),

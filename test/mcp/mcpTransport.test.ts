@@ -183,7 +183,7 @@ describe('mcp+stdio: MCP tools as governed providers', () => {
     expect(err2.cause!.message).toContain('never from a record')
   })
 
-  it('at-least-once: FUNCTION_INVOKED is on disk when the server gets the request; idempotent without a key: it commits with the terminal entry', async () => {
+  it('FUNCTION_INVOKED is on disk when the server gets the request, at-least-once and idempotent without a key alike (a hanging call shows as in flight); nothing is charged when it fails', async () => {
     // A second, read-only ledger on the mesh's file sees only what is committed.
     const disk = await openLedger({ path: join(t.dir, 'ledger.sqlite'), readOnly: true })
     try {
@@ -219,7 +219,7 @@ describe('mcp+stdio: MCP tools as governed providers', () => {
       seen = logLines().length
       const second = failure(t.mesh.call(idem, { image: 'cat' }, { timeoutMs: 2000, principal: 'gus' }))
       const idemInvocation = await arrived(seen)
-      expect(await onDisk(idemInvocation)).toEqual([])
+      expect(await onDisk(idemInvocation)).toEqual(['FUNCTION_INVOKED'])
       await clock.advanceAsync(2000)
       expect((await second).code).toBe('E_DEADLINE_EXCEEDED')
       expect(await onDisk(idemInvocation)).toEqual(['FUNCTION_INVOKED', 'FUNCTION_FAILED'])
