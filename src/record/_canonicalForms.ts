@@ -59,6 +59,8 @@ const MINUS = 0x2d
 const ZERO = 0x30
 const NINE = 0x39
 const LONE_SURROGATE = /[\ud800-\udfff]/u
+/** Nesting the one-scan proof takes on; records nest a few levels, JSON Schemas a few dozen. */
+const SCAN_MAX_DEPTH = 128
 
 /**
  * For JSON text without a backslash (so without escapes: each string is its characters between two
@@ -90,8 +92,10 @@ function plainMember(source: RecordSource, raw: Record<string, unknown>): Member
     } else if (c === COLON) colons++
     else if (c === COMMA) {
       if (depth === 1 && start >= 0 && end < 0) end = i
-    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++
-    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      // Deeper text is left to the reference (orderedKeys recurses once a level).
+      if (++depth > SCAN_MAX_DEPTH) return undefined
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       depth--
       if (depth === 0 && start >= 0 && end < 0) end = i
     } else if (c === 0x74 || c === 0x6e)

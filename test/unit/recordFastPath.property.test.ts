@@ -264,6 +264,18 @@ describe('canonical forms from canonical bytes (property: recordForms is the ref
     }
   })
 
+  it('error: text nested past the scan (20,000 levels) goes to the reference and never overflows the stack', () => {
+    const sig = '"signatures":[{"alg":"ed25519"}]'
+    for (const depth of [127, 20_000]) {
+      const text = `{"a":${'['.repeat(depth)}${']'.repeat(depth)},${sig}}`
+      const bytes = enc.encode(text)
+      const parsed = JSON.parse(text)
+      expect(() => formsOfCanonicalSource({ bytes, text }, parsed, DOMAIN)).not.toThrow()
+    }
+    const shallow = `{"a":${'['.repeat(100)}${']'.repeat(100)},${sig}}`
+    sameForms(shallow)
+  })
+
   it('drops the top-level signatures member wherever it sits, never a nested one', () => {
     for (const raw of [
       { signatures: [1], z: { signatures: [2] } },
