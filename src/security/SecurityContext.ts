@@ -126,8 +126,8 @@ export class SecurityContext {
     this.maxRiskRank = RISK_TIERS.indexOf(maxRisk)
     this.honorAllowedByDefault = controlled?.honorAllowedByDefault ?? true
     this.allowLocal = controlled?.allowLocal ?? true
-    // A default list holding a stray entry would match nothing (an equivalent mutant): names are
-    // normalized, provider ids and permissions are tokens, none holds a space.
+    // A default list (here and the grants below) holding a stray entry would match nothing (an
+    // equivalent mutant): names are normalized, provider ids and permissions are tokens, none holds a space.
     this.functions = new Set(controlled?.allowedFunctions ?? [])
     this.functionPatterns = (controlled?.allowedFunctionPatterns ?? []).map((p) => compileNamePattern(p))
     const providers = controlled?.allowedProviders ?? []
