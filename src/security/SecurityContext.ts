@@ -126,9 +126,13 @@ export class SecurityContext {
     this.maxRiskRank = RISK_TIERS.indexOf(maxRisk)
     this.honorAllowedByDefault = controlled?.honorAllowedByDefault ?? true
     this.allowLocal = controlled?.allowLocal ?? true
+    // A default list (here and the grants below) holding a stray entry would match nothing (an
+    // equivalent mutant): names are normalized, provider ids and permissions are tokens, none holds a space.
     this.functions = new Set(controlled?.allowedFunctions ?? [])
     this.functionPatterns = (controlled?.allowedFunctionPatterns ?? []).map((p) => compileNamePattern(p))
     const providers = controlled?.allowedProviders ?? []
+    // Exact ids and globs are split for speed only: a glob in the exact set matches no id (ids hold no
+    // glob character) and an exact id compiled as a glob matches only itself (equivalent mutants).
     this.providerIds = new Set(providers.filter((p) => !/[*?{}[\]]/.test(p)))
     this.providerPatterns = providers
       .filter((p) => /[*?{}[\]]/.test(p))
@@ -197,6 +201,7 @@ function checkInit(input: unknown): SecurityContextInit {
     throw new SecurityContextInvalidError('', 'a security context must be an object', input)
   }
   const level = (input as { level?: unknown }).level
+  // includes() refuses a non-string too: the typeof test only narrows the type (an equivalent mutant).
   if (typeof level !== 'string' || !(SECURITY_LEVELS as readonly string[]).includes(level)) {
     throw new SecurityContextInvalidError('level', `must be one of ${SECURITY_LEVELS.join(', ')}`, level)
   }
@@ -218,11 +223,14 @@ function checkInit(input: unknown): SecurityContextInit {
     const rule =
       issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message
     let value: unknown = input
+    // zod reports a missing part at its parent's path, so every step but the last exists (`?.` is an
+    // equivalent mutant there).
     for (const p of issue.path)
       value = (value as Record<PropertyKey, unknown> | undefined)?.[p as PropertyKey]
     throw new SecurityContextInvalidError(field.replaceAll('.[', '['), rule, value)
   }
   const data = parsed.data as SecurityContextInit
+  // Only controlled has names and globs to check; past here another level would come back as a copy.
   if (data.level !== 'controlled') return data
   const functions = (data.allowedFunctions ?? []).map((name, i) => {
     try {
@@ -240,6 +248,7 @@ function checkInit(input: unknown): SecurityContextInit {
     try {
       compileNamePattern(pattern)
     } catch (err) {
+      // compileNamePattern throws MeshErrors only; a bug of its own would surface as it is.
       if (!isMeshError(err)) throw err
       throw new SecurityContextInvalidError(`allowedFunctionPatterns[${i}]`, err.shortMessage, pattern, err)
     }

@@ -7,6 +7,8 @@ export type GrantMatcher = (permission: string) => boolean
  */
 export function compileGrants(grants: readonly string[]): GrantMatcher {
   if (grants.includes('*')) return () => true
+  // The exact-only matcher below is a shortcut: the general one answers the same, and a stray
+  // prefix holding a space matches no permission (equivalent mutants).
   const exact = new Set<string>()
   const prefixes: string[] = []
   for (const grant of grants) {

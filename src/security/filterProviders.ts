@@ -110,6 +110,7 @@ function functionViolations(
   }
   const requirements = subject.record.securityRequirements
   const minLevel = requirements?.minSecurityLevel
+  // indexOf(undefined) is -1, below every rank: the undefined test only says why (an equivalent mutant).
   if (minLevel !== undefined && SECURITY_LEVELS.indexOf(minLevel) > context.levelRank) {
     out.push({
       rule: 'record.minSecurityLevel',

@@ -28,7 +28,8 @@ describe('ledger', () => {
     expect(entries.map((e) => e.entry.type)).toEqual(['FUNCTION_INVOKED', 'FUNCTION_COMPLETED'])
     expect(entries[1]!.entry.prev).toBe(entries[0]!.id)
     expect(entries[1]!.id).toBe(completed.id)
-    expect(ledger.chargeOf(completed.id)).toEqual({
+    // Strict: a call without a lease has no lease key in its charge, not `lease: undefined`.
+    expect(ledger.chargeOf(completed.id)).toStrictEqual({
       entry: completed.id,
       currency: 'USDC',
       amount: 10n,

@@ -1,12 +1,15 @@
-// `npm run mutate [-- MODULE...] [--since REF] [--list]`: mutation testing of the trust-critical
-// modules with StrykerJS (stryker.config.mjs), then a score per module and the surviving mutants of
-// the trust path. MODULE is one of trust, record, ledger, security, select (default: all five);
-// `--since REF` mutates only the files of those modules changed since a git ref (a quick check
-// before a commit); `--list` prints the files it would mutate and stops.
+// `npm run mutate [-- MODULE|FILE...] [--since REF] [--concurrency N] [--list]`: mutation testing of
+// the trust-critical modules with StrykerJS (stryker.config.mjs), then a score per module and the
+// surviving mutants of the trust path. MODULE is one of trust, record, ledger, security, select
+// (default: all five); FILE is one file of them (`src/ledger/charges.ts`), to mutate a large module
+// in parts; `--since REF` mutates only the files changed since a git ref (a quick check before a
+// commit); `--concurrency N` overrides the config's test-runner count; `--incremental` reuses the
+// results of the last incremental run of the same modules for mutants whose code and covering tests
+// did not change (Stryker's incremental mode); `--list` prints the files it would mutate and stops.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
-import { join, relative } from 'node:path'
+import { basename, join, relative } from 'node:path'
 
 const MODULES = ['trust', 'record', 'ledger', 'security', 'select'] as const
 const root = join(import.meta.dirname, '..', '..')
@@ -16,25 +19,51 @@ const report = join(root, 'reports', 'mutation', 'mutation.json')
 const SKIP = new Set(['index.ts', 'types.ts'])
 
 interface Args {
+  /** Modules mutated whole. */
   modules: string[]
+  /** Single files, each of a module not named whole. */
+  files: string[]
   since: string | undefined
+  concurrency: string | undefined
+  incremental: boolean
   list: boolean
+}
+
+/** The module a file argument belongs to: `src/<module>/...ts`. */
+function moduleOfFile(arg: string): string | undefined {
+  const match = /^src\/([^/]+)\/.+\.ts$/.exec(arg.replaceAll('\\', '/'))
+  return match !== null && (MODULES as readonly string[]).includes(match[1]!) ? match[1] : undefined
 }
 
 function parseArgs(argv: readonly string[]): Args {
   const modules: string[] = []
+  const files: string[] = []
   let since: string | undefined
+  let concurrency: string | undefined
   let list = false
+  let incremental = false
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     if (arg === '--since') {
       since = argv[++i]
       if (since === undefined) fail('--since needs a git ref (a branch, a tag or a commit)')
+    } else if (arg === '--concurrency') {
+      concurrency = argv[++i]
+      if (concurrency === undefined || !/^[1-9]\d*$/.test(concurrency))
+        fail('--concurrency needs a positive whole number of test runners')
     } else if (arg === '--list') list = true
+    else if (arg === '--incremental') incremental = true
     else if ((MODULES as readonly string[]).includes(arg)) modules.push(arg)
-    else fail(`unknown argument ${arg}; modules are ${MODULES.join(', ')}, flags --since REF and --list`)
+    else if (moduleOfFile(arg) !== undefined) {
+      if (!existsSync(join(root, arg))) fail(`no file ${arg}`)
+      files.push(arg.replaceAll('\\', '/'))
+    } else
+      fail(
+        `unknown argument ${arg}; modules are ${MODULES.join(', ')}, files src/<module>/*.ts, flags --since REF, --concurrency N, --incremental and --list`,
+      )
   }
-  return { modules: modules.length > 0 ? modules : [...MODULES], since, list }
+  const whole = modules.length > 0 || files.length > 0 ? modules : [...MODULES]
+  return { modules: whole, files, since, concurrency, incremental, list }
 }
 
 function fail(message: string): never {
@@ -88,8 +117,17 @@ function summarize(files: Record<string, { mutants: Mutant[] }>, modules: readon
   return rows
 }
 
+/** The modules named whole, then the base names of the single files. */
+function incrementalKey(): string {
+  return [...args.modules, ...args.files.map((f) => basename(f, '.ts'))].join('+')
+}
+
 const args = parseArgs(process.argv.slice(2))
-let files = (await Promise.all(args.modules.map(filesOf))).flat()
+let files = [...new Set([...args.files, ...(await Promise.all(args.modules.map(filesOf))).flat()])].sort()
+// The modules scored: those named whole and those of the single files.
+const scored = MODULES.filter(
+  (m) => args.modules.includes(m) || args.files.some((f) => moduleOfFile(f) === m),
+)
 if (args.since !== undefined) {
   const changed = changedSince(args.since)
   files = files.filter((f) => changed.has(f))
@@ -98,14 +136,21 @@ if (args.list || files.length === 0) {
   process.stdout.write(files.length === 0 ? 'mutate: no file to mutate\n' : `${files.join('\n')}\n`)
   process.exit(0)
 }
-process.stdout.write(`mutate: ${files.length} files in ${args.modules.join(', ')}\n`)
+process.stdout.write(`mutate: ${files.length} files in ${scored.join(', ')}\n`)
 // A report left by an earlier run must never be read as this one's.
 rmSync(report, { force: true })
-const run = spawnSync('npx', ['stryker', 'run', '--mutate', files.join(',')], { cwd: root, stdio: 'inherit' })
+const strykerArgs = ['stryker', 'run', '--mutate', files.join(',')]
+if (args.concurrency !== undefined) strykerArgs.push('--concurrency', args.concurrency)
+// One results file per file set, so a run of another module never discards this one's.
+if (args.incremental)
+  strykerArgs.push('--incremental', '--incrementalFile', `reports/incremental/${incrementalKey()}.json`)
+const started = performance.now()
+const run = spawnSync('npx', strykerArgs, { cwd: root, stdio: 'inherit' })
+const minutes = (performance.now() - started) / 60_000
 if (run.status !== 0 || !existsSync(report))
   fail(`stryker failed (exit ${run.status}) and wrote no report; see its output above`)
 const parsed = JSON.parse(readFileSync(report, 'utf8')) as { files: Record<string, { mutants: Mutant[] }> }
-const rows = summarize(parsed.files, args.modules)
+const rows = summarize(parsed.files, scored)
 process.stdout.write(
   '\n| module | score | killed | timeout | survived | no coverage | ignored |\n|---|---|---|---|---|---|---|\n',
 )
@@ -125,5 +170,7 @@ const survivors = Object.entries(parsed.files)
   )
 if (survivors.length > 0)
   process.stdout.write(`\nSurviving mutants in the trust path:\n${survivors.join('\n')}\n`)
-process.stdout.write(`\nFull report: ${relative(root, report.replace(/\.json$/, '.html'))}\n`)
+process.stdout.write(
+  `\nRun time: ${minutes.toFixed(1)} min\nFull report: ${relative(root, report.replace(/\.json$/, '.html'))}\n`,
+)
 process.exit(run.status ?? 1)

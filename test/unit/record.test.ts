@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { MeshError } from '../../src/errors/base.js'
 import { canonicalBytes, MAX_RECORD_BYTES, recordId } from '../../src/record/codec.js'
+import type { UnsignedRecord } from '../../src/record/schema.js'
 import { type EncodedRecord, signRecord } from '../../src/record/signRecord.js'
 import { pinnedTrust } from '../../src/trust/pinnedTrust.js'
 import { RecordVerifier } from '../../src/trust/RecordVerifier.js'
@@ -97,6 +98,21 @@ describe('signing and verification', () => {
     const coSigned = await signRecord({ ...byNext.record }, owner)
     expect(coSigned.record.signatures).toHaveLength(2)
     expect((await rotating.verify(coSigned.bytes)).id).toBe(coSigned.id)
+  })
+
+  it('re-signing by the same key replaces its signature, keeps the others, and needs no signatures field', async () => {
+    const other = await generateSigner()
+    const coSigned = await signRecord({ ...good.record }, other)
+    expect(coSigned.record.signatures.map((s) => s.keyId)).toEqual([owner.id, other.id])
+    const resigned = await signRecord({ ...coSigned.record, seq: 2 }, owner)
+    expect(resigned.record.signatures.map((s) => s.keyId)).toEqual([other.id, owner.id])
+    expect(await verifier.verify(resigned.bytes)).toMatchObject({ id: resigned.id, keyId: owner.id })
+    const { signatures: _, ...unsigned } = good.record
+    // A JavaScript caller may leave signatures out (the type asks for them); ed25519 signatures are
+    // deterministic, so the same record signed again is the same bytes.
+    const fresh = await signRecord(unsigned as unknown as UnsignedRecord, owner)
+    expect(fresh.record.signatures).toEqual(good.record.signatures)
+    expect(fresh.id).toBe(good.id)
   })
 
   it('exports and imports a signer as a JWK with the same id', async () => {

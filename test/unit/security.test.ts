@@ -3,7 +3,11 @@ import { MeshError } from '../../src/errors/base.js'
 import type { NoAllowedProviderError } from '../../src/errors/security.js'
 import { createMesh } from '../../src/mesh.js'
 import { filterProviders } from '../../src/security/filterProviders.js'
-import { type SecurityContextInit, securityContext } from '../../src/security/SecurityContext.js'
+import {
+  SecurityContext,
+  type SecurityContextInit,
+  securityContext,
+} from '../../src/security/SecurityContext.js'
 import { closeAfter } from '../_helpers/closeAfter.js'
 import { draft, meshWith, provider } from '../_helpers/selectFixtures.js'
 
@@ -219,6 +223,83 @@ describe('controlled allow lists', () => {
     )
     expect(removed[0]!.violations.map((v) => v.rule)).toEqual(['context.maxRisk'])
   })
+  it('error: pins each violation of one context: rule, scope call and message, first rule first', () => {
+    const ctx = controlled({ allowedFunctions: [], allowedProviders: ['p1'] })
+    const { allowed, removed } = filterProviders(
+      ctx,
+      subject(NAME, {
+        maxRisk: 'mutation',
+        descriptorPermissions: ['image.write'],
+        securityRequirements: {
+          minSecurityLevel: 'full',
+          requiredPermissions: ['image.read'],
+          trustedProviders: ['p1', 'p2'],
+        },
+      }),
+    )
+    expect(allowed).toEqual([])
+    const functionRules = [
+      {
+        rule: 'record.minSecurityLevel',
+        scope: 'call',
+        message: 'the record demands level full, the call context is controlled',
+      },
+      {
+        rule: 'context.allowedFunctions',
+        scope: 'call',
+        message: `${NAME} matches no entry of the call context's allowedFunctions or allowedFunctionPatterns and the descriptor is not allowedByDefault`,
+      },
+      {
+        rule: 'context.maxRisk',
+        scope: 'call',
+        message: "the descriptor's maxRisk is mutation, the call context allows up to read-only",
+      },
+      { rule: 'record.requiredPermissions', scope: 'call', message: 'the call context lacks image.read' },
+      {
+        rule: 'descriptor.requiredPermissions',
+        scope: 'call',
+        message: 'the call context lacks image.write',
+      },
+    ]
+    expect(removed.map((r) => [r.provider.id, r.violations])).toEqual([
+      ['p1', functionRules],
+      [
+        'p2',
+        [
+          ...functionRules,
+          {
+            rule: 'context.allowedProviders',
+            scope: 'call',
+            message: "p2 is not in the call context's allowedProviders",
+          },
+        ],
+      ],
+      [
+        'p3',
+        [
+          ...functionRules,
+          {
+            rule: 'record.trustedProviders',
+            scope: 'record',
+            message: "p3 is not among the record's trustedProviders p1, p2",
+          },
+          {
+            rule: 'context.allowedProviders',
+            scope: 'call',
+            message: "p3 is not in the call context's allowedProviders",
+          },
+        ],
+      ],
+    ])
+    const pure = filterProviders(securityContext({ level: 'pure' }), subject(NAME))
+    expect(pure.removed[0]!.violations).toEqual([
+      {
+        rule: 'context.level',
+        scope: 'call',
+        message: 'the call context is pure: no mesh function may be called',
+      },
+    ])
+  })
 })
 
 describe('record requirements', () => {
@@ -320,5 +401,81 @@ describe('mesh and call contexts', () => {
     const err = await refusal(mesh.select('acme.com/text/upper', { ...ctx, allowLocal: false }))
     expect(rules(err)).toEqual(['local: context.allowedProviders'])
     await mesh.close()
+  })
+})
+
+describe('compiled context', () => {
+  it('pure holds no permission, admits no function or provider, and caps risk at read-only', () => {
+    const pure = securityContext({ level: 'pure' })
+    expect(pure.maxRisk).toBe('read-only')
+    expect(pure.maxRiskRank).toBe(0)
+    expect(pure.holds('image.read')).toBe(false)
+    expect(pure.allowsFunction(NAME, true)).toBe(false)
+    expect(pure.allowsProvider('p1', true)).toBe(false)
+  })
+  it('full holds every permission by default, controlled none', () => {
+    expect(securityContext({ level: 'full' }).holds('image.write')).toBe(true)
+    expect(controlled().holds('image.read')).toBe(false)
+    expect(securityContext({ level: 'full', grantedPermissions: ['image.read'] }).holds('image.write')).toBe(
+      false,
+    )
+  })
+  it('an exact grant holds only that permission, a prefix grant only permissions under it', () => {
+    const exact = controlled({ grantedPermissions: ['image.read'] })
+    expect([exact.holds('image.read'), exact.holds('image.reader'), exact.holds('image.rea')]).toEqual([
+      true,
+      false,
+      false,
+    ])
+    const prefix = controlled({ grantedPermissions: ['image.*', 'text.read'] })
+    expect(
+      ['image.write', 'images.write', 'image', 'text.read', 'text.write', 'audio.read'].map((p) =>
+        prefix.holds(p),
+      ),
+    ).toEqual([true, false, false, true, false, false])
+    const two = controlled({ grantedPermissions: ['image.*', 'text.*'] })
+    expect([two.holds('image.read'), two.holds('text.read'), two.holds('audio.read')]).toEqual([
+      true,
+      true,
+      false,
+    ])
+  })
+  it('a provider glob matches dot segments and no trailing slash', () => {
+    const ctx = controlled({ allowedProviders: ['acme/*'] })
+    expect(['acme/x', 'acme/.edge', 'acme/x/', 'acme'].map((id) => ctx.allowsProvider(id, false))).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ])
+  })
+  it('SecurityContext.from returns a compiled context as it is', () => {
+    const ctx = controlled()
+    expect(SecurityContext.from(ctx)).toBe(ctx)
+  })
+  it('toJSON gives the normalized input and adds no field', () => {
+    expect(
+      securityContext({
+        level: 'controlled',
+        id: 'ops',
+        allowedFunctions: ['Acme.com/Image/Sharpen'],
+      }).toJSON(),
+    ).toStrictEqual({ level: 'controlled', id: 'ops', allowedFunctions: [NAME] })
+    expect(
+      securityContext({ level: 'controlled', allowedFunctionPatterns: ['acme.com/**'] }).toJSON(),
+    ).toStrictEqual({ level: 'controlled', allowedFunctionPatterns: ['acme.com/**'] })
+    expect(JSON.stringify(securityContext({ level: 'full', id: 'ops' }))).toBe('{"level":"full","id":"ops"}')
+  })
+  it('error: refuses an empty id and one over 128 characters', () => {
+    expect(securityContext({ level: 'full', id: 'x'.repeat(128) }).id).toBe('x'.repeat(128))
+    expect(invalid({ level: 'full', id: '' }).details).toMatchObject({ field: 'id' })
+    expect(invalid({ level: 'full', id: 'x'.repeat(129) }).details).toMatchObject({ field: 'id' })
+  })
+  it('error: refuses a permission grant with characters before or after a valid one', () => {
+    for (const grant of ['image read', 'image.read!', '.image.read'])
+      expect(invalid({ level: 'full', grantedPermissions: [grant] }).details).toMatchObject({
+        field: 'grantedPermissions[0]',
+        rule: 'a permission (letters, digits, . _ : / -), a prefix ending in .*, or *',
+      })
   })
 })
