@@ -1,18 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI_TEST_TIMEOUT_MS, cleanEnv, runCli } from './_helpers/cli.js'
+import { CLI_TEST_TIMEOUT_MS, cleanEnv, runCli, startCliNode } from './_helpers/cli.js'
 
 // A publisher runs `fmesh node start` with a networked IPFS registry and publishes through it; a
 // reader on another data dir, sharing no files with it, follows the IPNS name `fmesh node status`
 // prints and dials the address it prints, and a one-shot `fmesh resolve` finds the record over the
 // network (IPNS over the private DHT, the blocks over bitswap) and verifies it.
 
-const root = new URL('..', import.meta.url).pathname
-const entry = join(root, 'src/cli/main.ts')
-const tsx = join(root, 'node_modules/tsx/dist/esm/index.mjs')
 const name = 'acme.com/image/sharpen'
 
 let tmp: string
@@ -23,29 +20,6 @@ async function ok<T = Record<string, unknown>>(cwd: string, args: string[]): Pro
   const r = await runCli([...args, '--json'], { cwd, env: cleanEnv() })
   expect([args.join(' '), r.code, r.code === 0 ? '' : r.stderr]).toEqual([args.join(' '), 0, ''])
   return JSON.parse(r.stdout) as T
-}
-
-/** `fmesh node start --json` in the background; resolves once it has printed its start document. */
-function startNode(cwd: string): { child: ChildProcess; started: Promise<unknown> } {
-  const child = spawn(process.execPath, ['--import', tsx, entry, 'node', 'start', '--json'], {
-    cwd,
-    env: cleanEnv(),
-  })
-  let text = ''
-  let err = ''
-  child.stderr!.on('data', (c: Buffer) => {
-    err += c.toString()
-  })
-  const started = new Promise((resolve, reject) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      text += c.toString()
-      try {
-        resolve(JSON.parse(text))
-      } catch {}
-    })
-    child.on('close', (code) => reject(new Error(`node start exited ${code}: ${err}`)))
-  })
-  return { child, started }
 }
 
 const draft = {
@@ -83,7 +57,7 @@ describe('a reader follows a publisher IPNS name with the CLI', { timeout: CLI_T
       }),
     )
     await writeFile(join(a, 'sharpen.json'), JSON.stringify(draft))
-    const started = startNode(a)
+    const started = startCliNode(a)
     node = started.child
     await started.started
 

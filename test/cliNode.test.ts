@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI_TEST_TIMEOUT_MS, runCli } from './_helpers/cli.js'
+import { CLI_TEST_TIMEOUT_MS, runCli, startCliNode } from './_helpers/cli.js'
 import { startHttpProvider } from './_helpers/httpProvider.js'
 
 const root = new URL('..', import.meta.url).pathname
@@ -47,30 +47,8 @@ const draft = (name: string, endpoint: string) => ({
 })
 
 /** `fmesh node start --json` in the background; resolves once it has printed its peer id (api.json is written). */
-function startNode(
-  cwd: string,
-  extra: string[] = [],
-): { child: ChildProcess; started: Promise<{ peerId: string; addrs: string[] }> } {
-  const child = spawn(process.execPath, ['--import', tsx, entry, 'node', 'start', '--json', ...extra], {
-    cwd,
-    env: env(),
-  })
-  let text = ''
-  let err = ''
-  child.stderr!.on('data', (c: Buffer) => {
-    err += c.toString()
-  })
-  const started = new Promise<{ peerId: string; addrs: string[] }>((resolve, reject) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      text += c.toString()
-      try {
-        resolve(JSON.parse(text))
-      } catch {}
-    })
-    child.on('close', (code) => reject(new Error(`node start exited ${code}: ${err}`)))
-  })
-  return { child, started }
-}
+const startNode = (cwd: string, extra: string[] = []) =>
+  startCliNode<{ peerId: string; addrs: string[] }>(cwd, { args: extra, env: env() })
 
 beforeAll(async () => {
   provider = await startHttpProvider()

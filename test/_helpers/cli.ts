@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -81,4 +81,35 @@ function killed(args: readonly string[], ms: number, stderr: string, hang: strin
   return new Error(
     `fmesh ${args.join(' ')} was still running after ${ms} ms and was killed.\nWhat kept it alive:\n${hang}\nIts stderr:\n${stderr}`,
   )
+}
+
+/**
+ * Starts `fmesh node start --json ARGS` in `cwd` in the background; `started` resolves with the
+ * document it prints once the node is up (api.json written), and rejects with its stderr if it exits
+ * first. The caller stops `child`.
+ */
+export function startCliNode<T = unknown>(
+  cwd: string,
+  options: { args?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+): { child: ChildProcess; started: Promise<T> } {
+  const child = spawn(
+    process.execPath,
+    ['--import', tsx, entry, 'node', 'start', '--json', ...(options.args ?? [])],
+    { cwd, env: options.env ?? cleanEnv() },
+  )
+  let text = ''
+  let err = ''
+  child.stderr!.on('data', (c: Buffer) => {
+    err += c.toString()
+  })
+  const started = new Promise<T>((resolve, reject) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      text += c.toString()
+      try {
+        resolve(JSON.parse(text) as T)
+      } catch {}
+    })
+    child.on('close', (code) => reject(new Error(`node start exited ${code}: ${err}`)))
+  })
+  return { child, started }
 }
