@@ -18,6 +18,7 @@ import type { FunctionRecord } from '../record/schema.js'
 import { validateRecord } from '../record/validate.js'
 import { type Integrity, integrityOf, keyObjects, verifyHere, verifyOnThreadPool } from './_integrity.js'
 import { IntegrityPool } from './_integrityPool.js'
+import { type Owners, ownersFrom } from './_trustOwners.js'
 import type { AbortOptions, TrustSource } from './types.js'
 
 /** A record that passed every check, with the facts of how. */
@@ -100,12 +101,6 @@ interface Seen {
   readonly verified: Omit<VerifiedRecord, 'keyId' | 'trustSource'>
   /** The keys whose signatures over these bytes verified. */
   readonly goodKeys: ReadonlySet<string>
-}
-
-/** The keys that may publish for a namespace, and the trust source that said so. */
-interface Owners {
-  readonly owners: readonly string[]
-  readonly source: string
 }
 
 /** Clock skew tolerated on `issuedAt`. @default 300000 */
@@ -323,7 +318,7 @@ export class RecordVerifier {
     if (record.signatures.length === 0) throw new RecordUnsignedError(ref)
     let trusted: Owners
     try {
-      const found = this.owners(record.namespace, record.name, options, 0)
+      const found = ownersFrom(this.trust, record.namespace, record.name, options)
       trusted = found instanceof Promise ? await found : found
     } catch (err) {
       if (options.unowned !== 'integrity' || !(err instanceof NamespaceUnownedError)) throw err
@@ -388,34 +383,6 @@ export class RecordVerifier {
     name?: string,
     options: AbortOptions = {},
   ): Promise<{ owners: readonly string[]; source: string }> {
-    return this.owners(namespace, name, options, 0)
+    return ownersFrom(this.trust, namespace, name, options)
   }
-
-  /**
-   * {@link RecordVerifier.ownersOf} from the source at `from` on, with no promise while the sources
-   * answer synchronously (pinned trust does): every record verified asks.
-   */
-  private owners(
-    namespace: string,
-    name: string | undefined,
-    options: AbortOptions,
-    from: number,
-  ): Owners | Promise<Owners> {
-    for (let i = from; i < this.trust.length; i++) {
-      const source = this.trust[i]!
-      const owners = source.publishersOf(namespace, options)
-      if (isThenable(owners))
-        return Promise.resolve(owners).then((found) =>
-          found === undefined
-            ? this.owners(namespace, name, options, i + 1)
-            : { owners: found, source: source.id },
-        )
-      if (owners !== undefined) return { owners, source: source.id }
-    }
-    throw new NamespaceUnownedError(namespace, name)
-  }
-}
-
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | undefined)?.then === 'function'
 }
